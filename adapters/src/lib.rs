@@ -1,0 +1,1 @@
+//! Peer formats of motcua.

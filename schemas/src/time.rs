@@ -1,0 +1,105 @@
+//! Vietnam time: UTC+7 with no daylight saving since 1975, so a fixed offset serves
+//! every date the gateway handles and no host time-zone database is needed.
+//!
+//! Two wire formats exist (CONTRACT §0): RFC 3339 with offset, and the national
+//! portal's `yyyyMMddHHmmss` in Vietnam time.
+
+use jiff::{Timestamp, civil::DateTime, tz::Offset};
+
+/// The offset of Vietnam time.
+pub const VN: Offset = Offset::constant(7);
+
+/// The wall-clock time in Vietnam at `ts`.
+pub fn to_vn(ts: Timestamp) -> DateTime {
+    VN.to_datetime(ts)
+}
+
+/// The instant of a Vietnam wall-clock time (never ambiguous: the offset is fixed).
+pub fn from_vn(dt: DateTime) -> Timestamp {
+    VN.to_timestamp(dt)
+        .expect("civil datetimes in range map to timestamps at +07:00")
+}
+
+/// `2026-11-25T09:30:00+07:00` (a fraction of a second only when there is one).
+pub fn format_rfc3339(ts: Timestamp) -> String {
+    ts.display_with_offset(VN).to_string()
+}
+
+/// Parses an RFC 3339 time; an offset is required.
+pub fn parse_rfc3339(s: &str) -> Result<Timestamp, jiff::Error> {
+    s.parse()
+}
+
+/// The national portal's `yyyyMMddHHmmss`, in Vietnam time.
+pub fn format_portal(ts: Timestamp) -> String {
+    to_vn(ts).strftime("%Y%m%d%H%M%S").to_string()
+}
+
+/// Parses the national portal's `yyyyMMddHHmmss` as Vietnam time.
+pub fn parse_portal(s: &str) -> Result<Timestamp, jiff::Error> {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(jiff::Error::from_args(format_args!(
+            "expected 14 digits yyyyMMddHHmmss"
+        )));
+    }
+    DateTime::strptime("%Y%m%d%H%M%S", s).map(from_vn)
+}
+
+/// Serde helpers for timestamps shown as RFC 3339 in Vietnam time.
+pub mod rfc3339 {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes as `2026-11-25T09:30:00+07:00`.
+    pub fn serialize<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_rfc3339(*ts))
+    }
+
+    /// Deserializes any RFC 3339 time with an offset.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        super::parse_rfc3339(&s).map_err(serde::de::Error::custom)
+    }
+
+    /// The same for optional timestamps.
+    pub mod option {
+        use jiff::Timestamp;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Serializes `None` as `null`.
+        pub fn serialize<S: Serializer>(ts: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
+            match ts {
+                Some(ts) => s.serialize_str(&super::super::format_rfc3339(*ts)),
+                None => s.serialize_none(),
+            }
+        }
+
+        /// Deserializes `null` or an RFC 3339 time.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+            let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+            s.map(|s| super::super::parse_rfc3339(&s).map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_wire_formats_round_trip_in_vietnam_time() {
+        let ts = parse_rfc3339("2026-11-25T02:30:00Z").unwrap();
+        assert_eq!(format_rfc3339(ts), "2026-11-25T09:30:00+07:00");
+        assert_eq!(format_portal(ts), "20261125093000");
+        assert_eq!(parse_portal("20261125093000").unwrap(), ts);
+    }
+
+    #[test]
+    fn refuses_times_without_offset_and_bad_portal_dates() {
+        assert!(parse_rfc3339("2026-11-25T09:30:00").is_err());
+        assert!(parse_portal("2026112509300").is_err());
+        assert!(parse_portal("20261325093000").is_err());
+        assert!(parse_portal("2026-11-25 09:3").is_err());
+    }
+}
