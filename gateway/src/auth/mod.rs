@@ -1,0 +1,5 @@
+//! Who is calling: configured clients, their keys, and tokens (CONTRACT §1).
+
+pub mod clients;
+pub mod keys;
+pub mod tokens;

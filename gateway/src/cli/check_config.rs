@@ -1,0 +1,115 @@
+//! `motcua check-config`: validate a configuration and summarize it on one screen.
+
+use std::{collections::BTreeMap, path::Path, process::ExitCode};
+
+use motcua_gateway::config::{ConfigError, Settings, file::DeskMode};
+
+/// Prints a summary and returns success, or prints every problem and returns failure.
+pub fn run(path: &Path) -> ExitCode {
+    match Settings::load(path) {
+        Ok(settings) => {
+            print!("{}", summary(&settings));
+            ExitCode::SUCCESS
+        }
+        Err(ConfigError::Invalid { path, problems }) => {
+            eprintln!("{path}: {} problem(s)", problems.len());
+            for p in problems {
+                eprintln!("{path}: {}: {}", p.path, p.message);
+            }
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn counts<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut by: BTreeMap<&str, usize> = BTreeMap::new();
+    for item in items {
+        *by.entry(item).or_default() += 1;
+    }
+    by.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn summary(s: &Settings) -> String {
+    let mut out = format!("{}: OK\n", s.source.display());
+    let line = |out: &mut String, label: &str, text: String| {
+        out.push_str(&format!("  {label:<11} {text}\n"))
+    };
+    line(
+        &mut out,
+        "listen",
+        format!("{} (tls: {:?})", s.gateway.listen, s.gateway.tls),
+    );
+    line(
+        &mut out,
+        "clients",
+        format!(
+            "{} ({})",
+            s.clients.len(),
+            counts(s.clients.iter().map(|c| c.role.as_str()))
+        ),
+    );
+    let desks: Vec<_> = s.network.desks().collect();
+    line(
+        &mut out,
+        "desks",
+        format!(
+            "{} ({})",
+            desks.len(),
+            counts(desks.iter().map(|d| if d.mode == DeskMode::Push {
+                "push"
+            } else {
+                "pull"
+            }))
+        ),
+    );
+    let units: Vec<_> = s.network.units().collect();
+    let retired = units.iter().filter(|u| u.retired.is_some()).count();
+    line(
+        &mut out,
+        "units",
+        format!(
+            "{} ({}; {retired} retired)",
+            units.len(),
+            counts(units.iter().map(|u| u.level.as_str()))
+        ),
+    );
+    line(&mut out, "procedures", s.catalogue.len().to_string());
+    let mut years: BTreeMap<i16, (usize, usize)> = BTreeMap::new();
+    for day in s.calendar.holidays() {
+        years.entry(day.year()).or_default().0 += 1;
+    }
+    for day in s.calendar.make_up_days() {
+        years.entry(day.year()).or_default().1 += 1;
+    }
+    let calendar = years
+        .iter()
+        .map(|(year, (off, make_up))| {
+            let mark = if s.provisional_years.contains(year) {
+                " (provisional)"
+            } else {
+                ""
+            };
+            format!("{year}{mark}: {off} days off, {make_up} make-up days")
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    line(&mut out, "calendar", calendar);
+    line(
+        &mut out,
+        "deadlines",
+        format!(
+            "centre desk {}, due-soon lead {}, explanation grace {}",
+            s.deadlines.centre_desk.as_deref().unwrap_or("(none)"),
+            s.deadlines.due_soon_lead,
+            s.deadlines.explanation_grace
+        ),
+    );
+    out
+}

@@ -1,0 +1,60 @@
+//! Command-line interface: parsing (clap) and one function per command.
+
+mod check_config;
+mod token;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// The default configuration, as the README's first command uses it.
+pub const DEFAULT_CONFIG: &str = "config/gateway.toml";
+
+/// motcua — secure gateway between citizens' dossier channels (portal, post) and
+/// the one-stop desks.
+#[derive(Debug, Parser)]
+#[command(name = "motcua", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a configuration file and print a summary, or every problem.
+    CheckConfig {
+        /// The configuration file.
+        #[arg(default_value = DEFAULT_CONFIG)]
+        path: PathBuf,
+    },
+    /// Mint a token for a configured client from its development key (for curl).
+    Token {
+        /// The client id, e.g. portal-dev.
+        #[arg(long)]
+        client: String,
+        /// Lifetime in seconds (at most 3600).
+        #[arg(long, default_value_t = 900)]
+        ttl: i64,
+        /// The configuration file.
+        #[arg(long, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// The private key; defaults to dev/<client>.key.pem beside the configuration.
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::CheckConfig { path } => Ok(check_config::run(&path)),
+        Command::Token {
+            client,
+            ttl,
+            config,
+            key,
+        } => token::run(&config, &client, ttl, key.as_deref()).map(|()| ExitCode::SUCCESS),
+    }
+}

@@ -1,0 +1,472 @@
+//! The configuration file as written (TOML). Codes and names stay strings here so
+//! that validation can report every problem with its key path; `validate` turns this
+//! into the checked runtime `Settings`.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use motcua_schemas::{Channel, SupplementPolicy, WorkingDuration, calendar::CalendarConfig};
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// `[gateway]`: listener, TLS, identity, data directory.
+    pub gateway: GatewaySection,
+    /// `[store]`: the embedded store.
+    #[serde(default)]
+    pub store: StoreSection,
+    /// `[limits]`: request size, depth and time limits.
+    #[serde(default)]
+    pub limits: LimitsSection,
+    /// `[[clients]]`: who may call.
+    #[serde(default)]
+    pub clients: Vec<ClientSection>,
+    /// `[[desks]]`: the one-stop desks dossiers are delivered to.
+    #[serde(default)]
+    pub desks: Vec<DeskSection>,
+    /// `[[units]]`: the administrative units, as a tree.
+    #[serde(default)]
+    pub units: Vec<UnitSection>,
+    /// `[[procedures]]`: the procedure catalogue.
+    #[serde(default)]
+    pub procedures: Vec<ProcedureSection>,
+    /// `[calendar]`: working time.
+    pub calendar: CalendarConfig,
+    /// `[deadlines]`: due-soon and explanation rules.
+    #[serde(default)]
+    pub deadlines: DeadlinesSection,
+    /// `[postal]`: the postal service's order API.
+    pub postal: Option<PeerSection>,
+    /// `[portal]`: the public service portal's status and letter API.
+    pub portal: Option<PeerSection>,
+    /// `[retry]`: delivery retries and leases.
+    #[serde(default)]
+    pub retry: RetrySection,
+}
+
+/// `[gateway]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// The HTTPS (or, with `tls = "off"`, plain HTTP) listener.
+    pub listen: SocketAddr,
+    /// `"dev"` (generated self-signed certificate), `"off"` (plain HTTP behind a
+    /// terminating proxy) or `{ cert_file, key_file }`.
+    pub tls: TlsSection,
+    /// CA whose client certificates the listener asks for (mutual TLS).
+    pub client_ca_file: Option<PathBuf>,
+    /// Plain listener for `/metrics`, `/healthz`, `/readyz` (e.g. `127.0.0.1:9464`).
+    pub admin_listen: Option<SocketAddr>,
+    /// The audience tokens must carry.
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    /// The issuer of the gateway's own tokens.
+    #[serde(default = "default_audience")]
+    pub issuer: String,
+    /// The gateway's signing key (PEM, PKCS#8; Ed25519 or P-256).
+    pub signing_key_file: PathBuf,
+    /// The `kid` of that key.
+    pub signing_kid: String,
+    /// Where the store, blobs and generated certificates live.
+    pub data_dir: PathBuf,
+    /// Proxies whose `X-Forwarded-For` is believed (only with `tls = "off"`), as
+    /// addresses or CIDR blocks.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Per-IP limit for `/v1/public/*` and for failed token checks.
+    #[serde(default = "default_public_rate")]
+    pub public_rate: RateSection,
+}
+
+fn default_audience() -> String {
+    "motcua".to_owned()
+}
+
+fn default_public_rate() -> RateSection {
+    RateSection {
+        per_second: 5,
+        burst: 20,
+    }
+}
+
+/// `tls = "dev" | "off"` or a table of certificate files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum TlsSection {
+    /// `"dev"` or `"off"`.
+    Mode(String),
+    /// Certificate chain and key files (PEM).
+    Files {
+        /// Certificate chain.
+        cert_file: PathBuf,
+        /// Private key.
+        key_file: PathBuf,
+    },
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// sled's page cache, in MiB.
+    #[serde(default = "default_cache_mb")]
+    pub cache_capacity_mb: u64,
+    /// The most commands one group commit takes.
+    #[serde(default = "default_max_batch")]
+    pub max_batch: usize,
+    /// How long `/readyz` tolerates no successful sync while writes are pending, in seconds.
+    #[serde(default = "default_ready_secs")]
+    pub ready_sync_secs: u64,
+}
+
+fn default_cache_mb() -> u64 {
+    64
+}
+fn default_max_batch() -> usize {
+    512
+}
+fn default_ready_secs() -> u64 {
+    10
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        Self {
+            cache_capacity_mb: default_cache_mb(),
+            max_batch: default_max_batch(),
+            ready_sync_secs: default_ready_secs(),
+        }
+    }
+}
+
+/// `[limits]` (CONTRACT §0).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// Largest request body, in bytes.
+    #[serde(default = "default_body")]
+    pub body_bytes: usize,
+    /// Deepest JSON nesting.
+    #[serde(default = "default_depth")]
+    pub json_depth: usize,
+    /// Deepest XML nesting.
+    #[serde(default = "default_depth")]
+    pub xml_depth: usize,
+    /// Time allowed to send the request head, in seconds.
+    #[serde(default = "default_header_secs")]
+    pub header_read_timeout_secs: u64,
+    /// Time allowed for a whole request, in seconds.
+    #[serde(default = "default_request_secs")]
+    pub request_timeout_secs: u64,
+    /// Time allowed for the TLS handshake, in seconds.
+    #[serde(default = "default_header_secs")]
+    pub tls_handshake_timeout_secs: u64,
+    /// Most connections served at once; more wait in the accept queue.
+    #[serde(default = "default_connections")]
+    pub max_connections: usize,
+}
+
+fn default_body() -> usize {
+    8 * 1024 * 1024
+}
+fn default_depth() -> usize {
+    32
+}
+fn default_header_secs() -> u64 {
+    10
+}
+fn default_request_secs() -> u64 {
+    30
+}
+fn default_connections() -> usize {
+    10_000
+}
+
+impl Default for LimitsSection {
+    fn default() -> Self {
+        Self {
+            body_bytes: default_body(),
+            json_depth: default_depth(),
+            xml_depth: default_depth(),
+            header_read_timeout_secs: default_header_secs(),
+            request_timeout_secs: default_request_secs(),
+            tls_handshake_timeout_secs: default_header_secs(),
+            max_connections: default_connections(),
+        }
+    }
+}
+
+/// A caller's role (CONTRACT §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The public service portal.
+    Portal,
+    /// The postal partner.
+    Postal,
+    /// A one-stop desk.
+    Desk,
+    /// The provincial centre's operators.
+    Admin,
+}
+
+impl Role {
+    /// The name used in configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Portal => "portal",
+            Role::Postal => "postal",
+            Role::Desk => "desk",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// `[[clients]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSection {
+    /// The client's id (the `sub` of its tokens is free; this names it in logs).
+    pub id: String,
+    /// What it may do.
+    pub role: Role,
+    /// For desk clients, the desk it acts for.
+    pub desk: Option<String>,
+    /// The `iss` its tokens carry; unique among clients.
+    pub issuer: String,
+    /// A PEM public key.
+    pub key_file: Option<PathBuf>,
+    /// A JWKS file of public keys, chosen by `kid`.
+    pub jwks_file: Option<PathBuf>,
+    /// The environment variable holding an HMAC secret.
+    pub secret_env: Option<String>,
+    /// Algorithms its tokens may use (`EdDSA`, `ES256`, `RS256`, `HS256`, …).
+    pub algorithms: Vec<String>,
+    /// A client certificate it must present.
+    pub mtls: Option<MtlsSection>,
+    /// Its rate limit.
+    pub rate: RateSection,
+}
+
+/// `mtls = { subject = "...", sha256 = "..." }`: either or both must match.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MtlsSection {
+    /// The certificate subject, e.g. `CN=portal.example.vn,O=...`.
+    pub subject: Option<String>,
+    /// The SHA-256 fingerprint of the certificate (hex, colons allowed).
+    pub sha256: Option<String>,
+}
+
+/// `rate = { per_second = 50, burst = 100 }`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateSection {
+    /// Sustained requests per second.
+    pub per_second: u32,
+    /// Requests allowed at once above the sustained rate.
+    pub burst: u32,
+}
+
+/// How a desk takes its dossiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeskMode {
+    /// The gateway posts to the desk.
+    Push,
+    /// The desk polls its inbox.
+    Pull,
+}
+
+/// `[[desks]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskSection {
+    /// The desk id.
+    pub id: String,
+    /// Its display name (Vietnamese).
+    pub name: String,
+    /// Its agency code (QCVN 102), used in dossier codes.
+    pub agency_code: String,
+    /// Push or pull.
+    pub mode: DeskMode,
+    /// Base URL of a push desk.
+    pub url: Option<String>,
+    /// CA file to trust for this desk's TLS certificate (system roots otherwise).
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of one call, in seconds (the retry section's default otherwise).
+    pub timeout_secs: Option<u64>,
+    /// Calls in flight at once (the retry section's default otherwise).
+    pub concurrency: Option<usize>,
+}
+
+/// `[[units]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitSection {
+    /// The statistics office code.
+    pub code: String,
+    /// The name (Vietnamese).
+    pub name: String,
+    /// The level name (`tinh`, `huyen`, `xa`, …).
+    pub level: String,
+    /// The parent unit's code.
+    pub parent: Option<String>,
+    /// The desk serving the unit (its nearest ancestor's otherwise).
+    pub desk: Option<String>,
+    /// Retirement: from which date and to which successor.
+    pub retired: Option<RetiredSection>,
+}
+
+/// `retired = { on = "2025-07-01", successor = "04600" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredSection {
+    /// The first day the unit no longer exists.
+    pub on: String,
+    /// The unit that took over.
+    pub successor: String,
+}
+
+/// `[[procedures]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcedureSection {
+    /// The national procedure code.
+    pub code: String,
+    /// The name.
+    pub name: String,
+    /// The levels competent to handle it.
+    pub levels: Vec<String>,
+    /// The processing time: `"3d"`, `"4h"`, `"30m"` or `"same_day"`.
+    pub processing: Option<String>,
+    /// The channels it may arrive by.
+    #[serde(default = "all_channels")]
+    pub channels: Vec<Channel>,
+    /// Receipts after this time of day count from the next working day (`"15:00"`).
+    pub cutoff: Option<String>,
+    /// What a received supplement does to the clock.
+    #[serde(default)]
+    pub supplement: SupplementPolicy,
+    /// Published fees (informational).
+    #[serde(default)]
+    pub fees: Vec<FeeSection>,
+}
+
+fn all_channels() -> Vec<Channel> {
+    vec![Channel::Portal, Channel::Postal]
+}
+
+/// A published fee.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeSection {
+    /// What it is for.
+    pub name: String,
+    /// Amount in đồng.
+    pub amount: u64,
+}
+
+/// `[deadlines]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlinesSection {
+    /// The provincial centre's desk, which receives overdue and explanation notices.
+    pub centre_desk: Option<String>,
+    /// How long before the due time the desk is warned.
+    #[serde(default = "default_lead")]
+    pub due_soon_lead: WorkingDuration,
+    /// How long after the due time an explanation may wait.
+    #[serde(default = "default_grace")]
+    pub explanation_grace: WorkingDuration,
+}
+
+fn default_lead() -> WorkingDuration {
+    WorkingDuration::Days(1)
+}
+fn default_grace() -> WorkingDuration {
+    WorkingDuration::Days(2)
+}
+
+impl Default for DeadlinesSection {
+    fn default() -> Self {
+        Self {
+            centre_desk: None,
+            due_soon_lead: default_lead(),
+            explanation_grace: default_grace(),
+        }
+    }
+}
+
+/// `[postal]` and `[portal]`: an outbound peer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSection {
+    /// The peer's id (the `aud` of the gateway's tokens to it).
+    pub id: String,
+    /// Base URL.
+    pub url: String,
+    /// CA file to trust for its TLS certificate (system roots otherwise).
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of one call, in seconds.
+    pub timeout_secs: Option<u64>,
+    /// Calls in flight at once.
+    pub concurrency: Option<usize>,
+}
+
+/// `[retry]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySection {
+    /// First back-off, in milliseconds.
+    #[serde(default = "default_base_ms")]
+    pub base_ms: u64,
+    /// Longest back-off, in milliseconds.
+    #[serde(default = "default_cap_ms")]
+    pub cap_ms: u64,
+    /// Attempts before a job is dead-lettered.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+    /// Default timeout of one outbound call, in seconds.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// Default calls in flight per destination.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// How long a pull desk's lease lasts, in seconds.
+    #[serde(default = "default_visibility")]
+    pub pull_visibility_secs: u64,
+}
+
+fn default_base_ms() -> u64 {
+    500
+}
+fn default_cap_ms() -> u64 {
+    300_000
+}
+fn default_attempts() -> u32 {
+    12
+}
+fn default_timeout() -> u64 {
+    10
+}
+fn default_concurrency() -> usize {
+    8
+}
+fn default_visibility() -> u64 {
+    300
+}
+
+impl Default for RetrySection {
+    fn default() -> Self {
+        Self {
+            base_ms: default_base_ms(),
+            cap_ms: default_cap_ms(),
+            max_attempts: default_attempts(),
+            timeout_secs: default_timeout(),
+            concurrency: default_concurrency(),
+            pull_visibility_secs: default_visibility(),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! `motcua check-config` on the sample configuration and on a deliberately broken
+//! copy of it: the sample passes, and the copy's every problem is reported with its
+//! key path.
+
+use std::{path::PathBuf, process::Command};
+
+fn sample_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../config/gateway.toml")
+}
+
+fn check(path: &std::path::Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .arg("check-config")
+        .arg(path)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// Writes `text` beside the sample (so that its relative key paths still resolve).
+fn write_beside_sample(name: &str, text: &str) -> PathBuf {
+    let path = sample_path().with_file_name(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn replace_once(text: &str, from: &str, to: &str) -> String {
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "{from:?} must occur once in the sample"
+    );
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn the_sample_configuration_passes_with_a_summary() {
+    let (ok, stdout, stderr) = check(&sample_path());
+    assert!(ok, "{stderr}");
+    for expected in [
+        "OK",
+        "clients     8",
+        "desks       5",
+        "procedures  15",
+        "2027 (provisional)",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn a_broken_copy_reports_every_problem_with_its_key_path() {
+    let sample = std::fs::read_to_string(sample_path()).unwrap();
+    let mut broken = sample.clone();
+    broken = replace_once(
+        &broken,
+        "desk = \"mc-phinh-ho\"\n\n",
+        "desk = \"mc-khong-co\"\n\n",
+    );
+    broken = replace_once(
+        &broken,
+        "code = \"04585\"\nname = \"Thị trấn Trạm Tấu\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04600\" }",
+        "code = \"04585\"\nname = \"Thị trấn Trạm Tấu\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04603\" }",
+    );
+    broken = replace_once(
+        &broken,
+        "code = \"04603\"\nname = \"Xã Bản Công\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04600\" }",
+        "code = \"04603\"\nname = \"Xã Bản Công\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04585\" }",
+    );
+    broken = replace_once(
+        &broken,
+        "name = \"Cấp giấy xác nhận tình trạng hôn nhân\"\nlevels = [\"xa\"]\nprocessing = \"3d\"\n",
+        "name = \"Cấp giấy xác nhận tình trạng hôn nhân\"\nlevels = [\"xa\"]\n",
+    );
+    broken = replace_once(
+        &broken,
+        "key_file = \"dev/portal-dev.pub.pem\"",
+        "key_file = \"dev/khong-co.pub.pem\"",
+    );
+    broken = replace_once(
+        &broken,
+        "agency_code = \"000.08.20.H38\"",
+        "agency_code = \"000.08.H38\"",
+    );
+    broken = replace_once(
+        &broken,
+        "code = \"1.001731\"\nname = \"Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội\"\nlevels = [\"xa\"]",
+        "code = \"1.001731\"\nname = \"Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội\"\nlevels = [\"thon\"]",
+    );
+    broken = replace_once(
+        &broken,
+        "centre_desk = \"hcc-tinh\"",
+        "centre_desk = \"hcc-khong-co\"",
+    );
+    broken = replace_once(
+        &broken,
+        "\"2026-04-30..2026-05-03\"",
+        "\"2026-04-31..2026-05-03\"",
+    );
+    let path = write_beside_sample("broken-check-config-test.toml", &broken);
+
+    let (ok, stdout, stderr) = check(&path);
+    std::fs::remove_file(&path).unwrap();
+    assert!(!ok, "a broken configuration must fail:\n{stdout}");
+    for expected in [
+        "broken-check-config-test.toml: units[15] (04594).desk: desk \"mc-khong-co\" is not configured",
+        "units[22] (04585).retired.successor: the succession chain loops back to this unit",
+        "units[23] (04603).retired.successor: the succession chain loops back to this unit",
+        "procedures[4] (1.004873).processing: a procedure needs a processing time",
+        "clients[0] (portal-dev).key_file: cannot read",
+        "desks[4].agency_code: invalid agency code",
+        "procedures[14] (1.001731).levels[0]: no unit has level \"thon\"",
+        "deadlines.centre_desk: desk \"hcc-khong-co\" is not configured",
+        "calendar.years[0].holidays[3]",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "{expected:?} missing from:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains(": 9 problem(s)"), "{stderr}");
+}
+
+#[test]
+fn a_file_that_is_not_toml_fails_with_its_position() {
+    let path = write_beside_sample("unparsable-check-config-test.toml", "[gateway\nlisten = 1");
+    let (ok, _, stderr) = check(&path);
+    std::fs::remove_file(&path).unwrap();
+    assert!(!ok);
+    assert!(
+        stderr.contains("unparsable-check-config-test.toml") && stderr.contains("line 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let sample = std::fs::read_to_string(sample_path()).unwrap();
+    let path = write_beside_sample(
+        "unknown-key-check-config-test.toml",
+        &sample.replacen("[store]\n", "[store]\ncache_capcity_mb = 1\n", 1),
+    );
+    let (ok, _, stderr) = check(&path);
+    std::fs::remove_file(&path).unwrap();
+    assert!(!ok);
+    assert!(stderr.contains("cache_capcity_mb"), "{stderr}");
+}
