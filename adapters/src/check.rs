@@ -1,0 +1,117 @@
+//! Field-by-field validation that collects every failure with its location, and
+//! the text rules every field follows (NFC, no control characters, bounded length).
+
+use std::str::FromStr;
+
+use motcua_schemas::{FieldError, text::nfc};
+
+use crate::InboundError;
+
+/// Longest free-text field accepted, in characters.
+pub const MAX_TEXT: usize = 1000;
+/// Longest name-like field accepted, in characters.
+pub const MAX_NAME: usize = 300;
+/// Most documents one dossier may list.
+pub const MAX_DOCUMENTS: usize = 200;
+/// Most fees one dossier may list.
+pub const MAX_FEES: usize = 50;
+
+/// Collects validation failures.
+#[derive(Debug, Default)]
+pub struct Checker {
+    errors: Vec<FieldError>,
+}
+
+impl Checker {
+    /// Records a failure at `pointer`.
+    pub fn fail(&mut self, pointer: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(pointer, message));
+    }
+
+    /// A required text field: NFC-normalized, trimmed, non-empty, at most `max`
+    /// characters, without control characters (tabs and line breaks allowed).
+    pub fn text(&mut self, pointer: &str, value: &str, max: usize) -> String {
+        let text = nfc(value);
+        if text.is_empty() {
+            self.fail(pointer, "must not be empty");
+        } else {
+            self.check_text(pointer, &text, max);
+        }
+        text
+    }
+
+    /// An optional text field: as `text`, with empty meaning absent.
+    pub fn opt_text(&mut self, pointer: &str, value: Option<&str>, max: usize) -> Option<String> {
+        let text = nfc(value?);
+        if text.is_empty() {
+            return None;
+        }
+        self.check_text(pointer, &text, max);
+        Some(text)
+    }
+
+    fn check_text(&mut self, pointer: &str, text: &str, max: usize) {
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        {
+            self.fail(pointer, "control characters are not allowed");
+        } else if text.chars().count() > max {
+            self.fail(pointer, format!("longer than {max} characters"));
+        }
+    }
+
+    /// Parses a validated identifier, recording its error.
+    pub fn parse<T>(&mut self, pointer: &str, value: &str) -> Option<T>
+    where
+        T: FromStr,
+        T::Err: std::fmt::Display,
+    {
+        match value.trim().parse() {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.fail(pointer, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// True when nothing failed so far.
+    pub fn is_clean(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// `Ok` when nothing failed so far, else every failure so far (leaving none).
+    pub fn checkpoint(&mut self) -> Result<(), InboundError> {
+        std::mem::take(self).finish()
+    }
+
+    /// `Ok` when nothing failed, else every failure.
+    pub fn finish(self) -> Result<(), InboundError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(InboundError::Invalid(self.errors))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rules() {
+        let mut c = Checker::default();
+        assert_eq!(c.text("/a", "  Nguyễn ", 10), "Nguyễn");
+        c.text("/b", "", 10);
+        c.text("/c", "a\u{0}b", 10);
+        c.text("/d", "dài quá mười ký tự", 10);
+        assert_eq!(c.opt_text("/e", Some("  "), 10), None);
+        let Err(InboundError::Invalid(errors)) = c.finish() else {
+            panic!()
+        };
+        let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/b", "/c", "/d"]);
+    }
+}

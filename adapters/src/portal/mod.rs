@@ -1,0 +1,6 @@
+//! The public service portal: dossiers in (JSON, national portal field names);
+//! status updates and letters out.
+
+pub mod inbound;
+
+pub use inbound::{PortalIntake, parse_dossier};
