@@ -51,10 +51,7 @@ impl Checker {
     }
 
     fn check_text(&mut self, pointer: &str, text: &str, max: usize) {
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-        {
+        if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
             self.fail(pointer, "control characters are not allowed");
         } else if text.chars().count() > max {
             self.fail(pointer, format!("longer than {max} characters"));
@@ -88,11 +85,7 @@ impl Checker {
 
     /// `Ok` when nothing failed, else every failure.
     pub fn finish(self) -> Result<(), InboundError> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(InboundError::Invalid(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(InboundError::Invalid(self.errors)) }
     }
 }
 
@@ -108,9 +101,7 @@ mod tests {
         c.text("/c", "a\u{0}b", 10);
         c.text("/d", "dài quá mười ký tự", 10);
         assert_eq!(c.opt_text("/e", Some("  "), 10), None);
-        let Err(InboundError::Invalid(errors)) = c.finish() else {
-            panic!()
-        };
+        let Err(InboundError::Invalid(errors)) = c.finish() else { panic!() };
         let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(pointers, ["/b", "/c", "/d"]);
     }

@@ -22,9 +22,6 @@ pub enum InboundError {
 impl InboundError {
     /// A malformed body.
     pub fn malformed(pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        InboundError::Malformed {
-            pointer: pointer.into(),
-            message: message.into(),
-        }
+        InboundError::Malformed { pointer: pointer.into(), message: message.into() }
     }
 }

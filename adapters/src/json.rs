@@ -26,10 +26,7 @@ pub fn check_depth(bytes: &[u8], max: usize) -> Result<(), InboundError> {
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
-                    return Err(InboundError::malformed(
-                        "",
-                        format!("JSON nested deeper than {max} levels"),
-                    ));
+                    return Err(InboundError::malformed("", format!("JSON nested deeper than {max} levels")));
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
@@ -63,11 +60,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result
         let mut at = pointer(e.path());
         let inner = e.inner();
         let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let message = message.split(" at line ").next().unwrap_or_default().to_owned();
         if let Some(rest) = message.strip_prefix("missing field `")
             && let Some(field) = rest.split('`').next()
         {
@@ -80,8 +73,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result
             _ => InboundError::malformed(at, inner.to_string()),
         }
     })?;
-    de.end()
-        .map_err(|e| InboundError::malformed("", e.to_string()))?;
+    de.end().map_err(|e| InboundError::malformed("", e.to_string()))?;
     Ok(value)
 }
 
@@ -117,37 +109,19 @@ mod tests {
 
     #[test]
     fn shape_errors_are_422_with_pointers() {
-        let Err(InboundError::Invalid(e)) = parse(r#"{"a":{"n":1},"list":[{"n":1},{"n":300}]}"#)
-        else {
-            panic!()
-        };
+        let Err(InboundError::Invalid(e)) = parse(r#"{"a":{"n":1},"list":[{"n":1},{"n":300}]}"#) else { panic!() };
         assert_eq!(e[0].pointer, "/list/1/n");
-        let Err(InboundError::Invalid(e)) = parse(r#"{"a":{"n":1},"list":[],"x":1}"#) else {
-            panic!()
-        };
+        let Err(InboundError::Invalid(e)) = parse(r#"{"a":{"n":1},"list":[],"x":1}"#) else { panic!() };
         assert_eq!(e[0].pointer, "/x");
-        let Err(InboundError::Invalid(e)) = parse(r#"{"a":{}, "list":[]}"#) else {
-            panic!()
-        };
+        let Err(InboundError::Invalid(e)) = parse(r#"{"a":{}, "list":[]}"#) else { panic!() };
         assert_eq!(e[0].pointer, "/a/n");
     }
 
     #[test]
     fn syntax_duplicates_and_trailing_data_are_400() {
-        for bad in [
-            r#"{"a":"#,
-            r#"{"a":{"n":1},"a":{"n":1},"list":[]}"#,
-            r#"{"a":{"n":1},"list":[]} {}"#,
-            "\u{0}",
-        ] {
-            assert!(
-                matches!(parse(bad), Err(InboundError::Malformed { .. })),
-                "{bad:?}"
-            );
+        for bad in [r#"{"a":"#, r#"{"a":{"n":1},"a":{"n":1},"list":[]}"#, r#"{"a":{"n":1},"list":[]} {}"#, "\u{0}"] {
+            assert!(matches!(parse(bad), Err(InboundError::Malformed { .. })), "{bad:?}");
         }
-        assert!(matches!(
-            from_slice::<Outer>(b"\xff\xfe", 4),
-            Err(InboundError::Malformed { .. })
-        ));
+        assert!(matches!(from_slice::<Outer>(b"\xff\xfe", 4), Err(InboundError::Malformed { .. })));
     }
 }

@@ -50,10 +50,7 @@ impl Element {
 
     /// An attribute's value.
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.attributes.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -74,8 +71,7 @@ fn resolve_reference(name: &str) -> Option<&'static str> {
 
 /// Parses `body` into its root element under the safety rules of this module.
 pub fn parse(body: &[u8], max_depth: usize) -> Result<Element, InboundError> {
-    let text =
-        std::str::from_utf8(body).map_err(|e| malformed(format!("the body is not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(body).map_err(|e| malformed(format!("the body is not UTF-8: {e}")))?;
     let mut reader = NsReader::from_str(text);
     reader.config_mut().check_end_names = true;
     reader.config_mut().check_comments = true;
@@ -83,9 +79,7 @@ pub fn parse(body: &[u8], max_depth: usize) -> Result<Element, InboundError> {
     let mut root: Option<Element> = None;
     let mut count = 0usize;
     loop {
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|e| malformed(format!("not well-formed XML: {e}")))?;
+        let (ns, event) = reader.read_resolved_event().map_err(|e| malformed(format!("not well-formed XML: {e}")))?;
         let namespace = match ns {
             ResolveResult::Bound(Namespace(n)) => Some(n.to_owned()),
             ResolveResult::Unbound => None,
@@ -98,16 +92,12 @@ pub fn parse(body: &[u8], max_depth: usize) -> Result<Element, InboundError> {
                 if let Some(enc) = decl.encoding() {
                     let enc = enc.map_err(|e| malformed(format!("bad XML declaration: {e}")))?;
                     if !enc.eq_ignore_ascii_case("utf-8") {
-                        return Err(malformed(format!(
-                            "encoding {enc:?} is not accepted; send UTF-8"
-                        )));
+                        return Err(malformed(format!("encoding {enc:?} is not accepted; send UTF-8")));
                     }
                 }
             }
             Event::DocType(_) => {
-                return Err(malformed(
-                    "a DOCTYPE (and any entity declaration) is not accepted",
-                ));
+                return Err(malformed("a DOCTYPE (and any entity declaration) is not accepted"));
             }
             Event::PI(_) => return Err(malformed("processing instructions are not accepted")),
             Event::Start(_) | Event::Empty(_) if root.is_some() => {
@@ -119,19 +109,13 @@ pub fn parse(body: &[u8], max_depth: usize) -> Result<Element, InboundError> {
                     return Err(malformed(format!("more than {MAX_ELEMENTS} elements")));
                 }
                 if stack.len() >= max_depth {
-                    return Err(malformed(format!(
-                        "XML nested deeper than {max_depth} levels"
-                    )));
+                    return Err(malformed(format!("XML nested deeper than {max_depth} levels")));
                 }
                 let name = start.local_name().as_ref().to_owned();
-                let path = format!(
-                    "{}/{name}",
-                    stack.last().map(|p| p.path.as_str()).unwrap_or("")
-                );
+                let path = format!("{}/{name}", stack.last().map(|p| p.path.as_str()).unwrap_or(""));
                 let mut attributes = Vec::new();
                 for attr in start.attributes() {
-                    let attr =
-                        attr.map_err(|e| malformed(format!("bad attribute in {path}: {e}")))?;
+                    let attr = attr.map_err(|e| malformed(format!("bad attribute in {path}: {e}")))?;
                     let key = attr.key.local_name();
                     let key = key.as_ref().to_owned();
                     if attr.key.as_ref().starts_with("xmlns") {
@@ -142,14 +126,7 @@ pub fn parse(body: &[u8], max_depth: usize) -> Result<Element, InboundError> {
                         .map_err(|e| malformed(format!("bad attribute {path}/@{key}: {e}")))?;
                     attributes.push((key, value.into_owned()));
                 }
-                let element = Element {
-                    name,
-                    namespace,
-                    attributes,
-                    children: Vec::new(),
-                    text: String::new(),
-                    path,
-                };
+                let element = Element { name, namespace, attributes, children: Vec::new(), text: String::new(), path };
                 if matches!(event, Event::Empty(_)) {
                     match stack.last_mut() {
                         Some(parent) => parent.children.push(element),
@@ -185,9 +162,7 @@ pub fn parse(body: &[u8], max_depth: usize) -> Result<Element, InboundError> {
                         return Err(malformed(format!("bad character reference &{};", &*r)));
                     }
                     Ok(None) => resolve_reference(&r)
-                        .ok_or_else(|| {
-                            malformed(format!("entity reference &{}; is not accepted", &*r))
-                        })?
+                        .ok_or_else(|| malformed(format!("entity reference &{}; is not accepted", &*r)))?
                         .to_owned(),
                 };
                 match stack.last_mut() {
@@ -251,9 +226,6 @@ mod tests {
         assert!(err("<a>&#0;</a>").contains("character reference"));
         assert!(err("").contains("no root"));
         assert!(err("<p:a/>").contains("prefix"));
-        assert!(matches!(
-            parse(b"<a>\xff</a>", 8),
-            Err(InboundError::Malformed { .. })
-        ));
+        assert!(matches!(parse(b"<a>\xff</a>", 8), Err(InboundError::Malformed { .. })));
     }
 }

@@ -41,19 +41,11 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// Builds the catalogue, adding every configuration problem to `problems`.
-    pub fn build(
-        sections: &[ProcedureSection],
-        network: &Network,
-        problems: &mut Problems,
-    ) -> Catalogue {
+    pub fn build(sections: &[ProcedureSection], network: &Network, problems: &mut Problems) -> Catalogue {
         let mut catalogue = Catalogue::default();
         for (i, p) in sections.iter().enumerate() {
             let at = format!("procedures[{i}] ({})", p.code);
-            let code = p
-                .code
-                .parse::<ProcedureCode>()
-                .map_err(|e| problems.add(format!("{at}.code"), e))
-                .ok();
+            let code = p.code.parse::<ProcedureCode>().map_err(|e| problems.add(format!("{at}.code"), e)).ok();
             if p.name.trim().is_empty() {
                 problems.add(format!("{at}.name"), "must not be empty");
             }
@@ -62,10 +54,7 @@ impl Catalogue {
             }
             for (j, level) in p.levels.iter().enumerate() {
                 if !network.has_level(level) {
-                    problems.add(
-                        format!("{at}.levels[{j}]"),
-                        format!("no unit has level {level:?}"),
-                    );
+                    problems.add(format!("{at}.levels[{j}]"), format!("no unit has level {level:?}"));
                 }
             }
             if p.channels.is_empty() {
@@ -73,19 +62,19 @@ impl Catalogue {
             }
             let processing = match &p.processing {
                 None => {
-                    problems.add(format!("{at}.processing"), "a procedure needs a processing time (\"3d\", \"4h\", \"30m\" or \"same_day\")");
+                    problems.add(
+                        format!("{at}.processing"),
+                        "a procedure needs a processing time (\"3d\", \"4h\", \"30m\" or \"same_day\")",
+                    );
                     None
                 }
-                Some(text) => text
-                    .parse::<ProcessingTime>()
-                    .map_err(|e| problems.add(format!("{at}.processing"), e))
-                    .ok(),
+                Some(text) => {
+                    text.parse::<ProcessingTime>().map_err(|e| problems.add(format!("{at}.processing"), e)).ok()
+                }
             };
             let cutoff = p.cutoff.as_ref().and_then(|c| {
                 Time::strptime("%H:%M", c)
-                    .map_err(|_| {
-                        problems.add(format!("{at}.cutoff"), format!("{c:?} is not a time HH:MM"))
-                    })
+                    .map_err(|_| problems.add(format!("{at}.cutoff"), format!("{c:?} is not a time HH:MM")))
                     .ok()
             });
             let (Some(code), Some(processing)) = (code, processing) else {
@@ -101,15 +90,8 @@ impl Catalogue {
                 supplement: p.supplement,
                 fees: p.fees.clone(),
             };
-            if catalogue
-                .by_code
-                .insert(code.to_string(), procedure)
-                .is_some()
-            {
-                problems.add(
-                    format!("{at}.code"),
-                    format!("procedure {code} is configured twice"),
-                );
+            if catalogue.by_code.insert(code.to_string(), procedure).is_some() {
+                problems.add(format!("{at}.code"), format!("procedure {code} is configured twice"));
             }
         }
         catalogue
@@ -118,9 +100,7 @@ impl Catalogue {
     /// The procedure with this code, or with its national part (a portal may send the
     /// provincial form `1.001193.H38` of a catalogue entry `1.001193`).
     pub fn get(&self, code: &ProcedureCode) -> Option<&Procedure> {
-        self.by_code
-            .get(code.as_str())
-            .or_else(|| self.by_code.get(code.national()))
+        self.by_code.get(code.as_str()).or_else(|| self.by_code.get(code.national()))
     }
 
     /// Number of procedures.

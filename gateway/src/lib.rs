@@ -1,8 +1,18 @@
 //! The motcua gateway: configuration, the administrative network and procedure
-//! catalogue, authentication, and the command line. The binary `motcua` is a thin
-//! shell over this library.
+//! catalogue, authentication and rate limits, the durable store and its outbox, the
+//! HTTP API and its listeners. The binary `motcua` is a thin shell over this library.
 
+pub mod app;
 pub mod auth;
 pub mod catalogue;
+pub mod clock;
 pub mod config;
+pub mod dossiers;
+pub mod http;
+pub mod limits;
 pub mod network;
+pub mod outbox;
+pub mod run;
+pub mod server;
+pub mod store;
+pub mod telemetry;

@@ -6,6 +6,9 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
+    // The ring provider is the only one linked; make it the process default so that
+    // every TLS client and server uses it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match cli::run(args) {
         Ok(code) => code,
         Err(e) => {

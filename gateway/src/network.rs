@@ -109,9 +109,7 @@ pub enum RouteError {
     #[error("unit {0} is not known")]
     UnknownUnit(UnitCode),
     /// Neither the unit nor an ancestor has a level that may handle the procedure.
-    #[error(
-        "neither unit {unit} nor any unit above it may handle this procedure (levels: {levels})"
-    )]
+    #[error("neither unit {unit} nor any unit above it may handle this procedure (levels: {levels})")]
     NoCompetentUnit {
         /// The resolved unit.
         unit: UnitCode,
@@ -139,29 +137,19 @@ impl Network {
             if d.id.trim().is_empty() {
                 problems.add(format!("{at}.id"), "must not be empty");
             }
-            let agency = d
-                .agency_code
-                .parse()
-                .map_err(|e| problems.add(format!("{at}.agency_code"), e))
-                .ok();
+            let agency = d.agency_code.parse().map_err(|e| problems.add(format!("{at}.agency_code"), e)).ok();
             match (d.mode, &d.url) {
-                (DeskMode::Push, None) => {
-                    problems.add(format!("{at}.url"), "a push desk needs a url")
+                (DeskMode::Push, None) => problems.add(format!("{at}.url"), "a push desk needs a url"),
+                (DeskMode::Pull, Some(_)) => {
+                    problems.add(format!("{at}.url"), "a pull desk has no url; it calls the gateway")
                 }
-                (DeskMode::Pull, Some(_)) => problems.add(
-                    format!("{at}.url"),
-                    "a pull desk has no url; it calls the gateway",
-                ),
-                (DeskMode::Push, Some(url)) => {
-                    crate::config::check_url(&format!("{at}.url"), url, problems)
-                }
+                (DeskMode::Push, Some(url)) => crate::config::check_url(&format!("{at}.url"), url, problems),
                 (DeskMode::Pull, None) => {}
             }
             let desk = Desk {
                 id: d.id.clone(),
                 name: d.name.clone(),
-                agency: agency
-                    .unwrap_or_else(|| "000.00.00.H00".parse().expect("a valid placeholder")),
+                agency: agency.unwrap_or_else(|| "000.00.00.H00".parse().expect("a valid placeholder")),
                 mode: d.mode,
                 url: d.url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
                 ca_file: d.ca_file.clone(),
@@ -169,10 +157,7 @@ impl Network {
                 concurrency: d.concurrency,
             };
             if net.desks.insert(d.id.clone(), desk).is_some() {
-                problems.add(
-                    format!("{at}.id"),
-                    format!("desk {:?} is configured twice", d.id),
-                );
+                problems.add(format!("{at}.id"), format!("desk {:?} is configured twice", d.id));
             }
         }
 
@@ -185,16 +170,10 @@ impl Network {
             let Some(code) = parse(format!("{at}.code"), &u.code, problems) else {
                 continue;
             };
-            let parent = u
-                .parent
-                .as_deref()
-                .and_then(|p| parse(format!("{at}.parent"), p, problems));
+            let parent = u.parent.as_deref().and_then(|p| parse(format!("{at}.parent"), p, problems));
             let retired = u.retired.as_ref().and_then(|r| {
                 let on = r.on.parse::<Date>().map_err(|_| {
-                    problems.add(
-                        format!("{at}.retired.on"),
-                        format!("{:?} is not a date YYYY-MM-DD", r.on),
-                    )
+                    problems.add(format!("{at}.retired.on"), format!("{:?} is not a date YYYY-MM-DD", r.on))
                 });
                 let successor = parse(format!("{at}.retired.successor"), &r.successor, problems);
                 Some((on.ok()?, successor?))
@@ -205,10 +184,7 @@ impl Network {
             if let Some(desk) = &u.desk
                 && !net.desks.contains_key(desk)
             {
-                problems.add(
-                    format!("{at}.desk"),
-                    format!("desk {desk:?} is not configured"),
-                );
+                problems.add(format!("{at}.desk"), format!("desk {desk:?} is not configured"));
             }
             let unit = Unit {
                 code: code.clone(),
@@ -219,55 +195,32 @@ impl Network {
                 retired,
             };
             if net.units.insert(code.clone(), unit).is_some() {
-                problems.add(
-                    format!("{at}.code"),
-                    format!("unit {code} is configured twice"),
-                );
+                problems.add(format!("{at}.code"), format!("unit {code} is configured twice"));
             }
         }
 
         for (i, u) in units.iter().enumerate() {
             let at = label(i, u);
-            let Some(unit) = u
-                .code
-                .parse()
-                .ok()
-                .and_then(|c: UnitCode| net.units.get(&c))
-            else {
+            let Some(unit) = u.code.parse().ok().and_then(|c: UnitCode| net.units.get(&c)) else {
                 continue;
             };
             if let Some(parent) = &unit.parent
                 && !net.units.contains_key(parent)
             {
-                problems.add(
-                    format!("{at}.parent"),
-                    format!("unit {parent} is not configured"),
-                );
+                problems.add(format!("{at}.parent"), format!("unit {parent} is not configured"));
             }
             if let Some((_, successor)) = &unit.retired {
                 if !net.units.contains_key(successor) {
-                    problems.add(
-                        format!("{at}.retired.successor"),
-                        format!("unit {successor} is not configured"),
-                    );
+                    problems.add(format!("{at}.retired.successor"), format!("unit {successor} is not configured"));
                 } else if successor == &unit.code {
-                    problems.add(
-                        format!("{at}.retired.successor"),
-                        "a unit cannot succeed itself",
-                    );
+                    problems.add(format!("{at}.retired.successor"), "a unit cannot succeed itself");
                 }
             }
             if net.chain_has_cycle(&unit.code, |u| u.parent.as_ref()) {
-                problems.add(
-                    format!("{at}.parent"),
-                    "the parent chain loops back to this unit",
-                );
+                problems.add(format!("{at}.parent"), "the parent chain loops back to this unit");
             }
             if net.chain_has_cycle(&unit.code, |u| u.retired.as_ref().map(|(_, s)| s)) {
-                problems.add(
-                    format!("{at}.retired.successor"),
-                    "the succession chain loops back to this unit",
-                );
+                problems.add(format!("{at}.retired.successor"), "the succession chain loops back to this unit");
             }
         }
         net
@@ -333,28 +286,13 @@ impl Network {
     }
 
     /// Follows succession from `code` as of `on`, recording each step.
-    fn resolve(
-        &self,
-        code: &UnitCode,
-        on: Date,
-        steps: &mut Vec<RouteStep>,
-    ) -> Result<UnitCode, RouteError> {
-        let mut at = self
-            .units
-            .get(code)
-            .ok_or_else(|| RouteError::UnknownUnit(code.clone()))?;
+    fn resolve(&self, code: &UnitCode, on: Date, steps: &mut Vec<RouteStep>) -> Result<UnitCode, RouteError> {
+        let mut at = self.units.get(code).ok_or_else(|| RouteError::UnknownUnit(code.clone()))?;
         for _ in 0..=self.units.len() {
             match &at.retired {
                 Some((since, successor)) if *since <= on => {
-                    steps.push(RouteStep::Succession {
-                        from: at.code.clone(),
-                        to: successor.clone(),
-                        since: *since,
-                    });
-                    at = self
-                        .units
-                        .get(successor)
-                        .ok_or_else(|| RouteError::UnknownUnit(successor.clone()))?;
+                    steps.push(RouteStep::Succession { from: at.code.clone(), to: successor.clone(), since: *since });
+                    at = self.units.get(successor).ok_or_else(|| RouteError::UnknownUnit(successor.clone()))?;
                 }
                 _ => return Ok(at.code.clone()),
             }
@@ -377,24 +315,15 @@ impl Network {
         on: Date,
     ) -> Result<Route, RouteError> {
         let mut steps = Vec::new();
-        let requested_unit = self
-            .units
-            .get(requested)
-            .ok_or_else(|| RouteError::UnknownUnit(requested.clone()))?;
-        let retired_now = requested_unit
-            .retired
-            .as_ref()
-            .is_some_and(|(since, _)| *since <= on);
-        let own_commune = applicant_commune
-            .filter(|c| retired_now && *c != requested && self.lies_within(c, requested));
+        let requested_unit = self.units.get(requested).ok_or_else(|| RouteError::UnknownUnit(requested.clone()))?;
+        let retired_now = requested_unit.retired.as_ref().is_some_and(|(since, _)| *since <= on);
+        let own_commune =
+            applicant_commune.filter(|c| retired_now && *c != requested && self.lies_within(c, requested));
         let mut target = match own_commune {
             Some(commune) => {
                 let mut inner = Vec::new();
                 let resolved = self.resolve(commune, on, &mut inner)?;
-                steps.push(RouteStep::ApplicantCommune {
-                    from: requested.clone(),
-                    to: resolved.clone(),
-                });
+                steps.push(RouteStep::ApplicantCommune { from: requested.clone(), to: resolved.clone() });
                 resolved
             }
             None => self.resolve(requested, on, &mut steps)?,
@@ -404,10 +333,7 @@ impl Network {
             let competent = self
                 .ancestry(&target)
                 .find(|u| levels.contains(&u.level))
-                .ok_or_else(|| RouteError::NoCompetentUnit {
-                    unit: target.clone(),
-                    levels: levels.join(", "),
-                })?;
+                .ok_or_else(|| RouteError::NoCompetentUnit { unit: target.clone(), levels: levels.join(", ") })?;
             if competent.code != target {
                 steps.push(RouteStep::Competence {
                     from: target.clone(),
@@ -418,10 +344,8 @@ impl Network {
             }
         }
 
-        let serving = self
-            .ancestry(&target)
-            .find(|u| u.desk.is_some())
-            .ok_or_else(|| RouteError::NoDesk(target.clone()))?;
+        let serving =
+            self.ancestry(&target).find(|u| u.desk.is_some()).ok_or_else(|| RouteError::NoDesk(target.clone()))?;
         let desk = serving.desk.clone().expect("found by having a desk");
         if serving.code != target {
             steps.push(RouteStep::DeskFallback {
@@ -430,20 +354,12 @@ impl Network {
                 desk: desk.clone(),
             });
         }
-        Ok(Route {
-            target,
-            desk,
-            steps,
-        })
+        Ok(Route { target, desk, steps })
     }
 
     /// The unit codes at or below `code` (for statistics over sub-units).
     pub fn subtree(&self, code: &UnitCode) -> Vec<UnitCode> {
-        self.units
-            .values()
-            .filter(|u| self.lies_within(&u.code, code))
-            .map(|u| u.code.clone())
-            .collect()
+        self.units.values().filter(|u| self.lies_within(&u.code, code)).map(|u| u.code.clone()).collect()
     }
 }
 
@@ -465,10 +381,7 @@ mod tests {
             level: level.into(),
             parent: parent.map(Into::into),
             desk: desk.map(Into::into),
-            retired: retired.map(|(on, s)| crate::config::file::RetiredSection {
-                on: on.into(),
-                successor: s.into(),
-            }),
+            retired: retired.map(|(on, s)| crate::config::file::RetiredSection { on: on.into(), successor: s.into() }),
         }
     }
 
@@ -492,27 +405,9 @@ mod tests {
         let units = vec![
             unit("10", "tinh", None, Some("province"), None),
             unit("15", "tinh", None, None, Some(("2025-07-01", "10"))),
-            unit(
-                "139",
-                "huyen",
-                Some("15"),
-                None,
-                Some(("2025-07-01", "04600")),
-            ),
-            unit(
-                "04585",
-                "xa",
-                Some("139"),
-                None,
-                Some(("2025-07-01", "04600")),
-            ),
-            unit(
-                "04606",
-                "xa",
-                Some("139"),
-                None,
-                Some(("2025-07-01", "04615")),
-            ),
+            unit("139", "huyen", Some("15"), None, Some(("2025-07-01", "04600"))),
+            unit("04585", "xa", Some("139"), None, Some(("2025-07-01", "04600"))),
+            unit("04606", "xa", Some("139"), None, Some(("2025-07-01", "04615"))),
             unit("04600", "xa", Some("10"), Some("tram-tau"), None),
             unit("04615", "xa", Some("10"), None, None),
         ];
@@ -532,99 +427,51 @@ mod tests {
 
     #[test]
     fn a_current_commune_routes_to_its_own_desk() {
-        let route = network()
-            .route(&code("04600"), None, &xa(), date(2026, 11, 25))
-            .unwrap();
-        assert_eq!(
-            route,
-            Route {
-                target: code("04600"),
-                desk: "tram-tau".into(),
-                steps: vec![]
-            }
-        );
+        let route = network().route(&code("04600"), None, &xa(), date(2026, 11, 25)).unwrap();
+        assert_eq!(route, Route { target: code("04600"), desk: "tram-tau".into(), steps: vec![] });
     }
 
     #[test]
     fn a_merged_commune_routes_to_its_successor() {
-        let route = network()
-            .route(&code("04585"), None, &xa(), date(2026, 11, 25))
-            .unwrap();
+        let route = network().route(&code("04585"), None, &xa(), date(2026, 11, 25)).unwrap();
         assert_eq!(route.target, code("04600"));
         assert_eq!(
             route.steps,
-            vec![RouteStep::Succession {
-                from: code("04585"),
-                to: code("04600"),
-                since: date(2025, 7, 1)
-            }]
+            vec![RouteStep::Succession { from: code("04585"), to: code("04600"), since: date(2025, 7, 1) }]
         );
     }
 
     #[test]
     fn before_the_reform_no_succession_applies() {
-        let err = network()
-            .route(&code("04585"), None, &xa(), date(2025, 6, 30))
-            .unwrap_err();
-        assert_eq!(
-            err,
-            RouteError::NoDesk(code("04585")),
-            "the old network had no desk configured here"
-        );
+        let err = network().route(&code("04585"), None, &xa(), date(2025, 6, 30)).unwrap_err();
+        assert_eq!(err, RouteError::NoDesk(code("04585")), "the old network had no desk configured here");
     }
 
     #[test]
     fn a_retired_district_prefers_the_applicants_own_commune() {
         let net = network();
-        let route = net
-            .route(
-                &code("139"),
-                Some(&code("04606")),
-                &xa(),
-                date(2026, 11, 25),
-            )
-            .unwrap();
+        let route = net.route(&code("139"), Some(&code("04606")), &xa(), date(2026, 11, 25)).unwrap();
         assert_eq!(route.target, code("04615"));
         assert_eq!(route.desk, "province");
         assert_eq!(
             route.steps,
             vec![
-                RouteStep::ApplicantCommune {
-                    from: code("139"),
-                    to: code("04615")
-                },
-                RouteStep::DeskFallback {
-                    unit: code("04615"),
-                    served_by: code("10"),
-                    desk: "province".into()
-                },
+                RouteStep::ApplicantCommune { from: code("139"), to: code("04615") },
+                RouteStep::DeskFallback { unit: code("04615"), served_by: code("10"), desk: "province".into() },
             ]
         );
         // An applicant from elsewhere: the district's successor.
-        let route = net
-            .route(
-                &code("139"),
-                Some(&code("04615")),
-                &xa(),
-                date(2026, 11, 25),
-            )
-            .unwrap();
+        let route = net.route(&code("139"), Some(&code("04615")), &xa(), date(2026, 11, 25)).unwrap();
         assert_eq!(route.target, code("04600"));
     }
 
     #[test]
     fn competence_walks_up_to_the_nearest_competent_ancestor() {
-        let route = network()
-            .route(&code("04585"), None, &["tinh".into()], date(2026, 11, 25))
-            .unwrap();
+        let route = network().route(&code("04585"), None, &["tinh".into()], date(2026, 11, 25)).unwrap();
         assert_eq!(route.target, code("10"));
         assert_eq!(route.desk, "province");
-        assert!(
-            matches!(route.steps.last(), Some(RouteStep::Competence { level, .. }) if level == "tinh")
-        );
-        let err = network()
-            .route(&code("10"), None, &xa(), date(2026, 11, 25))
-            .unwrap_err();
+        assert!(matches!(route.steps.last(), Some(RouteStep::Competence { level, .. }) if level == "tinh"));
+        let err = network().route(&code("10"), None, &xa(), date(2026, 11, 25)).unwrap_err();
         assert!(matches!(err, RouteError::NoCompetentUnit { .. }));
     }
 
@@ -660,10 +507,7 @@ mod tests {
             "units[3] (13).parent",
             "units[3] (13).retired.successor",
         ] {
-            assert!(
-                paths.contains(&expected.to_owned()),
-                "missing {expected} in {paths:#?}"
-            );
+            assert!(paths.contains(&expected.to_owned()), "missing {expected} in {paths:#?}");
         }
     }
 }

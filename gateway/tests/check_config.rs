@@ -9,16 +9,8 @@ fn sample_path() -> PathBuf {
 }
 
 fn check(path: &std::path::Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .arg("check-config")
-        .arg(path)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    let out = Command::new(env!("CARGO_BIN_EXE_motcua")).arg("check-config").arg(path).output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
 /// Writes `text` beside the sample (so that its relative key paths still resolve).
@@ -29,11 +21,7 @@ fn write_beside_sample(name: &str, text: &str) -> PathBuf {
 }
 
 fn replace_once(text: &str, from: &str, to: &str) -> String {
-    assert_eq!(
-        text.matches(from).count(),
-        1,
-        "{from:?} must occur once in the sample"
-    );
+    assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once in the sample");
     text.replacen(from, to, 1)
 }
 
@@ -41,17 +29,8 @@ fn replace_once(text: &str, from: &str, to: &str) -> String {
 fn the_sample_configuration_passes_with_a_summary() {
     let (ok, stdout, stderr) = check(&sample_path());
     assert!(ok, "{stderr}");
-    for expected in [
-        "OK",
-        "clients     8",
-        "desks       5",
-        "procedures  15",
-        "2027 (provisional)",
-    ] {
-        assert!(
-            stdout.contains(expected),
-            "{expected:?} missing from:\n{stdout}"
-        );
+    for expected in ["OK", "clients     8", "desks       5", "procedures  15", "2027 (provisional)"] {
+        assert!(stdout.contains(expected), "{expected:?} missing from:\n{stdout}");
     }
 }
 
@@ -59,11 +38,7 @@ fn the_sample_configuration_passes_with_a_summary() {
 fn a_broken_copy_reports_every_problem_with_its_key_path() {
     let sample = std::fs::read_to_string(sample_path()).unwrap();
     let mut broken = sample.clone();
-    broken = replace_once(
-        &broken,
-        "desk = \"mc-phinh-ho\"\n\n",
-        "desk = \"mc-khong-co\"\n\n",
-    );
+    broken = replace_once(&broken, "desk = \"mc-phinh-ho\"\n\n", "desk = \"mc-khong-co\"\n\n");
     broken = replace_once(
         &broken,
         "code = \"04585\"\nname = \"Thị trấn Trạm Tấu\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04600\" }",
@@ -79,31 +54,15 @@ fn a_broken_copy_reports_every_problem_with_its_key_path() {
         "name = \"Cấp giấy xác nhận tình trạng hôn nhân\"\nlevels = [\"xa\"]\nprocessing = \"3d\"\n",
         "name = \"Cấp giấy xác nhận tình trạng hôn nhân\"\nlevels = [\"xa\"]\n",
     );
-    broken = replace_once(
-        &broken,
-        "key_file = \"dev/portal-dev.pub.pem\"",
-        "key_file = \"dev/khong-co.pub.pem\"",
-    );
-    broken = replace_once(
-        &broken,
-        "agency_code = \"000.08.20.H38\"",
-        "agency_code = \"000.08.H38\"",
-    );
+    broken = replace_once(&broken, "key_file = \"dev/portal-dev.pub.pem\"", "key_file = \"dev/khong-co.pub.pem\"");
+    broken = replace_once(&broken, "agency_code = \"000.08.20.H38\"", "agency_code = \"000.08.H38\"");
     broken = replace_once(
         &broken,
         "code = \"1.001731\"\nname = \"Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội\"\nlevels = [\"xa\"]",
         "code = \"1.001731\"\nname = \"Hỗ trợ chi phí mai táng cho đối tượng bảo trợ xã hội\"\nlevels = [\"thon\"]",
     );
-    broken = replace_once(
-        &broken,
-        "centre_desk = \"hcc-tinh\"",
-        "centre_desk = \"hcc-khong-co\"",
-    );
-    broken = replace_once(
-        &broken,
-        "\"2026-04-30..2026-05-03\"",
-        "\"2026-04-31..2026-05-03\"",
-    );
+    broken = replace_once(&broken, "centre_desk = \"hcc-tinh\"", "centre_desk = \"hcc-khong-co\"");
+    broken = replace_once(&broken, "\"2026-04-30..2026-05-03\"", "\"2026-04-31..2026-05-03\"");
     let path = write_beside_sample("broken-check-config-test.toml", &broken);
 
     let (ok, stdout, stderr) = check(&path);
@@ -120,10 +79,7 @@ fn a_broken_copy_reports_every_problem_with_its_key_path() {
         "deadlines.centre_desk: desk \"hcc-khong-co\" is not configured",
         "calendar.years[0].holidays[3]",
     ] {
-        assert!(
-            stderr.contains(expected),
-            "{expected:?} missing from:\n{stderr}"
-        );
+        assert!(stderr.contains(expected), "{expected:?} missing from:\n{stderr}");
     }
     assert!(stderr.contains(": 9 problem(s)"), "{stderr}");
 }
@@ -134,10 +90,7 @@ fn a_file_that_is_not_toml_fails_with_its_position() {
     let (ok, _, stderr) = check(&path);
     std::fs::remove_file(&path).unwrap();
     assert!(!ok);
-    assert!(
-        stderr.contains("unparsable-check-config-test.toml") && stderr.contains("line 1"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("unparsable-check-config-test.toml") && stderr.contains("line 1"), "{stderr}");
 }
 
 #[test]

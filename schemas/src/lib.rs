@@ -11,8 +11,8 @@ pub mod time;
 
 pub use calendar::{Calendar, Deadline, ProcessingTime, SupplementPolicy, WorkingDuration};
 pub use ids::{
-    AgencyCode, CitizenId, DossierCode, IdError, IdKind, PersonalId, PhoneNumber, ProcedureCode,
-    S10ItemCode, TaxCode, UnitCode,
+    AgencyCode, CitizenId, DossierCode, IdError, IdKind, PersonalId, PhoneNumber, ProcedureCode, S10ItemCode, TaxCode,
+    UnitCode,
 };
 pub use model::*;
 pub use status::{EventType, Status, TransitionError};

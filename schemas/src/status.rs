@@ -72,10 +72,7 @@ impl Status {
 
     /// True for 3, 7, 8 and 10: nothing but an explanation follows.
     pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Status::NotReceived | Status::Withdrawn | Status::Stopped | Status::Returned
-        )
+        matches!(self, Status::NotReceived | Status::Withdrawn | Status::Stopped | Status::Returned)
     }
 
     /// True while the agency owes a result: not final and not yet processed.
@@ -85,10 +82,7 @@ impl Status {
 
     /// The desk events allowed from this status, in the order of the contract's table.
     pub fn allowed_events(self) -> Vec<EventType> {
-        EventType::DESK
-            .into_iter()
-            .filter(|e| e.apply(self).is_ok())
-            .collect()
+        EventType::DESK.into_iter().filter(|e| e.apply(self).is_ok()).collect()
     }
 }
 
@@ -101,8 +95,7 @@ impl Serialize for Status {
 impl<'de> Deserialize<'de> for Status {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let code = u8::deserialize(d)?;
-        Status::from_code(code)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown status code {code}")))
+        Status::from_code(code).ok_or_else(|| serde::de::Error::custom(format!("unknown status code {code}")))
     }
 }
 
@@ -228,16 +221,12 @@ impl EventType {
             (EventType::PaymentRequested, S::Received | S::Processing) => S::FinancialObligation,
             (EventType::PaymentReceived, S::FinancialObligation) => S::Processing,
             (EventType::ResultReady, S::Received | S::Processing) => S::Processed,
-            (
-                EventType::ReturnedAtDesk | EventType::PostalDelivered | EventType::PortalAccepted,
-                S::Processed,
-            ) => S::Returned,
+            (EventType::ReturnedAtDesk | EventType::PostalDelivered | EventType::PortalAccepted, S::Processed) => {
+                S::Returned
+            }
             (EventType::Withdrawn, s) if !s.is_final() => S::Withdrawn,
             (EventType::Stopped, s) if !s.is_final() => S::Stopped,
-            (
-                EventType::Apology,
-                S::Received | S::Processing | S::SupplementRequested | S::FinancialObligation,
-            ) => from,
+            (EventType::Apology, S::Received | S::Processing | S::SupplementRequested | S::FinancialObligation) => from,
             (EventType::Explanation | EventType::Note, s) => s,
             (EventType::Forward, S::Received | S::Processing) => from,
             _ => return Err(TransitionError { event: self, from }),
@@ -250,10 +239,7 @@ impl std::str::FromStr for EventType {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        EventType::DESK
-            .into_iter()
-            .find(|e| e.as_str() == s)
-            .ok_or_else(|| format!("unknown event type {s:?}"))
+        EventType::DESK.into_iter().find(|e| e.as_str() == s).ok_or_else(|| format!("unknown event type {s:?}"))
     }
 }
 
@@ -268,52 +254,19 @@ mod tests {
         let non_final: Vec<Status> = S::ALL.into_iter().filter(|s| !s.is_final()).collect();
         vec![
             (E::Received, vec![S::NewlyRegistered], Some(S::Received)),
-            (
-                E::Refused,
-                vec![S::NewlyRegistered, S::Received],
-                Some(S::NotReceived),
-            ),
+            (E::Refused, vec![S::NewlyRegistered, S::Received], Some(S::NotReceived)),
             (E::Processing, vec![S::Received], Some(S::Processing)),
-            (
-                E::SupplementRequested,
-                vec![S::Received, S::Processing],
-                Some(S::SupplementRequested),
-            ),
-            (
-                E::SupplementReceived,
-                vec![S::SupplementRequested],
-                Some(S::Processing),
-            ),
-            (
-                E::PaymentRequested,
-                vec![S::Received, S::Processing],
-                Some(S::FinancialObligation),
-            ),
-            (
-                E::PaymentReceived,
-                vec![S::FinancialObligation],
-                Some(S::Processing),
-            ),
-            (
-                E::ResultReady,
-                vec![S::Received, S::Processing],
-                Some(S::Processed),
-            ),
+            (E::SupplementRequested, vec![S::Received, S::Processing], Some(S::SupplementRequested)),
+            (E::SupplementReceived, vec![S::SupplementRequested], Some(S::Processing)),
+            (E::PaymentRequested, vec![S::Received, S::Processing], Some(S::FinancialObligation)),
+            (E::PaymentReceived, vec![S::FinancialObligation], Some(S::Processing)),
+            (E::ResultReady, vec![S::Received, S::Processing], Some(S::Processed)),
             (E::ReturnedAtDesk, vec![S::Processed], Some(S::Returned)),
             (E::PostalDelivered, vec![S::Processed], Some(S::Returned)),
             (E::PortalAccepted, vec![S::Processed], Some(S::Returned)),
             (E::Withdrawn, non_final.clone(), Some(S::Withdrawn)),
             (E::Stopped, non_final, Some(S::Stopped)),
-            (
-                E::Apology,
-                vec![
-                    S::Received,
-                    S::Processing,
-                    S::SupplementRequested,
-                    S::FinancialObligation,
-                ],
-                None,
-            ),
+            (E::Apology, vec![S::Received, S::Processing, S::SupplementRequested, S::FinancialObligation], None),
             (E::Explanation, S::ALL.to_vec(), None),
             (E::Forward, vec![S::Received, S::Processing], None),
         ]
@@ -338,23 +291,14 @@ mod tests {
         for status in S::ALL.into_iter().filter(|s| s.is_final()) {
             assert_eq!(status.allowed_events(), vec![E::Explanation], "{status:?}");
         }
-        assert_eq!(
-            [S::NotReceived, S::Withdrawn, S::Stopped, S::Returned].map(S::is_final),
-            [true; 4]
-        );
+        assert_eq!([S::NotReceived, S::Withdrawn, S::Stopped, S::Returned].map(S::is_final), [true; 4]);
     }
 
     #[test]
     fn allowed_events_from_newly_registered() {
         assert_eq!(
             S::NewlyRegistered.allowed_events(),
-            vec![
-                E::Received,
-                E::Refused,
-                E::Withdrawn,
-                E::Stopped,
-                E::Explanation
-            ]
+            vec![E::Received, E::Refused, E::Withdrawn, E::Stopped, E::Explanation]
         );
         let err = E::ResultReady.apply(S::NewlyRegistered).unwrap_err();
         assert_eq!(err.allowed(), S::NewlyRegistered.allowed_events());
@@ -372,10 +316,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&S::Processed).unwrap(), "9");
         for event in E::DESK {
             assert_eq!(event.as_str().parse::<EventType>(), Ok(event));
-            assert_eq!(
-                serde_json::to_string(&event).unwrap(),
-                format!("\"{}\"", event.as_str())
-            );
+            assert_eq!(serde_json::to_string(&event).unwrap(), format!("\"{}\"", event.as_str()));
         }
         assert!("intake".parse::<EventType>().is_err());
     }

@@ -16,8 +16,7 @@ pub fn to_vn(ts: Timestamp) -> DateTime {
 
 /// The instant of a Vietnam wall-clock time (never ambiguous: the offset is fixed).
 pub fn from_vn(dt: DateTime) -> Timestamp {
-    VN.to_timestamp(dt)
-        .expect("civil datetimes in range map to timestamps at +07:00")
+    VN.to_timestamp(dt).expect("civil datetimes in range map to timestamps at +07:00")
 }
 
 /// `2026-11-25T09:30:00+07:00` (a fraction of a second only when there is one).
@@ -38,9 +37,7 @@ pub fn format_portal(ts: Timestamp) -> String {
 /// Parses the national portal's `yyyyMMddHHmmss` as Vietnam time.
 pub fn parse_portal(s: &str) -> Result<Timestamp, jiff::Error> {
     if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(jiff::Error::from_args(format_args!(
-            "expected 14 digits yyyyMMddHHmmss"
-        )));
+        return Err(jiff::Error::from_args(format_args!("expected 14 digits yyyyMMddHHmmss")));
     }
     DateTime::strptime("%Y%m%d%H%M%S", s).map(from_vn)
 }
@@ -77,8 +74,7 @@ pub mod rfc3339 {
         /// Deserializes `null` or an RFC 3339 time.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
             let s = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
-            s.map(|s| super::super::parse_rfc3339(&s).map_err(serde::de::Error::custom))
-                .transpose()
+            s.map(|s| super::super::parse_rfc3339(&s).map_err(serde::de::Error::custom)).transpose()
         }
     }
 }

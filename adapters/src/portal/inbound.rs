@@ -3,9 +3,8 @@
 
 use base64::Engine as _;
 use motcua_schemas::{
-    Address, Applicant, ApplicantKind, Channel, Document, Fee, IdKind, InlineContent, Intake,
-    IntakePointers, PersonalId, PhoneNumber, ProcedureRef, ReturnAddress, ReturnMethod, UnitCode,
-    time::parse_portal,
+    Address, Applicant, ApplicantKind, Channel, Document, Fee, IdKind, InlineContent, Intake, IntakePointers,
+    PersonalId, PhoneNumber, ProcedureRef, ReturnAddress, ReturnMethod, UnitCode, time::parse_portal,
 };
 use serde::Deserialize;
 
@@ -127,18 +126,11 @@ pub struct PortalIntake {
 
 /// True for a portal submission id: 1–64 characters of `A–Z a–z 0–9 . _ : -`.
 pub fn valid_submission_id(id: &str) -> bool {
-    (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn address(
@@ -150,26 +142,14 @@ fn address(
     commune: Option<&str>,
 ) -> Address {
     let mut code = |key: &str, v: Option<&str>| {
-        v.filter(|s| !s.trim().is_empty())
-            .and_then(|s| c.parse::<UnitCode>(&format!("{at}/{key}"), s))
+        v.filter(|s| !s.trim().is_empty()).and_then(|s| c.parse::<UnitCode>(&format!("{at}/{key}"), s))
     };
-    let (province, district, commune) = (
-        code("MaTinh", province),
-        code("MaHuyen", district),
-        code("MaXa", commune),
-    );
-    Address {
-        detail: c.text(&format!("{at}/ChiTiet"), detail, MAX_TEXT),
-        province,
-        district,
-        commune,
-    }
+    let (province, district, commune) = (code("MaTinh", province), code("MaHuyen", district), code("MaXa", commune));
+    Address { detail: c.text(&format!("{at}/ChiTiet"), detail, MAX_TEXT), province, district, commune }
 }
 
 fn phone(c: &mut Checker, at: &str, value: Option<&str>) -> Option<PhoneNumber> {
-    value
-        .filter(|s| !s.trim().is_empty())
-        .and_then(|s| c.parse(at, s))
+    value.filter(|s| !s.trim().is_empty()).and_then(|s| c.parse(at, s))
 }
 
 /// Parses and normalizes a portal submission (`POST /v1/portal/dossiers`).
@@ -179,16 +159,9 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
 
     let external_ref = raw.MaHoSoCongDVC.trim().to_owned();
     if !valid_submission_id(&external_ref) {
-        c.fail(
-            "/MaHoSoCongDVC",
-            "must be 1–64 characters of letters, digits, '.', '_', ':' or '-'",
-        );
+        c.fail("/MaHoSoCongDVC", "must be 1–64 characters of letters, digits, '.', '_', ':' or '-'");
     }
-    let code = raw
-        .MaHoSo
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .and_then(|s| c.parse("/MaHoSo", s));
+    let code = raw.MaHoSo.as_deref().filter(|s| !s.trim().is_empty()).and_then(|s| c.parse("/MaHoSo", s));
     let procedure_code = c.parse("/MaTTHC", &raw.MaTTHC);
     let procedure_name = c.text("/TenTTHC", &raw.TenTTHC, MAX_TEXT);
     if !matches!(raw.MucDo, 3 | 4) {
@@ -200,18 +173,12 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
     let name = c.text("/ChuHoSo/HoTen", &owner.HoTen, MAX_NAME);
     let kind = ApplicantKind::from_portal_code(owner.LoaiDoiTuong);
     if kind.is_none() {
-        c.fail(
-            "/ChuHoSo/LoaiDoiTuong",
-            "must be 1 (công dân), 2 (doanh nghiệp), 3 (cơ quan nhà nước) or 4 (khác)",
-        );
+        c.fail("/ChuHoSo/LoaiDoiTuong", "must be 1 (công dân), 2 (doanh nghiệp), 3 (cơ quan nhà nước) or 4 (khác)");
     }
     let id_type = IdKind::from_portal_code(owner.DinhDanh.LoaiDinhDanh);
     let id_number = match id_type {
         None => {
-            c.fail(
-                "/ChuHoSo/DinhDanh/LoaiDinhDanh",
-                "must be 1 (CCCD, 12 digits), 2 (CMND, 9 digits) or 3 (tax code)",
-            );
+            c.fail("/ChuHoSo/DinhDanh/LoaiDinhDanh", "must be 1 (CCCD, 12 digits), 2 (CMND, 9 digits) or 3 (tax code)");
             None
         }
         Some(kind) => match PersonalId::parse_as(owner.DinhDanh.SoDinhDanh.trim(), kind) {
@@ -230,14 +197,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         c.fail("/ChuHoSo/Email", "is not an e-mail address");
     }
     let home = owner.DiaChi.as_ref().map(|a| {
-        address(
-            &mut c,
-            "/ChuHoSo/DiaChi",
-            &a.ChiTiet,
-            a.MaTinh.as_deref(),
-            a.MaHuyen.as_deref(),
-            a.MaXa.as_deref(),
-        )
+        address(&mut c, "/ChuHoSo/DiaChi", &a.ChiTiet, a.MaTinh.as_deref(), a.MaHuyen.as_deref(), a.MaXa.as_deref())
     });
 
     let submitted_at = parse_portal(raw.NgayNopHoSo.trim())
@@ -252,17 +212,8 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
     for (i, doc) in raw.TaiLieuNop.iter().enumerate().take(MAX_DOCUMENTS) {
         let at = format!("/TaiLieuNop/{i}");
         let name = c.text(&format!("{at}/TenTepDinhKem"), &doc.TenTepDinhKem, MAX_NAME);
-        let component = c.opt_text(
-            &format!("{at}/MaThanhPhanHoSo"),
-            doc.MaThanhPhanHoSo.as_deref(),
-            64,
-        );
-        let url = doc
-            .DuongDanTaiTepTin
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(str::to_owned);
+        let component = c.opt_text(&format!("{at}/MaThanhPhanHoSo"), doc.MaThanhPhanHoSo.as_deref(), 64);
+        let url = doc.DuongDanTaiTepTin.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
         if let Some(u) = &url
             && (!(u.starts_with("https://") || u.starts_with("http://"))
                 || u.len() > 2048
@@ -270,18 +221,11 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         {
             c.fail(format!("{at}/DuongDanTaiTepTin"), "must be an http(s) URL");
         }
-        let mut sha256 = doc
-            .MaBam
-            .as_deref()
-            .map(|h| h.trim().to_ascii_lowercase())
-            .filter(|h| !h.is_empty());
+        let mut sha256 = doc.MaBam.as_deref().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty());
         if let Some(h) = &sha256
             && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
         {
-            c.fail(
-                format!("{at}/MaBam"),
-                "must be a SHA-256 in hex (64 digits)",
-            );
+            c.fail(format!("{at}/MaBam"), "must be a SHA-256 in hex (64 digits)");
         }
         let mut size = match doc.KichThuoc {
             Some(n) if n < 0 => {
@@ -297,16 +241,10 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
                 Ok(bytes) => {
                     let digest = sha256_hex(&bytes);
                     if sha256.as_ref().is_some_and(|h| *h != digest) {
-                        c.fail(
-                            format!("{at}/MaBam"),
-                            "does not match the SHA-256 of NoiDung",
-                        );
+                        c.fail(format!("{at}/MaBam"), "does not match the SHA-256 of NoiDung");
                     }
                     if size.is_some_and(|n| n != bytes.len() as u64) {
-                        c.fail(
-                            format!("{at}/KichThuoc"),
-                            "does not match the length of NoiDung",
-                        );
+                        c.fail(format!("{at}/KichThuoc"), "does not match the length of NoiDung");
                     }
                     sha256 = Some(digest);
                     size = Some(bytes.len() as u64);
@@ -315,20 +253,9 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
                 }
             }
         } else if url.is_none() {
-            c.fail(
-                format!("{at}/DuongDanTaiTepTin"),
-                "give the file's URL or its content (NoiDung)",
-            );
+            c.fail(format!("{at}/DuongDanTaiTepTin"), "give the file's URL or its content (NoiDung)");
         }
-        documents.push(Document {
-            name,
-            component,
-            url,
-            sha256,
-            size,
-            pages: None,
-            stored,
-        });
+        documents.push(Document { name, component, url, sha256, size, pages: None, stored });
     }
 
     if raw.LePhi.len() > MAX_FEES {
@@ -339,62 +266,30 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         let at = format!("/LePhi/{i}");
         let name = c.text(&format!("{at}/TenLePhi"), &fee.TenLePhi, MAX_NAME);
         if !(0..=1_000_000_000_000).contains(&fee.SoTien) {
-            c.fail(
-                format!("{at}/SoTien"),
-                "must be between 0 and 1,000,000,000,000 đồng",
-            );
+            c.fail(format!("{at}/SoTien"), "must be between 0 and 1,000,000,000,000 đồng");
         }
         if raw.MucDo == 4 && !fee.DaThanhToan && fee.SoTien > 0 {
-            c.fail(
-                format!("{at}/DaThanhToan"),
-                "a level-4 (toàn trình) dossier must have its fees paid",
-            );
+            c.fail(format!("{at}/DaThanhToan"), "a level-4 (toàn trình) dossier must have its fees paid");
         }
         let transaction = c.opt_text(&format!("{at}/MaGiaoDich"), fee.MaGiaoDich.as_deref(), 128);
-        fees.push(Fee {
-            name,
-            amount: fee.SoTien.max(0) as u64,
-            paid: fee.DaThanhToan,
-            transaction,
-        });
+        fees.push(Fee { name, amount: fee.SoTien.max(0) as u64, paid: fee.DaThanhToan, transaction });
     }
 
     let return_method = ReturnMethod::from_portal_code(raw.HinhThucNhanKetQua);
     if return_method.is_none() {
-        c.fail(
-            "/HinhThucNhanKetQua",
-            "must be 1 (tại Bộ phận Một cửa), 2 (qua bưu chính) or 3 (trực tuyến)",
-        );
+        c.fail("/HinhThucNhanKetQua", "must be 1 (tại Bộ phận Một cửa), 2 (qua bưu chính) or 3 (trực tuyến)");
     }
     let return_address = match (&raw.DiaChiNhanKetQua, return_method) {
         (None, Some(ReturnMethod::Post)) => {
-            c.fail(
-                "/DiaChiNhanKetQua",
-                "is required when the result is returned by post (HinhThucNhanKetQua 2)",
-            );
+            c.fail("/DiaChiNhanKetQua", "is required when the result is returned by post (HinhThucNhanKetQua 2)");
             None
         }
         (Some(a), _) => {
             let at = "/DiaChiNhanKetQua";
-            let address = address(
-                &mut c,
-                at,
-                &a.ChiTiet,
-                a.MaTinh.as_deref(),
-                a.MaHuyen.as_deref(),
-                a.MaXa.as_deref(),
-            );
+            let address = address(&mut c, at, &a.ChiTiet, a.MaTinh.as_deref(), a.MaHuyen.as_deref(), a.MaXa.as_deref());
             let recipient = c.text(&format!("{at}/NguoiNhan"), &a.NguoiNhan, MAX_NAME);
-            let phone = phone(
-                &mut c,
-                &format!("{at}/SoDienThoai"),
-                a.SoDienThoai.as_deref(),
-            );
-            Some(ReturnAddress {
-                address,
-                recipient,
-                phone,
-            })
+            let phone = phone(&mut c, &format!("{at}/SoDienThoai"), a.SoDienThoai.as_deref());
+            Some(ReturnAddress { address, recipient, phone })
         }
         (None, _) => None,
     };
@@ -408,15 +303,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         Some(submitted_at),
         Some(return_method),
         true,
-    ) = (
-        procedure_code,
-        requested_unit,
-        kind,
-        id_number,
-        submitted_at,
-        return_method,
-        c.is_clean(),
-    )
+    ) = (procedure_code, requested_unit, kind, id_number, submitted_at, return_method, c.is_clean())
     else {
         c.finish()?;
         return Err(InboundError::malformed("", "the dossier is incomplete"));
@@ -426,10 +313,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         level: Some(raw.MucDo as u8),
         external_ref,
         code,
-        procedure: ProcedureRef {
-            code: procedure_code,
-            name: procedure_name,
-        },
+        procedure: ProcedureRef { code: procedure_code, name: procedure_name },
         applicant: Applicant {
             kind,
             name,
@@ -453,11 +337,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
             code: "/MaHoSo".into(),
         },
     };
-    Ok(PortalIntake {
-        intake,
-        applicant_commune,
-        contents,
-    })
+    Ok(PortalIntake { intake, applicant_commune, contents })
 }
 
 #[cfg(test)]
@@ -493,10 +373,7 @@ mod tests {
         assert_eq!(i.requested_unit.as_str(), "04585");
         assert_eq!(i.return_method, ReturnMethod::Post);
         assert_eq!(i.return_address.as_ref().unwrap().recipient, "Giàng A Sử");
-        assert_eq!(
-            motcua_schemas::time::format_rfc3339(i.submitted_at),
-            "2026-11-25T09:30:00+07:00"
-        );
+        assert_eq!(motcua_schemas::time::format_rfc3339(i.submitted_at), "2026-11-25T09:30:00+07:00");
         assert_eq!(p.applicant_commune.unwrap().as_str(), "04585");
         assert!(p.contents.is_empty());
     }
@@ -513,9 +390,7 @@ mod tests {
 
     fn unicode_nfd(s: &str) -> String {
         // Decompose the letters this test uses, without another dependency.
-        s.replace('ễ', "e\u{302}\u{303}")
-            .replace('Á', "A\u{301}")
-            .replace('ă', "a\u{306}")
+        s.replace('ễ', "e\u{302}\u{303}").replace('Á', "A\u{301}").replace('ă', "a\u{306}")
     }
 
     #[test]
@@ -558,26 +433,17 @@ mod tests {
     #[test]
     fn inline_content_is_decoded_and_hashed() {
         let body = with(|v| {
-            v["TaiLieuNop"][0] =
-                serde_json::json!({"TenTepDinhKem": "a.txt", "NoiDung": "aGVsbG8="});
+            v["TaiLieuNop"][0] = serde_json::json!({"TenTepDinhKem": "a.txt", "NoiDung": "aGVsbG8="});
         });
         let p = parse_dossier(&body, 32).unwrap();
-        assert_eq!(
-            p.contents,
-            vec![InlineContent {
-                document: 0,
-                bytes: b"hello".to_vec()
-            }]
-        );
+        assert_eq!(p.contents, vec![InlineContent { document: 0, bytes: b"hello".to_vec() }]);
         let doc = &p.intake.documents[0];
-        assert_eq!(
-            doc.sha256.as_deref(),
-            Some("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
-        );
+        assert_eq!(doc.sha256.as_deref(), Some("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
         assert_eq!(doc.size, Some(5));
         assert!(doc.stored);
         let wrong = with(|v| {
-            v["TaiLieuNop"][0] = serde_json::json!({"TenTepDinhKem": "a.txt", "NoiDung": "aGVsbG8=", "MaBam": "00".repeat(32)});
+            v["TaiLieuNop"][0] =
+                serde_json::json!({"TenTepDinhKem": "a.txt", "NoiDung": "aGVsbG8=", "MaBam": "00".repeat(32)});
         });
         assert_eq!(invalid_pointers(&wrong), ["/TaiLieuNop/0/MaBam"]);
     }
@@ -588,15 +454,9 @@ mod tests {
         assert_eq!(invalid_pointers(&body), ["/MucDo"]);
         let body = with(|v| v["ChuHoSo"]["Tuoi"] = 30.into());
         assert_eq!(invalid_pointers(&body), ["/ChuHoSo/Tuoi"]);
-        assert!(matches!(
-            parse_dossier(b"{\"MaHoSoCongDVC\": ", 32),
-            Err(InboundError::Malformed { .. })
-        ));
+        assert!(matches!(parse_dossier(b"{\"MaHoSoCongDVC\": ", 32), Err(InboundError::Malformed { .. })));
         let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
-        assert!(matches!(
-            parse_dossier(deep.as_bytes(), 32),
-            Err(InboundError::Malformed { .. })
-        ));
+        assert!(matches!(parse_dossier(deep.as_bytes(), 32), Err(InboundError::Malformed { .. })));
     }
 
     #[test]

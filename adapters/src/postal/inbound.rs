@@ -4,9 +4,8 @@
 
 use jiff::Timestamp;
 use motcua_schemas::{
-    Address, Applicant, ApplicantKind, Channel, Document, Fee, IdKind, Intake, IntakePointers,
-    PersonalId, PhoneNumber, ProcedureRef, ReturnAddress, ReturnMethod, S10ItemCode, UnitCode,
-    time::parse_rfc3339,
+    Address, Applicant, ApplicantKind, Channel, Document, Fee, IdKind, Intake, IntakePointers, PersonalId, PhoneNumber,
+    ProcedureRef, ReturnAddress, ReturnMethod, S10ItemCode, UnitCode, time::parse_rfc3339,
 };
 
 use crate::InboundError;
@@ -83,23 +82,15 @@ pub struct PostalEvent {
 /// postal namespace; `repeated` children may occur more than once.
 fn check_shape(c: &mut Checker, el: &Element, name: &str, allowed: &[&str], repeated: &[&str]) {
     if el.name != name || el.namespace.as_deref() != Some(POSTAL_NS) {
-        c.fail(
-            el.path.clone(),
-            format!("expected <{name}> in namespace {POSTAL_NS}"),
-        );
+        c.fail(el.path.clone(), format!("expected <{name}> in namespace {POSTAL_NS}"));
         return;
     }
     for (i, child) in el.children.iter().enumerate() {
         if child.namespace.as_deref() != Some(POSTAL_NS) {
-            c.fail(
-                child.path.clone(),
-                format!("element is not in namespace {POSTAL_NS}"),
-            );
+            c.fail(child.path.clone(), format!("element is not in namespace {POSTAL_NS}"));
         } else if !allowed.contains(&child.name.as_str()) {
             c.fail(child.path.clone(), "unexpected element");
-        } else if !repeated.contains(&child.name.as_str())
-            && el.children[..i].iter().any(|p| p.name == child.name)
-        {
+        } else if !repeated.contains(&child.name.as_str()) && el.children[..i].iter().any(|p| p.name == child.name) {
             c.fail(child.path.clone(), "element appears more than once");
         }
     }
@@ -134,12 +125,7 @@ fn optional_unit(c: &mut Checker, el: &Element, name: &str) -> Option<UnitCode> 
 fn timestamp(c: &mut Checker, el: &Element, name: &str) -> Option<Timestamp> {
     let child = required(c, el, name)?;
     parse_rfc3339(child.text.trim())
-        .map_err(|_| {
-            c.fail(
-                child.path.clone(),
-                "must be an RFC 3339 time with offset, e.g. 2026-11-25T09:30:00+07:00",
-            )
-        })
+        .map_err(|_| c.fail(child.path.clone(), "must be an RFC 3339 time with offset, e.g. 2026-11-25T09:30:00+07:00"))
         .ok()
 }
 
@@ -168,54 +154,33 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
         "NHAN_HO_SO" => Some(PostalService::Dossier),
         "NHAN_HO_SO_VA_TRA_KET_QUA" => Some(PostalService::DossierAndResult),
         _ => {
-            c.fail(
-                s.path.clone(),
-                "must be NHAN_HO_SO or NHAN_HO_SO_VA_TRA_KET_QUA",
-            );
+            c.fail(s.path.clone(), "must be NHAN_HO_SO or NHAN_HO_SO_VA_TRA_KET_QUA");
             None
         }
     });
 
     let sender = required(&mut c, &root, "Sender");
     let applicant = sender.and_then(|s| {
-        let fields = [
-            "Fullname",
-            "Tel",
-            "IdType",
-            "IdNumber",
-            "Address",
-            "ProvinceId",
-            "DistrictId",
-            "WardId",
-        ];
+        let fields = ["Fullname", "Tel", "IdType", "IdNumber", "Address", "ProvinceId", "DistrictId", "WardId"];
         for child in &s.children {
-            if !fields.contains(&child.name.as_str())
-                || child.namespace.as_deref() != Some(POSTAL_NS)
-            {
+            if !fields.contains(&child.name.as_str()) || child.namespace.as_deref() != Some(POSTAL_NS) {
                 c.fail(child.path.clone(), "unexpected element");
             }
         }
         let name = required_text(&mut c, s, "Fullname", MAX_NAME);
-        let phone: Option<PhoneNumber> = s
-            .child("Tel")
-            .filter(|t| !t.text.trim().is_empty())
-            .and_then(|t| c.parse(&t.path, &t.text));
+        let phone: Option<PhoneNumber> =
+            s.child("Tel").filter(|t| !t.text.trim().is_empty()).and_then(|t| c.parse(&t.path, &t.text));
         let id_kind = required(&mut c, s, "IdType").and_then(|t| {
-            let kind = t
-                .text
-                .trim()
-                .parse()
-                .ok()
-                .and_then(IdKind::from_portal_code);
+            let kind = t.text.trim().parse().ok().and_then(IdKind::from_portal_code);
             if kind.is_none() {
                 c.fail(t.path.clone(), "must be 1 (CCCD), 2 (CMND) or 3 (tax code)");
             }
             kind
         });
         let id = match (id_kind, required(&mut c, s, "IdNumber")) {
-            (Some(kind), Some(n)) => PersonalId::parse_as(n.text.trim(), kind)
-                .map_err(|e| c.fail(n.path.clone(), e.to_string()))
-                .ok(),
+            (Some(kind), Some(n)) => {
+                PersonalId::parse_as(n.text.trim(), kind).map_err(|e| c.fail(n.path.clone(), e.to_string())).ok()
+            }
             _ => None,
         };
         let address = Address {
@@ -226,11 +191,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
         };
         let id = id?;
         Some(Applicant {
-            kind: if id.kind() == IdKind::TaxCode {
-                ApplicantKind::Enterprise
-            } else {
-                ApplicantKind::Citizen
-            },
+            kind: if id.kind() == IdKind::TaxCode { ApplicantKind::Enterprise } else { ApplicantKind::Citizen },
             name: name?,
             id_type: id.kind(),
             id_number: id.as_str().to_owned(),
@@ -256,10 +217,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
     let mut documents = Vec::new();
     if let Some(docs) = root.child("Documents") {
         if docs.children.len() > MAX_DOCUMENTS {
-            c.fail(
-                docs.path.clone(),
-                format!("at most {MAX_DOCUMENTS} documents"),
-            );
+            c.fail(docs.path.clone(), format!("at most {MAX_DOCUMENTS} documents"));
         }
         for doc in docs.children.iter().take(MAX_DOCUMENTS) {
             if doc.name != "Document" || doc.namespace.as_deref() != Some(POSTAL_NS) {
@@ -268,27 +226,14 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
             }
             let name = c.text(&doc.path, &doc.text, MAX_NAME);
             let component = c.opt_text(&format!("{}/@code", doc.path), doc.attribute("code"), 64);
-            let pages = doc
-                .attribute("pages")
-                .and_then(|p| match p.trim().parse::<u32>() {
-                    Ok(n) if (1..=10_000).contains(&n) => Some(n),
-                    _ => {
-                        c.fail(
-                            format!("{}/@pages", doc.path),
-                            "must be a number of pages from 1 to 10000",
-                        );
-                        None
-                    }
-                });
-            documents.push(Document {
-                name,
-                component,
-                url: None,
-                sha256: None,
-                size: None,
-                pages,
-                stored: false,
+            let pages = doc.attribute("pages").and_then(|p| match p.trim().parse::<u32>() {
+                Ok(n) if (1..=10_000).contains(&n) => Some(n),
+                _ => {
+                    c.fail(format!("{}/@pages", doc.path), "must be a number of pages from 1 to 10000");
+                    None
+                }
             });
+            documents.push(Document { name, component, url: None, sha256: None, size: None, pages, stored: false });
         }
     }
 
@@ -308,10 +253,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
                     });
                 }
             }
-            _ => c.fail(
-                fee.path.clone(),
-                "must be an amount in đồng from 0 to 1,000,000,000,000",
-            ),
+            _ => c.fail(fee.path.clone(), "must be an amount in đồng from 0 to 1,000,000,000,000"),
         }
     }
 
@@ -324,22 +266,10 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
         Some(procedure),
         Some(requested_unit),
         true,
-    ) = (
-        item,
-        post_office,
-        accepted_at,
-        service,
-        applicant,
-        procedure,
-        target,
-        c.is_clean(),
-    )
+    ) = (item, post_office, accepted_at, service, applicant, procedure, target, c.is_clean())
     else {
         c.finish()?;
-        return Err(InboundError::malformed(
-            "/BuuGuiHoSo",
-            "the dossier is incomplete",
-        ));
+        return Err(InboundError::malformed("/BuuGuiHoSo", "the dossier is incomplete"));
     };
     let (return_method, return_address) = match service {
         PostalService::Dossier => (ReturnMethod::Desk, None),
@@ -374,26 +304,14 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
             code: "/BuuGuiHoSo".into(),
         },
     };
-    Ok(PostalIntake {
-        intake,
-        item,
-        applicant_commune,
-        service,
-        post_office,
-    })
+    Ok(PostalIntake { intake, item, applicant_commune, service, post_office })
 }
 
 /// Parses a delivery event (`POST /v1/postal/events`).
 pub fn parse_event(body: &[u8], max_depth: usize) -> Result<PostalEvent, InboundError> {
     let root = xml::parse(body, max_depth)?;
     let mut c = Checker::default();
-    check_shape(
-        &mut c,
-        &root,
-        "SuKienBuuGui",
-        &["ItemCode", "Status", "At", "Note"],
-        &[],
-    );
+    check_shape(&mut c, &root, "SuKienBuuGui", &["ItemCode", "Status", "At", "Note"], &[]);
     c.checkpoint()?;
     let item = parse_child(&mut c, &root, "ItemCode");
     let status = required(&mut c, &root, "Status").and_then(|s| {
@@ -406,30 +324,17 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<PostalEvent, Inbound
             _ => None,
         };
         if status.is_none() {
-            c.fail(
-                s.path.clone(),
-                "must be ACCEPTED, IN_TRANSIT, DELIVERED, FAILED or RETURNED",
-            );
+            c.fail(s.path.clone(), "must be ACCEPTED, IN_TRANSIT, DELIVERED, FAILED or RETURNED");
         }
         status
     });
     let at = timestamp(&mut c, &root, "At");
-    let note = root
-        .child("Note")
-        .and_then(|n| c.opt_text(&n.path, Some(&n.text), MAX_TEXT));
+    let note = root.child("Note").and_then(|n| c.opt_text(&n.path, Some(&n.text), MAX_TEXT));
     let (Some(item), Some(status), Some(at), true) = (item, status, at, c.is_clean()) else {
         c.finish()?;
-        return Err(InboundError::malformed(
-            "/SuKienBuuGui",
-            "the event is incomplete",
-        ));
+        return Err(InboundError::malformed("/SuKienBuuGui", "the event is incomplete"));
     };
-    Ok(PostalEvent {
-        item,
-        status,
-        at,
-        note,
-    })
+    Ok(PostalEvent { item, status, at, note })
 }
 
 #[cfg(test)]
@@ -454,10 +359,7 @@ mod tests {
         assert_eq!(p.intake.channel, Channel::Postal);
         assert_eq!(p.service, PostalService::DossierAndResult);
         assert_eq!(p.intake.return_method, ReturnMethod::Post);
-        assert_eq!(
-            p.intake.return_address.as_ref().unwrap().recipient,
-            "Giàng A Sử"
-        );
+        assert_eq!(p.intake.return_address.as_ref().unwrap().recipient, "Giàng A Sử");
         assert_eq!(p.intake.procedure.code.as_str(), "1.001193");
         assert_eq!(p.intake.documents[0].pages, Some(2));
         assert_eq!(p.intake.fees[0].amount, 8000);
@@ -475,30 +377,18 @@ mod tests {
 
     #[test]
     fn a_wrong_check_digit_points_at_the_item_code() {
-        assert_eq!(
-            invalid_paths(&SAMPLE.replace("EE123456785VN", "EE123456784VN")),
-            ["/BuuGuiHoSo/ItemCode"]
-        );
+        assert_eq!(invalid_paths(&SAMPLE.replace("EE123456785VN", "EE123456784VN")), ["/BuuGuiHoSo/ItemCode"]);
     }
 
     #[test]
     fn every_invalid_field_is_reported_with_its_path() {
         let xml = SAMPLE
             .replace("<Tel>0912345678</Tel>", "<Tel>12</Tel>")
-            .replace(
-                "<IdNumber>015090001234</IdNumber>",
-                "<IdNumber>0150</IdNumber>",
-            )
+            .replace("<IdNumber>015090001234</IdNumber>", "<IdNumber>0150</IdNumber>")
             .replace("code=\"1.001193\"", "code=\"1193\"")
             .replace("pages=\"2\"", "pages=\"0\"")
-            .replace(
-                "<AcceptedAt>2026-11-25T09:30:00+07:00</AcceptedAt>",
-                "<AcceptedAt>2026-11-25 09:30</AcceptedAt>",
-            )
-            .replace(
-                "<FeeCollected currency=\"VND\">8000",
-                "<FeeCollected currency=\"USD\">-1",
-            );
+            .replace("<AcceptedAt>2026-11-25T09:30:00+07:00</AcceptedAt>", "<AcceptedAt>2026-11-25 09:30</AcceptedAt>")
+            .replace("<FeeCollected currency=\"VND\">8000", "<FeeCollected currency=\"USD\">-1");
         assert_eq!(
             invalid_paths(&xml),
             [
@@ -515,30 +405,18 @@ mod tests {
 
     #[test]
     fn wrong_namespace_and_unknown_elements_are_refused() {
-        assert_eq!(
-            invalid_paths(&SAMPLE.replace("urn:motcua:postal:v1", "urn:other")),
-            ["/BuuGuiHoSo"]
-        );
+        assert_eq!(invalid_paths(&SAMPLE.replace("urn:motcua:postal:v1", "urn:other")), ["/BuuGuiHoSo"]);
         assert_eq!(
             invalid_paths(&SAMPLE.replace("<TargetUnit>", "<Extra>1</Extra><TargetUnit>")),
             ["/BuuGuiHoSo/Extra"]
         );
-        assert_eq!(
-            invalid_paths(&SAMPLE.replace("<TargetUnit>04585</TargetUnit>", "")),
-            ["/BuuGuiHoSo/TargetUnit"]
-        );
+        assert_eq!(invalid_paths(&SAMPLE.replace("<TargetUnit>04585</TargetUnit>", "")), ["/BuuGuiHoSo/TargetUnit"]);
     }
 
     #[test]
     fn a_doctype_is_a_malformed_body() {
-        let xml = SAMPLE.replace(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-            "<!DOCTYPE BuuGuiHoSo>",
-        );
-        assert!(matches!(
-            parse_dossier(xml.as_bytes(), 32),
-            Err(InboundError::Malformed { .. })
-        ));
+        let xml = SAMPLE.replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<!DOCTYPE BuuGuiHoSo>");
+        assert!(matches!(parse_dossier(xml.as_bytes(), 32), Err(InboundError::Malformed { .. })));
     }
 
     #[test]
@@ -548,9 +426,6 @@ mod tests {
         assert_eq!(e.status, DeliveryStatus::Delivered);
         assert_eq!(e.note.as_deref(), Some("Đã phát cho người nhận"));
         let bad = EVENT.replace("DELIVERED", "LOST");
-        assert!(matches!(
-            parse_event(bad.as_bytes(), 32),
-            Err(InboundError::Invalid(_))
-        ));
+        assert!(matches!(parse_event(bad.as_bytes(), 32), Err(InboundError::Invalid(_))));
     }
 }

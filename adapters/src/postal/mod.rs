@@ -4,6 +4,4 @@
 pub mod inbound;
 pub mod outbound;
 
-pub use inbound::{
-    DeliveryStatus, PostalEvent, PostalIntake, PostalService, parse_dossier, parse_event,
-};
+pub use inbound::{DeliveryStatus, PostalEvent, PostalIntake, PostalService, parse_dossier, parse_event};

@@ -79,28 +79,17 @@ fn parse_algorithms(
     for (j, name) in names.iter().enumerate() {
         let path = format!("{at}.algorithms[{j}]");
         let Ok(alg) = name.parse::<Algorithm>() else {
-            problems.add(
-                path,
-                format!("{name:?} is not an accepted algorithm (\"none\" never is)"),
-            );
+            problems.add(path, format!("{name:?} is not an accepted algorithm (\"none\" never is)"));
             continue;
         };
         match family {
-            Some(AlgorithmFamily::Hmac) if alg.family() != AlgorithmFamily::Hmac => problems.add(
-                path,
-                format!("{name} needs a public key, but this client has an HMAC secret"),
-            ),
+            Some(AlgorithmFamily::Hmac) if alg.family() != AlgorithmFamily::Hmac => {
+                problems.add(path, format!("{name} needs a public key, but this client has an HMAC secret"))
+            }
             Some(f) if f != AlgorithmFamily::Hmac && alg.family() == AlgorithmFamily::Hmac => {
-                problems.add(
-                    path,
-                    format!(
-                        "{name} is an HMAC algorithm; a client with a public key never accepts one"
-                    ),
-                )
+                problems.add(path, format!("{name} is an HMAC algorithm; a client with a public key never accepts one"))
             }
-            Some(f) if alg.family() != f => {
-                problems.add(path, format!("{name} does not fit this client's {f:?} key"))
-            }
+            Some(f) if alg.family() != f => problems.add(path, format!("{name} does not fit this client's {f:?} key")),
             _ => out.push(alg),
         }
     }
@@ -108,11 +97,7 @@ fn parse_algorithms(
 }
 
 fn normalize_fingerprint(text: &str) -> Option<String> {
-    let hex: String = text
-        .chars()
-        .filter(|c| *c != ':')
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let hex: String = text.chars().filter(|c| *c != ':').collect::<String>().to_ascii_lowercase();
     (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(hex)
 }
 
@@ -133,34 +118,24 @@ impl Clients {
                 problems.add(format!("{at}.id"), "must not be empty");
             }
             match (c.role, &c.desk) {
-                (Role::Desk, None) => problems.add(
-                    format!("{at}.desk"),
-                    "a desk client names the desk it acts for",
-                ),
-                (Role::Desk, Some(desk)) if network.desk(desk).is_none() => problems.add(
-                    format!("{at}.desk"),
-                    format!("desk {desk:?} is not configured"),
-                ),
+                (Role::Desk, None) => problems.add(format!("{at}.desk"), "a desk client names the desk it acts for"),
+                (Role::Desk, Some(desk)) if network.desk(desk).is_none() => {
+                    problems.add(format!("{at}.desk"), format!("desk {desk:?} is not configured"))
+                }
                 (role, Some(_)) if role != Role::Desk => {
                     problems.add(format!("{at}.desk"), "only desk clients act for a desk")
                 }
                 _ => {}
             }
             if c.issuer.trim().is_empty() || c.issuer == gateway_issuer {
-                problems.add(
-                    format!("{at}.issuer"),
-                    "must be non-empty and differ from the gateway's own issuer",
-                );
+                problems.add(format!("{at}.issuer"), "must be non-empty and differ from the gateway's own issuer");
             }
             let source = match (&c.key_file, &c.jwks_file, &c.secret_env) {
                 (Some(f), None, None) => Some(KeySource::Pem(crate::config::resolve(base, f))),
                 (None, Some(f), None) => Some(KeySource::Jwks(crate::config::resolve(base, f))),
                 (None, None, Some(v)) => Some(KeySource::SecretEnv(v.clone())),
                 _ => {
-                    problems.add(
-                        at.clone(),
-                        "give exactly one of key_file, jwks_file or secret_env",
-                    );
+                    problems.add(at.clone(), "give exactly one of key_file, jwks_file or secret_env");
                     None
                 }
             };
@@ -181,49 +156,31 @@ impl Clients {
             });
             let family = keys.first().map(|k| k.family);
             if keys.iter().any(|k| Some(k.family) != family) {
-                problems.add(
-                    format!("{at}.jwks_file"),
-                    "all keys of a client must be of one family",
-                );
+                problems.add(format!("{at}.jwks_file"), "all keys of a client must be of one family");
             }
             let algorithms = parse_algorithms(&at, &c.algorithms, family, problems);
             let mtls = c.mtls.as_ref().and_then(|m| {
                 if !has_client_ca {
-                    problems.add(
-                        format!("{at}.mtls"),
-                        "mutual TLS needs [gateway] client_ca_file",
-                    );
+                    problems.add(format!("{at}.mtls"), "mutual TLS needs [gateway] client_ca_file");
                 }
                 let sha256 = match &m.sha256 {
                     Some(f) => match normalize_fingerprint(f) {
                         Some(hex) => Some(hex),
                         None => {
-                            problems.add(
-                                format!("{at}.mtls.sha256"),
-                                "expected 64 hex digits (colons allowed)",
-                            );
+                            problems.add(format!("{at}.mtls.sha256"), "expected 64 hex digits (colons allowed)");
                             return None;
                         }
                     },
                     None => None,
                 };
                 if m.subject.is_none() && sha256.is_none() {
-                    problems.add(
-                        format!("{at}.mtls"),
-                        "give a subject, a sha256 fingerprint, or both",
-                    );
+                    problems.add(format!("{at}.mtls"), "give a subject, a sha256 fingerprint, or both");
                     return None;
                 }
-                Some(MtlsRule {
-                    subject: m.subject.clone(),
-                    sha256,
-                })
+                Some(MtlsRule { subject: m.subject.clone(), sha256 })
             });
             if c.rate.per_second == 0 || c.rate.burst == 0 {
-                problems.add(
-                    format!("{at}.rate"),
-                    "per_second and burst must be at least 1",
-                );
+                problems.add(format!("{at}.rate"), "per_second and burst must be at least 1");
             }
             let Some(source) = source else { continue };
             let client = Arc::new(Client {
@@ -237,21 +194,11 @@ impl Clients {
                 mtls,
                 rate: c.rate,
             });
-            if clients
-                .by_issuer
-                .insert(c.issuer.clone(), client.clone())
-                .is_some()
-            {
-                problems.add(
-                    format!("{at}.issuer"),
-                    format!("issuer {:?} is used by another client", c.issuer),
-                );
+            if clients.by_issuer.insert(c.issuer.clone(), client.clone()).is_some() {
+                problems.add(format!("{at}.issuer"), format!("issuer {:?} is used by another client", c.issuer));
             }
             if clients.by_id.insert(c.id.clone(), client).is_some() {
-                problems.add(
-                    format!("{at}.id"),
-                    format!("client {:?} is configured twice", c.id),
-                );
+                problems.add(format!("{at}.id"), format!("client {:?} is configured twice", c.id));
             }
         }
         clients
@@ -299,36 +246,13 @@ mod tests {
         let mut problems = Problems::default();
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            parse_algorithms(
-                "c",
-                &names(&["EdDSA"]),
-                Some(AlgorithmFamily::Ed),
-                &mut problems
-            ),
+            parse_algorithms("c", &names(&["EdDSA"]), Some(AlgorithmFamily::Ed), &mut problems),
             vec![Algorithm::EdDSA]
         );
         assert!(problems.is_empty());
-        parse_algorithms(
-            "c",
-            &names(&["HS256", "none", "ES256"]),
-            Some(AlgorithmFamily::Ed),
-            &mut problems,
-        );
-        parse_algorithms(
-            "h",
-            &names(&["RS256"]),
-            Some(AlgorithmFamily::Hmac),
-            &mut problems,
-        );
+        parse_algorithms("c", &names(&["HS256", "none", "ES256"]), Some(AlgorithmFamily::Ed), &mut problems);
+        parse_algorithms("h", &names(&["RS256"]), Some(AlgorithmFamily::Hmac), &mut problems);
         let paths: Vec<_> = problems.iter().map(|p| p.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            vec![
-                "c.algorithms[0]",
-                "c.algorithms[1]",
-                "c.algorithms[2]",
-                "h.algorithms[0]"
-            ]
-        );
+        assert_eq!(paths, vec!["c.algorithms[0]", "c.algorithms[1]", "c.algorithms[2]", "h.algorithms[0]"]);
     }
 }

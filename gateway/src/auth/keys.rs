@@ -34,17 +34,11 @@ pub enum KeyError {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
-    std::fs::read(path).map_err(|source| KeyError::Read {
-        path: path.display().to_string(),
-        source,
-    })
+    std::fs::read(path).map_err(|source| KeyError::Read { path: path.display().to_string(), source })
 }
 
 fn unsupported(path: &Path, reason: impl Into<String>) -> KeyError {
-    KeyError::Unsupported {
-        path: path.display().to_string(),
-        reason: reason.into(),
-    }
+    KeyError::Unsupported { path: path.display().to_string(), reason: reason.into() }
 }
 
 /// A key that verifies tokens, with the family of algorithms it can verify.
@@ -60,10 +54,7 @@ pub struct VerifyKey {
 
 impl std::fmt::Debug for VerifyKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyKey")
-            .field("kid", &self.kid)
-            .field("family", &self.family)
-            .finish_non_exhaustive()
+        f.debug_struct("VerifyKey").field("kid", &self.kid).field("family", &self.family).finish_non_exhaustive()
     }
 }
 
@@ -79,21 +70,15 @@ pub fn load_public_pem(path: &Path) -> Result<VerifyKey, KeyError> {
     ];
     attempts
         .into_iter()
-        .find_map(|(load, family)| {
-            load(&pem).ok().map(|key| VerifyKey {
-                kid: None,
-                key,
-                family,
-            })
-        })
+        .find_map(|(load, family)| load(&pem).ok().map(|key| VerifyKey { kid: None, key, family }))
         .ok_or_else(|| unsupported(path, "not a PEM public key (Ed25519, EC or RSA)"))
 }
 
 /// Loads the asymmetric keys of a JWKS file; symmetric (`oct`) keys are refused.
 pub fn load_jwks(path: &Path) -> Result<Vec<VerifyKey>, KeyError> {
     let text = read(path)?;
-    let set: JwkSet = serde_json::from_slice(&text)
-        .map_err(|e| unsupported(path, format!("not a JWKS document: {e}")))?;
+    let set: JwkSet =
+        serde_json::from_slice(&text).map_err(|e| unsupported(path, format!("not a JWKS document: {e}")))?;
     if set.keys.is_empty() {
         return Err(unsupported(path, "the key set is empty"));
     }
@@ -106,19 +91,11 @@ pub fn load_jwks(path: &Path) -> Result<Vec<VerifyKey>, KeyError> {
                 AlgorithmParameters::RSA(_) => AlgorithmFamily::Rsa,
                 AlgorithmParameters::OctetKeyPair(_) => AlgorithmFamily::Ed,
                 _ => {
-                    return Err(unsupported(
-                        path,
-                        format!("keys[{i}]: only EC, RSA and OKP public keys are accepted"),
-                    ));
+                    return Err(unsupported(path, format!("keys[{i}]: only EC, RSA and OKP public keys are accepted")));
                 }
             };
-            let key = DecodingKey::from_jwk(jwk)
-                .map_err(|e| unsupported(path, format!("keys[{i}]: {e}")))?;
-            Ok(VerifyKey {
-                kid: jwk.common.key_id.clone(),
-                key,
-                family,
-            })
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| unsupported(path, format!("keys[{i}]: {e}")))?;
+            Ok(VerifyKey { kid: jwk.common.key_id.clone(), key, family })
         })
         .collect()
 }
@@ -135,11 +112,7 @@ pub fn load_hmac_secret(var: &str) -> Result<VerifyKey, KeyError> {
             reason: "an HMAC secret needs at least 32 bytes".into(),
         });
     }
-    Ok(VerifyKey {
-        kid: None,
-        key: DecodingKey::from_secret(secret.as_bytes()),
-        family: AlgorithmFamily::Hmac,
-    })
+    Ok(VerifyKey { kid: None, key: DecodingKey::from_secret(secret.as_bytes()), family: AlgorithmFamily::Hmac })
 }
 
 /// The gateway's own signing key, with its public half as a JWK.
@@ -157,10 +130,7 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .field("algorithm", &self.algorithm)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.kid).field("algorithm", &self.algorithm).finish_non_exhaustive()
     }
 }
 
@@ -180,12 +150,7 @@ pub fn load_signing_key(path: &Path, kid: &str) -> Result<SigningKey, KeyError> 
             "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": kid,
             "x": b64url(pair.public_key().as_ref()),
         });
-        return Ok(SigningKey {
-            kid: kid.to_owned(),
-            algorithm: Algorithm::EdDSA,
-            encoding,
-            public_jwk,
-        });
+        return Ok(SigningKey { kid: kid.to_owned(), algorithm: Algorithm::EdDSA, encoding, public_jwk });
     }
     let rng = ring::rand::SystemRandom::new();
     if let Ok(pair) = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng) {
@@ -195,17 +160,9 @@ pub fn load_signing_key(path: &Path, kid: &str) -> Result<SigningKey, KeyError> 
             "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
             "x": b64url(&point[1..33]), "y": b64url(&point[33..65]),
         });
-        return Ok(SigningKey {
-            kid: kid.to_owned(),
-            algorithm: Algorithm::ES256,
-            encoding,
-            public_jwk,
-        });
+        return Ok(SigningKey { kid: kid.to_owned(), algorithm: Algorithm::ES256, encoding, public_jwk });
     }
-    Err(unsupported(
-        path,
-        "the signing key must be Ed25519 or P-256 (ES256)",
-    ))
+    Err(unsupported(path, "the signing key must be Ed25519 or P-256 (ES256)"))
 }
 
 /// Loads a private key for minting tokens of a client whose first algorithm is `algorithm`.
@@ -216,10 +173,7 @@ pub fn load_private_pem(path: &Path, algorithm: Algorithm) -> Result<EncodingKey
         AlgorithmFamily::Ec => EncodingKey::from_ec_pem(&pem),
         AlgorithmFamily::Rsa => EncodingKey::from_rsa_pem(&pem),
         AlgorithmFamily::Hmac => {
-            return Err(unsupported(
-                path,
-                "HMAC clients have no key file; their secret is in the environment",
-            ));
+            return Err(unsupported(path, "HMAC clients have no key file; their secret is in the environment"));
         }
     };
     key.map_err(|e| unsupported(path, format!("not a {algorithm:?} private key: {e}")))
@@ -230,25 +184,14 @@ mod tests {
     use super::*;
 
     fn dev(name: &str) -> std::path::PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../config/dev")
-            .join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/dev").join(name)
     }
 
     #[test]
     fn loads_every_development_public_key_with_its_family() {
-        assert_eq!(
-            load_public_pem(&dev("portal-dev.pub.pem")).unwrap().family,
-            AlgorithmFamily::Ec
-        );
-        assert_eq!(
-            load_public_pem(&dev("postal-dev.pub.pem")).unwrap().family,
-            AlgorithmFamily::Rsa
-        );
-        assert_eq!(
-            load_public_pem(&dev("admin-dev.pub.pem")).unwrap().family,
-            AlgorithmFamily::Ed
-        );
+        assert_eq!(load_public_pem(&dev("portal-dev.pub.pem")).unwrap().family, AlgorithmFamily::Ec);
+        assert_eq!(load_public_pem(&dev("postal-dev.pub.pem")).unwrap().family, AlgorithmFamily::Rsa);
+        assert_eq!(load_public_pem(&dev("admin-dev.pub.pem")).unwrap().family, AlgorithmFamily::Ed);
         let jwks = load_jwks(&dev("hcc-tinh-dev.jwks.json")).unwrap();
         assert_eq!(jwks[0].kid.as_deref(), Some("hcc-tinh-2026"));
         assert_eq!(jwks[0].family, AlgorithmFamily::Ed);
@@ -256,14 +199,8 @@ mod tests {
 
     #[test]
     fn refuses_private_keys_as_public_and_missing_files() {
-        assert!(matches!(
-            load_public_pem(&dev("portal-dev.key.pem")),
-            Err(KeyError::Unsupported { .. })
-        ));
-        assert!(matches!(
-            load_public_pem(&dev("absent.pem")),
-            Err(KeyError::Read { .. })
-        ));
+        assert!(matches!(load_public_pem(&dev("portal-dev.key.pem")), Err(KeyError::Unsupported { .. })));
+        assert!(matches!(load_public_pem(&dev("absent.pem")), Err(KeyError::Read { .. })));
         assert!(load_jwks(&dev("admin-dev.pub.pem")).is_err());
     }
 

@@ -3,3 +3,4 @@
 pub mod clients;
 pub mod keys;
 pub mod tokens;
+pub mod verify;

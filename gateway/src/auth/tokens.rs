@@ -23,13 +23,7 @@ impl Claims {
     /// Claims issued now, valid for `ttl_secs`.
     pub fn new(iss: &str, sub: &str, aud: &str, ttl_secs: i64) -> Claims {
         let now = jiff::Timestamp::now().as_second();
-        Claims {
-            iss: iss.to_owned(),
-            sub: sub.to_owned(),
-            aud: aud.to_owned(),
-            iat: now,
-            exp: now + ttl_secs,
-        }
+        Claims { iss: iss.to_owned(), sub: sub.to_owned(), aud: aud.to_owned(), iat: now, exp: now + ttl_secs }
     }
 }
 

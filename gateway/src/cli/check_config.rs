@@ -30,31 +30,14 @@ fn counts<'a>(items: impl Iterator<Item = &'a str>) -> String {
     for item in items {
         *by.entry(item).or_default() += 1;
     }
-    by.iter()
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    by.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ")
 }
 
 fn summary(s: &Settings) -> String {
     let mut out = format!("{}: OK\n", s.source.display());
-    let line = |out: &mut String, label: &str, text: String| {
-        out.push_str(&format!("  {label:<11} {text}\n"))
-    };
-    line(
-        &mut out,
-        "listen",
-        format!("{} (tls: {:?})", s.gateway.listen, s.gateway.tls),
-    );
-    line(
-        &mut out,
-        "clients",
-        format!(
-            "{} ({})",
-            s.clients.len(),
-            counts(s.clients.iter().map(|c| c.role.as_str()))
-        ),
-    );
+    let line = |out: &mut String, label: &str, text: String| out.push_str(&format!("  {label:<11} {text}\n"));
+    line(&mut out, "listen", format!("{} (tls: {:?})", s.gateway.listen, s.gateway.tls));
+    line(&mut out, "clients", format!("{} ({})", s.clients.len(), counts(s.clients.iter().map(|c| c.role.as_str()))));
     let desks: Vec<_> = s.network.desks().collect();
     line(
         &mut out,
@@ -62,11 +45,7 @@ fn summary(s: &Settings) -> String {
         format!(
             "{} ({})",
             desks.len(),
-            counts(desks.iter().map(|d| if d.mode == DeskMode::Push {
-                "push"
-            } else {
-                "pull"
-            }))
+            counts(desks.iter().map(|d| if d.mode == DeskMode::Push { "push" } else { "pull" }))
         ),
     );
     let units: Vec<_> = s.network.units().collect();
@@ -74,11 +53,7 @@ fn summary(s: &Settings) -> String {
     line(
         &mut out,
         "units",
-        format!(
-            "{} ({}; {retired} retired)",
-            units.len(),
-            counts(units.iter().map(|u| u.level.as_str()))
-        ),
+        format!("{} ({}; {retired} retired)", units.len(), counts(units.iter().map(|u| u.level.as_str()))),
     );
     line(&mut out, "procedures", s.catalogue.len().to_string());
     let mut years: BTreeMap<i16, (usize, usize)> = BTreeMap::new();
@@ -91,11 +66,7 @@ fn summary(s: &Settings) -> String {
     let calendar = years
         .iter()
         .map(|(year, (off, make_up))| {
-            let mark = if s.provisional_years.contains(year) {
-                " (provisional)"
-            } else {
-                ""
-            };
+            let mark = if s.provisional_years.contains(year) { " (provisional)" } else { "" };
             format!("{year}{mark}: {off} days off, {make_up} make-up days")
         })
         .collect::<Vec<_>>()

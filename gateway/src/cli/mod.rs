@@ -1,11 +1,13 @@
 //! Command-line interface: parsing (clap) and one function per command.
 
 mod check_config;
+mod serve;
 mod token;
 
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
+use motcua_gateway::telemetry::LogFormat;
 
 /// The default configuration, as the README's first command uses it.
 pub const DEFAULT_CONFIG: &str = "config/gateway.toml";
@@ -23,6 +25,15 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the gateway (HTTPS intake, desks, deadlines) until SIGINT or SIGTERM.
+    Serve {
+        /// The configuration file.
+        #[arg(long, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// Log line format.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
     /// Validate a configuration file and print a summary, or every problem.
     CheckConfig {
         /// The configuration file.
@@ -49,12 +60,10 @@ pub enum Command {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve { config, log_format } => serve::run_serve(&config, log_format),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
-        Command::Token {
-            client,
-            ttl,
-            config,
-            key,
-        } => token::run(&config, &client, ttl, key.as_deref()).map(|()| ExitCode::SUCCESS),
+        Command::Token { client, ttl, config, key } => {
+            token::run(&config, &client, ttl, key.as_deref()).map(|()| ExitCode::SUCCESS)
+        }
     }
 }

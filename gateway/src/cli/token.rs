@@ -22,10 +22,7 @@ pub fn run(config: &Path, client_id: &str, ttl: i64, key: Option<&Path>) -> anyh
         .clients
         .by_id(client_id)
         .with_context(|| format!("no client {client_id:?} in {}", config.display()))?;
-    let algorithm = *client
-        .algorithms
-        .first()
-        .context("the client has no algorithm")?;
+    let algorithm = *client.algorithms.first().context("the client has no algorithm")?;
     let kid = client.keys.first().and_then(|k| k.kid.clone());
     let encoding = match &client.source {
         KeySource::SecretEnv(var) => {
@@ -34,9 +31,8 @@ pub fn run(config: &Path, client_id: &str, ttl: i64, key: Option<&Path>) -> anyh
         }
         _ => {
             let base = config.parent().unwrap_or(Path::new("."));
-            let path: PathBuf = key
-                .map(Path::to_owned)
-                .unwrap_or_else(|| base.join("dev").join(format!("{client_id}.key.pem")));
+            let path: PathBuf =
+                key.map(Path::to_owned).unwrap_or_else(|| base.join("dev").join(format!("{client_id}.key.pem")));
             keys::load_private_pem(&path, algorithm)?
         }
     };

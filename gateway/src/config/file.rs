@@ -84,10 +84,7 @@ fn default_audience() -> String {
 }
 
 fn default_public_rate() -> RateSection {
-    RateSection {
-        per_second: 5,
-        burst: 20,
-    }
+    RateSection { per_second: 5, burst: 20 }
 }
 
 /// `tls = "dev" | "off"` or a table of certificate files.
@@ -391,11 +388,7 @@ fn default_grace() -> WorkingDuration {
 
 impl Default for DeadlinesSection {
     fn default() -> Self {
-        Self {
-            centre_desk: None,
-            due_soon_lead: default_lead(),
-            explanation_grace: default_grace(),
-        }
+        Self { centre_desk: None, due_soon_lead: default_lead(), explanation_grace: default_grace() }
     }
 }
 

@@ -18,9 +18,7 @@ use crate::auth::{
 };
 use crate::catalogue::Catalogue;
 use crate::network::Network;
-use file::{
-    ConfigFile, LimitsSection, PeerSection, RateSection, RetrySection, StoreSection, TlsSection,
-};
+use file::{ConfigFile, LimitsSection, PeerSection, RateSection, RetrySection, StoreSection, TlsSection};
 
 /// One problem found in the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,10 +36,7 @@ pub struct Problems(Vec<Problem>);
 impl Problems {
     /// Records a problem at `path`.
     pub fn add(&mut self, path: impl Into<String>, message: impl std::fmt::Display) {
-        self.0.push(Problem {
-            path: path.into(),
-            message: message.to_string(),
-        });
+        self.0.push(Problem { path: path.into(), message: message.to_string() });
     }
 
     /// True when nothing is wrong.
@@ -184,24 +179,15 @@ pub struct Settings {
 
 /// Resolves a path from the configuration relative to the file's directory.
 pub fn resolve(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_owned()
-    } else {
-        base.join(path)
-    }
+    if path.is_absolute() { path.to_owned() } else { base.join(path) }
 }
 
 /// Checks that `url` is an absolute http(s) URL without query or fragment.
 pub fn check_url(path: &str, url: &str, problems: &mut Problems) {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(rest) if !rest.is_empty() && !rest.contains(['?', '#', ' ']) => {}
-        _ => problems.add(
-            path,
-            format!("{url:?} is not an absolute http(s) URL without query"),
-        ),
+        _ => problems.add(path, format!("{url:?} is not an absolute http(s) URL without query")),
     }
 }
 
@@ -215,25 +201,17 @@ impl Settings {
     /// Reads and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
         Settings::parse(&text, path)
     }
 
     /// Validates `text` as if read from `path` (relative paths resolve against its directory).
     pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
         let shown = path.display().to_string();
-        let file: ConfigFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: shown.clone(),
-            message: e.to_string(),
-        })?;
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: shown.clone(), message: e.to_string() })?;
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
-        validate(file, &base, path).map_err(|problems| ConfigError::Invalid {
-            path: shown,
-            problems: problems.0,
-        })
+        validate(file, &base, path).map_err(|problems| ConfigError::Invalid { path: shown, problems: problems.0 })
     }
 }
 
@@ -245,16 +223,10 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
         TlsSection::Mode(m) if m == "dev" => TlsMode::Dev,
         TlsSection::Mode(m) if m == "off" => TlsMode::Off,
         TlsSection::Mode(m) => {
-            problems.add(
-                "gateway.tls",
-                format!("{m:?} is not \"dev\", \"off\" or {{ cert_file, key_file }}"),
-            );
+            problems.add("gateway.tls", format!("{m:?} is not \"dev\", \"off\" or {{ cert_file, key_file }}"));
             TlsMode::Dev
         }
-        TlsSection::Files {
-            cert_file,
-            key_file,
-        } => {
+        TlsSection::Files { cert_file, key_file } => {
             let (cert, key) = (resolve(base, cert_file), resolve(base, key_file));
             check_file("gateway.tls.cert_file", &cert, &mut problems);
             check_file("gateway.tls.key_file", &key, &mut problems);
@@ -276,19 +248,14 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
             p.parse::<IpNet>()
                 .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
                 .map_err(|_| {
-                    problems.add(
-                        format!("gateway.trusted_proxies[{i}]"),
-                        format!("{p:?} is not an address or CIDR block"),
-                    )
+                    problems
+                        .add(format!("gateway.trusted_proxies[{i}]"), format!("{p:?} is not an address or CIDR block"))
                 })
                 .ok()
         })
         .collect::<Vec<_>>();
     if !trusted_proxies.is_empty() && tls != TlsMode::Off {
-        problems.add(
-            "gateway.trusted_proxies",
-            "X-Forwarded-For is only believed with tls = \"off\"",
-        );
+        problems.add("gateway.trusted_proxies", "X-Forwarded-For is only believed with tls = \"off\"");
     }
     if g.signing_kid.trim().is_empty() {
         problems.add("gateway.signing_kid", "must not be empty");
@@ -300,24 +267,15 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
         problems.add("gateway.audience", "must not be empty");
     }
     if g.public_rate.per_second == 0 || g.public_rate.burst == 0 {
-        problems.add(
-            "gateway.public_rate",
-            "per_second and burst must be at least 1",
-        );
+        problems.add("gateway.public_rate", "per_second and burst must be at least 1");
     }
 
     if file.store.cache_capacity_mb == 0 || file.store.max_batch == 0 {
-        problems.add(
-            "store",
-            "cache_capacity_mb and max_batch must be at least 1",
-        );
+        problems.add("store", "cache_capacity_mb and max_batch must be at least 1");
     }
     let l = &file.limits;
     if l.body_bytes < 1024 || l.json_depth < 4 || l.xml_depth < 4 {
-        problems.add(
-            "limits",
-            "body_bytes must be at least 1024 and depths at least 4",
-        );
+        problems.add("limits", "body_bytes must be at least 1024 and depths at least 4");
     }
     if l.header_read_timeout_secs == 0
         || l.request_timeout_secs == 0
@@ -329,14 +287,7 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
 
     let network = Network::build(&file.units, &file.desks, &mut problems);
     let catalogue = Catalogue::build(&file.procedures, &network, &mut problems);
-    let clients = Clients::build(
-        &file.clients,
-        base,
-        &network,
-        &g.issuer,
-        client_ca_file.is_some(),
-        &mut problems,
-    );
+    let clients = Clients::build(&file.clients, base, &network, &g.issuer, client_ca_file.is_some(), &mut problems);
     if !clients.iter().any(|c| c.role == file::Role::Admin) {
         problems.add("clients", "configure at least one admin client");
     }
@@ -353,16 +304,10 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
     if let Some(centre) = &d.centre_desk
         && network.desk(centre).is_none()
     {
-        problems.add(
-            "deadlines.centre_desk",
-            format!("desk {centre:?} is not configured"),
-        );
+        problems.add("deadlines.centre_desk", format!("desk {centre:?} is not configured"));
     }
     if d.due_soon_lead.is_zero() || d.explanation_grace.is_zero() {
-        problems.add(
-            "deadlines",
-            "due_soon_lead and explanation_grace must be positive",
-        );
+        problems.add("deadlines", "due_soon_lead and explanation_grace must be positive");
     }
 
     let peer = |name: &str, p: &Option<PeerSection>, problems: &mut Problems| {
@@ -390,19 +335,16 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
         || r.concurrency == 0
         || r.pull_visibility_secs == 0
     {
-        problems.add("retry", "need max_attempts ≥ 1, 0 < base_ms ≤ cap_ms, and positive timeout, concurrency and visibility");
+        problems.add(
+            "retry",
+            "need max_attempts ≥ 1, 0 < base_ms ≤ cap_ms, and positive timeout, concurrency and visibility",
+        );
     }
 
     let (Some(signing), Some(calendar), true) = (signing, calendar, problems.is_empty()) else {
         return Err(problems);
     };
-    let provisional_years = file
-        .calendar
-        .years
-        .iter()
-        .filter(|y| y.provisional)
-        .map(|y| y.year)
-        .collect();
+    let provisional_years = file.calendar.years.iter().filter(|y| y.provisional).map(|y| y.year).collect();
     Ok(Settings {
         source: source.to_owned(),
         gateway: GatewaySettings {

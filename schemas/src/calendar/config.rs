@@ -88,16 +88,10 @@ fn parse_clock(s: &str) -> Option<u16> {
     }
 }
 
-fn parse_intervals(
-    path: &str,
-    items: &[String],
-    problems: &mut Vec<CalendarProblem>,
-) -> Vec<OfficeInterval> {
+fn parse_intervals(path: &str, items: &[String], problems: &mut Vec<CalendarProblem>) -> Vec<OfficeInterval> {
     let mut out: Vec<OfficeInterval> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let parsed = item
-            .split_once('-')
-            .and_then(|(a, b)| Some((parse_clock(a.trim())?, parse_clock(b.trim())?)));
+        let parsed = item.split_once('-').and_then(|(a, b)| Some((parse_clock(a.trim())?, parse_clock(b.trim())?)));
         match parsed {
             Some((open, close)) if open < close => out.push(OfficeInterval { open, close }),
             Some(_) => problems.push(CalendarProblem {
@@ -112,20 +106,12 @@ fn parse_intervals(
     }
     out.sort_by_key(|i| i.open);
     if out.windows(2).any(|w| w[0].close > w[1].open) {
-        problems.push(CalendarProblem {
-            path: path.to_owned(),
-            message: "intervals overlap".to_owned(),
-        });
+        problems.push(CalendarProblem { path: path.to_owned(), message: "intervals overlap".to_owned() });
     }
     out
 }
 
-fn parse_dates(
-    path: &str,
-    year: i16,
-    items: &[String],
-    problems: &mut Vec<CalendarProblem>,
-) -> Vec<Date> {
+fn parse_dates(path: &str, year: i16, items: &[String], problems: &mut Vec<CalendarProblem>) -> Vec<Date> {
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let at = format!("{path}[{i}]");
@@ -133,9 +119,7 @@ fn parse_dates(
         let (Ok(from), Ok(to)) = (from.trim().parse::<Date>(), to.trim().parse::<Date>()) else {
             problems.push(CalendarProblem {
                 path: at,
-                message: format!(
-                    "{item:?} is not a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD"
-                ),
+                message: format!("{item:?} is not a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD"),
             });
             continue;
         };
@@ -149,9 +133,7 @@ fn parse_dates(
         let mut day = from;
         while day <= to {
             out.push(day);
-            day = day
-                .tomorrow()
-                .expect("dates within a configured year have a tomorrow");
+            day = day.tomorrow().expect("dates within a configured year have a tomorrow");
         }
     }
     out
@@ -169,8 +151,7 @@ pub(super) fn build(cfg: &CalendarConfig) -> Result<Calendar, Vec<CalendarProble
         ("sat", &h.sat),
         ("sun", &h.sun),
     ];
-    let weekly = named
-        .map(|(day, items)| parse_intervals(&format!("office_hours.{day}"), items, &mut problems));
+    let weekly = named.map(|(day, items)| parse_intervals(&format!("office_hours.{day}"), items, &mut problems));
     let make_up_hours = match &h.make_up {
         Some(items) => parse_intervals("office_hours.make_up", items, &mut problems),
         None => weekly[0].clone(),
@@ -190,10 +171,7 @@ pub(super) fn build(cfg: &CalendarConfig) -> Result<Calendar, Vec<CalendarProble
     if cfg.working_day_hours == 0 || cfg.working_day_hours > 24 {
         problems.push(CalendarProblem {
             path: "working_day_hours".to_owned(),
-            message: format!(
-                "{} is not a number of hours from 1 to 24",
-                cfg.working_day_hours
-            ),
+            message: format!("{} is not a number of hours from 1 to 24", cfg.working_day_hours),
         });
     }
 
@@ -207,21 +185,10 @@ pub(super) fn build(cfg: &CalendarConfig) -> Result<Calendar, Vec<CalendarProble
                 message: format!("{} is already configured at years[{first}]", y.year),
             });
         }
-        let days_off = parse_dates(
-            &format!("years[{i}].holidays"),
-            y.year,
-            &y.holidays,
-            &mut problems,
-        );
-        let make_up = parse_dates(
-            &format!("years[{i}].make_up_days"),
-            y.year,
-            &y.make_up_days,
-            &mut problems,
-        );
+        let days_off = parse_dates(&format!("years[{i}].holidays"), y.year, &y.holidays, &mut problems);
+        let make_up = parse_dates(&format!("years[{i}].make_up_days"), y.year, &y.make_up_days, &mut problems);
         for (j, day) in make_up.iter().enumerate() {
-            let regular =
-                &weekly[usize::from(day.weekday().to_monday_zero_offset().unsigned_abs())];
+            let regular = &weekly[usize::from(day.weekday().to_monday_zero_offset().unsigned_abs())];
             if days_off.contains(day) {
                 problems.push(CalendarProblem {
                     path: format!("years[{i}].make_up_days[{j}]"),
@@ -323,12 +290,6 @@ mod tests {
         let (open, close) = cal.intervals(date(2026, 11, 23)).next().unwrap();
         assert_eq!(open, date(2026, 11, 23).at(0, 0, 0, 0));
         assert_eq!(close, date(2026, 11, 24).at(0, 0, 0, 0));
-        assert_eq!(
-            cal.hours_on(date(2026, 1, 10)),
-            &[OfficeInterval {
-                open: 480,
-                close: 720
-            }]
-        );
+        assert_eq!(cal.hours_on(date(2026, 1, 10)), &[OfficeInterval { open: 480, close: 720 }]);
     }
 }

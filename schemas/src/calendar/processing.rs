@@ -25,9 +25,7 @@ impl WorkingDuration {
     /// The amount as a plain duration of working time.
     pub fn to_duration(self, calendar: &Calendar) -> SignedDuration {
         match self {
-            WorkingDuration::Days(n) => {
-                calendar.working_day() * i32::try_from(n).unwrap_or(i32::MAX)
-            }
+            WorkingDuration::Days(n) => calendar.working_day() * i32::try_from(n).unwrap_or(i32::MAX),
             WorkingDuration::Hours(n) => SignedDuration::from_hours(i64::from(n)),
             WorkingDuration::Minutes(n) => SignedDuration::from_mins(i64::from(n)),
         }
@@ -35,10 +33,7 @@ impl WorkingDuration {
 
     /// True for a zero amount.
     pub fn is_zero(self) -> bool {
-        matches!(
-            self,
-            WorkingDuration::Days(0) | WorkingDuration::Hours(0) | WorkingDuration::Minutes(0)
-        )
+        matches!(self, WorkingDuration::Days(0) | WorkingDuration::Hours(0) | WorkingDuration::Minutes(0))
     }
 }
 
@@ -48,16 +43,14 @@ impl FromStr for WorkingDuration {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let split = s.len().saturating_sub(1);
         let (number, unit) = (&s[..split], &s[split..]);
-        let n: u32 = number.parse().map_err(|_| {
-            format!("{s:?} is not an amount of working time like \"3d\", \"4h\" or \"30m\"")
-        })?;
+        let n: u32 = number
+            .parse()
+            .map_err(|_| format!("{s:?} is not an amount of working time like \"3d\", \"4h\" or \"30m\""))?;
         match unit {
             "d" => Ok(WorkingDuration::Days(n)),
             "h" => Ok(WorkingDuration::Hours(n)),
             "m" => Ok(WorkingDuration::Minutes(n)),
-            _ => Err(format!(
-                "{s:?} has no unit d (working days), h (hours) or m (minutes)"
-            )),
+            _ => Err(format!("{s:?} has no unit d (working days), h (hours) or m (minutes)")),
         }
     }
 }
@@ -158,9 +151,7 @@ mod seconds {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<SignedDuration>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SignedDuration>, D::Error> {
         Ok(Option::<i64>::deserialize(d)?.map(SignedDuration::from_secs))
     }
 }
@@ -168,11 +159,7 @@ mod seconds {
 /// Where the clock starts for something received at `at`: the first working instant
 /// at or after it, or — when a `cutoff` applies and `at` is after it on a working day
 /// — the opening of the next working day.
-pub fn clock_start(
-    calendar: &Calendar,
-    at: Timestamp,
-    cutoff: Option<Time>,
-) -> jiff::civil::DateTime {
+pub fn clock_start(calendar: &Calendar, at: Timestamp, cutoff: Option<Time>) -> jiff::civil::DateTime {
     let local = to_vn(at);
     match cutoff {
         Some(cutoff) if local.time() > cutoff && calendar.is_working_day(local.date()) => {
@@ -184,21 +171,13 @@ pub fn clock_start(
 
 impl Deadline {
     /// The clock of a dossier received at `received_at`.
-    pub fn start(
-        calendar: &Calendar,
-        received_at: Timestamp,
-        time: ProcessingTime,
-        cutoff: Option<Time>,
-    ) -> Deadline {
+    pub fn start(calendar: &Calendar, received_at: Timestamp, time: ProcessingTime, cutoff: Option<Time>) -> Deadline {
         let start = clock_start(calendar, received_at, cutoff);
         let due = match time {
             ProcessingTime::Working(amount) => calendar.add(start, amount.to_duration(calendar)),
             ProcessingTime::SameDay => calendar.close_of_working_day(start),
         };
-        Deadline {
-            due_at: from_vn(due),
-            paused_remaining: None,
-        }
+        Deadline { due_at: from_vn(due), paused_remaining: None }
     }
 
     /// True while a supplement request has stopped the clock.
@@ -231,10 +210,7 @@ impl Deadline {
             SupplementPolicy::Restart => Deadline::start(calendar, at, time, cutoff),
             SupplementPolicy::Resume => {
                 let start = calendar.next_working_instant(to_vn(at));
-                Deadline {
-                    due_at: from_vn(calendar.add(start, left)),
-                    paused_remaining: None,
-                }
+                Deadline { due_at: from_vn(calendar.add(start, left)), paused_remaining: None }
             }
         };
     }
@@ -264,10 +240,7 @@ mod tests {
         for bad in ["", "d", "0d", "1w", "-1d", "1.5d", "same day"] {
             assert!(bad.parse::<ProcessingTime>().is_err(), "{bad}");
         }
-        assert_eq!(
-            WorkingDuration::Days(2).to_duration(&vn_calendar()),
-            SignedDuration::from_hours(16)
-        );
+        assert_eq!(WorkingDuration::Days(2).to_duration(&vn_calendar()), SignedDuration::from_hours(16));
     }
 
     #[test]
@@ -281,17 +254,9 @@ mod tests {
     fn the_15h_cutoff_counts_from_the_next_working_day() {
         let cal = vn_calendar();
         let before = Deadline::start(&cal, ts("2026-11-27T15:00:00+07:00"), time("1d"), CUTOFF);
-        assert_eq!(
-            before.due_at,
-            ts("2026-11-30T15:00:00+07:00"),
-            "15:00 itself is not after 15:00"
-        );
+        assert_eq!(before.due_at, ts("2026-11-30T15:00:00+07:00"), "15:00 itself is not after 15:00");
         let after = Deadline::start(&cal, ts("2026-11-27T15:01:00+07:00"), time("1d"), CUTOFF);
-        assert_eq!(
-            after.due_at,
-            ts("2026-11-30T17:00:00+07:00"),
-            "Friday after 15:00 → Monday 07:00 + 8 h"
-        );
+        assert_eq!(after.due_at, ts("2026-11-30T17:00:00+07:00"), "Friday after 15:00 → Monday 07:00 + 8 h");
         let no_cutoff = Deadline::start(&cal, ts("2026-11-27T15:01:00+07:00"), time("1d"), None);
         assert_eq!(no_cutoff.due_at, ts("2026-11-30T15:01:00+07:00"));
     }
@@ -299,26 +264,11 @@ mod tests {
     #[test]
     fn same_day_is_the_close_of_the_starting_day() {
         let cal = vn_calendar();
-        let morning = Deadline::start(
-            &cal,
-            ts("2026-11-25T09:30:00+07:00"),
-            ProcessingTime::SameDay,
-            CUTOFF,
-        );
+        let morning = Deadline::start(&cal, ts("2026-11-25T09:30:00+07:00"), ProcessingTime::SameDay, CUTOFF);
         assert_eq!(morning.due_at, ts("2026-11-25T17:00:00+07:00"));
-        let late = Deadline::start(
-            &cal,
-            ts("2026-11-25T16:00:00+07:00"),
-            ProcessingTime::SameDay,
-            CUTOFF,
-        );
+        let late = Deadline::start(&cal, ts("2026-11-25T16:00:00+07:00"), ProcessingTime::SameDay, CUTOFF);
         assert_eq!(late.due_at, ts("2026-11-26T17:00:00+07:00"));
-        let saturday = Deadline::start(
-            &cal,
-            ts("2026-11-28T09:00:00+07:00"),
-            ProcessingTime::SameDay,
-            None,
-        );
+        let saturday = Deadline::start(&cal, ts("2026-11-28T09:00:00+07:00"), ProcessingTime::SameDay, None);
         assert_eq!(saturday.due_at, ts("2026-11-30T17:00:00+07:00"));
     }
 
@@ -332,25 +282,9 @@ mod tests {
         d.pause(&cal, ts("2026-11-24T07:00:00+07:00"));
         assert_eq!(d.paused_remaining, Some(SignedDuration::from_hours(16)));
         d.pause(&cal, ts("2026-11-24T09:00:00+07:00"));
-        assert_eq!(
-            d.paused_remaining,
-            Some(SignedDuration::from_hours(16)),
-            "a second pause changes nothing"
-        );
-        d.resume(
-            &cal,
-            ts("2026-11-30T07:00:00+07:00"),
-            SupplementPolicy::Resume,
-            time("3d"),
-            None,
-        );
-        assert_eq!(
-            d,
-            Deadline {
-                due_at: ts("2026-12-01T17:00:00+07:00"),
-                paused_remaining: None
-            }
-        );
+        assert_eq!(d.paused_remaining, Some(SignedDuration::from_hours(16)), "a second pause changes nothing");
+        d.resume(&cal, ts("2026-11-30T07:00:00+07:00"), SupplementPolicy::Resume, time("3d"), None);
+        assert_eq!(d, Deadline { due_at: ts("2026-12-01T17:00:00+07:00"), paused_remaining: None });
     }
 
     #[test]
@@ -358,13 +292,7 @@ mod tests {
         let cal = vn_calendar();
         let mut d = Deadline::start(&cal, ts("2026-11-23T07:00:00+07:00"), time("3d"), CUTOFF);
         d.pause(&cal, ts("2026-11-24T07:00:00+07:00"));
-        d.resume(
-            &cal,
-            ts("2026-11-30T16:00:00+07:00"),
-            SupplementPolicy::Restart,
-            time("3d"),
-            CUTOFF,
-        );
+        d.resume(&cal, ts("2026-11-30T16:00:00+07:00"), SupplementPolicy::Restart, time("3d"), CUTOFF);
         // After 15:00 → from Tue 1 Dec 07:00, 24 h → Thu 3 Dec 17:00.
         assert_eq!(d.due_at, ts("2026-12-03T17:00:00+07:00"));
     }
@@ -375,27 +303,16 @@ mod tests {
         let mut d = Deadline::start(&cal, ts("2026-11-23T07:00:00+07:00"), time("1d"), None);
         d.pause(&cal, ts("2026-11-26T07:00:00+07:00"));
         assert_eq!(d.paused_remaining, Some(SignedDuration::ZERO));
-        d.resume(
-            &cal,
-            ts("2026-11-28T10:00:00+07:00"),
-            SupplementPolicy::Resume,
-            time("1d"),
-            None,
-        );
+        d.resume(&cal, ts("2026-11-28T10:00:00+07:00"), SupplementPolicy::Resume, time("1d"), None);
         assert_eq!(d.due_at, ts("2026-11-30T07:00:00+07:00"));
     }
 
     #[test]
     fn deadlines_serialize_compactly() {
-        let d = Deadline {
-            due_at: ts("2026-11-25T17:00:00+07:00"),
-            paused_remaining: Some(SignedDuration::from_hours(2)),
-        };
+        let d =
+            Deadline { due_at: ts("2026-11-25T17:00:00+07:00"), paused_remaining: Some(SignedDuration::from_hours(2)) };
         let json = serde_json::to_string(&d).unwrap();
-        assert_eq!(
-            json,
-            r#"{"due_at":"2026-11-25T17:00:00+07:00","paused_remaining":7200}"#
-        );
+        assert_eq!(json, r#"{"due_at":"2026-11-25T17:00:00+07:00","paused_remaining":7200}"#);
         assert_eq!(serde_json::from_str::<Deadline>(&json).unwrap(), d);
     }
 }

@@ -14,13 +14,11 @@ use jiff::{
 use super::Calendar;
 
 fn next_date(date: Date) -> Date {
-    date.tomorrow()
-        .expect("the calendar never walks past year 9999")
+    date.tomorrow().expect("the calendar never walks past year 9999")
 }
 
 fn previous_date(date: Date) -> Date {
-    date.yesterday()
-        .expect("the calendar never walks before year -9999")
+    date.yesterday().expect("the calendar never walks before year -9999")
 }
 
 impl Calendar {
@@ -52,10 +50,7 @@ impl Calendar {
     /// working day when `t` falls on a day off.
     pub fn close_of_working_day(&self, t: DateTime) -> DateTime {
         let start = self.next_working_instant(t);
-        self.intervals(start.date())
-            .last()
-            .map(|(_, close)| close)
-            .expect("a working instant lies on a working day")
+        self.intervals(start.date()).last().map(|(_, close)| close).expect("a working instant lies on a working day")
     }
 
     /// The instant when `amount` of working time has run from `start`. For a positive
@@ -144,50 +139,29 @@ mod tests {
     fn a_due_time_on_a_closing_time_stays_there() {
         let cal = vn_calendar();
         // Wednesday 25 Nov 2026 07:00 + 8 h = 17:00 the same day, not Thursday 07:00.
-        assert_eq!(
-            cal.add(at(2026, 11, 25, 7, 0), hours(8)),
-            at(2026, 11, 25, 17, 0)
-        );
+        assert_eq!(cal.add(at(2026, 11, 25, 7, 0), hours(8)), at(2026, 11, 25, 17, 0));
         // 11:30 is a closing time too.
-        assert_eq!(
-            cal.add(at(2026, 11, 25, 7, 0), SignedDuration::from_mins(270)),
-            at(2026, 11, 25, 11, 30)
-        );
+        assert_eq!(cal.add(at(2026, 11, 25, 7, 0), SignedDuration::from_mins(270)), at(2026, 11, 25, 11, 30));
         // One minute more jumps over lunch.
-        assert_eq!(
-            cal.add(at(2026, 11, 25, 7, 0), SignedDuration::from_mins(271)),
-            at(2026, 11, 25, 13, 31)
-        );
+        assert_eq!(cal.add(at(2026, 11, 25, 7, 0), SignedDuration::from_mins(271)), at(2026, 11, 25, 13, 31));
     }
 
     #[test]
     fn weekends_and_holidays_do_not_count() {
         let cal = vn_calendar();
         // Friday 16:00 + 2 h → Monday 08:00.
-        assert_eq!(
-            cal.add(at(2026, 11, 27, 16, 0), hours(2)),
-            at(2026, 11, 30, 8, 0)
-        );
+        assert_eq!(cal.add(at(2026, 11, 27, 16, 0), hours(2)), at(2026, 11, 30, 8, 0));
         // Tuesday 28 Apr 2026 16:00 + 2 h → Monday 4 May 08:00 (30 Apr–3 May off).
-        assert_eq!(
-            cal.add(at(2026, 4, 29, 16, 0), hours(2)),
-            at(2026, 5, 4, 8, 0)
-        );
+        assert_eq!(cal.add(at(2026, 4, 29, 16, 0), hours(2)), at(2026, 5, 4, 8, 0));
     }
 
     #[test]
     fn a_make_up_saturday_counts() {
         let cal = vn_calendar();
         // Friday 9 Jan 2026 16:00 + 2 h → Saturday 10 Jan 08:00, a declared working day.
-        assert_eq!(
-            cal.add(at(2026, 1, 9, 16, 0), hours(2)),
-            at(2026, 1, 10, 8, 0)
-        );
+        assert_eq!(cal.add(at(2026, 1, 9, 16, 0), hours(2)), at(2026, 1, 10, 8, 0));
         // Saturday 22 Aug 2026 likewise.
-        assert_eq!(
-            cal.add(at(2026, 8, 21, 17, 0), hours(1)),
-            at(2026, 8, 22, 8, 0)
-        );
+        assert_eq!(cal.add(at(2026, 8, 21, 17, 0), hours(1)), at(2026, 8, 22, 8, 0));
     }
 
     #[test]
@@ -195,14 +169,8 @@ mod tests {
         let cal = vn_calendar();
         // 3 working days from Wed 3 Feb 2027 10:00: 5 h on Wednesday, 8 h on
         // Thursday, Tết 5–11 Feb off, 8 h on Friday 12 Feb, 3 h on Monday 15 Feb.
-        assert_eq!(
-            cal.add(at(2027, 2, 3, 10, 0), hours(24)),
-            at(2027, 2, 15, 10, 0)
-        );
-        assert_eq!(
-            cal.working_between(at(2027, 2, 3, 10, 0), at(2027, 2, 15, 10, 0)),
-            hours(24)
-        );
+        assert_eq!(cal.add(at(2027, 2, 3, 10, 0), hours(24)), at(2027, 2, 15, 10, 0));
+        assert_eq!(cal.working_between(at(2027, 2, 3, 10, 0), at(2027, 2, 15, 10, 0)), hours(24));
     }
 
     #[test]
@@ -210,44 +178,20 @@ mod tests {
         let cal = vn_calendar();
         let due = at(2026, 11, 30, 8, 0);
         assert_eq!(cal.sub(due, hours(8)), at(2026, 11, 27, 8, 0));
-        assert_eq!(
-            cal.sub(at(2026, 11, 25, 13, 30), hours(1)),
-            at(2026, 11, 25, 10, 30)
-        );
+        assert_eq!(cal.sub(at(2026, 11, 25, 13, 30), hours(1)), at(2026, 11, 25, 10, 30));
         assert_eq!(cal.working_between(at(2026, 11, 27, 16, 0), due), hours(2));
-        assert_eq!(
-            cal.working_between(due, at(2026, 11, 27, 16, 0)),
-            SignedDuration::ZERO
-        );
+        assert_eq!(cal.working_between(due, at(2026, 11, 27, 16, 0)), SignedDuration::ZERO);
     }
 
     #[test]
     fn next_instants_and_closing_times() {
         let cal = vn_calendar();
-        assert_eq!(
-            cal.next_working_instant(at(2026, 11, 25, 12, 0)),
-            at(2026, 11, 25, 13, 30)
-        );
-        assert_eq!(
-            cal.next_working_instant(at(2026, 11, 25, 17, 0)),
-            at(2026, 11, 26, 7, 0)
-        );
-        assert_eq!(
-            cal.next_working_instant(at(2026, 11, 28, 9, 0)),
-            at(2026, 11, 30, 7, 0)
-        );
-        assert_eq!(
-            cal.next_working_day_opening(date(2026, 11, 27)),
-            at(2026, 11, 30, 7, 0)
-        );
-        assert_eq!(
-            cal.close_of_working_day(at(2026, 11, 25, 9, 0)),
-            at(2026, 11, 25, 17, 0)
-        );
-        assert_eq!(
-            cal.close_of_working_day(at(2026, 11, 28, 9, 0)),
-            at(2026, 11, 30, 17, 0)
-        );
+        assert_eq!(cal.next_working_instant(at(2026, 11, 25, 12, 0)), at(2026, 11, 25, 13, 30));
+        assert_eq!(cal.next_working_instant(at(2026, 11, 25, 17, 0)), at(2026, 11, 26, 7, 0));
+        assert_eq!(cal.next_working_instant(at(2026, 11, 28, 9, 0)), at(2026, 11, 30, 7, 0));
+        assert_eq!(cal.next_working_day_opening(date(2026, 11, 27)), at(2026, 11, 30, 7, 0));
+        assert_eq!(cal.close_of_working_day(at(2026, 11, 25, 9, 0)), at(2026, 11, 25, 17, 0));
+        assert_eq!(cal.close_of_working_day(at(2026, 11, 28, 9, 0)), at(2026, 11, 30, 17, 0));
     }
 
     /// Instants from 2025-12-25 to 2027-12-31, minute resolution.

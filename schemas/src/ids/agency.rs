@@ -28,9 +28,7 @@ impl FromStr for AgencyCode {
         let mut last = m.chars();
         let letter_ok = last.next().is_some_and(|c| c.is_ascii_uppercase());
         if m.len() != 3 || !letter_ok || !all_digits(&m[1..]) {
-            return Err(err(
-                "last part must be an upper-case letter and 2 digits, e.g. H63",
-            ));
+            return Err(err("last part must be an upper-case letter and 2 digits, e.g. H63"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -42,12 +40,7 @@ mod tests {
 
     #[test]
     fn accepts_qcvn_shapes() {
-        for ok in [
-            "000.00.15.H63",
-            "000.00.00.H49",
-            "000.04.39.H38",
-            "000.00.00.G01",
-        ] {
+        for ok in ["000.00.15.H63", "000.00.00.H49", "000.04.39.H38", "000.00.00.G01"] {
             assert_eq!(ok.parse::<AgencyCode>().unwrap().to_string(), ok);
         }
     }

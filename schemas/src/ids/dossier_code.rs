@@ -19,21 +19,12 @@ impl DossierCode {
     pub fn new(agency: &AgencyCode, date: Date, seq: u64) -> Result<Self, IdError> {
         let shown = format!("{agency}-{date}-{seq}");
         if !(2000..=2099).contains(&date.year()) {
-            return Err(IdError::new(
-                "dossier code",
-                &shown,
-                "year must be 2000–2099",
-            ));
+            return Err(IdError::new("dossier code", &shown, "year must be 2000–2099"));
         }
         if seq == 0 {
             return Err(IdError::new("dossier code", &shown, "sequence starts at 1"));
         }
-        Ok(Self(format!(
-            "{agency}-{:02}{:02}{:02}-{seq:04}",
-            date.year() - 2000,
-            date.month(),
-            date.day()
-        )))
+        Ok(Self(format!("{agency}-{:02}{:02}{:02}-{seq:04}", date.year() - 2000, date.month(), date.day())))
     }
 
     /// The agency part.
@@ -76,11 +67,8 @@ impl FromStr for DossierCode {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = |why: &str| IdError::new("dossier code", s, why);
-        let (agency, date, seq) =
-            split(s).ok_or_else(|| err("expected <agency code>-YYMMDD-NNNN"))?;
-        agency
-            .parse::<AgencyCode>()
-            .map_err(|e| err(&format!("agency part: {}", e.reason)))?;
+        let (agency, date, seq) = split(s).ok_or_else(|| err("expected <agency code>-YYMMDD-NNNN"))?;
+        agency.parse::<AgencyCode>().map_err(|e| err(&format!("agency part: {}", e.reason)))?;
         parse_date(date).ok_or_else(|| err("date part must be a real date as YYMMDD"))?;
         if seq.len() < 4 || !all_digits(seq) {
             return Err(err("sequence must be at least 4 digits"));

@@ -34,21 +34,13 @@ pub struct IdError {
 
 impl IdError {
     pub(crate) fn new(kind: &'static str, value: &str, reason: impl Into<String>) -> Self {
-        Self {
-            kind,
-            value: Some(value.chars().take(40).collect()),
-            reason: reason.into(),
-        }
+        Self { kind, value: Some(value.chars().take(40).collect()), reason: reason.into() }
     }
 
     /// An error about personal data (ID and phone numbers): the value is not kept, so
     /// the error can be shown or logged without leaking it.
     pub(crate) fn personal(kind: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            kind,
-            value: None,
-            reason: reason.into(),
-        }
+        Self { kind, value: None, reason: reason.into() }
     }
 }
 

@@ -53,23 +53,14 @@ impl CitizenId {
         match (kind, id.0.len()) {
             (IdKind::CitizenId, 12) | (IdKind::LegacyId, 9) => Ok(id),
             (IdKind::CitizenId, _) => Err(IdError::personal("citizen ID", "a CCCD has 12 digits")),
-            (IdKind::LegacyId, _) => {
-                Err(IdError::personal("citizen ID", "a legacy ID has 9 digits"))
-            }
-            (IdKind::TaxCode, _) => Err(IdError::personal(
-                "citizen ID",
-                "a tax code is not a citizen ID",
-            )),
+            (IdKind::LegacyId, _) => Err(IdError::personal("citizen ID", "a legacy ID has 9 digits")),
+            (IdKind::TaxCode, _) => Err(IdError::personal("citizen ID", "a tax code is not a citizen ID")),
         }
     }
 
     /// The kind this number's length implies.
     pub fn kind(&self) -> IdKind {
-        if self.0.len() == 12 {
-            IdKind::CitizenId
-        } else {
-            IdKind::LegacyId
-        }
+        if self.0.len() == 12 { IdKind::CitizenId } else { IdKind::LegacyId }
     }
 
     /// The last four digits, which the public lookup compares against.
@@ -90,10 +81,7 @@ impl FromStr for CitizenId {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if !all_digits(s) || !matches!(s.len(), 9 | 12) {
-            return Err(IdError::personal(
-                "citizen ID",
-                "expected 12 digits (CCCD) or 9 digits (legacy ID)",
-            ));
+            return Err(IdError::personal("citizen ID", "expected 12 digits (CCCD) or 9 digits (legacy ID)"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -115,10 +103,7 @@ impl FromStr for TaxCode {
         let main_ok = main.len() == 10 && all_digits(main);
         let branch_ok = branch.is_none_or(|b| b.len() == 3 && all_digits(b));
         if !main_ok || !branch_ok {
-            return Err(IdError::personal(
-                "tax code",
-                "expected 10 digits, or 10 digits-3 digits for a branch",
-            ));
+            return Err(IdError::personal("tax code", "expected 10 digits, or 10 digits-3 digits for a branch"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -190,31 +175,15 @@ mod tests {
     fn tax_codes_with_and_without_branch() {
         assert!("0101243150".parse::<TaxCode>().is_ok());
         assert!("0101243150-001".parse::<TaxCode>().is_ok());
-        for bad in [
-            "010124315",
-            "0101243150-01",
-            "0101243150-0011",
-            "0101243150_001",
-            "01012431a0",
-        ] {
+        for bad in ["010124315", "0101243150-01", "0101243150-0011", "0101243150_001", "01012431a0"] {
             assert!(bad.parse::<TaxCode>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn personal_ids_follow_the_declared_kind() {
-        assert_eq!(
-            PersonalId::parse_as("0101243150-001", IdKind::TaxCode)
-                .unwrap()
-                .kind(),
-            IdKind::TaxCode
-        );
+        assert_eq!(PersonalId::parse_as("0101243150-001", IdKind::TaxCode).unwrap().kind(), IdKind::TaxCode);
         assert!(PersonalId::parse_as("015090001234", IdKind::TaxCode).is_err());
-        assert_eq!(
-            PersonalId::parse_as("015090001234", IdKind::CitizenId)
-                .unwrap()
-                .last4(),
-            "1234"
-        );
+        assert_eq!(PersonalId::parse_as("015090001234", IdKind::CitizenId).unwrap().last4(), "1234");
     }
 }

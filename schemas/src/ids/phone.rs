@@ -22,10 +22,7 @@ impl FromStr for PhoneNumber {
     type Err = IdError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let compact: String = s
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-'))
-            .collect();
+        let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect();
         let national = if let Some(rest) = compact.strip_prefix("+84") {
             format!("0{rest}")
         } else if compact.len() == 11 && compact.starts_with("84") {
@@ -35,16 +32,10 @@ impl FromStr for PhoneNumber {
         };
         let subscriber = &national.get(1..).unwrap_or_default();
         if !national.starts_with('0') || subscriber.len() != 9 || !all_digits(subscriber) {
-            return Err(IdError::personal(
-                "phone number",
-                "expected 0 and 9 digits, or +84 and 9 digits",
-            ));
+            return Err(IdError::personal("phone number", "expected 0 and 9 digits, or +84 and 9 digits"));
         }
         if subscriber.starts_with('0') {
-            return Err(IdError::personal(
-                "phone number",
-                "the digit after the leading 0 cannot be 0",
-            ));
+            return Err(IdError::personal("phone number", "the digit after the leading 0 cannot be 0"));
         }
         Ok(Self(national))
     }
@@ -56,32 +47,14 @@ mod tests {
 
     #[test]
     fn normalizes_international_forms() {
-        for input in [
-            "0912345678",
-            "+84912345678",
-            "84912345678",
-            "091 234 5678",
-            "+84 912.345.678",
-        ] {
-            assert_eq!(
-                input.parse::<PhoneNumber>().unwrap().as_str(),
-                "0912345678",
-                "{input}"
-            );
+        for input in ["0912345678", "+84912345678", "84912345678", "091 234 5678", "+84 912.345.678"] {
+            assert_eq!(input.parse::<PhoneNumber>().unwrap().as_str(), "0912345678", "{input}");
         }
     }
 
     #[test]
     fn refuses_wrong_lengths_and_prefixes() {
-        for bad in [
-            "",
-            "912345678",
-            "09123456789",
-            "091234567",
-            "+85912345678",
-            "0012345678",
-            "09123a5678",
-        ] {
+        for bad in ["", "912345678", "09123456789", "091234567", "+85912345678", "0012345678", "09123a5678"] {
             assert!(bad.parse::<PhoneNumber>().is_err(), "{bad}");
         }
     }

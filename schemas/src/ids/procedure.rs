@@ -26,15 +26,10 @@ impl FromStr for ProcedureCode {
         let group = parts.next().unwrap_or_default();
         let number = parts.next().ok_or_else(|| err("expected d.dddddd"))?;
         if group.len() != 1 || !all_digits(group) || number.len() != 6 || !all_digits(number) {
-            return Err(err(
-                "expected one digit, a dot and six digits, e.g. 1.001193",
-            ));
+            return Err(err("expected one digit, a dot and six digits, e.g. 1.001193"));
         }
         if let Some(suffix) = parts.next() {
-            let letter = suffix
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_uppercase());
+            let letter = suffix.chars().next().is_some_and(|c| c.is_ascii_uppercase());
             if suffix.len() != 3 || !letter || !all_digits(&suffix[1..]) {
                 return Err(err("a province suffix is a letter and 2 digits, e.g. .H38"));
             }
@@ -52,10 +47,7 @@ mod tests {
 
     #[test]
     fn accepts_national_and_provincial_codes() {
-        assert_eq!(
-            "1.001193".parse::<ProcedureCode>().unwrap().national(),
-            "1.001193"
-        );
+        assert_eq!("1.001193".parse::<ProcedureCode>().unwrap().national(), "1.001193");
         let provincial: ProcedureCode = "1.000948.H38".parse().unwrap();
         assert_eq!(provincial.national(), "1.000948");
         assert_eq!(provincial.to_string(), "1.000948.H38");
@@ -63,16 +55,8 @@ mod tests {
 
     #[test]
     fn refuses_malformed_codes() {
-        for bad in [
-            "",
-            "1001193",
-            "1.00119",
-            "12.001193",
-            "1.001193.h38",
-            "1.001193.H3",
-            "a.001193",
-            "1.001193.H38.X",
-        ] {
+        for bad in ["", "1001193", "1.00119", "12.001193", "1.001193.h38", "1.001193.H3", "a.001193", "1.001193.H38.X"]
+        {
             assert!(bad.parse::<ProcedureCode>().is_err(), "{bad}");
         }
     }

@@ -18,11 +18,7 @@ impl S10ItemCode {
         if serial.len() != 8 || !all_digits(serial) {
             return None;
         }
-        let sum: u32 = serial
-            .bytes()
-            .zip(WEIGHTS)
-            .map(|(b, w)| u32::from(b - b'0') * w)
-            .sum();
+        let sum: u32 = serial.bytes().zip(WEIGHTS).map(|(b, w)| u32::from(b - b'0') * w).sum();
         Some(match 11 - sum % 11 {
             10 => 0,
             11 => 5,
@@ -46,15 +42,11 @@ impl FromStr for S10ItemCode {
         let err = |why: &str| IdError::new("S10 item code", s, why);
         let letters = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_uppercase());
         if s.len() != 13 || !s.is_ascii() {
-            return Err(err(
-                "expected 13 characters: 2 letters, 9 digits, 2 letters",
-            ));
+            return Err(err("expected 13 characters: 2 letters, 9 digits, 2 letters"));
         }
         let (service, serial, check, country) = (&s[..2], &s[2..10], &s[10..11], &s[11..]);
         if !letters(service) || !letters(country) || !all_digits(serial) || !all_digits(check) {
-            return Err(err(
-                "expected 2 upper-case letters, 9 digits, 2 upper-case letters",
-            ));
+            return Err(err("expected 2 upper-case letters, 9 digits, 2 upper-case letters"));
         }
         let expected = Self::check_digit(serial).ok_or_else(|| err("serial must have 8 digits"))?;
         if check.as_bytes()[0] - b'0' != expected {
@@ -87,15 +79,9 @@ mod tests {
 
     #[test]
     fn refuses_malformed_codes() {
-        for bad in [
-            "",
-            "EE12345678VN",
-            "E1123456785VN",
-            "ee123456785VN",
-            "EE123456785V1",
-            "EE1234567855VN",
-            "EÉ12345678VN",
-        ] {
+        for bad in
+            ["", "EE12345678VN", "E1123456785VN", "ee123456785VN", "EE123456785V1", "EE1234567855VN", "EÉ12345678VN"]
+        {
             assert!(bad.parse::<S10ItemCode>().is_err(), "{bad}");
         }
     }

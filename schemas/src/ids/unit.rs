@@ -37,11 +37,7 @@ impl FromStr for UnitCode {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if !all_digits(s) || !matches!(s.len(), 2 | 3 | 5) {
-            return Err(IdError::new(
-                "unit code",
-                s,
-                "expected 2 (province), 3 (district) or 5 (commune) digits",
-            ));
+            return Err(IdError::new("unit code", s, "expected 2 (province), 3 (district) or 5 (commune) digits"));
         }
         Ok(Self(s.to_owned()))
     }
@@ -53,18 +49,9 @@ mod tests {
 
     #[test]
     fn knows_the_three_shapes() {
-        assert_eq!(
-            "15".parse::<UnitCode>().unwrap().kind(),
-            UnitCodeKind::Province
-        );
-        assert_eq!(
-            "139".parse::<UnitCode>().unwrap().kind(),
-            UnitCodeKind::District
-        );
-        assert_eq!(
-            "04585".parse::<UnitCode>().unwrap().kind(),
-            UnitCodeKind::Commune
-        );
+        assert_eq!("15".parse::<UnitCode>().unwrap().kind(), UnitCodeKind::Province);
+        assert_eq!("139".parse::<UnitCode>().unwrap().kind(), UnitCodeKind::District);
+        assert_eq!("04585".parse::<UnitCode>().unwrap().kind(), UnitCodeKind::Commune);
     }
 
     #[test]

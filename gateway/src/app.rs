@@ -1,0 +1,44 @@
+//! The running gateway's shared state: the current settings (swapped whole on
+//! reload), the store, and the rate limiters built from the settings.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::limits::Limiters;
+use crate::store::Store;
+
+/// Shared state of a running gateway.
+pub struct App {
+    settings: ArcSwap<Settings>,
+    limiters: ArcSwap<Limiters>,
+    /// The durable store.
+    pub store: Store,
+    /// The time source.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// State for `settings` over `store`.
+    pub fn new(settings: Settings, store: Store, clock: Arc<dyn Clock>) -> Arc<App> {
+        let limiters = Limiters::new(&settings.clients, settings.gateway.public_rate);
+        Arc::new(App {
+            settings: ArcSwap::from_pointee(settings),
+            limiters: ArcSwap::from_pointee(limiters),
+            store,
+            clock,
+        })
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.load_full()
+    }
+
+    /// The rate limiters in force.
+    pub fn limiters(&self) -> Arc<Limiters> {
+        self.limiters.load_full()
+    }
+}

@@ -1,0 +1,262 @@
+//! Accepting a dossier (DESIGN §1): check it against the configuration, then in one
+//! store command assign its code, route it, start its clock, and write it together
+//! with its idempotency key and its delivery job.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use motcua_schemas::{
+    Channel, Deadline, Dossier, DossierCode, EventType, FieldError, HistoryEntry, InlineContent, Intake, PostalInfo,
+    S10ItemCode, Status, UnitCode, time::to_vn,
+};
+use serde::{Deserialize, Serialize};
+
+use super::record::DossierRecord;
+use crate::catalogue::Procedure;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::network::RouteStep;
+use crate::outbox::{self, Destination, JobKind};
+use crate::store::{Space, Store, StoreError, Tx};
+
+/// A normalized submission ready to be accepted.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The intake.
+    pub intake: Intake,
+    /// The applicant's commune (routing of dossiers for a retired district).
+    pub applicant_commune: Option<UnitCode>,
+    /// The inbound shipment of a postal dossier.
+    pub inbound_item: Option<S10ItemCode>,
+    /// Inline contents, written to the blob store first.
+    pub contents: Vec<InlineContent>,
+    /// The submitting client.
+    pub client_id: String,
+}
+
+/// Why a submission was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// Its content does not fit the configuration (422).
+    #[error("invalid dossier")]
+    Invalid(Vec<FieldError>),
+    /// It conflicts with a stored dossier (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store could not take it.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An inline attachment could not be stored durably.
+    #[error("cannot store an attachment: {0}")]
+    Blob(std::io::Error),
+}
+
+/// What became of an accepted submission.
+#[derive(Debug, Clone)]
+pub enum IntakeOutcome {
+    /// A new dossier (201).
+    Created(Box<DossierRecord>),
+    /// The same submission again: the dossier it created (200).
+    Repeated(Box<DossierRecord>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct IdempotencyEntry {
+    code: DossierCode,
+}
+
+fn idempotency_key(submission: &Submission) -> String {
+    match submission.intake.channel {
+        Channel::Portal => format!("portal:{}:{}", submission.client_id, submission.intake.external_ref),
+        Channel::Postal => format!("s10:{}", submission.intake.external_ref),
+    }
+}
+
+/// SHA-256 over the normalized submission: equal for "the same body" (CONTRACT §0).
+pub fn fingerprint(intake: &Intake, applicant_commune: Option<&UnitCode>) -> String {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(&serde_json::to_vec(intake).unwrap_or_default());
+    ctx.update(applicant_commune.map(UnitCode::as_str).unwrap_or("").as_bytes());
+    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Checks a submission against the configuration: a known procedure that allows its
+/// channel, and a known unit.
+pub fn check<'s>(settings: &'s Settings, intake: &Intake) -> Result<&'s Procedure, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let procedure = settings.catalogue.get(&intake.procedure.code);
+    match procedure {
+        None => errors.push(FieldError::new(
+            &intake.pointers.procedure,
+            format!("procedure {} is not in the catalogue", intake.procedure.code),
+        )),
+        Some(p) if !p.channels.contains(&intake.channel) => errors.push(FieldError::new(
+            &intake.pointers.procedure,
+            format!("procedure {} is not accepted through the {} channel", p.code, intake.channel.as_str()),
+        )),
+        Some(_) => {}
+    }
+    if !settings.network.knows(&intake.requested_unit) {
+        errors.push(FieldError::new(&intake.pointers.unit, format!("unit {} is not known", intake.requested_unit)));
+    }
+    match procedure {
+        Some(p) if errors.is_empty() => Ok(p),
+        _ => Err(errors),
+    }
+}
+
+fn route_note(step: &RouteStep) -> String {
+    match step {
+        RouteStep::Succession { from, to, since } => {
+            format!("Đơn vị {from} không còn từ ngày {since}; chuyển đến đơn vị kế thừa {to}")
+        }
+        RouteStep::ApplicantCommune { from, to } => {
+            format!("Đơn vị {from} không còn; chuyển đến xã, phường nơi người nộp cư trú {to}")
+        }
+        RouteStep::Competence { from, to, level } => {
+            format!("Thủ tục không thuộc thẩm quyền của đơn vị {from}; chuyển lên đơn vị {to} (cấp {level})")
+        }
+        RouteStep::DeskFallback { unit, served_by, desk } => {
+            format!("Đơn vị {unit} chưa có Bộ phận Một cửa; do Bộ phận Một cửa của {served_by} ({desk}) tiếp nhận")
+        }
+    }
+}
+
+/// Accepts a submission: blobs first (so a stored hash always has its file), then
+/// one store command. Answers only after the commit that covers it.
+pub async fn submit(
+    store: &Store,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    submission: Submission,
+) -> Result<IntakeOutcome, IntakeError> {
+    let fingerprint = fingerprint(&submission.intake, submission.applicant_commune.as_ref());
+    if !submission.contents.is_empty() {
+        let blobs = store.blobs().clone();
+        let contents = submission.contents.clone();
+        let hashes: Vec<String> = contents
+            .iter()
+            .map(|c| submission.intake.documents.get(c.document).and_then(|d| d.sha256.clone()).unwrap_or_default())
+            .collect();
+        tokio::task::spawn_blocking(move || contents.iter().zip(hashes).try_for_each(|(c, h)| blobs.put(&h, &c.bytes)))
+            .await
+            .map_err(|e| IntakeError::Blob(std::io::Error::other(e)))?
+            .map_err(IntakeError::Blob)?;
+    }
+    store.write(move |tx| accept(tx, &settings, &submission, fingerprint, clock.now())).await?
+}
+
+fn accept(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    s: &Submission,
+    fingerprint: String,
+    now: Timestamp,
+) -> Result<IntakeOutcome, IntakeError> {
+    let idem_key = idempotency_key(s);
+    if let Some(entry) = tx.get_json::<IdempotencyEntry>(Space::Idempotency, idem_key.as_bytes())? {
+        let record = DossierRecord::load(tx, &entry.code)?
+            .ok_or_else(|| StoreError::Corrupt(format!("idempotency key of missing dossier {}", entry.code)))?;
+        return if record.fingerprint == fingerprint {
+            Ok(IntakeOutcome::Repeated(Box::new(record)))
+        } else {
+            Err(IntakeError::Conflict(format!(
+                "{} {} was already submitted with different content (dossier {})",
+                if s.intake.channel == Channel::Portal { "MaHoSoCongDVC" } else { "ItemCode" },
+                s.intake.external_ref,
+                entry.code
+            )))
+        };
+    }
+    let intake = &s.intake;
+    let procedure = check(settings, intake).map_err(IntakeError::Invalid)?;
+    let received_date = to_vn(now).date();
+    let route = settings
+        .network
+        .route(&intake.requested_unit, s.applicant_commune.as_ref(), &procedure.levels, received_date)
+        .map_err(|e| IntakeError::Invalid(vec![FieldError::new(&intake.pointers.unit, e.to_string())]))?;
+    let desk = settings.network.desk(&route.desk).ok_or_else(|| {
+        IntakeError::Invalid(vec![FieldError::new(
+            &intake.pointers.unit,
+            format!("desk {} is not configured", route.desk),
+        )])
+    })?;
+
+    let code = match &intake.code {
+        Some(code) => {
+            if tx.get(Space::Dossier, code.as_str().as_bytes())?.is_some() {
+                return Err(IntakeError::Conflict(format!("dossier code {code} is already used by another dossier")));
+            }
+            code.clone()
+        }
+        None => {
+            let counter_key = format!("{}|{}", desk.agency, received_date.strftime("%y%m%d"));
+            let seq = tx.next_counter(Space::Counter, counter_key.as_bytes())?;
+            DossierCode::new(&desk.agency, received_date, seq)
+                .map_err(|e| IntakeError::Invalid(vec![FieldError::new(&intake.pointers.code, e.to_string())]))?
+        }
+    };
+    if tx.get(Space::Dossier, code.as_str().as_bytes())?.is_some() {
+        return Err(StoreError::Corrupt(format!("dossier code {code} issued twice")).into());
+    }
+
+    let deadline = Deadline::start(&settings.calendar, now, procedure.processing, procedure.cutoff);
+    let channel_note = match intake.channel {
+        Channel::Portal => "Tiếp nhận hồ sơ nộp trực tuyến qua Cổng dịch vụ công",
+        Channel::Postal => "Tiếp nhận hồ sơ qua dịch vụ bưu chính công ích",
+    };
+    let mut history = vec![HistoryEntry {
+        seq: 1,
+        at: now,
+        recorded_at: now,
+        kind: EventType::Intake,
+        actor: s.client_id.clone(),
+        status_before: None,
+        status_after: Status::NewlyRegistered,
+        note: Some(channel_note.to_owned()),
+        details: Some(serde_json::json!({ "desk": desk.id, "target_unit": route.target })),
+    }];
+    for step in &route.steps {
+        history.push(HistoryEntry {
+            seq: history.len() as u32 + 1,
+            at: now,
+            recorded_at: now,
+            kind: EventType::Note,
+            actor: "gateway".to_owned(),
+            status_before: Some(Status::NewlyRegistered),
+            status_after: Status::NewlyRegistered,
+            note: Some(route_note(step)),
+            details: Some(serde_json::json!({ "route": step })),
+        });
+    }
+    let dossier = Dossier {
+        code: code.clone(),
+        channel: intake.channel,
+        level: intake.level,
+        external_ref: intake.external_ref.clone(),
+        procedure: intake.procedure.clone(),
+        applicant: intake.applicant.clone(),
+        requested_unit: intake.requested_unit.to_string(),
+        target_unit: route.target.clone(),
+        desk: desk.id.clone(),
+        documents: intake.documents.clone(),
+        fees: intake.fees.clone(),
+        return_method: intake.return_method,
+        return_address: intake.return_address.clone(),
+        submitted_at: intake.submitted_at,
+        received_at: now,
+        due_at: deadline.due_at,
+        appointment_at: deadline.due_at,
+        status: Status::NewlyRegistered,
+        status_name: Status::NewlyRegistered.name().to_owned(),
+        overdue: false,
+        history,
+        postal: PostalInfo { inbound_item: s.inbound_item.clone(), ..PostalInfo::default() },
+        rating: None,
+    };
+    let record = DossierRecord { dossier, deadline, submitted_by: s.client_id.clone(), fingerprint };
+    record.save(tx)?;
+    tx.put_json(Space::Idempotency, idem_key.as_bytes(), &IdempotencyEntry { code: code.clone() })?;
+    outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
+    Ok(IntakeOutcome::Created(Box::new(record)))
+}

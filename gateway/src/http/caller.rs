@@ -1,0 +1,134 @@
+//! Who is calling: the authentication extractor. It verifies the bearer token,
+//! checks the client's certificate requirement, applies the rate limits (per client;
+//! per IP for failed token checks) and records the client for the access log.
+
+use std::{net::IpAddr, sync::Arc};
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+
+use super::{ClientSlot, error::ApiError};
+use crate::app::App;
+use crate::auth::{
+    clients::{Client, MtlsRule},
+    verify,
+};
+use crate::config::{Settings, TlsMode, file::Role};
+use crate::server::{ConnInfo, tls::PeerCertificate};
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The configured client.
+    pub client: Arc<Client>,
+    /// The token's subject.
+    pub subject: String,
+}
+
+impl Caller {
+    /// 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.client.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("role {} may not call this endpoint", self.client.role.as_str())))
+        }
+    }
+
+    /// The desk a desk client acts for.
+    pub fn desk(&self) -> Option<&str> {
+        self.client.desk.as_deref()
+    }
+}
+
+/// The caller's address: the peer, or with `tls = "off"` behind a trusted proxy the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
+pub fn client_ip(parts: &Parts, settings: &Settings) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnInfo>()?.remote.ip();
+    let proxies = &settings.gateway.trusted_proxies;
+    if settings.gateway.tls != TlsMode::Off || !proxies.iter().any(|p| p.contains(&peer)) {
+        return Some(peer);
+    }
+    let forwarded =
+        parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    let chain: Vec<IpAddr> = forwarded.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    Some(chain.into_iter().rev().find(|ip| !proxies.iter().any(|p| p.contains(ip))).unwrap_or(peer))
+}
+
+fn certificate_matches(rule: &MtlsRule, cert: Option<&PeerCertificate>) -> bool {
+    let Some(cert) = cert else { return false };
+    let normalize = |s: &str| s.split(',').map(str::trim).collect::<Vec<_>>().join(",");
+    let subject_ok = rule.subject.as_ref().is_none_or(|s| normalize(s) == normalize(&cert.subject));
+    let fingerprint_ok = rule.sha256.as_ref().is_none_or(|f| *f == cert.sha256);
+    subject_ok && fingerprint_ok
+}
+
+/// Applies the per-IP limit to a public request.
+pub fn limit_ip(app: &App, parts: &Parts) -> Result<(), ApiError> {
+    let settings = app.settings();
+    if let Some(ip) = client_ip(parts, &settings) {
+        let decision = app.limiters().check_ip(ip);
+        if !decision.allowed() {
+            return Err(ApiError::rate_limited(decision.retry_after, decision.headers()));
+        }
+    }
+    Ok(())
+}
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let settings = app.settings();
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim);
+        let now = jiff::Timestamp::now().as_second();
+        let verified = match token {
+            None => Err(verify::TokenError("a bearer token is required".into())),
+            Some(token) => verify::verify(token, &settings.clients, &settings.gateway.audience, now),
+        };
+        let verified = match verified {
+            Ok(v) => v,
+            Err(reason) => {
+                limit_ip(app, parts)?;
+                return Err(ApiError::unauthorized(&reason.0, token.is_some()));
+            }
+        };
+        let client = verified.client;
+        if let Some(slot) = parts.extensions.get::<ClientSlot>() {
+            let _ = slot.0.set(client.id.clone());
+        }
+        if let Some(rule) = &client.mtls {
+            let cert = parts.extensions.get::<ConnInfo>().and_then(|c| c.certificate.as_ref());
+            if !certificate_matches(rule, cert) {
+                return Err(ApiError::forbidden("this client must present its configured client certificate"));
+            }
+        }
+        if let Some(decision) = app.limiters().check_client(&client.id)
+            && !decision.allowed()
+        {
+            return Err(ApiError::rate_limited(decision.retry_after, decision.headers()));
+        }
+        Ok(Caller { client, subject: verified.subject })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificate_rules() {
+        let cert = PeerCertificate { subject: "CN=portal, O=Example".into(), sha256: "ab".repeat(32) };
+        let by_subject = MtlsRule { subject: Some("CN=portal,O=Example".into()), sha256: None };
+        let by_print = MtlsRule { subject: None, sha256: Some("ab".repeat(32)) };
+        let wrong = MtlsRule { subject: Some("CN=other".into()), sha256: None };
+        assert!(certificate_matches(&by_subject, Some(&cert)));
+        assert!(certificate_matches(&by_print, Some(&cert)));
+        assert!(!certificate_matches(&wrong, Some(&cert)));
+        assert!(!certificate_matches(&by_print, None));
+    }
+}

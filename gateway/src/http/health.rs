@@ -1,0 +1,36 @@
+//! Probes and the gateway's public keys.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+};
+
+use super::error::ApiError;
+use crate::app::App;
+
+/// `GET /healthz`: the process is alive.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz`: the store accepts writes and no commit has been stuck longer than
+/// the configured interval.
+pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, ApiError> {
+    let max_ms = i64::try_from(app.settings().store.ready_sync_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    if app.store.health().ready(jiff::Timestamp::now().as_millisecond(), max_ms) {
+        Ok(Json(serde_json::json!({ "status": "ready" })))
+    } else {
+        Err(ApiError::unavailable("the store cannot make writes durable"))
+    }
+}
+
+/// `GET /.well-known/jwks.json`: the keys that verify the gateway's own tokens.
+pub async fn jwks(State(app): State<Arc<App>>) -> Response {
+    let settings = app.settings();
+    let body = Json(serde_json::json!({ "keys": [settings.gateway.signing.public_jwk] }));
+    ([(header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
+}

@@ -1,0 +1,100 @@
+//! Intake endpoints (CONTRACT §3, §4): portal JSON and postal XML in, one accepted
+//! dossier out, answered only after it is durable.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use motcua_adapters::{portal, postal};
+use motcua_schemas::FieldError;
+
+use super::{
+    body::{self, MediaType},
+    caller::Caller,
+    dossiers::served,
+    error::ApiError,
+};
+use crate::app::App;
+use crate::config::file::Role;
+use crate::dossiers::{
+    DossierRecord,
+    intake::{self, IntakeOutcome, Submission},
+};
+
+fn location(record: &DossierRecord) -> HeaderValue {
+    HeaderValue::from_str(&format!("/v1/dossiers/{}", record.dossier.code))
+        .unwrap_or(HeaderValue::from_static("/v1/dossiers"))
+}
+
+fn split(outcome: IntakeOutcome) -> (StatusCode, Box<DossierRecord>) {
+    match outcome {
+        IntakeOutcome::Created(record) => (StatusCode::CREATED, record),
+        IntakeOutcome::Repeated(record) => (StatusCode::OK, record),
+    }
+}
+
+/// `POST /v1/portal/dossiers`.
+pub async fn portal(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Portal])?;
+    let settings = app.settings();
+    let bytes = body::read(&headers, body, MediaType::Json, settings.limits.body_bytes).await?;
+    let parsed = portal::parse_dossier(&bytes, settings.limits.json_depth)?;
+    if let Some(key) = headers.get("idempotency-key")
+        && key.as_bytes() != parsed.intake.external_ref.as_bytes()
+    {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "/MaHoSoCongDVC",
+            "the Idempotency-Key header must equal MaHoSoCongDVC",
+        )]));
+    }
+    intake::check(&settings, &parsed.intake).map_err(ApiError::invalid)?;
+    let submission = Submission {
+        intake: parsed.intake,
+        applicant_commune: parsed.applicant_commune,
+        inbound_item: None,
+        contents: parsed.contents,
+        client_id: caller.client.id.clone(),
+    };
+    let (status, record) = split(intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await?);
+    let mut response = (status, axum::Json(served(&record, &settings))).into_response();
+    response.headers_mut().insert(header::LOCATION, location(&record));
+    Ok(response)
+}
+
+/// `POST /v1/postal/dossiers`.
+pub async fn postal(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Postal])?;
+    let settings = app.settings();
+    let bytes = body::read(&headers, body, MediaType::Xml, settings.limits.body_bytes).await?;
+    let parsed = postal::parse_dossier(&bytes, settings.limits.xml_depth)?;
+    intake::check(&settings, &parsed.intake).map_err(ApiError::invalid)?;
+    let submission = Submission {
+        intake: parsed.intake,
+        applicant_commune: parsed.applicant_commune,
+        inbound_item: Some(parsed.item),
+        contents: Vec::new(),
+        client_id: caller.client.id.clone(),
+    };
+    let (status, record) = split(intake::submit(&app.store, settings, app.clock.clone(), submission).await?);
+    let xml =
+        postal::outbound::intake_reply(&record.dossier.code, record.dossier.status, record.dossier.appointment_at);
+    let mut response = (status, xml).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
+    headers.insert(header::LOCATION, location(&record));
+    Ok(response)
+}

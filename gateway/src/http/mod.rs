@@ -1,0 +1,129 @@
+//! The HTTP API (CONTRACT): routes, and the layers every request passes through —
+//! request id, access log, request time limit, and the postal partner's XML errors.
+
+pub mod body;
+pub mod caller;
+pub mod dossiers;
+pub mod error;
+pub mod health;
+pub mod intake;
+
+use std::{
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Router,
+    extract::{MatchedPath, Request, State},
+    http::{HeaderName, HeaderValue},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+
+use crate::app::App;
+use error::ApiError;
+
+/// The header carrying the request id.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Filled by authentication with the client id, read by the access log.
+#[derive(Clone, Default)]
+pub struct ClientSlot(pub Arc<OnceLock<String>>);
+
+/// Request ids: a per-process random prefix and a counter (unique, cheap, no PII).
+#[derive(Clone)]
+struct RequestIds {
+    prefix: Arc<str>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let mut bytes = [0u8; 4];
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
+        let prefix: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        Self { prefix: prefix.into(), next: Arc::default() }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _request: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).ok().map(RequestId::new)
+    }
+}
+
+/// One log line per request: id, client, route template (never the query, which may
+/// carry personal data), status and time.
+async fn access_log(State(app): State<Arc<App>>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let slot = ClientSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let method = request.method().clone();
+    let route =
+        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "-".to_owned());
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .chars()
+        .take(64)
+        .collect::<String>();
+    let limit = Duration::from_secs(app.settings().limits.request_timeout_secs);
+    let response = match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout().into_response(),
+    };
+    let client = slot.0.get().map(String::as_str).unwrap_or("-");
+    tracing::info!(
+        target: "motcua::access",
+        request_id = %id,
+        client,
+        method = %method,
+        route = %route,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
+}
+
+/// The routes of the main listener.
+pub fn router(app: Arc<App>) -> Router {
+    let postal = Router::new()
+        .route("/v1/postal/dossiers", post(intake::postal))
+        .layer(middleware::map_response(error::problem_to_postal_xml));
+    Router::new()
+        .route("/v1/portal/dossiers", post(intake::portal))
+        .route("/v1/dossiers/{code}", get(dossiers::get_one))
+        .route("/.well-known/jwks.json", get(health::jwks))
+        .merge(probe_routes())
+        .merge(postal)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(app.clone(), access_log))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
+        .with_state(app)
+}
+
+fn probe_routes() -> Router<Arc<App>> {
+    Router::new().route("/healthz", get(health::healthz)).route("/readyz", get(health::readyz))
+}
+
+/// The routes of the plain admin listener (probes; metrics come with operations).
+pub fn admin_router(app: Arc<App>) -> Router {
+    probe_routes().fallback(not_found).with_state(app)
+}

@@ -1,0 +1,145 @@
+//! Running the gateway: open the store, prepare TLS, bind the listeners, serve until
+//! asked to stop (or until the store fails), then drain and close the store.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::{net::TcpListener, sync::watch};
+use tokio_rustls::TlsAcceptor;
+
+use crate::app::App;
+use crate::config::{Settings, TlsMode};
+use crate::server::{self, Listener, tls};
+use crate::store::{Store, StoreError, StoreMetrics};
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The data directory is unusable.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// Asked to stop; everything drained.
+    Stopped,
+    /// The store could not make writes durable; the process must exit non-zero so a
+    /// supervisor restarts it.
+    StoreFailed,
+}
+
+/// What a started gateway reports about itself.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The main listener's address.
+    pub addr: SocketAddr,
+    /// The admin listener's address.
+    pub admin_addr: Option<SocketAddr>,
+    /// True when the main listener speaks TLS.
+    pub tls: bool,
+    /// The development CA, with `tls = "dev"`.
+    pub dev_ca: Option<std::path::PathBuf>,
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, RunError> {
+    TcpListener::bind(addr).await.map_err(|source| RunError::Bind { addr, source })
+}
+
+/// Runs the gateway until `stop` resolves. `on_start` is told where it listens.
+pub async fn run(
+    settings: Settings,
+    stop: impl Future<Output = ()>,
+    on_start: impl FnOnce(&Started),
+) -> Result<Ended, RunError> {
+    let data_dir = settings.gateway.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|source| RunError::DataDir { path: data_dir.display().to_string(), source })?;
+
+    let (tls_files, dev_ca) = match &settings.gateway.tls {
+        TlsMode::Off => (None, None),
+        TlsMode::Dev => {
+            let dev = tls::ensure_dev_certificate(&data_dir)?;
+            (Some((dev.cert, dev.key)), Some(dev.ca))
+        }
+        TlsMode::Files { cert, key } => (Some((cert.clone(), key.clone())), None),
+    };
+    let acceptor = match &tls_files {
+        Some((cert, key)) => {
+            Some(TlsAcceptor::from(tls::server_config(cert, key, settings.gateway.client_ca_file.as_deref())?))
+        }
+        None => None,
+    };
+
+    let store = Store::open(&data_dir, &settings.store, StoreMetrics::default(), Vec::new())?;
+    let main_socket = bind(settings.gateway.listen).await?;
+    let admin_socket = match settings.gateway.admin_listen {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let started = Started {
+        addr: main_socket.local_addr().map_err(|source| RunError::Bind { addr: settings.gateway.listen, source })?,
+        admin_addr: admin_socket.as_ref().and_then(|s| s.local_addr().ok()),
+        tls: acceptor.is_some(),
+        dev_ca,
+    };
+    let limits = settings.limits.clone();
+    let app = App::new(settings, store.clone(), Arc::new(crate::clock::SystemClock));
+    on_start(&started);
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let grace = Duration::from_secs(limits.request_timeout_secs + 5);
+    let main = tokio::spawn({
+        let listener = Listener { socket: main_socket, tls: acceptor, router: crate::http::router(app.clone()) };
+        let (limits, rx) = (limits.clone(), shutdown_rx.clone());
+        async move { server::serve(listener, &limits, rx, grace).await }
+    });
+    let admin = admin_socket.map(|socket| {
+        let listener = Listener { socket, tls: None, router: crate::http::admin_router(app.clone()) };
+        let (limits, rx) = (limits.clone(), shutdown_rx.clone());
+        tokio::spawn(async move { server::serve(listener, &limits, rx, grace).await })
+    });
+    let pruning = tokio::spawn(prune_limiters(app.clone()));
+
+    let ended = tokio::select! {
+        _ = stop => Ended::Stopped,
+        _ = store.wait_failed() => Ended::StoreFailed,
+    };
+    tracing::info!(?ended, "shutting down: finishing in-flight requests");
+    let _ = shutdown_tx.send(true);
+    let _ = main.await;
+    if let Some(admin) = admin {
+        let _ = admin.await;
+    }
+    pruning.abort();
+    store.close().await;
+    tracing::info!("store closed");
+    Ok(ended)
+}
+
+async fn prune_limiters(app: Arc<App>) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        app.limiters().prune();
+    }
+}

@@ -1,0 +1,144 @@
+//! The listeners: an accept loop per address over hyper's automatic HTTP/1.1 and
+//! HTTP/2 server, behind rustls, with a TLS handshake timeout, hyper's header-read
+//! timeout (its timer configured), a connection limit and graceful shutdown that
+//! lets in-flight requests finish.
+
+pub mod tls;
+
+use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{Router, body::Body};
+use hyper::{Request, body::Incoming};
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::conn::auto,
+};
+use tokio::{net::TcpListener, sync::watch};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt as _;
+
+use crate::config::file::LimitsSection;
+use tls::PeerCertificate;
+
+/// What the listener knows about a connection, given to every request on it.
+#[derive(Debug, Clone)]
+pub struct ConnInfo {
+    /// The peer's address.
+    pub remote: SocketAddr,
+    /// The client certificate, if one was presented and verified.
+    pub certificate: Option<PeerCertificate>,
+}
+
+/// One listener's setup.
+pub struct Listener {
+    /// The bound socket.
+    pub socket: TcpListener,
+    /// TLS, unless plain HTTP.
+    pub tls: Option<TlsAcceptor>,
+    /// The routes it serves.
+    pub router: Router,
+}
+
+/// Resolves once `rx` turns true (or its sender is gone).
+async fn stopped(rx: &mut watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+fn http_builder(limits: &LimitsSection) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_read_timeout_secs))
+        .max_buf_size(64 * 1024);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(128)
+        .max_header_list_size(64 * 1024)
+        .keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(20));
+    builder
+}
+
+/// Serves `listener` until `shutdown` turns true, then stops accepting, asks every
+/// connection to finish its in-flight requests, and waits for them (at most
+/// `grace`).
+pub async fn serve(listener: Listener, limits: &LimitsSection, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+    let builder = Arc::new(http_builder(limits));
+    let handshake_timeout = Duration::from_secs(limits.tls_handshake_timeout_secs);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let tracker = TaskTracker::new();
+    loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => break },
+            _ = stopped(&mut shutdown) => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.socket.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped(&mut shutdown) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let (builder, tls, router, mut stop) =
+            (builder.clone(), listener.tls.clone(), listener.router.clone(), shutdown.clone());
+        tracker.spawn(async move {
+            let _permit = permit;
+            match tls {
+                Some(acceptor) => {
+                    let stream = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => stream,
+                        _ => return,
+                    };
+                    let certificate = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|chain| chain.first())
+                        .and_then(|der| PeerCertificate::from_der(der));
+                    let info = ConnInfo { remote, certificate };
+                    serve_connection(&builder, TokioIo::new(stream), info, router, &mut stop).await;
+                }
+                None => {
+                    let info = ConnInfo { remote, certificate: None };
+                    serve_connection(&builder, TokioIo::new(stream), info, router, &mut stop).await;
+                }
+            }
+        });
+    }
+    drop(listener.socket);
+    tracker.close();
+    if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+        tracing::warn!("some connections were still busy after the shutdown grace period");
+    }
+}
+
+async fn serve_connection<I>(
+    builder: &auto::Builder<TokioExecutor>,
+    io: I,
+    info: ConnInfo,
+    router: Router,
+    stop: &mut watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+        request.extensions_mut().insert(info.clone());
+        let router = router.clone();
+        async move { Ok::<_, Infallible>(router.oneshot(request.map(Body::new)).await.unwrap_or_else(|e| match e {})) }
+    });
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = stopped(stop) => connection.as_mut().graceful_shutdown(),
+    }
+    let _ = connection.await;
+}

@@ -1,0 +1,335 @@
+//! The durable store: sled 0.34 behind a single writer with group commit
+//! (DESIGN §3).
+//!
+//! Every write is a command run by one writer thread against the store and the
+//! batch so far; the writer takes all pending commands, applies them as one atomic
+//! sled batch, flushes sled and `fdatasync`s its data file, and only then answers
+//! every command of the batch. A flush or sync error is fail-stop: writes are
+//! refused from then on, `/readyz` fails and the process exits after draining.
+//! Everything lives in one sled tree whose keys start with a one-byte `Space`, so
+//! that one batch is one atomic unit.
+
+mod blobs;
+mod tx;
+mod writer;
+
+pub use blobs::BlobStore;
+pub use tx::Tx;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicI64, Ordering},
+    },
+};
+
+use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
+use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::config::file::StoreSection;
+
+/// The key spaces of the store; the byte starts every key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Space {
+    /// Store-wide values (format version, sequences).
+    Meta = b'm',
+    /// Dossier records by code.
+    Dossier = b'd',
+    /// Idempotency keys → dossier codes.
+    Idempotency = b'i',
+    /// Desk event ids, postal event keys, rating marks: what was already applied.
+    Applied = b'e',
+    /// Outbound jobs by destination and sequence.
+    Outbox = b'o',
+    /// Dead letters by job id.
+    Dead = b'x',
+    /// Per-agency, per-day dossier code counters.
+    Counter = b'c',
+    /// The deadline schedule, by time.
+    Schedule = b's',
+    /// Statistics counters.
+    Stats = b't',
+    /// Secondary indexes (for example dossiers by status or desk).
+    Index = b'n',
+}
+
+/// Something a committed batch tells the rest of the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitNote {
+    /// An outbound job was queued or became due again (its outbox key).
+    Job(Vec<u8>),
+    /// The deadline schedule gained an entry at this time (seconds since the epoch).
+    Schedule(i64),
+}
+
+/// Why the store could not serve a request.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// Writes cannot be made durable now; nothing was acknowledged.
+    #[error("the store cannot make writes durable")]
+    Unavailable,
+    /// sled reported an error.
+    #[error("store error: {0}")]
+    Sled(String),
+    /// A stored value could not be decoded.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A record would be too large to store safely.
+    #[error("the record would take {bytes} bytes; at most {limit} can be stored")]
+    TooLarge {
+        /// Its encoded size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A write command failed unexpectedly.
+    #[error("internal error in a store command")]
+    Internal,
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Sled(e.to_string())
+    }
+}
+
+/// Store metrics, registered by the metrics module.
+#[derive(Debug, Clone)]
+pub struct StoreMetrics {
+    /// Group commits that made writes durable.
+    pub commits: Counter,
+    /// Commands per group commit.
+    pub batch_size: Histogram,
+    /// Time of flush plus fdatasync, in seconds.
+    pub sync_seconds: Histogram,
+}
+
+impl Default for StoreMetrics {
+    fn default() -> Self {
+        Self {
+            commits: Counter::default(),
+            batch_size: Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]),
+            sync_seconds: Histogram::new([0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0]),
+        }
+    }
+}
+
+/// What `/readyz` looks at.
+#[derive(Debug, Default)]
+pub struct StoreHealth {
+    failed: AtomicBool,
+    /// When the batch being committed started (ms since the epoch), 0 when idle.
+    committing_since_ms: AtomicI64,
+}
+
+impl StoreHealth {
+    /// True once a flush or sync failed: no write will be accepted again.
+    pub fn failed(&self) -> bool {
+        self.failed.load(Ordering::Acquire)
+    }
+
+    /// True when writes are accepted and no commit has been stuck for `max_ms`.
+    pub fn ready(&self, now_ms: i64, max_ms: i64) -> bool {
+        let since = self.committing_since_ms.load(Ordering::Acquire);
+        !self.failed() && (since == 0 || now_ms - since <= max_ms)
+    }
+}
+
+type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+type WriteFn = Box<dyn FnOnce(&mut Tx<'_>) -> Completion + Send>;
+type ExclusiveFn = Box<dyn FnOnce(&sled::Db) + Send>;
+
+enum Command {
+    Write(WriteFn),
+    /// Runs between batches with nothing else writing (consistent exports).
+    Exclusive(ExclusiveFn),
+    /// Commits what came before, then ends the writer.
+    Stop,
+}
+
+/// A cheap handle to the store.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    commands: mpsc::Sender<Command>,
+    health: Arc<StoreHealth>,
+    failed: watch::Receiver<bool>,
+    writer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
+    blobs: BlobStore,
+    dir: PathBuf,
+}
+
+/// Encodes a stored value.
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
+}
+
+/// Decodes a stored value, naming the key if it is corrupt.
+pub fn decode<T: DeserializeOwned>(space: Space, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Corrupt(format!("{space:?} {:?}: {e}", String::from_utf8_lossy(key))))
+}
+
+impl Store {
+    /// Opens (or creates) the store under `data_dir`, starting its writer thread.
+    /// `subscribers` receive the notes of every committed batch.
+    pub fn open(
+        data_dir: &Path,
+        config: &StoreSection,
+        metrics: StoreMetrics,
+        subscribers: Vec<mpsc::UnboundedSender<CommitNote>>,
+    ) -> Result<Store, StoreError> {
+        let dir = data_dir.join("store");
+        let db = sled::Config::new()
+            .path(&dir)
+            .cache_capacity(config.cache_capacity_mb.saturating_mul(1024 * 1024))
+            .flush_every_ms(None)
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        // sled's own flush reaches the page cache only (sync_file_range); the writer
+        // fdatasyncs this handle so that an answered write is on the disk.
+        let data_file = std::fs::File::open(dir.join("db"))
+            .map_err(|e| StoreError::Sled(format!("cannot open sled's data file: {e}")))?;
+        let blobs = BlobStore::open(&data_dir.join("blobs"))
+            .map_err(|e| StoreError::Sled(format!("cannot open the blob directory: {e}")))?;
+        let (tx, rx) = mpsc::channel(config.max_batch * 4);
+        let health = Arc::new(StoreHealth::default());
+        let (failed_tx, failed_rx) = watch::channel(false);
+        let writer = writer::Writer {
+            db: db.clone(),
+            data_file,
+            commands: rx,
+            max_batch: config.max_batch,
+            health: health.clone(),
+            failed: failed_tx,
+            metrics,
+            subscribers,
+        };
+        let handle = std::thread::Builder::new()
+            .name("motcua-store-writer".into())
+            .spawn(move || writer.run())
+            .map_err(|e| StoreError::Sled(format!("cannot start the writer: {e}")))?;
+        Ok(Store {
+            db,
+            commands: tx,
+            health,
+            failed: failed_rx,
+            writer: Arc::new(std::sync::Mutex::new(Some(handle))),
+            blobs,
+            dir: data_dir.to_owned(),
+        })
+    }
+
+    /// Runs `f` in the writer. Its writes become part of the next group commit if it
+    /// returns `Ok`, and are dropped if it returns `Err`; either way the answer comes
+    /// only after the commit that covers the batch.
+    pub async fn write<R, E, F>(&self, f: F) -> Result<Result<R, E>, StoreError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: Send + 'static,
+    {
+        if self.health.failed() {
+            return Err(StoreError::Unavailable);
+        }
+        let (reply, answer) = oneshot::channel();
+        let run: WriteFn = Box::new(move |tx: &mut Tx<'_>| -> Completion {
+            let result = f(tx);
+            if result.is_err() {
+                tx.local.clear();
+                tx.notes.clear();
+            }
+            Box::new(move |commit: Result<(), StoreError>| {
+                let _ = reply.send(commit.map(|()| result));
+            })
+        });
+        self.commands.send(Command::Write(run)).await.map_err(|_| StoreError::Unavailable)?;
+        answer.await.map_err(|_| StoreError::Unavailable)?
+    }
+
+    /// Runs `f` in the writer thread between batches, with no write in progress.
+    pub async fn exclusive<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&sled::Db) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let run: ExclusiveFn = Box::new(move |db: &sled::Db| {
+            let _ = reply.send(f(db));
+        });
+        self.commands.send(Command::Exclusive(run)).await.map_err(|_| StoreError::Unavailable)?;
+        answer.await.map_err(|_| StoreError::Unavailable)
+    }
+
+    /// A committed (or in-batch) value.
+    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.db.get(tx::full_key(space, key))?.map(|v| v.to_vec()))
+    }
+
+    /// A value decoded from JSON.
+    pub fn get_json<T: DeserializeOwned>(&self, space: Space, key: &[u8]) -> Result<Option<T>, StoreError> {
+        self.get(space, key)?.map(|b| decode(space, key, &b)).transpose()
+    }
+
+    /// Entries of `space` whose keys start with `prefix`, keys without the space byte.
+    pub fn scan_prefix(
+        &self,
+        space: Space,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+        self.db
+            .scan_prefix(tx::full_key(space, prefix))
+            .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(StoreError::from))
+    }
+
+    /// Entries of `space` with keys in `[from, to)`, keys without the space byte.
+    pub fn range(
+        &self,
+        space: Space,
+        from: &[u8],
+        to: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
+        self.db
+            .range(tx::full_key(space, from)..tx::full_key(space, to))
+            .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(StoreError::from))
+    }
+
+    /// The store's health, for probes.
+    pub fn health(&self) -> &StoreHealth {
+        &self.health
+    }
+
+    /// Resolves once a flush or sync has failed.
+    pub async fn wait_failed(&self) {
+        let mut failed = self.failed.clone();
+        let _ = failed.wait_for(|f| *f).await;
+    }
+
+    /// The content-addressed blob directory.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Size of the store on disk, in bytes.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    /// Stops the writer after it has committed everything sent before, and waits for
+    /// it. Other handles can still read; their writes are refused.
+    pub async fn close(&self) {
+        let handle = self.writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = self.commands.send(Command::Stop).await;
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+}

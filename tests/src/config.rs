@@ -1,0 +1,100 @@
+//! Test configurations: the sample configuration, made to run anywhere (ephemeral
+//! ports, absolute key paths, a temporary data directory) and then edited per test.
+
+use toml::{Table, Value};
+
+use crate::repo;
+
+/// A configuration under construction.
+#[derive(Debug, Clone)]
+pub struct TestConfig {
+    /// The TOML document.
+    pub table: Table,
+}
+
+fn absolutize(value: &mut Value) {
+    if let Value::String(path) = value
+        && !path.starts_with('/')
+    {
+        *path = repo().join("config").join(&*path).display().to_string();
+    }
+}
+
+impl TestConfig {
+    /// The sample configuration on ephemeral loopback ports.
+    pub fn sample() -> TestConfig {
+        let mut table: Table = toml::from_str(&crate::repo_file("config/gateway.toml")).expect("the sample parses");
+        let gateway = table["gateway"].as_table_mut().expect("[gateway]");
+        gateway.insert("listen".into(), "127.0.0.1:0".into());
+        gateway.insert("admin_listen".into(), "127.0.0.1:0".into());
+        absolutize(gateway.get_mut("signing_key_file").expect("signing key"));
+        for client in table["clients"].as_array_mut().expect("[[clients]]") {
+            let client = client.as_table_mut().expect("client table");
+            for key in ["key_file", "jwks_file"] {
+                if let Some(v) = client.get_mut(key) {
+                    absolutize(v);
+                }
+            }
+        }
+        TestConfig { table }
+    }
+
+    /// Applies an edit to the document.
+    pub fn edit(mut self, f: impl FnOnce(&mut Table)) -> TestConfig {
+        f(&mut self.table);
+        self
+    }
+
+    /// Sets a value at a dotted path of tables (`limits.body_bytes`).
+    pub fn set(self, path: &str, value: impl Into<Value>) -> TestConfig {
+        let value = value.into();
+        self.edit(|t| {
+            let mut parts: Vec<&str> = path.split('.').collect();
+            let last = parts.pop().expect("a path");
+            let mut at = t;
+            for part in parts {
+                at = at.entry(part).or_insert_with(|| Value::Table(Table::new())).as_table_mut().expect("a table");
+            }
+            at.insert(last.into(), value);
+        })
+    }
+
+    /// Sets a field of the desk `id`.
+    pub fn desk(self, id: &str, key: &str, value: impl Into<Value>) -> TestConfig {
+        let value = value.into();
+        self.edit(|t| {
+            let desk = t["desks"]
+                .as_array_mut()
+                .and_then(|d| d.iter_mut().find(|d| d.get("id").and_then(Value::as_str) == Some(id)))
+                .unwrap_or_else(|| panic!("no desk {id}"));
+            let desk = desk.as_table_mut().expect("desk table");
+            if value.as_str() == Some("") {
+                desk.remove(key);
+            } else {
+                desk.insert(key.into(), value);
+            }
+        })
+    }
+
+    /// Sets a field of the client `id`.
+    pub fn client(self, id: &str, key: &str, value: impl Into<Value>) -> TestConfig {
+        let value = value.into();
+        self.edit(|t| {
+            let client = t["clients"]
+                .as_array_mut()
+                .and_then(|c| c.iter_mut().find(|c| c.get("id").and_then(Value::as_str) == Some(id)))
+                .unwrap_or_else(|| panic!("no client {id}"));
+            client.as_table_mut().expect("client table").insert(key.into(), value);
+        })
+    }
+
+    /// Adds a client (a TOML table).
+    pub fn add_client(self, client: Table) -> TestConfig {
+        self.edit(|t| t["clients"].as_array_mut().expect("[[clients]]").push(Value::Table(client)))
+    }
+
+    /// The TOML text.
+    pub fn render(&self) -> String {
+        toml::to_string(&self.table).expect("a TOML document renders")
+    }
+}

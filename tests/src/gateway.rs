@@ -1,0 +1,230 @@
+//! The real `motcua` binary as a child process: built (or found up to date) once per
+//! test run with cargo, started on a temporary configuration and data directory,
+//! stopped with SIGTERM or killed with SIGKILL, and restarted on the same data.
+
+use std::{
+    fs::File,
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::{OnceLock, mpsc},
+    time::Duration,
+};
+
+use crate::TestConfig;
+
+/// The `motcua` binary, built by cargo for this test run (never a stale copy).
+pub fn binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            let run = escargot::CargoBuild::new()
+                .manifest_path(crate::repo().join("Cargo.toml"))
+                .package("motcua-gateway")
+                .bin("motcua")
+                .current_release()
+                .run()
+                .expect("cargo builds the motcua binary");
+            run.path().to_owned()
+        })
+        .clone()
+}
+
+/// A running (or stopped) gateway.
+pub struct Gateway {
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+    /// The main listener.
+    pub addr: SocketAddr,
+    /// The plain admin listener.
+    pub admin: Option<SocketAddr>,
+    /// An HTTPS client trusting the development CA.
+    pub http: reqwest::Client,
+    extra_env: Vec<(String, String)>,
+}
+
+fn parse_addr(line: &str, marker: &str) -> Option<SocketAddr> {
+    let rest = line.split(marker).nth(1)?;
+    rest.split(['/', ' ']).next()?.parse().ok()
+}
+
+impl Gateway {
+    /// Starts the gateway on `config` (its data directory is set here).
+    pub fn start(config: TestConfig) -> Gateway {
+        Gateway::start_with_env(config, Vec::new())
+    }
+
+    /// Starts the gateway with extra environment variables.
+    pub fn start_with_env(config: TestConfig, extra_env: Vec<(String, String)>) -> Gateway {
+        crate::init_crypto();
+        let dir = tempfile::Builder::new().prefix("motcua-e2e-").tempdir().expect("a temporary directory");
+        let data = dir.path().join("data");
+        let config = config.set("gateway.data_dir", data.display().to_string());
+        std::fs::write(dir.path().join("gateway.toml"), config.render()).expect("the configuration is written");
+        let mut gateway = Gateway {
+            dir,
+            child: None,
+            addr: "127.0.0.1:0".parse().expect("an address"),
+            admin: None,
+            http: reqwest::Client::new(),
+            extra_env,
+        };
+        gateway.launch();
+        gateway
+    }
+
+    fn launch(&mut self) {
+        let log = File::options().create(true).append(true).open(self.log_path()).expect("the log file opens");
+        let mut command = Command::new(binary());
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(self.dir.path().join("gateway.toml"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .env("RUST_LOG", "info");
+        for (k, v) in &self.extra_env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("the gateway starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (lines_tx, lines_rx) = mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let (mut addr, mut admin, mut ready) = (None, None, false);
+        while !ready {
+            match lines_rx.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    addr = addr
+                        .or_else(|| parse_addr(&line, "listening on https://"))
+                        .or_else(|| parse_addr(&line, "listening on http://"));
+                    admin = admin.or_else(|| parse_addr(&line, "probes on http://"));
+                    ready = line == "motcua: ready";
+                }
+                Err(_) => {
+                    let status = child.try_wait().ok().flatten();
+                    panic!("the gateway did not start (exit: {status:?}); log:\n{}", self.logs());
+                }
+            }
+        }
+        self.addr = addr.expect("the listening address");
+        self.admin = admin;
+        self.child = Some(child);
+        self.http = self.client_builder().build().expect("an HTTPS client");
+    }
+
+    /// A client builder trusting the development CA (add an identity for mTLS).
+    pub fn client_builder(&self) -> reqwest::ClientBuilder {
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        if let Ok(ca) = std::fs::read(self.data_dir().join("tls/dev-ca.pem")) {
+            builder = builder.tls_certs_only([reqwest::Certificate::from_pem(&ca).expect("the development CA parses")]);
+        }
+        builder
+    }
+
+    /// The URL of `path` on the main listener.
+    pub fn url(&self, path: &str) -> String {
+        format!("https://{}{path}", self.addr)
+    }
+
+    /// The URL of `path` on the admin listener.
+    pub fn admin_url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.admin.expect("an admin listener"))
+    }
+
+    /// The temporary directory holding configuration, data and log.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// The configuration file.
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("gateway.toml")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("gateway.log")
+    }
+
+    /// Everything the gateway logged so far (all runs).
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Sends a signal to the running gateway.
+    pub fn signal(&self, signal: i32) {
+        if let Some(pid) = self.pid() {
+            // SAFETY: kill(2) with a pid this test started and still holds.
+            unsafe { libc::kill(pid as libc::pid_t, signal) };
+        }
+    }
+
+    /// Kills the gateway with SIGKILL (no chance to flush anything).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Asks the gateway to stop (SIGTERM) and waits for it.
+    pub fn stop(&mut self) -> Option<ExitStatus> {
+        self.signal(libc::SIGTERM);
+        self.wait()
+    }
+
+    /// Waits for the gateway to exit on its own (at most 60 s).
+    pub fn wait(&mut self) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        for _ in 0..600 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        child.wait().ok()
+    }
+
+    /// True while the process runs.
+    pub fn running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Starts the gateway again on the same configuration and data.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+
+    /// Rewrites the configuration file (for reload tests and restarts).
+    pub fn rewrite_config(&self, config: TestConfig) {
+        let config = config.set("gateway.data_dir", self.data_dir().display().to_string());
+        std::fs::write(self.config_path(), config.render()).expect("the configuration is written");
+    }
+
+    /// Opens the store directly (only while the gateway is down).
+    pub fn open_store(&self) -> sled::Db {
+        sled::open(self.data_dir().join("store")).expect("the store opens")
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

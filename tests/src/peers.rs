@@ -1,0 +1,107 @@
+//! Real HTTP peers on loopback standing in for desks, the portal and the postal
+//! service: they record what they receive and answer as each test scripts them.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    Router,
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, Method, StatusCode, Uri},
+    response::{IntoResponse, Response},
+};
+
+/// One request a peer received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// Method.
+    pub method: Method,
+    /// Path and query.
+    pub uri: Uri,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body.
+    pub body: Bytes,
+}
+
+impl Received {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+}
+
+/// How a peer answers a request: given every request so far (the new one last).
+pub type Script = Arc<dyn Fn(&[Received]) -> Response + Send + Sync>;
+
+#[derive(Clone)]
+struct PeerState {
+    received: Arc<Mutex<Vec<Received>>>,
+    script: Arc<Mutex<Script>>,
+}
+
+/// A peer server.
+pub struct Peer {
+    /// Its address.
+    pub addr: SocketAddr,
+    state: PeerState,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn handle(State(state): State<PeerState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let script = state.script.lock().expect("script lock").clone();
+    let snapshot = {
+        let mut received = state.received.lock().expect("received lock");
+        received.push(Received { method, uri, headers, body });
+        received.clone()
+    };
+    script(&snapshot)
+}
+
+impl Peer {
+    /// Starts a peer answering every request with `script`.
+    pub async fn start(script: Script) -> Peer {
+        let state = PeerState { received: Arc::default(), script: Arc::new(Mutex::new(script)) };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let addr = listener.local_addr().expect("an address");
+        let app = Router::new().fallback(handle).with_state(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Peer { addr, state, task }
+    }
+
+    /// A peer that answers every request with `status` and an empty JSON object.
+    pub async fn answering(status: StatusCode) -> Peer {
+        Peer::start(Arc::new(move |_: &[Received]| (status, "{}").into_response())).await
+    }
+
+    /// Replaces the script.
+    pub fn script(&self, script: Script) {
+        *self.state.script.lock().expect("script lock") = script;
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().expect("received lock").clone()
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

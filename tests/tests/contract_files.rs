@@ -1,0 +1,71 @@
+//! The contract's machine-readable files agree with its samples and with what the
+//! gateway really sends: the postal XSD (checked with xmllint) and the JSON Schema
+//! of portal submissions.
+
+use std::process::Command;
+
+use motcua_tests::{Gateway, TestConfig, repo, repo_file, samples, tokens::token};
+use serde_json::Value;
+
+/// Validates `xml` against the postal XSD with xmllint; returns its report on failure.
+fn xmllint(xml: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("message.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--nonet")
+        .arg("--schema")
+        .arg(repo().join("schemas/postal.xsd"))
+        .arg(&file)
+        .output()
+        .expect("xmllint is installed (Debian: libxml2-utils; .ci/run installs it)");
+    if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+}
+
+#[test]
+fn the_postal_samples_validate_against_the_xsd() {
+    xmllint(&repo_file("schemas/samples/postal-dossier.xml")).unwrap();
+    xmllint(&repo_file("schemas/samples/postal-event.xml")).unwrap();
+    let wrong = repo_file("schemas/samples/postal-dossier.xml").replace("NHAN_HO_SO_VA_TRA_KET_QUA", "GIAO_HANG");
+    assert!(xmllint(&wrong).is_err(), "the XSD is not a rubber stamp");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateways_postal_replies_and_errors_validate_against_the_xsd() {
+    let gw = Gateway::start(TestConfig::sample());
+    let post = |xml: String| {
+        gw.http
+            .post(gw.url("/v1/postal/dossiers"))
+            .bearer_auth(token("postal-dev"))
+            .header("content-type", "application/xml")
+            .body(xml)
+            .send()
+    };
+    let reply = post(samples::postal(&samples::s10("EE", 4242))).await.unwrap().text().await.unwrap();
+    xmllint(&reply).unwrap_or_else(|e| panic!("{e}\n{reply}"));
+    let error = post(samples::postal("EE123456784VN")).await.unwrap().text().await.unwrap();
+    xmllint(&error).unwrap_or_else(|e| panic!("{e}\n{error}"));
+}
+
+#[test]
+fn the_portal_sample_validates_against_the_json_schema() {
+    let schema: Value = serde_json::from_str(&repo_file("schemas/portal-dossier.schema.json")).unwrap();
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let sample: Value = serde_json::from_str(&repo_file("schemas/samples/portal-dossier.json")).unwrap();
+    assert!(
+        validator.is_valid(&sample),
+        "{:?}",
+        validator.iter_errors(&sample).map(|e| e.to_string()).collect::<Vec<_>>()
+    );
+    for edit in [
+        |v: &mut Value| v["MucDo"] = 5.into(),
+        |v: &mut Value| v["ChuHoSo"]["Tuoi"] = 30.into(),
+        |v: &mut Value| v["DiaChiNhanKetQua"] = Value::Null,
+        |v: &mut Value| v["TaiLieuNop"][0]["MaBam"] = "xyz".into(),
+    ] {
+        let mut wrong = sample.clone();
+        edit(&mut wrong);
+        assert!(!validator.is_valid(&wrong), "{wrong}");
+    }
+}
