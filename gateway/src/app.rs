@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+use crate::auth::verify::TokenCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::limits::Limiters;
@@ -14,6 +15,7 @@ use crate::store::Store;
 pub struct App {
     settings: ArcSwap<Settings>,
     limiters: ArcSwap<Limiters>,
+    tokens: ArcSwap<TokenCache>,
     /// The durable store.
     pub store: Store,
     /// The time source.
@@ -27,6 +29,7 @@ impl App {
         Arc::new(App {
             settings: ArcSwap::from_pointee(settings),
             limiters: ArcSwap::from_pointee(limiters),
+            tokens: ArcSwap::from_pointee(TokenCache::default()),
             store,
             clock,
         })
@@ -35,6 +38,11 @@ impl App {
     /// The settings in force.
     pub fn settings(&self) -> Arc<Settings> {
         self.settings.load_full()
+    }
+
+    /// Verified tokens of the clients in force.
+    pub fn tokens(&self) -> Arc<TokenCache> {
+        self.tokens.load_full()
     }
 
     /// The rate limiters in force.

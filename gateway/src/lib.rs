@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod bench;
 pub mod catalogue;
 pub mod clock;
 pub mod config;

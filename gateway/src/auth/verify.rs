@@ -6,7 +6,10 @@
 //! `jwk` headers are ignored and never fetched. `iss`, `aud`, `exp`, `iat` and `sub`
 //! are required, the lifetime is at most one hour and the clock leeway 30 seconds.
 
-use std::sync::Arc;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, Validation};
@@ -157,4 +160,38 @@ pub fn verify(token: &str, clients: &Clients, audience: &str, now: i64) -> Resul
         }
     }
     Err(last)
+}
+
+/// Tokens already verified, so that a client reusing its token for many requests
+/// pays for the signature check once. Expiry is still checked on every use; the
+/// cache belongs to one set of clients and keys and is replaced with them on reload.
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<String, Verified>>,
+}
+
+/// Most tokens remembered; the cache starts over when it is full.
+const CACHE_CAPACITY: usize = 10_000;
+
+impl TokenCache {
+    /// Verifies `token`, or finds it verified before and still unexpired.
+    pub fn verify(&self, token: &str, clients: &Clients, audience: &str, now: i64) -> Result<Verified, TokenError> {
+        if let Ok(entries) = self.entries.lock()
+            && let Some(hit) = entries.get(token)
+            && now <= hit.expires_at + LEEWAY_SECS
+        {
+            return Ok(hit.clone());
+        }
+        let verified = verify(token, clients, audience, now)?;
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CACHE_CAPACITY {
+                entries.retain(|_, v| now <= v.expires_at + LEEWAY_SECS);
+                if entries.len() >= CACHE_CAPACITY {
+                    entries.clear();
+                }
+            }
+            entries.insert(token.to_owned(), verified.clone());
+        }
+        Ok(verified)
+    }
 }

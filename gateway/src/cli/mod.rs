@@ -1,5 +1,6 @@
 //! Command-line interface: parsing (clap) and one function per command.
 
+mod bench;
 mod check_config;
 mod serve;
 mod token;
@@ -40,6 +41,21 @@ pub enum Command {
         #[arg(default_value = DEFAULT_CONFIG)]
         path: PathBuf,
     },
+    /// Measure durable-intake throughput and latency against this machine's ceiling.
+    Bench(bench::BenchArgs),
+    /// The benchmark's ceiling endpoint (started by `motcua bench`).
+    #[command(hide = true)]
+    BenchCeiling {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Certificate chain.
+        #[arg(long)]
+        cert: PathBuf,
+        /// Private key.
+        #[arg(long)]
+        key: PathBuf,
+    },
     /// Mint a token for a configured client from its development key (for curl).
     Token {
         /// The client id, e.g. portal-dev.
@@ -61,6 +77,8 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config, log_format } => serve::run_serve(&config, log_format),
+        Command::Bench(args) => bench::run(args),
+        Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
         Command::Token { client, ttl, config, key } => {
             token::run(&config, &client, ttl, key.as_deref()).map(|()| ExitCode::SUCCESS)

@@ -88,7 +88,7 @@ impl FromRequestParts<Arc<App>> for Caller {
         let now = jiff::Timestamp::now().as_second();
         let verified = match token {
             None => Err(verify::TokenError("a bearer token is required".into())),
-            Some(token) => verify::verify(token, &settings.clients, &settings.gateway.audience, now),
+            Some(token) => app.tokens().verify(token, &settings.clients, &settings.gateway.audience, now),
         };
         let verified = match verified {
             Ok(v) => v,

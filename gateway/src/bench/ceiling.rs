@@ -1,0 +1,41 @@
+//! The ceiling endpoint: the gateway's own listener stack (tokio, rustls, hyper's
+//! automatic HTTP/1.1 and HTTP/2 server, axum routing) answering 201 to every
+//! request after reading its body, with no other work.
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use axum::{Router, body::Bytes, http::StatusCode};
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::file::LimitsSection;
+use crate::server::{self, Listener, tls};
+
+async fn created(_body: Bytes) -> StatusCode {
+    StatusCode::CREATED
+}
+
+/// Serves the ceiling endpoint on `listen` until `stop` resolves; `on_start` gets
+/// the bound address.
+pub async fn serve(
+    listen: SocketAddr,
+    cert: &Path,
+    key: &Path,
+    stop: impl std::future::Future<Output = ()>,
+    on_start: impl FnOnce(SocketAddr),
+) -> Result<(), tls::TlsError> {
+    let config = tls::server_config(cert, key, None)?;
+    let socket = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|source| tls::TlsError::Io { path: listen.to_string(), source })?;
+    let addr = socket.local_addr().map_err(|source| tls::TlsError::Io { path: listen.to_string(), source })?;
+    let listener = Listener { socket, tls: Some(TlsAcceptor::from(config)), router: Router::new().fallback(created) };
+    on_start(addr);
+    let (tx, rx) = watch::channel(false);
+    let limits = LimitsSection::default();
+    let serving = tokio::spawn(async move { server::serve(listener, &limits, rx, Duration::from_secs(1)).await });
+    stop.await;
+    let _ = tx.send(true);
+    let _ = serving.await;
+    Ok(())
+}

@@ -1,0 +1,299 @@
+//! `motcua bench`: durable-intake throughput and latency under concurrency, measured
+//! against the real gateway (a child process on a fresh data directory) and, in the
+//! same run, against a minimal endpoint of the same server stack that answers 201
+//! without doing any work — the ceiling of this machine — so the report can give
+//! the gateway's throughput as a ratio that holds on a noisy machine.
+
+pub mod ceiling;
+pub mod load;
+pub mod payload;
+
+use std::{
+    io::{BufRead, BufReader},
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
+
+use crate::auth::{
+    keys,
+    tokens::{Claims, mint},
+};
+use crate::config::Settings;
+use load::{Kind, LoadResult, LoadSpec};
+
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Setting up failed.
+    #[error("{0}")]
+    Setup(String),
+}
+
+fn setup(e: impl std::fmt::Display) -> BenchError {
+    BenchError::Setup(e.to_string())
+}
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// The configuration to start from (the sample by default).
+    pub config: PathBuf,
+    /// What the load sends.
+    pub kind: Kind,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Streams per HTTP/2 connection.
+    pub streams_per_connection: usize,
+    /// HTTP/2 instead of HTTP/1.1.
+    pub http2: bool,
+    /// Measured time per target.
+    pub duration: Duration,
+    /// Warm-up before measuring.
+    pub warmup: Duration,
+    /// Skip the ceiling measurement.
+    pub no_ceiling: bool,
+}
+
+/// A child process that is killed when dropped.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `motcua <args>` and waits for its `listening on https://ADDR` line.
+fn spawn_self(args: &[&str], log: &Path) -> Result<(ChildGuard, SocketAddr), BenchError> {
+    let exe = std::env::current_exe().map_err(setup)?;
+    let log = std::fs::File::create(log).map_err(setup)?;
+    let mut child = Command::new(exe)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .map_err(setup)?;
+    let stdout = child.stdout.take().ok_or_else(|| setup("no stdout"))?;
+    let guard = ChildGuard(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let mut addr = None;
+    for line in lines.by_ref() {
+        let line = line.map_err(setup)?;
+        if let Some(rest) = line.split("listening on https://").nth(1) {
+            addr = rest.split(['/', ' ']).next().and_then(|a| a.parse().ok());
+        }
+        if line == "motcua: ready" {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let addr = addr.ok_or_else(|| setup(format!("{args:?} did not start; see its log")))?;
+    Ok((guard, addr))
+}
+
+fn client_tls(ca: &Path) -> Result<Arc<rustls::ClientConfig>, BenchError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).map_err(setup)? {
+        roots.add(cert.map_err(setup)?).map_err(setup)?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(crate::server::tls::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(setup)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+fn dev_token(settings: &Settings, config_dir: &Path, client: &str) -> Result<String, BenchError> {
+    let c = settings.clients.by_id(client).ok_or_else(|| setup(format!("no client {client}")))?;
+    let algorithm = *c.algorithms.first().ok_or_else(|| setup("no algorithm"))?;
+    let key =
+        keys::load_private_pem(&config_dir.join("dev").join(format!("{client}.key.pem")), algorithm).map_err(setup)?;
+    let claims = Claims::new(&c.issuer, &c.id, &settings.gateway.audience, 3600);
+    mint(&claims, &key, algorithm, c.keys.first().and_then(|k| k.kid.as_deref())).map_err(setup)
+}
+
+/// The configuration the benchmarked gateway runs on: the given file on ephemeral
+/// ports and a fresh data directory, with the benchmark clients' rate limits lifted.
+fn bench_config(source: &Path, data_dir: &Path) -> Result<String, BenchError> {
+    let text = std::fs::read_to_string(source).map_err(setup)?;
+    let mut table: toml::Table = toml::from_str(&text).map_err(setup)?;
+    let base = source.parent().unwrap_or(Path::new(".")).canonicalize().map_err(setup)?;
+    let absolute = |v: &mut toml::Value| {
+        if let Some(p) = v.as_str()
+            && !p.starts_with('/')
+        {
+            *v = toml::Value::String(base.join(p).display().to_string());
+        }
+    };
+    let gateway = table.get_mut("gateway").and_then(toml::Value::as_table_mut).ok_or_else(|| setup("no [gateway]"))?;
+    gateway.insert("listen".into(), "127.0.0.1:0".into());
+    gateway.remove("admin_listen");
+    gateway.insert("data_dir".into(), data_dir.display().to_string().into());
+    gateway.insert("tls".into(), "dev".into());
+    if let Some(v) = gateway.get_mut("signing_key_file") {
+        absolute(v);
+    }
+    for client in table.get_mut("clients").and_then(toml::Value::as_array_mut).into_iter().flatten() {
+        let Some(client) = client.as_table_mut() else { continue };
+        for key in ["key_file", "jwks_file"] {
+            if let Some(v) = client.get_mut(key) {
+                absolute(v);
+            }
+        }
+        let mut rate = toml::Table::new();
+        rate.insert("per_second".into(), 1_000_000.into());
+        rate.insert("burst".into(), 1_000_000.into());
+        client.insert("rate".into(), rate.into());
+    }
+    toml::to_string(&table).map_err(setup)
+}
+
+/// One measured target.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// What was measured.
+    pub label: String,
+    /// The figures.
+    pub result: LoadResult,
+}
+
+/// Runs the benchmark and returns the ceiling (if measured) and gateway figures.
+pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, String), BenchError> {
+    let workdir = tempfile_dir()?;
+    let data_dir = workdir.join("data");
+    let config_path = workdir.join("gateway.toml");
+    std::fs::write(&config_path, bench_config(&options.config, &data_dir)?).map_err(setup)?;
+    let settings = Settings::load(&config_path).map_err(setup)?;
+    let config_dir = options.config.parent().unwrap_or(Path::new(".")).to_owned();
+
+    let config_arg = config_path.display().to_string();
+    let (gateway, gateway_addr) = spawn_self(&["serve", "--config", &config_arg], &workdir.join("gateway.log"))?;
+    let ca = data_dir.join("tls/dev-ca.pem");
+    let tls = client_tls(&ca)?;
+    let spec = |addr| LoadSpec {
+        addr,
+        tls: tls.clone(),
+        http2: options.http2,
+        concurrency: options.concurrency,
+        streams_per_connection: options.streams_per_connection,
+        duration: options.duration,
+        warmup: options.warmup,
+        kind: options.kind,
+        portal_token: dev_token(&settings, &config_dir, "portal-dev").unwrap_or_default(),
+        postal_token: dev_token(&settings, &config_dir, "postal-dev").unwrap_or_default(),
+        run_id: format!("{}", jiff::Timestamp::now().as_millisecond()),
+        postal_serials: Arc::new(AtomicU64::new(jiff::Timestamp::now().as_second() as u64 % 50_000_000)),
+    };
+
+    let ceiling = if options.no_ceiling {
+        None
+    } else {
+        let cert = data_dir.join("tls/server.pem").display().to_string();
+        let key = data_dir.join("tls/server.key.pem").display().to_string();
+        let (ceiling_child, ceiling_addr) =
+            spawn_self(&["bench-ceiling", "--cert", &cert, "--key", &key], &workdir.join("ceiling.log"))?;
+        let result = load::run(spec(ceiling_addr)).await;
+        drop(ceiling_child);
+        Some(Measured { label: "ceiling (same TLS/HTTP stack, answers 201, no work)".into(), result })
+    };
+    let result = load::run(spec(gateway_addr)).await;
+    let peak = peak_memory_kib(gateway.0.id());
+    let size = dir_size(&data_dir.join("store"));
+    drop(gateway);
+    let notes = format!(
+        "gateway peak memory (VmHWM): {} MiB; store on disk: {:.1} MiB; work directory: {}",
+        peak.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "unknown".into()),
+        size as f64 / 1_048_576.0,
+        workdir.display()
+    );
+    let _ = std::fs::remove_dir_all(&workdir);
+    Ok((ceiling, Measured { label: "gateway (durable intake)".into(), result }, notes))
+}
+
+fn tempfile_dir() -> Result<PathBuf, BenchError> {
+    let dir = std::env::temp_dir().join(format!(
+        "motcua-bench-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    ));
+    std::fs::create_dir_all(&dir).map_err(setup)?;
+    Ok(dir)
+}
+
+/// The peak resident memory of a process, from `/proc/<pid>/status`.
+pub fn peak_memory_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Total size of the files under `dir`.
+pub fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| match e.metadata() {
+                    Ok(m) if m.is_dir() => dir_size(&e.path()),
+                    Ok(m) => m.len(),
+                    Err(_) => 0,
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// A Markdown report of one run.
+pub fn report(options: &BenchOptions, ceiling: Option<&Measured>, gateway: &Measured, notes: &str) -> String {
+    let protocol = if options.http2 {
+        format!("HTTP/2 ({} streams per connection)", options.streams_per_connection)
+    } else {
+        "HTTP/1.1 keep-alive".into()
+    };
+    let mut out = format!(
+        "scenario: {:?}; {} requests in flight over {protocol}; {} s measured after {} s warm-up\n\n",
+        options.kind,
+        options.concurrency,
+        options.duration.as_secs(),
+        options.warmup.as_secs()
+    );
+    out.push_str("| target | req/s | p50 ms | p99 ms | p99.9 ms | errors |\n|---|---:|---:|---:|---:|---|\n");
+    for m in ceiling.into_iter().chain(std::iter::once(gateway)) {
+        let r = &m.result;
+        let errors = if r.errors() == 0 {
+            "0".to_owned()
+        } else {
+            let by_status: Vec<String> =
+                r.statuses.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(s, n)| format!("{s}: {n}")).collect();
+            format!(
+                "{} ({}{})",
+                r.errors(),
+                by_status.join(", "),
+                if r.transport_errors > 0 { format!(" transport: {}", r.transport_errors) } else { String::new() }
+            )
+        };
+        out.push_str(&format!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {errors} |\n",
+            m.label,
+            r.throughput(),
+            r.percentile_ms(50.0),
+            r.percentile_ms(99.0),
+            r.percentile_ms(99.9)
+        ));
+    }
+    if let Some(c) = ceiling {
+        out.push_str(&format!(
+            "\nratio to ceiling: {:.3}\n",
+            gateway.result.throughput() / c.result.throughput().max(1e-9)
+        ));
+    }
+    out.push_str(&format!("\n{notes}\n"));
+    out
+}

@@ -1,0 +1,87 @@
+//! `motcua bench` and its ceiling endpoint.
+
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use motcua_gateway::bench::{self, BenchOptions, load::Kind};
+
+/// Options of `motcua bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// What to send.
+    #[arg(long, value_enum, default_value_t = Scenario::Portal)]
+    pub scenario: Scenario,
+    /// Requests in flight at once (connections with HTTP/1.1).
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+    /// Use HTTP/2.
+    #[arg(long)]
+    pub http2: bool,
+    /// Streams per HTTP/2 connection.
+    #[arg(long, default_value_t = 16)]
+    pub streams: usize,
+    /// Seconds to measure each target.
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds of warm-up before measuring.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: u64,
+    /// Skip measuring the ceiling.
+    #[arg(long)]
+    pub no_ceiling: bool,
+    /// The configuration to benchmark.
+    #[arg(long, default_value = super::DEFAULT_CONFIG)]
+    pub config: PathBuf,
+    /// Also write the report to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// Scenarios.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Scenario {
+    /// Portal JSON intake.
+    Portal,
+    /// Postal XML intake.
+    Postal,
+    /// Both, alternating.
+    Mixed,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+/// Runs the benchmark and prints its report.
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let options = BenchOptions {
+        config: args.config,
+        kind: match args.scenario {
+            Scenario::Portal => Kind::Portal,
+            Scenario::Postal => Kind::Postal,
+            Scenario::Mixed => Kind::Mixed,
+        },
+        concurrency: args.connections,
+        streams_per_connection: args.streams,
+        http2: args.http2,
+        duration: Duration::from_secs(args.duration),
+        warmup: Duration::from_secs(args.warmup),
+        no_ceiling: args.no_ceiling,
+    };
+    let (ceiling, gateway, notes) = runtime()?.block_on(bench::run(&options))?;
+    let report = bench::report(&options, ceiling.as_ref(), &gateway, &notes);
+    print!("{report}");
+    if let Some(path) = args.report {
+        std::fs::write(&path, &report).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Serves the ceiling endpoint until SIGTERM/SIGKILL.
+pub fn ceiling(listen: SocketAddr, cert: PathBuf, key: PathBuf) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(bench::ceiling::serve(listen, &cert, &key, std::future::pending(), |addr| {
+        println!("motcua: listening on https://{addr}");
+        println!("motcua: ready");
+    }))?;
+    Ok(ExitCode::SUCCESS)
+}
