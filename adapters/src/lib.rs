@@ -3,8 +3,10 @@
 //! that renders what the gateway sends. Adapters know formats, not storage.
 
 pub mod check;
+pub mod desk;
 pub mod error;
 pub mod json;
+pub mod outbound;
 pub mod portal;
 pub mod postal;
 pub mod xml;

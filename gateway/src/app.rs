@@ -1,13 +1,14 @@
 //! The running gateway's shared state: the current settings (swapped whole on
 //! reload), the store, and the rate limiters built from the settings.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 
 use crate::auth::verify::TokenCache;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::dispatch::DispatchHandle;
 use crate::limits::Limiters;
 use crate::store::Store;
 
@@ -20,6 +21,7 @@ pub struct App {
     pub store: Store,
     /// The time source.
     pub clock: Arc<dyn Clock>,
+    dispatch: OnceLock<DispatchHandle>,
 }
 
 impl App {
@@ -32,7 +34,18 @@ impl App {
             tokens: ArcSwap::from_pointee(TokenCache::default()),
             store,
             clock,
+            dispatch: OnceLock::new(),
         })
+    }
+
+    /// Connects the dispatcher (once, at start).
+    pub fn set_dispatch(&self, handle: DispatchHandle) {
+        let _ = self.dispatch.set(handle);
+    }
+
+    /// The dispatcher; a stand-in with empty queues before it starts.
+    pub fn dispatch(&self) -> DispatchHandle {
+        self.dispatch.get().cloned().unwrap_or_else(DispatchHandle::detached)
     }
 
     /// The settings in force.

@@ -8,6 +8,7 @@ pub mod bench;
 pub mod catalogue;
 pub mod clock;
 pub mod config;
+pub mod dispatch;
 pub mod dossiers;
 pub mod http;
 pub mod limits;

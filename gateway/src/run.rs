@@ -8,6 +8,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
 use crate::config::{Settings, TlsMode};
+use crate::dispatch::{self, Outbound, outbound::OutboundError};
 use crate::server::{self, Listener, tls};
 use crate::store::{Store, StoreError, StoreMetrics};
 
@@ -28,6 +29,9 @@ pub enum RunError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// Outbound clients could not be prepared.
+    #[error(transparent)]
+    Outbound(#[from] OutboundError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -90,7 +94,9 @@ pub async fn run(
         None => None,
     };
 
-    let store = Store::open(&data_dir, &settings.store, StoreMetrics::default(), Vec::new())?;
+    let outbound = Arc::new(Outbound::new(&settings)?);
+    let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel();
+    let store = Store::open(&data_dir, &settings.store, StoreMetrics::default(), vec![notes_tx])?;
     let main_socket = bind(settings.gateway.listen).await?;
     let admin_socket = match settings.gateway.admin_listen {
         Some(addr) => Some(bind(addr).await?),
@@ -119,6 +125,8 @@ pub async fn run(
         tokio::spawn(async move { server::serve(listener, &limits, rx, grace).await })
     });
     let pruning = tokio::spawn(prune_limiters(app.clone()));
+    let (dispatcher, dispatch) = dispatch::start(app.clone(), outbound, notes_rx, shutdown_rx.clone(), grace);
+    app.set_dispatch(dispatch);
 
     let ended = tokio::select! {
         _ = stop => Ended::Stopped,
@@ -130,6 +138,7 @@ pub async fn run(
     if let Some(admin) = admin {
         let _ = admin.await;
     }
+    let _ = dispatcher.await;
     pruning.abort();
     store.close().await;
     tracing::info!("store closed");

@@ -98,3 +98,14 @@ impl TestConfig {
         toml::to_string(&self.table).expect("a TOML document renders")
     }
 }
+
+impl TestConfig {
+    /// The sample with fast retries (50 ms base, 500 ms cap) and a short call timeout.
+    pub fn fast_retries() -> TestConfig {
+        TestConfig::sample()
+            .set("retry.base_ms", 50)
+            .set("retry.cap_ms", 500)
+            .set("retry.timeout_secs", 2)
+            .set("retry.max_attempts", 50)
+    }
+}

@@ -228,3 +228,49 @@ impl Drop for Gateway {
         self.kill();
     }
 }
+
+impl Gateway {
+    /// Submits a portal dossier addressed to `unit` and returns its code.
+    pub async fn submit_portal(&self, id: &str, unit: &str) -> String {
+        let mut body = crate::samples::portal(id);
+        body["MaDonViNhan"] = unit.into();
+        let response = self
+            .http
+            .post(self.url("/v1/portal/dossiers"))
+            .bearer_auth(crate::tokens::token("portal-dev"))
+            .json(&body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        assert_eq!(response.status().as_u16(), 201, "submitting {id}");
+        let created: serde_json::Value = response.json().await.expect("a JSON dossier");
+        created["code"].as_str().expect("a code").to_owned()
+    }
+
+    /// `GET path` as client `client`, decoded as JSON, with its status.
+    pub async fn get_json(&self, path: &str, client: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(crate::tokens::token(client))
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// `POST path` with a JSON body as client `client`, with the answer's status.
+    pub async fn post_json(&self, path: &str, client: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(crate::tokens::token(client))
+            .json(body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+}

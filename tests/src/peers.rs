@@ -42,6 +42,17 @@ impl Received {
 /// How a peer answers a request: given every request so far (the new one last).
 pub type Script = Arc<dyn Fn(&[Received]) -> Response + Send + Sync>;
 
+/// Put in a scripted response's extensions to answer only after this long.
+#[derive(Debug, Clone, Copy)]
+pub struct Delay(pub std::time::Duration);
+
+/// `response`, answered after `delay`.
+pub fn delayed(delay: std::time::Duration, response: Response) -> Response {
+    let mut response = response;
+    response.extensions_mut().insert(Delay(delay));
+    response
+}
+
 #[derive(Clone)]
 struct PeerState {
     received: Arc<Mutex<Vec<Received>>>,
@@ -63,7 +74,11 @@ async fn handle(State(state): State<PeerState>, method: Method, uri: Uri, header
         received.push(Received { method, uri, headers, body });
         received.clone()
     };
-    script(&snapshot)
+    let response = script(&snapshot);
+    if let Some(Delay(delay)) = response.extensions().get::<Delay>().copied() {
+        tokio::time::sleep(delay).await;
+    }
+    response
 }
 
 impl Peer {

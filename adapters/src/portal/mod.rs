@@ -2,5 +2,6 @@
 //! status updates and letters out.
 
 pub mod inbound;
+pub mod outbound;
 
 pub use inbound::{PortalIntake, parse_dossier};

@@ -11,20 +11,9 @@ use motcua_schemas::DossierCode;
 
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
-use crate::config::{Settings, file::Role};
-use crate::dossiers::DossierRecord;
+use crate::config::file::Role;
+use crate::dossiers::{DossierRecord, served};
 use crate::store::Space;
-
-/// The dossier as served: the model of CONTRACT §8 with the Mẫu 01 receipt data.
-pub fn served(record: &DossierRecord, settings: &Settings) -> serde_json::Value {
-    let dossier = &record.dossier;
-    let desk_name = settings.network.desk(&dossier.desk).map(|d| d.name.as_str()).unwrap_or(dossier.desk.as_str());
-    let mut value = serde_json::to_value(dossier).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("receipt".into(), serde_json::to_value(dossier.receipt(desk_name)).unwrap_or_default());
-    }
-    value
-}
 
 /// True when `caller` may see `record`.
 pub fn visible_to(caller: &Caller, record: &DossierRecord) -> bool {

@@ -15,7 +15,6 @@ use motcua_schemas::FieldError;
 use super::{
     body::{self, MediaType},
     caller::Caller,
-    dossiers::served,
     error::ApiError,
 };
 use crate::app::App;
@@ -23,6 +22,7 @@ use crate::config::file::Role;
 use crate::dossiers::{
     DossierRecord,
     intake::{self, IntakeOutcome, Submission},
+    served,
 };
 
 fn location(record: &DossierRecord) -> HeaderValue {

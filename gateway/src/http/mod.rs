@@ -1,8 +1,10 @@
 //! The HTTP API (CONTRACT): routes, and the layers every request passes through —
 //! request id, access log, request time limit, and the postal partner's XML errors.
 
+pub mod admin;
 pub mod body;
 pub mod caller;
+pub mod desk;
 pub mod dossiers;
 pub mod error;
 pub mod health;
@@ -108,6 +110,12 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/v1/portal/dossiers", post(intake::portal))
         .route("/v1/dossiers/{code}", get(dossiers::get_one))
+        .route("/v1/desk/inbox", get(desk::inbox))
+        .route("/v1/desk/inbox/{item}/ack", post(desk::ack))
+        .route("/v1/desk/dossiers/{code}/events", post(desk::event))
+        .route("/v1/admin/queue", get(admin::queue))
+        .route("/v1/admin/dead-letters", get(admin::dead_letters))
+        .route("/v1/admin/dead-letters/{id}/replay", post(admin::replay))
         .route("/.well-known/jwks.json", get(health::jwks))
         .merge(probe_routes())
         .merge(postal)

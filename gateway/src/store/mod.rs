@@ -59,8 +59,10 @@ pub enum Space {
 /// Something a committed batch tells the rest of the gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitNote {
-    /// An outbound job was queued or became due again (its outbox key).
+    /// An outbound job was queued or changed (its outbox key).
     Job(Vec<u8>),
+    /// An outbound job left the outbox (delivered, acknowledged or dead).
+    JobGone(Vec<u8>),
     /// The deadline schedule gained an entry at this time (seconds since the epoch).
     Schedule(i64),
 }

@@ -1,0 +1,211 @@
+//! Delivering one job: read it and what it concerns from the store, make the call
+//! through the peer's adapter, and record the outcome — with what follows from it —
+//! in one store command before the dispatcher forgets the job.
+
+use jiff::Timestamp;
+use motcua_adapters::{desk, outbound::CallOutcome, portal, postal};
+use motcua_schemas::{EventType, ReturnMethod, Status};
+use serde_json::json;
+
+use super::{outbound::Outbound, retry::backoff};
+use crate::app::App;
+use crate::dossiers::{DossierRecord, events, served};
+use crate::outbox::{self, DeliveryOutcome, Job, JobKind};
+use crate::store::{Space, StoreError};
+
+/// What the dispatcher learns when a delivery task ends.
+#[derive(Debug)]
+pub struct Completion {
+    /// The destination.
+    pub destination: String,
+    /// The job.
+    pub id: u64,
+    /// `None` when the job left the outbox; otherwise when to try again.
+    pub next: Option<Timestamp>,
+}
+
+/// What a successful call brought back that the record must keep.
+enum Effect {
+    None,
+    Delivered { desk: String },
+    PortalAccepted { seq: u32 },
+    ReturnItem(motcua_schemas::S10ItemCode),
+}
+
+async fn call(app: &App, outbound: &Outbound, destination: &str, job: &Job) -> (CallOutcome, Effect) {
+    let Some(route) = outbound.route(destination) else {
+        return (CallOutcome::Retry { reason: format!("no route to {destination}"), retry_after: None }, Effect::None);
+    };
+    let token = match outbound.token(&route.audience) {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                CallOutcome::Retry { reason: format!("cannot sign a token: {e}"), retry_after: None },
+                Effect::None,
+            );
+        }
+    };
+    let record: DossierRecord = match app.store.get_json(Space::Dossier, job.dossier.as_str().as_bytes()) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return (CallOutcome::Rejected { reason: format!("dossier {} does not exist", job.dossier) }, Effect::None);
+        }
+        Err(e) => return (CallOutcome::Retry { reason: e.to_string(), retry_after: None }, Effect::None),
+    };
+    let settings = app.settings();
+    let code = job.dossier.as_str();
+    match &job.kind {
+        JobKind::Deliver => {
+            let body = served(&record, &settings);
+            let outcome = desk::push_dossier(&route.client, &route.base, &token, code, &body).await;
+            (outcome, Effect::Delivered { desk: route.audience.clone() })
+        }
+        JobKind::Notice { notice } => {
+            let body = serde_json::to_value(notice).unwrap_or_default();
+            (desk::push_notice(&route.client, &route.base, &token, job.id, &body).await, Effect::None)
+        }
+        JobKind::PortalStatus { seq } => {
+            let unit =
+                settings.network.desk(&record.dossier.desk).map_or(record.dossier.desk.as_str(), |d| d.name.as_str());
+            let payload = portal::outbound::status_payload(&record.dossier, *seq, unit);
+            let outcome = portal::outbound::send_status(&route.client, &route.base, &token, code, *seq, &payload).await;
+            (outcome, Effect::PortalAccepted { seq: *seq })
+        }
+        JobKind::ReturnOrder => {
+            let Some(receiver) = record.dossier.return_address.clone() else {
+                return (CallOutcome::Rejected { reason: "the dossier has no return address".into() }, Effect::None);
+            };
+            let content =
+                format!("Kết quả giải quyết thủ tục hành chính: {} (hồ sơ {code})", record.dossier.procedure.name);
+            let xml = postal::outbound::order(code, &receiver, &content);
+            match postal::outbound::send_order(&route.client, &route.base, &token, code, xml).await {
+                CallOutcome::Accepted { body, status } => match postal::outbound::order_item_code(&body) {
+                    Ok(item) => (CallOutcome::Accepted { status, body }, Effect::ReturnItem(item)),
+                    Err(e) => (
+                        CallOutcome::Rejected {
+                            reason: format!("the order was accepted without a valid item code: {e}"),
+                        },
+                        Effect::None,
+                    ),
+                },
+                other => (other, Effect::None),
+            }
+        }
+    }
+}
+
+/// Delivers the job `id` at `key` and records the outcome.
+pub async fn deliver(app: &App, outbound: &Outbound, destination: &str, id: u64, key: Vec<u8>) -> Completion {
+    let gone = Completion { destination: destination.to_owned(), id, next: None };
+    let job: Job = match app.store.get_json(Space::Outbox, &key) {
+        Ok(Some(job)) => job,
+        _ => return gone,
+    };
+    let (outcome, effect) = call(app, outbound, destination, &job).await;
+    let settings = app.settings();
+    let now = app.clock.now();
+    let result = match outcome {
+        CallOutcome::Accepted { .. } => DeliveryOutcome::Delivered,
+        CallOutcome::Retry { reason, retry_after } => {
+            let wait = backoff(&settings.retry, job.attempts + 1, retry_after);
+            let wait = jiff::SignedDuration::try_from(wait).unwrap_or(jiff::SignedDuration::from_secs(60));
+            DeliveryOutcome::Retry { error: reason, not_before: now + wait }
+        }
+        CallOutcome::Rejected { reason } => DeliveryOutcome::Dead { error: reason },
+    };
+    if !matches!(result, DeliveryOutcome::Delivered) {
+        tracing::warn!(destination, job = id, dossier = %job.dossier, outcome = ?result, "delivery attempt failed");
+    }
+    let next = match &result {
+        DeliveryOutcome::Retry { not_before, .. } if job.attempts + 1 < settings.retry.max_attempts => {
+            Some(*not_before)
+        }
+        _ => None,
+    };
+    let max_attempts = settings.retry.max_attempts;
+    let written = app
+        .store
+        .write(move |tx| -> Result<(), StoreError> {
+            let delivered = matches!(result, DeliveryOutcome::Delivered);
+            let Some(job) = outbox::record_outcome(tx, &key, result, now, max_attempts)? else { return Ok(()) };
+            if delivered {
+                apply_effect(tx, &settings, &job, effect, now)?;
+            }
+            Ok(())
+        })
+        .await;
+    match written {
+        Ok(Ok(())) => Completion { next, ..gone },
+        Ok(Err(e)) | Err(e) => {
+            tracing::error!(error = %e, job = id, "cannot record a delivery outcome; the job stays queued");
+            let retry = jiff::SignedDuration::from_secs(5);
+            Completion { next: Some(now + retry), ..gone }
+        }
+    }
+}
+
+fn apply_effect(
+    tx: &mut crate::store::Tx<'_>,
+    settings: &crate::config::Settings,
+    job: &Job,
+    effect: Effect,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let Some(mut record) = DossierRecord::load(tx, &job.dossier)? else { return Ok(()) };
+    match effect {
+        Effect::None => return Ok(()),
+        Effect::Delivered { desk } => {
+            events::note(
+                &mut record,
+                now,
+                format!("Đã chuyển hồ sơ đến Bộ phận Một cửa ({desk})"),
+                json!({ "mark": "delivered", "desk": desk, "attempts": job.attempts + 1 }),
+            );
+        }
+        Effect::PortalAccepted { seq } => {
+            let at_seq = record.dossier.history.iter().find(|h| h.seq == seq).map(|h| h.status_after);
+            let online_result = at_seq == Some(Status::Processed)
+                && record.dossier.status == Status::Processed
+                && record.dossier.return_method == ReturnMethod::Online;
+            if !online_result {
+                return Ok(());
+            }
+            events::transition(
+                tx,
+                settings,
+                &mut record,
+                EventType::PortalAccepted,
+                "portal",
+                now,
+                now,
+                Some("Cổng dịch vụ công đã nhận kết quả trực tuyến".into()),
+                None,
+            )
+            .map_err(|e| match e {
+                events::EventError::Store(e) => e,
+                other => StoreError::Corrupt(other.to_string()),
+            })?;
+        }
+        Effect::ReturnItem(item) => {
+            index_item(tx, &item, &job.dossier)?;
+            record.dossier.postal.return_item = Some(item.clone());
+            events::note(
+                &mut record,
+                now,
+                format!("Đã gửi kết quả qua bưu chính, mã bưu gửi {item}"),
+                json!({ "mark": "return_order", "item": item }),
+            );
+        }
+    }
+    record.save(tx)
+}
+
+/// Remembers which dossier a shipment belongs to, for the postal delivery events.
+pub fn index_item(
+    tx: &mut crate::store::Tx<'_>,
+    item: &motcua_schemas::S10ItemCode,
+    code: &motcua_schemas::DossierCode,
+) -> Result<(), StoreError> {
+    tx.put(Space::Index, format!("item|{item}").as_bytes(), code.as_str().as_bytes().to_vec());
+    Ok(())
+}

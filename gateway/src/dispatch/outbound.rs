@@ -1,0 +1,134 @@
+//! The gateway's side of outbound calls: one HTTP client per destination (its own
+//! timeout, trusted CA, connection pool) and short-lived tokens signed with the
+//! gateway's own key, one per audience, reused until shortly before they expire.
+
+use std::{collections::HashMap, sync::Mutex, time::Duration};
+
+use crate::auth::{
+    keys::SigningKey,
+    tokens::{Claims, mint},
+};
+use crate::config::{Peer, Settings, file::DeskMode};
+use crate::outbox::Destination;
+
+/// Lifetime of the gateway's outbound tokens (CONTRACT §1: at most 5 minutes).
+const TOKEN_LIFETIME_SECS: i64 = 300;
+/// A cached token is replaced this long before it expires.
+const TOKEN_RENEW_BEFORE_SECS: i64 = 60;
+
+/// Why outbound calls could not be prepared.
+#[derive(Debug, thiserror::Error)]
+#[error("{destination}: {reason}")]
+pub struct OutboundError {
+    /// The destination.
+    pub destination: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// How to reach one destination.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The client (timeout and TLS roots of this destination).
+    pub client: reqwest::Client,
+    /// Base URL without a trailing slash.
+    pub base: String,
+    /// The peer's id: the audience of the gateway's tokens to it.
+    pub audience: String,
+    /// Calls in flight at once.
+    pub concurrency: usize,
+}
+
+/// Clients and tokens for every push destination.
+pub struct Outbound {
+    routes: HashMap<String, Route>,
+    signing: SigningKey,
+    issuer: String,
+    tokens: Mutex<HashMap<String, (String, i64)>>,
+}
+
+fn client(timeout: Duration, ca_file: Option<&std::path::Path>, concurrency: usize) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(concurrency)
+        .user_agent(concat!("motcua/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = ca_file {
+        let pem = std::fs::read(ca).map_err(|e| format!("cannot read {}: {e}", ca.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("{}: {e}", ca.display()))?;
+        builder = builder.tls_certs_only(certs);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+impl Outbound {
+    /// Prepares a client for every push desk and for the portal and postal peers.
+    pub fn new(settings: &Settings) -> Result<Outbound, OutboundError> {
+        let retry = &settings.retry;
+        let mut routes = HashMap::new();
+        let mut add = |destination: Destination,
+                       peer_id: &str,
+                       base: &str,
+                       ca: Option<&std::path::Path>,
+                       timeout: Option<u64>,
+                       concurrency: Option<usize>| {
+            let concurrency = concurrency.unwrap_or(retry.concurrency).max(1);
+            let timeout = Duration::from_secs(timeout.unwrap_or(retry.timeout_secs));
+            let client = client(timeout, ca, concurrency)
+                .map_err(|reason| OutboundError { destination: destination.name(), reason })?;
+            routes.insert(
+                destination.name(),
+                Route { client, base: base.to_owned(), audience: peer_id.to_owned(), concurrency },
+            );
+            Ok::<(), OutboundError>(())
+        };
+        for desk in settings.network.desks().filter(|d| d.mode == DeskMode::Push) {
+            let url = desk.url.as_deref().unwrap_or_default();
+            add(
+                Destination::Desk(desk.id.clone()),
+                &desk.id,
+                url,
+                desk.ca_file.as_deref(),
+                desk.timeout_secs,
+                desk.concurrency,
+            )?;
+        }
+        let peers: [(Destination, &Option<Peer>); 2] =
+            [(Destination::Portal, &settings.portal), (Destination::Postal, &settings.postal)];
+        for (destination, peer) in peers {
+            if let Some(p) = peer {
+                add(destination, &p.id, &p.url, p.ca_file.as_deref(), p.timeout_secs, p.concurrency)?;
+            }
+        }
+        Ok(Outbound {
+            routes,
+            signing: settings.gateway.signing.clone(),
+            issuer: settings.gateway.issuer.clone(),
+            tokens: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// How to reach `destination`, if the gateway pushes to it.
+    pub fn route(&self, destination: &str) -> Option<&Route> {
+        self.routes.get(destination)
+    }
+
+    /// A token for `audience`, valid for at least another minute.
+    pub fn token(&self, audience: &str) -> Result<String, String> {
+        let now = jiff::Timestamp::now().as_second();
+        if let Ok(tokens) = self.tokens.lock()
+            && let Some((token, expires)) = tokens.get(audience)
+            && *expires - now > TOKEN_RENEW_BEFORE_SECS
+        {
+            return Ok(token.clone());
+        }
+        let claims = Claims::new(&self.issuer, &self.issuer, audience, TOKEN_LIFETIME_SECS);
+        let token = mint(&claims, &self.signing.encoding, self.signing.algorithm, Some(&self.signing.kid))
+            .map_err(|e| e.to_string())?;
+        if let Ok(mut tokens) = self.tokens.lock() {
+            tokens.insert(audience.to_owned(), (token.clone(), claims.exp));
+        }
+        Ok(token)
+    }
+}

@@ -1,0 +1,227 @@
+//! Changing a dossier (CONTRACT §5, §6): desk progress events through the status
+//! machine, and the transitions the gateway makes itself (result delivered by post,
+//! accepted by the portal). Every status change of a portal dossier queues a status
+//! call to the portal in the same batch, so the portal hears of each change once and
+//! in order.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use motcua_adapters::desk::{DeskEvent, EventFields};
+use motcua_schemas::{Channel, DossierCode, EventType, FieldError, ReturnMethod, TransitionError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::record::DossierRecord;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::outbox::{self, Destination, JobKind};
+use crate::store::{Space, Store, StoreError, Tx};
+
+/// Why an event was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// No such dossier for this caller (404).
+    #[error("no such dossier")]
+    NotFound,
+    /// The status machine refuses it (409, with the allowed events).
+    #[error(transparent)]
+    NotAllowed(#[from] TransitionError),
+    /// Its content is invalid for this dossier (422).
+    #[error("invalid event")]
+    Invalid(Vec<FieldError>),
+    /// The event id was used before for a different event (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// The store could not take it.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What became of an event.
+#[derive(Debug, Clone)]
+pub enum EventOutcome {
+    /// Applied now.
+    Applied(Box<DossierRecord>),
+    /// Applied before (same event id, same content): nothing changed.
+    Repeated(Box<DossierRecord>),
+}
+
+#[derive(Serialize, Deserialize)]
+struct AppliedEvent {
+    fingerprint: String,
+}
+
+fn fingerprint(event: &DeskEvent) -> String {
+    let bytes = serde_json::to_vec(event).unwrap_or_default();
+    ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records `kind` on the dossier (history, status) and queues what follows from a
+/// status change: the portal's status call for a portal dossier. Returns the history
+/// sequence number of the new entry.
+#[allow(clippy::too_many_arguments)]
+pub fn transition(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    record: &mut DossierRecord,
+    kind: EventType,
+    actor: &str,
+    at: Timestamp,
+    now: Timestamp,
+    note: Option<String>,
+    details: Option<serde_json::Value>,
+) -> Result<u32, EventError> {
+    let before = record.dossier.status;
+    let after = kind.apply(before)?;
+    let seq = record.record_event(kind, actor, at, now, after, note, details);
+    if before != after && record.dossier.channel == Channel::Portal && settings.portal.is_some() {
+        outbox::enqueue(tx, Destination::Portal, JobKind::PortalStatus { seq }, &record.dossier.code, now)?;
+    }
+    Ok(seq)
+}
+
+/// Moves the appointment along with the due time unless an apology set a later one.
+fn follow_due(record: &mut DossierRecord, old_due: Timestamp) {
+    let d = &mut record.dossier;
+    d.due_at = record.deadline.due_at;
+    if d.appointment_at == old_due || d.appointment_at < d.due_at {
+        d.appointment_at = d.due_at;
+    }
+}
+
+fn invalid(pointer: &str, message: impl Into<String>) -> EventError {
+    EventError::Invalid(vec![FieldError::new(pointer, message)])
+}
+
+/// Applies a desk's event to dossier `code` in one store command.
+pub async fn apply_desk_event(
+    store: &Store,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    desk: String,
+    code: DossierCode,
+    event: DeskEvent,
+) -> Result<EventOutcome, EventError> {
+    store.write(move |tx| apply(tx, &settings, &desk, &code, event, clock.now())).await?
+}
+
+fn apply(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    desk: &str,
+    code: &DossierCode,
+    event: DeskEvent,
+    now: Timestamp,
+) -> Result<EventOutcome, EventError> {
+    let mut record = DossierRecord::load(tx, code)?.ok_or(EventError::NotFound)?;
+    let mark = format!("event|{code}|{}", event.event_id);
+    let fingerprint = fingerprint(&event);
+    if let Some(seen) = tx.get_json::<AppliedEvent>(Space::Applied, mark.as_bytes())? {
+        return if seen.fingerprint == fingerprint {
+            Ok(EventOutcome::Repeated(Box::new(record)))
+        } else {
+            Err(EventError::Conflict(format!("event_id {} was already used for a different event", event.event_id)))
+        };
+    }
+    if record.dossier.desk != desk {
+        return Err(EventError::NotFound);
+    }
+    // A desk's clock may run a little ahead; nothing is recorded in the future.
+    let at = event.at.min(now);
+    let old_due = record.deadline.due_at;
+    let procedure = settings.catalogue.get(&record.dossier.procedure.code);
+    let mut details = serde_json::Map::new();
+    details.insert("event_id".into(), event.event_id.clone().into());
+
+    // Check the transition before any side effect.
+    event.kind.apply(record.dossier.status)?;
+    match &event.fields {
+        EventFields::None => {}
+        EventFields::Reason(reason) => {
+            details.insert("reason".into(), reason.clone().into());
+        }
+        EventFields::Items(items) => {
+            details.insert("items".into(), json!(items));
+        }
+        EventFields::Amount(amount) => {
+            details.insert("amount".into(), (*amount).into());
+        }
+        EventFields::Result { documents, return_method } => {
+            if let Some(method) = return_method {
+                if *method == ReturnMethod::Post && record.dossier.return_address.is_none() {
+                    return Err(invalid("/return_method", "the dossier has no return address for a result by post"));
+                }
+                if *method == ReturnMethod::Online && record.dossier.channel != Channel::Portal {
+                    return Err(invalid("/return_method", "only portal dossiers can receive their result online"));
+                }
+                record.dossier.return_method = *method;
+            }
+            if record.dossier.return_method == ReturnMethod::Post && settings.postal.is_none() {
+                return Err(invalid("/return_method", "no postal service is configured to return the result"));
+            }
+            details.insert("result_documents".into(), json!(documents));
+            details.insert("return_method".into(), json!(record.dossier.return_method));
+        }
+        EventFields::Apology { new_appointment, reason } => {
+            if *new_appointment <= now {
+                return Err(invalid("/new_appointment", "the new appointment must lie in the future"));
+            }
+            record.dossier.appointment_at = *new_appointment;
+            details.insert("new_appointment".into(), motcua_schemas::time::format_rfc3339(*new_appointment).into());
+            details.insert("reason".into(), reason.clone().into());
+        }
+        EventFields::Explanation(text) => {
+            details.insert("text".into(), text.clone().into());
+        }
+        EventFields::Forward(unit) => {
+            let levels = procedure.map(|p| p.levels.clone()).unwrap_or_default();
+            let route = settings
+                .network
+                .route(unit, None, &levels, motcua_schemas::time::to_vn(now).date())
+                .map_err(|e| invalid("/unit", e.to_string()))?;
+            if route.desk == record.dossier.desk {
+                return Err(invalid("/unit", format!("unit {unit} is served by this desk already")));
+            }
+            details.insert("from_desk".into(), record.dossier.desk.clone().into());
+            details.insert("to_desk".into(), route.desk.clone().into());
+            details.insert("unit".into(), unit.to_string().into());
+            details.insert("route".into(), json!(route.steps));
+            record.dossier.desk = route.desk.clone();
+            record.dossier.target_unit = route.target.clone();
+            outbox::enqueue(tx, Destination::Desk(route.desk), JobKind::Deliver, code, now)?;
+        }
+    }
+    match event.kind {
+        EventType::SupplementRequested => record.deadline.pause(&settings.calendar, at),
+        EventType::SupplementReceived => {
+            if let Some(p) = procedure {
+                record.deadline.resume(&settings.calendar, at, p.supplement, p.processing, p.cutoff);
+            }
+            follow_due(&mut record, old_due);
+        }
+        _ => {}
+    }
+    transition(tx, settings, &mut record, event.kind, desk, at, now, event.note.clone(), Some(details.into()))?;
+    if event.kind == EventType::ResultReady && record.dossier.return_method == ReturnMethod::Post {
+        outbox::enqueue(tx, Destination::Postal, JobKind::ReturnOrder, code, now)?;
+    }
+    record.save(tx)?;
+    tx.put_json(Space::Applied, mark.as_bytes(), &AppliedEvent { fingerprint })?;
+    Ok(EventOutcome::Applied(Box::new(record)))
+}
+
+/// Whether a history entry is a gateway note of this `mark` (delivered, overdue, …).
+pub fn has_mark(record: &DossierRecord, mark: &str) -> bool {
+    record
+        .dossier
+        .history
+        .iter()
+        .any(|h| h.details.as_ref().and_then(|d| d.get("mark")).and_then(|m| m.as_str()) == Some(mark))
+}
+
+/// Adds a gateway note without a status change.
+pub fn note(record: &mut DossierRecord, now: Timestamp, text: String, details: serde_json::Value) -> u32 {
+    let status = record.dossier.status;
+    record.record_event(EventType::Note, "gateway", now, now, status, Some(text), Some(details))
+}

@@ -1,0 +1,78 @@
+//! The provincial centre's operations endpoints (CONTRACT §7): outbox queues and
+//! dead letters.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{Path, Query, State},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{caller::Caller, error::ApiError};
+use crate::app::App;
+use crate::config::file::Role;
+use crate::outbox::{self, DeadLetter};
+use crate::store::{Space, StoreError};
+
+/// `GET /v1/admin/queue`: depth, oldest age, in flight, attempts and dead letters per
+/// destination.
+pub async fn queue(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let stats = app.dispatch().stats(&app.store).await;
+    Ok(Json(json!({ "destinations": stats })))
+}
+
+/// Filters of the dead-letter list.
+#[derive(Debug, Deserialize)]
+pub struct DeadQuery {
+    destination: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/admin/dead-letters`.
+pub async fn dead_letters(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(query): Query<DeadQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let limit = query.limit.unwrap_or(500).min(5000);
+    let mut letters = Vec::new();
+    for item in app.store.scan_prefix(Space::Dead, b"") {
+        let (_, value) = item?;
+        let letter: DeadLetter = serde_json::from_slice(&value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if query.destination.as_deref().is_some_and(|d| d != letter.job.destination.name()) {
+            continue;
+        }
+        letters.push(json!({
+            "id": letter.job.id.to_string(),
+            "destination": letter.job.destination.name(),
+            "job": letter.job,
+            "error": letter.error,
+            "attempts": letter.job.attempts,
+            "died_at": motcua_schemas::time::format_rfc3339(letter.died_at),
+        }));
+        if letters.len() >= limit {
+            break;
+        }
+    }
+    Ok(Json(json!({ "dead_letters": letters })))
+}
+
+/// `POST /v1/admin/dead-letters/{id}/replay`: puts a dead letter back in the outbox.
+pub async fn replay(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id: u64 = id.parse().map_err(|_| ApiError::not_found("no such dead letter"))?;
+    let now = app.clock.now();
+    let job = app.store.write(move |tx| outbox::replay(tx, id, now)).await??;
+    match job {
+        Some(job) => Ok(Json(json!({ "replayed": job }))),
+        None => Err(ApiError::not_found("no such dead letter")),
+    }
+}

@@ -1,0 +1,188 @@
+//! Outbox operations, each run inside a store command: queue a job, record what a
+//! delivery attempt came to, lease a pull desk's inbox, acknowledge, replay a dead
+//! letter.
+
+use jiff::{SignedDuration, Timestamp};
+use motcua_schemas::DossierCode;
+
+use super::job::{DeadLetter, Destination, Job, JobKind, key};
+use crate::store::{CommitNote, Space, StoreError, Tx};
+
+/// Queues a job for `dossier` in the same batch as the caller's other writes.
+pub fn enqueue(
+    tx: &mut Tx<'_>,
+    destination: Destination,
+    kind: JobKind,
+    dossier: &DossierCode,
+    now: Timestamp,
+) -> Result<Job, StoreError> {
+    let id = tx.next_counter(Space::Meta, b"job_seq")?;
+    let job = Job {
+        id,
+        destination,
+        kind,
+        dossier: dossier.clone(),
+        created_at: now,
+        attempts: 0,
+        not_before: now,
+        leased_until: None,
+        last_error: None,
+    };
+    let key = job.key();
+    tx.put_json(Space::Outbox, &key, &job)?;
+    tx.note(CommitNote::Job(key));
+    Ok(job)
+}
+
+/// What one delivery attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// The peer has it.
+    Delivered,
+    /// Try again, not before the given time.
+    Retry {
+        /// Why it failed.
+        error: String,
+        /// When to try again.
+        not_before: Timestamp,
+    },
+    /// Never retry.
+    Dead {
+        /// Why.
+        error: String,
+    },
+}
+
+fn bury(tx: &mut Tx<'_>, mut job: Job, error: String, now: Timestamp) -> Result<(), StoreError> {
+    let key = job.key();
+    tx.remove(Space::Outbox, &key);
+    job.last_error = Some(error.clone());
+    job.leased_until = None;
+    let letter = DeadLetter { job, error, died_at: now };
+    tx.put_json(Space::Dead, &letter.job.id.to_be_bytes(), &letter)?;
+    tx.note(CommitNote::JobGone(key));
+    Ok(())
+}
+
+/// Records an attempt of the job at `key`: removed when delivered, rescheduled on a
+/// retryable failure (dead after `max_attempts`), dead-lettered on a permanent one.
+/// Returns the job as it was, or `None` if it is no longer queued.
+pub fn record_outcome(
+    tx: &mut Tx<'_>,
+    key: &[u8],
+    outcome: DeliveryOutcome,
+    now: Timestamp,
+    max_attempts: u32,
+) -> Result<Option<Job>, StoreError> {
+    let Some(mut job) = tx.get_json::<Job>(Space::Outbox, key)? else { return Ok(None) };
+    let before = job.clone();
+    job.attempts += 1;
+    match outcome {
+        DeliveryOutcome::Delivered => {
+            tx.remove(Space::Outbox, key);
+            tx.note(CommitNote::JobGone(key.to_vec()));
+        }
+        DeliveryOutcome::Dead { error } => bury(tx, job, error, now)?,
+        DeliveryOutcome::Retry { error, .. } if job.attempts >= max_attempts => {
+            bury(tx, job, format!("{error} (gave up after {max_attempts} attempts)"), now)?
+        }
+        DeliveryOutcome::Retry { error, not_before } => {
+            job.last_error = Some(error);
+            job.not_before = not_before;
+            tx.put_json(Space::Outbox, key, &job)?;
+            tx.note(CommitNote::Job(key.to_vec()));
+        }
+    }
+    Ok(Some(before))
+}
+
+/// Leases up to `max` of a pull desk's jobs for `visibility`, oldest first. A job
+/// whose dossier already has an earlier job leased waits, so one dossier's jobs
+/// reach the desk in order.
+pub fn lease_inbox(
+    tx: &mut Tx<'_>,
+    desk: &str,
+    max: usize,
+    now: Timestamp,
+    visibility: SignedDuration,
+) -> Result<Vec<Job>, StoreError> {
+    let destination = Destination::Desk(desk.to_owned());
+    let mut held: std::collections::HashSet<DossierCode> = std::collections::HashSet::new();
+    let mut leased = Vec::new();
+    for (key, value) in tx.scan_prefix(Space::Outbox, &destination.prefix(), 100_000)? {
+        if leased.len() >= max {
+            break;
+        }
+        let mut job: Job = crate::store::decode(Space::Outbox, &key, &value)?;
+        if job.leased_until.is_some_and(|until| until > now) {
+            held.insert(job.dossier.clone());
+            continue;
+        }
+        if held.contains(&job.dossier) || job.not_before > now {
+            held.insert(job.dossier.clone());
+            continue;
+        }
+        job.leased_until = Some(now + visibility);
+        job.attempts += 1;
+        tx.put_json(Space::Outbox, &key, &job)?;
+        tx.note(CommitNote::Job(key));
+        leased.push(job);
+    }
+    Ok(leased)
+}
+
+/// What an acknowledgement found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboxItem {
+    /// The job was removed now.
+    Acknowledged(Job),
+    /// It had been acknowledged before.
+    AlreadyAcknowledged,
+    /// The desk has no such item.
+    Unknown,
+}
+
+fn ack_mark(desk: &str, item: &str) -> Vec<u8> {
+    format!("ack|{desk}|{item}").into_bytes()
+}
+
+/// Acknowledges a pull desk's item: a dossier by its code, a notice by its id.
+pub fn acknowledge(tx: &mut Tx<'_>, desk: &str, item: &str) -> Result<InboxItem, StoreError> {
+    let mark = ack_mark(desk, item);
+    if tx.get(Space::Applied, &mark)?.is_some() {
+        return Ok(InboxItem::AlreadyAcknowledged);
+    }
+    let destination = Destination::Desk(desk.to_owned());
+    let by_id = item.parse::<u64>().ok();
+    let mut found = None;
+    for (key, value) in tx.scan_prefix(Space::Outbox, &destination.prefix(), 100_000)? {
+        let job: Job = crate::store::decode(Space::Outbox, &key, &value)?;
+        let matches = match by_id {
+            Some(id) => job.id == id && !job.acknowledged_by_code(),
+            None => job.acknowledged_by_code() && job.dossier.as_str() == item,
+        };
+        if matches {
+            found = Some((key, job));
+            break;
+        }
+    }
+    let Some((key, job)) = found else { return Ok(InboxItem::Unknown) };
+    tx.remove(Space::Outbox, &key);
+    tx.note(CommitNote::JobGone(key));
+    tx.put(Space::Applied, &mark, Vec::new());
+    Ok(InboxItem::Acknowledged(job))
+}
+
+/// Puts dead letter `id` back into the outbox with a fresh attempt count.
+pub fn replay(tx: &mut Tx<'_>, id: u64, now: Timestamp) -> Result<Option<Job>, StoreError> {
+    let Some(letter) = tx.get_json::<DeadLetter>(Space::Dead, &id.to_be_bytes())? else { return Ok(None) };
+    tx.remove(Space::Dead, &id.to_be_bytes());
+    let mut job = letter.job;
+    job.attempts = 0;
+    job.not_before = now;
+    job.leased_until = None;
+    let key = key(&job.destination, job.id);
+    tx.put_json(Space::Outbox, &key, &job)?;
+    tx.note(CommitNote::Job(key));
+    Ok(Some(job))
+}
