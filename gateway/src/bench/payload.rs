@@ -40,7 +40,11 @@ pub fn portal(id: &str, n: u64) -> Vec<u8> {
             {"TenTepDinhKem": "giay-chung-sinh.pdf", "MaThanhPhanHoSo": "TP02",
              "DuongDanTaiTepTin": "https://dichvucong.example.vn/tep/0c4d5e6f7a", "MaBam": "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752", "KichThuoc": 95412},
             {"TenTepDinhKem": "can-cuoc-cong-dan-cha-me.pdf", "MaThanhPhanHoSo": "TP03",
-             "DuongDanTaiTepTin": "https://dichvucong.example.vn/tep/8b9c0d1e2f", "MaBam": "fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13", "KichThuoc": 241005}
+             "DuongDanTaiTepTin": "https://dichvucong.example.vn/tep/8b9c0d1e2f", "MaBam": "fd61a03af4f77d870fc21e05e7e80678095c92d808cfb3b5c279ee04c74aca13", "KichThuoc": 241005},
+            {"TenTepDinhKem": "giay-chung-nhan-ket-hon-cua-cha-me.pdf", "MaThanhPhanHoSo": "TP04",
+             "DuongDanTaiTepTin": "https://dichvucong.example.vn/tep/3c4d5e6f70", "MaBam": "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae", "KichThuoc": 130772},
+            {"TenTepDinhKem": "van-ban-uy-quyen-nop-ho-so.pdf", "MaThanhPhanHoSo": "TP05",
+             "DuongDanTaiTepTin": "https://dichvucong.example.vn/tep/9a8b7c6d5e", "MaBam": "fcde2b2edba56bf408601fb721fe9b5c338d10ee429ea04fae5511b68fbf8fb9", "KichThuoc": 88213}
         ],
         "LePhi": [{"TenLePhi": "Lệ phí đăng ký hộ tịch", "SoTien": 8000, "DaThanhToan": true, "MaGiaoDich": format!("PAY-{n}")}],
         "HinhThucNhanKetQua": 2,
