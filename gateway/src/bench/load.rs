@@ -58,6 +58,10 @@ pub struct LoadSpec {
     pub run_id: String,
     /// Serial numbers for postal item codes start here.
     pub postal_serials: Arc<AtomicU64>,
+    /// Communes the portal dossiers are addressed to.
+    pub units: &'static [&'static str],
+    /// Stop after this many requests in all (the duration still bounds the run).
+    pub budget: Option<Arc<AtomicU64>>,
 }
 
 /// What a load run measured.
@@ -160,7 +164,7 @@ fn request(spec: &LoadSpec, worker: usize, n: u64) -> Request<Full<Bytes>> {
         ("/v1/postal/dossiers", &spec.postal_token, "application/xml", super::payload::postal(serial))
     } else {
         let id = format!("BENCH-{}-{worker}-{n}", spec.run_id);
-        ("/v1/portal/dossiers", &spec.portal_token, "application/json", super::payload::portal(&id, n))
+        ("/v1/portal/dossiers", &spec.portal_token, "application/json", super::payload::portal(&id, n, spec.units))
     };
     Request::post(path)
         .header("host", "localhost")
@@ -180,6 +184,11 @@ async fn worker(
     let mut result = LoadResult::default();
     let mut n = 0u64;
     while Instant::now() < until {
+        if let Some(budget) = &spec.budget
+            && budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1)).is_err()
+        {
+            break;
+        }
         let mut current = match sender.take() {
             Some(s) => s,
             None => match connect(&spec).await {

@@ -5,6 +5,7 @@
 //! the gateway's throughput as a ratio that holds on a noisy machine.
 
 pub mod ceiling;
+pub mod desk;
 pub mod load;
 pub mod payload;
 
@@ -120,8 +121,9 @@ fn dev_token(settings: &Settings, config_dir: &Path, client: &str) -> Result<Str
 }
 
 /// The configuration the benchmarked gateway runs on: the given file on ephemeral
-/// ports and a fresh data directory, with the benchmark clients' rate limits lifted.
-fn bench_config(source: &Path, data_dir: &Path) -> Result<String, BenchError> {
+/// ports and a fresh data directory, with the benchmark clients' rate limits lifted,
+/// and — for the dispatch measurement — every push desk at `desk_url`.
+fn bench_config(source: &Path, data_dir: &Path, desk_url: Option<&str>) -> Result<String, BenchError> {
     let text = std::fs::read_to_string(source).map_err(setup)?;
     let mut table: toml::Table = toml::from_str(&text).map_err(setup)?;
     let base = source.parent().unwrap_or(Path::new(".")).canonicalize().map_err(setup)?;
@@ -152,6 +154,15 @@ fn bench_config(source: &Path, data_dir: &Path) -> Result<String, BenchError> {
         rate.insert("burst".into(), 1_000_000.into());
         client.insert("rate".into(), rate.into());
     }
+    if let Some(url) = desk_url {
+        for desk in table.get_mut("desks").and_then(toml::Value::as_array_mut).into_iter().flatten() {
+            let Some(desk) = desk.as_table_mut() else { continue };
+            if desk.get("mode").and_then(toml::Value::as_str) == Some("push") {
+                desk.insert("url".into(), url.into());
+                desk.insert("timeout_secs".into(), 120.into());
+            }
+        }
+    }
     toml::to_string(&table).map_err(setup)
 }
 
@@ -169,7 +180,7 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     let workdir = tempfile_dir()?;
     let data_dir = workdir.join("data");
     let config_path = workdir.join("gateway.toml");
-    std::fs::write(&config_path, bench_config(&options.config, &data_dir)?).map_err(setup)?;
+    std::fs::write(&config_path, bench_config(&options.config, &data_dir, None)?).map_err(setup)?;
     let settings = Settings::load(&config_path).map_err(setup)?;
     let config_dir = options.config.parent().unwrap_or(Path::new(".")).to_owned();
 
@@ -190,6 +201,8 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         postal_token: dev_token(&settings, &config_dir, "postal-dev").unwrap_or_default(),
         run_id: format!("{}", jiff::Timestamp::now().as_millisecond()),
         postal_serials: Arc::new(AtomicU64::new(jiff::Timestamp::now().as_second() as u64 % 50_000_000)),
+        units: payload::ALL_UNITS,
+        budget: None,
     };
 
     let ceiling = if options.no_ceiling {
@@ -215,6 +228,70 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     );
     let _ = std::fs::remove_dir_all(&workdir);
     Ok((ceiling, Measured { label: "gateway (durable intake)".into(), result }, notes))
+}
+
+/// What the dispatch measurement found.
+#[derive(Debug, Clone)]
+pub struct DispatchMeasured {
+    /// Dossiers taken in before the desk opened.
+    pub dossiers: usize,
+    /// Intake of the backlog.
+    pub intake: LoadResult,
+    /// Time from opening the desk until it had every dossier.
+    pub drain: Duration,
+}
+
+impl DispatchMeasured {
+    /// Dossiers delivered per second once the desk opened.
+    pub fn rate(&self) -> f64 {
+        self.dossiers as f64 / self.drain.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Dispatch throughput: takes in `count` dossiers for push desks while the local
+/// desk holds every call, then opens the desk and times how long the gateway takes
+/// to deliver them all.
+pub async fn run_dispatch(options: &BenchOptions, count: u64) -> Result<DispatchMeasured, BenchError> {
+    let workdir = tempfile_dir()?;
+    let data_dir = workdir.join("data");
+    let config_path = workdir.join("gateway.toml");
+    let (desk_addr, desk) = desk::start().await.map_err(setup)?;
+    let desk_url = format!("http://{desk_addr}");
+    std::fs::write(&config_path, bench_config(&options.config, &data_dir, Some(&desk_url))?).map_err(setup)?;
+    let settings = Settings::load(&config_path).map_err(setup)?;
+    let config_dir = options.config.parent().unwrap_or(Path::new(".")).to_owned();
+    let config_arg = config_path.display().to_string();
+    let (gateway, gateway_addr) = spawn_self(&["serve", "--config", &config_arg], &workdir.join("gateway.log"))?;
+    let spec = LoadSpec {
+        addr: gateway_addr,
+        tls: client_tls(&data_dir.join("tls/dev-ca.pem"))?,
+        http2: options.http2,
+        concurrency: options.concurrency,
+        streams_per_connection: options.streams_per_connection,
+        duration: Duration::from_secs(3600),
+        warmup: Duration::ZERO,
+        kind: Kind::Portal,
+        portal_token: dev_token(&settings, &config_dir, "portal-dev")?,
+        postal_token: dev_token(&settings, &config_dir, "postal-dev")?,
+        run_id: format!("{}", jiff::Timestamp::now().as_millisecond()),
+        postal_serials: Arc::new(AtomicU64::new(0)),
+        units: payload::PUSH_UNITS,
+        budget: Some(Arc::new(AtomicU64::new(count))),
+    };
+    let intake = load::run(spec).await;
+    let dossiers = intake.latencies_us.len();
+    let started = std::time::Instant::now();
+    desk.open();
+    while desk.accepted() < dossiers {
+        if started.elapsed() > Duration::from_secs(600) {
+            return Err(setup(format!("only {} of {dossiers} dossiers delivered after 10 minutes", desk.accepted())));
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let drain = started.elapsed();
+    drop(gateway);
+    let _ = std::fs::remove_dir_all(&workdir);
+    Ok(DispatchMeasured { dossiers, intake, drain })
 }
 
 fn tempfile_dir() -> Result<PathBuf, BenchError> {

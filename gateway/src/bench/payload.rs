@@ -12,13 +12,16 @@ const PROCEDURES: [(&str, &str); 4] = [
     ("1.004873", "Cấp giấy xác nhận tình trạng hôn nhân"),
     ("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản"),
 ];
-const UNITS: [&str; 4] = ["04585", "04600", "04249", "04282"];
+/// Communes of the sample network: two served by pull desks, two by push desks.
+pub const ALL_UNITS: &[&str] = &["04585", "04600", "04249", "04282"];
+/// Communes of the sample network served by push desks.
+pub const PUSH_UNITS: &[&str] = &["04249", "04282"];
 
-/// A portal submission of about 2 KB, unique by `id`.
-pub fn portal(id: &str, n: u64) -> Vec<u8> {
+/// A portal submission of about 2 KB, unique by `id`, addressed to one of `units`.
+pub fn portal(id: &str, n: u64, units: &[&str]) -> Vec<u8> {
     let name = NAMES[(n % NAMES.len() as u64) as usize];
     let (code, procedure) = PROCEDURES[(n % PROCEDURES.len() as u64) as usize];
-    let unit = UNITS[(n % UNITS.len() as u64) as usize];
+    let unit = units[(n % units.len() as u64) as usize];
     let citizen = format!("0150900{:05}", n % 100_000);
     serde_json::to_vec(&serde_json::json!({
         "MaHoSoCongDVC": id,
@@ -90,7 +93,7 @@ mod tests {
 
     #[test]
     fn payloads_are_valid_and_about_2_kb() {
-        let body = portal("BENCH-1-1", 1);
+        let body = portal("BENCH-1-1", 1, ALL_UNITS);
         assert!((1800..=2600).contains(&body.len()), "{} bytes", body.len());
         motcua_adapters::portal::parse_dossier(&body, 32).unwrap();
         motcua_adapters::postal::parse_dossier(&postal(7), 32).unwrap();

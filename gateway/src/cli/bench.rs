@@ -35,6 +35,9 @@ pub struct BenchArgs {
     /// Also write the report to this file.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Dossiers to deliver in the dispatch scenario.
+    #[arg(long, default_value_t = 20_000)]
+    pub count: u64,
 }
 
 /// Scenarios.
@@ -46,6 +49,8 @@ pub enum Scenario {
     Postal,
     /// Both, alternating.
     Mixed,
+    /// Dispatch: deliver a backlog to a local push desk and time it.
+    Dispatch,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -57,7 +62,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let options = BenchOptions {
         config: args.config,
         kind: match args.scenario {
-            Scenario::Portal => Kind::Portal,
+            Scenario::Portal | Scenario::Dispatch => Kind::Portal,
             Scenario::Postal => Kind::Postal,
             Scenario::Mixed => Kind::Mixed,
         },
@@ -68,8 +73,22 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         warmup: Duration::from_secs(args.warmup),
         no_ceiling: args.no_ceiling,
     };
-    let (ceiling, gateway, notes) = runtime()?.block_on(bench::run(&options))?;
-    let report = bench::report(&options, ceiling.as_ref(), &gateway, &notes);
+    let report = if matches!(args.scenario, Scenario::Dispatch) {
+        let m = runtime()?.block_on(bench::run_dispatch(&options, args.count))?;
+        format!(
+            "scenario: dispatch to a local push desk; {} dossiers taken in at {:.0}/s over {} connections, held by the desk, then released\n\n\
+             | measure | value |\n|---|---:|\n| dossiers delivered | {} |\n| time to deliver all | {:.2} s |\n| dispatch throughput | {:.0} dossiers/s |\n",
+            m.dossiers,
+            m.intake.throughput(),
+            options.concurrency,
+            m.dossiers,
+            m.drain.as_secs_f64(),
+            m.rate()
+        )
+    } else {
+        let (ceiling, gateway, notes) = runtime()?.block_on(bench::run(&options))?;
+        bench::report(&options, ceiling.as_ref(), &gateway, &notes)
+    };
     print!("{report}");
     if let Some(path) = args.report {
         std::fs::write(&path, &report).with_context(|| format!("cannot write {}", path.display()))?;
