@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod dispatch;
 pub mod dossiers;
+pub mod forms;
 pub mod http;
 pub mod limits;
 pub mod network;

@@ -109,3 +109,36 @@ impl TestConfig {
             .set("retry.max_attempts", 50)
     }
 }
+
+impl TestConfig {
+    /// Office hours all day, every day (24-hour working days, no holidays), so that
+    /// deadlines can be tested in seconds and minutes at any time of day.
+    pub fn all_day(self) -> TestConfig {
+        self.edit(|t| {
+            let calendar = t["calendar"].as_table_mut().expect("[calendar]");
+            calendar.insert("working_day_hours".into(), 24.into());
+            let all_day = Value::Array(vec![Value::String("00:00-24:00".into())]);
+            let mut hours = Table::new();
+            for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+                hours.insert(day.into(), all_day.clone());
+            }
+            calendar.insert("office_hours".into(), Value::Table(hours));
+            calendar.remove("years");
+        })
+    }
+
+    /// Points the portal, postal service and desks at peers (`None` leaves one as is).
+    pub fn peers(self, portal: Option<&str>, postal: Option<&str>, desks: &[(&str, &str)]) -> TestConfig {
+        let mut config = self;
+        if let Some(url) = portal {
+            config = config.set("portal.url", url);
+        }
+        if let Some(url) = postal {
+            config = config.set("postal.url", url);
+        }
+        for (desk, url) in desks {
+            config = config.desk(desk, "url", *url);
+        }
+        config
+    }
+}

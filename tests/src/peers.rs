@@ -120,3 +120,35 @@ impl Drop for Peer {
         self.task.abort();
     }
 }
+
+/// A postal service that accepts every order and answers with a fresh S10 code
+/// (`RR` + its count), de-duplicating on `Idempotency-Key` (the order code).
+pub fn postal_service() -> Script {
+    Arc::new(|received: &[Received]| {
+        let last = &received[received.len() - 1];
+        let key = last.header("idempotency-key").unwrap_or_default();
+        let first =
+            received.iter().position(|r| r.header("idempotency-key").as_deref() == Some(key.as_str())).unwrap_or(0);
+        let item = motcua_schemas::S10ItemCode::build("RR", first as u32 + 1, "VN").expect("a valid item code");
+        let body = format!(
+            "<KetQuaDonHang xmlns=\"urn:motcua:postal:v1\"><OrderCode>{key}</OrderCode><ItemCode>{item}</ItemCode></KetQuaDonHang>"
+        );
+        (StatusCode::OK, [("content-type", "application/xml")], body).into_response()
+    })
+}
+
+/// The status calls a portal peer received, de-duplicated on `Idempotency-Key`, in
+/// the order first received: (key, `TrangThaiHoSo`, body).
+pub fn status_calls(portal: &Peer) -> Vec<(String, u64, serde_json::Value)> {
+    let mut seen = std::collections::HashSet::new();
+    portal
+        .received()
+        .into_iter()
+        .filter(|r| r.uri.path() == "/v1/status")
+        .filter_map(|r| {
+            let key = r.header("idempotency-key")?;
+            let body = r.json();
+            seen.insert(key.clone()).then(|| (key, body["TrangThaiHoSo"].as_u64().unwrap_or(0), body))
+        })
+        .collect()
+}

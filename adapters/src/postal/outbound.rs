@@ -18,6 +18,15 @@ pub fn intake_reply(code: &DossierCode, status: Status, appointment: Timestamp) 
     )
 }
 
+/// `<KetQuaSuKien>`: the reply to a delivery event (the dossier and its status).
+pub fn event_reply(code: &DossierCode, status: Status) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<KetQuaSuKien xmlns=\"{POSTAL_NS}\"><MaHoSo>{}</MaHoSo><TrangThai>{}</TrangThai></KetQuaSuKien>\n",
+        escape(code.as_str()),
+        status.code()
+    )
+}
+
 /// `<Loi>`: an error, with one `<ChiTiet path=…>` per located problem.
 pub fn error(slug: &str, text: &str, details: &[(String, String)]) -> String {
     let details: String = details

@@ -225,3 +225,98 @@ pub fn note(record: &mut DossierRecord, now: Timestamp, text: String, details: s
     let status = record.dossier.status;
     record.record_event(EventType::Note, "gateway", now, now, status, Some(text), Some(details))
 }
+
+/// What a postal delivery event did.
+#[derive(Debug, Clone)]
+pub struct PostalEventOutcome {
+    /// The dossier the shipment belongs to.
+    pub code: DossierCode,
+    /// Its status afterwards.
+    pub status: motcua_schemas::Status,
+    /// True when the same event had been applied before.
+    pub repeated: bool,
+}
+
+/// Applies a delivery event of a result shipment (CONTRACT §4): `DELIVERED` moves
+/// the dossier from 9 to 10; `FAILED` and `RETURNED` keep it at 9 and flag it for its
+/// desk; every event is recorded. Idempotent on (item, status, time).
+pub async fn apply_postal_event(
+    store: &Store,
+    settings: Arc<Settings>,
+    clock: Arc<dyn Clock>,
+    event: motcua_adapters::postal::PostalEvent,
+) -> Result<PostalEventOutcome, EventError> {
+    store.write(move |tx| apply_postal(tx, &settings, &event, clock.now())).await?
+}
+
+fn apply_postal(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    event: &motcua_adapters::postal::PostalEvent,
+    now: Timestamp,
+) -> Result<PostalEventOutcome, EventError> {
+    use motcua_adapters::postal::DeliveryStatus;
+    let code = tx.get(Space::Index, format!("item|{}", event.item).as_bytes())?.ok_or(EventError::NotFound)?;
+    let code: DossierCode =
+        String::from_utf8_lossy(&code).parse().map_err(|_| StoreError::Corrupt("item index".into()))?;
+    let mut record = DossierRecord::load(tx, &code)?.ok_or(EventError::NotFound)?;
+    let mark = format!("postal|{}|{}|{}", event.item, event.status.as_str(), event.at.as_second());
+    if tx.get(Space::Applied, mark.as_bytes())?.is_some() {
+        return Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: true });
+    }
+    let at = event.at.min(now);
+    let status_text = event.status.as_str();
+    let details = json!({ "mark": "shipment", "item": event.item, "delivery_status": status_text });
+    let is_result = record.dossier.postal.return_item.as_ref() == Some(&event.item);
+    let letter = record.dossier.postal.letters.iter_mut().find(|l| l.item_code.as_ref() == Some(&event.item));
+    if let Some(letter) = letter {
+        letter.status = Some(status_text.to_owned());
+        let order = letter.order_code.clone();
+        note(&mut record, at, format!("Thư gửi người nộp ({order}): {status_text}"), details);
+    } else if is_result {
+        record.dossier.postal.return_status = Some(status_text.to_owned());
+        let text = event.note.clone();
+        match event.status {
+            DeliveryStatus::Delivered if record.dossier.status == motcua_schemas::Status::Processed => {
+                transition(
+                    tx,
+                    settings,
+                    &mut record,
+                    EventType::PostalDelivered,
+                    "postal",
+                    at,
+                    now,
+                    text,
+                    Some(details),
+                )?;
+            }
+            DeliveryStatus::Failed | DeliveryStatus::Returned => {
+                let flag = json!({ "mark": "return_failed", "item": event.item, "delivery_status": status_text });
+                let reason = text.unwrap_or_else(|| "Bưu điện không phát được kết quả".to_owned());
+                note(&mut record, at, format!("Phát kết quả không thành công ({status_text}): {reason}"), flag);
+            }
+            _ => {
+                note(&mut record, at, text.unwrap_or_else(|| format!("Bưu gửi kết quả: {status_text}")), details);
+            }
+        }
+    }
+    record.save(tx)?;
+    tx.put(Space::Applied, mark.as_bytes(), Vec::new());
+    Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: false })
+}
+
+/// Records the applicant's rating (1–3): once, and only once the result is ready.
+pub fn rate(tx: &mut Tx<'_>, code: &DossierCode, level: u8, now: Timestamp) -> Result<DossierRecord, EventError> {
+    let mut record = DossierRecord::load(tx, code)?.ok_or(EventError::NotFound)?;
+    if record.dossier.rating.is_some() {
+        return Err(EventError::Conflict("this dossier has been rated already".into()));
+    }
+    if !matches!(record.dossier.status, motcua_schemas::Status::Processed | motcua_schemas::Status::Returned) {
+        return Err(EventError::Conflict("a rating is accepted once the result is ready (status 9 or 10)".into()));
+    }
+    record.dossier.rating = Some(level);
+    let label = ["Không hài lòng", "Hài lòng", "Rất hài lòng"][usize::from(level - 1)];
+    note(&mut record, now, format!("Đánh giá của người nộp: {label}"), json!({ "mark": "rating", "level": level }));
+    record.save(tx)?;
+    Ok(record)
+}

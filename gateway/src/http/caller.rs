@@ -74,6 +74,19 @@ pub fn limit_ip(app: &App, parts: &Parts) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A caller of a public endpoint, within the per-IP limit.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicCaller;
+
+impl FromRequestParts<Arc<App>> for PublicCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        limit_ip(app, parts)?;
+        Ok(PublicCaller)
+    }
+}
+
 impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 

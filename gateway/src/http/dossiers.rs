@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::{
     Json,
     extract::{Path, State},
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
 };
 use motcua_schemas::DossierCode;
 
@@ -13,6 +15,7 @@ use super::{caller::Caller, error::ApiError};
 use crate::app::App;
 use crate::config::file::Role;
 use crate::dossiers::{DossierRecord, served};
+use crate::forms::{self, Format};
 use crate::store::Space;
 
 /// True when `caller` may see `record`.
@@ -43,4 +46,65 @@ pub async fn get_one(
     caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
     let record = load_visible(&app, &caller, &code)?;
     Ok(Json(served(&record, &app.settings())))
+}
+
+/// `GET /v1/dossiers/{code}/receipt`: the Mẫu 01 receipt, HTML or plain text.
+pub async fn receipt(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
+    let record = load_visible(&app, &caller, &code)?;
+    render_form(&headers, |format| forms::render_receipt(&record, &app.settings(), format))
+}
+
+/// Renders a form as HTML, or as plain text when the caller prefers it.
+pub fn render_form(
+    headers: &HeaderMap,
+    render: impl FnOnce(Format) -> Result<String, askama::Error>,
+) -> Result<Response, ApiError> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let text = accept.contains("text/plain") && !accept.contains("text/html");
+    let format = if text { Format::Text } else { Format::Html };
+    let body = render(format).map_err(|e| {
+        tracing::error!(error = %e, "cannot render a form");
+        ApiError::internal()
+    })?;
+    let content_type = if text { "text/plain; charset=utf-8" } else { "text/html; charset=utf-8" };
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
+}
+
+/// The rating body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingBody {
+    level: i64,
+}
+
+/// `POST /v1/portal/dossiers/{code}/rating`: the applicant's satisfaction, once,
+/// after the result is ready.
+pub async fn rating(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(&[Role::Portal])?;
+    let settings = app.settings();
+    let record = load_visible(&app, &caller, &code)?;
+    let bytes = super::body::read(&headers, body, super::body::MediaType::Json, settings.limits.body_bytes).await?;
+    let rating: RatingBody = motcua_adapters::json::from_slice(&bytes, settings.limits.json_depth)?;
+    let level = u8::try_from(rating.level).ok().filter(|l| (1..=3).contains(l)).ok_or_else(|| {
+        ApiError::invalid(vec![motcua_schemas::FieldError::new(
+            "/level",
+            "must be 1 (không hài lòng), 2 (hài lòng) or 3 (rất hài lòng)",
+        )])
+    })?;
+    let code = record.dossier.code.clone();
+    let now = app.clock.now();
+    let rated = app.store.write(move |tx| crate::dossiers::events::rate(tx, &code, level, now)).await??;
+    Ok(Json(serde_json::json!({ "code": rated.dossier.code, "rating": rated.dossier.rating })))
 }

@@ -98,3 +98,28 @@ pub async fn postal(
     headers.insert(header::LOCATION, location(&record));
     Ok(response)
 }
+
+/// `POST /v1/postal/events`: a delivery event of a shipment the gateway ordered.
+pub async fn postal_event(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Postal])?;
+    let settings = app.settings();
+    let bytes = body::read(&headers, body, MediaType::Xml, settings.limits.body_bytes).await?;
+    let event = postal::parse_event(&bytes, settings.limits.xml_depth)?;
+    let outcome = crate::dossiers::events::apply_postal_event(&app.store, settings, app.clock.clone(), event)
+        .await
+        .map_err(|e| match e {
+            crate::dossiers::events::EventError::NotFound => {
+                ApiError::not_found("no shipment with this item code was ordered by the gateway")
+            }
+            other => other.into(),
+        })?;
+    let xml = postal::outbound::event_reply(&outcome.code, outcome.status);
+    let mut response = (StatusCode::OK, xml).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
+    Ok(response)
+}

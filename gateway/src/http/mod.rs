@@ -9,6 +9,7 @@ pub mod dossiers;
 pub mod error;
 pub mod health;
 pub mod intake;
+pub mod public;
 
 use std::{
     sync::{Arc, OnceLock},
@@ -106,10 +107,14 @@ async fn method_not_allowed() -> ApiError {
 pub fn router(app: Arc<App>) -> Router {
     let postal = Router::new()
         .route("/v1/postal/dossiers", post(intake::postal))
+        .route("/v1/postal/events", post(intake::postal_event))
         .layer(middleware::map_response(error::problem_to_postal_xml));
     Router::new()
         .route("/v1/portal/dossiers", post(intake::portal))
         .route("/v1/dossiers/{code}", get(dossiers::get_one))
+        .route("/v1/dossiers/{code}/receipt", get(dossiers::receipt))
+        .route("/v1/portal/dossiers/{code}/rating", post(dossiers::rating))
+        .route("/v1/public/lookup", get(public::lookup))
         .route("/v1/desk/inbox", get(desk::inbox))
         .route("/v1/desk/inbox/{item}/ack", post(desk::ack))
         .route("/v1/desk/dossiers/{code}/events", post(desk::event))

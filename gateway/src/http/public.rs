@@ -1,0 +1,50 @@
+//! Endpoints without a token (CONTRACT §7): the citizen's lookup, limited per IP
+//! address, showing no personal data.
+
+use std::sync::Arc;
+
+use axum::{
+    Json,
+    extract::{Query, State},
+};
+use motcua_schemas::{DossierCode, time::format_rfc3339};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{caller::PublicCaller, error::ApiError};
+use crate::app::App;
+use crate::dossiers::DossierRecord;
+use crate::store::Space;
+
+/// `?code=…&id_last4=…`.
+#[derive(Debug, Deserialize)]
+pub struct LookupQuery {
+    code: Option<String>,
+    id_last4: Option<String>,
+}
+
+/// `GET /v1/public/lookup`: status, received and appointment dates of a dossier
+/// whose code and the last four characters of the applicant's ID number match. A
+/// wrong pair is answered exactly like an unknown code.
+pub async fn lookup(
+    State(app): State<Arc<App>>,
+    _: PublicCaller,
+    Query(query): Query<LookupQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let missing = || ApiError::not_found("no dossier matches this code and ID");
+    let code: DossierCode = query.code.as_deref().unwrap_or_default().trim().parse().map_err(|_| missing())?;
+    let last4 = query.id_last4.unwrap_or_default();
+    let record: DossierRecord = app.store.get_json(Space::Dossier, code.as_str().as_bytes())?.ok_or_else(missing)?;
+    let id = &record.dossier.applicant.id_number;
+    if last4.len() != 4 || !id.ends_with(last4.as_str()) {
+        return Err(missing());
+    }
+    let d = &record.dossier;
+    Ok(Json(json!({
+        "code": d.code,
+        "status": d.status,
+        "status_name": d.status_name,
+        "received_at": format_rfc3339(d.received_at),
+        "appointment_at": format_rfc3339(d.appointment_at),
+    })))
+}
