@@ -96,7 +96,8 @@ pub async fn run(
 
     let outbound = Arc::new(Outbound::new(&settings)?);
     let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel();
-    let store = Store::open(&data_dir, &settings.store, StoreMetrics::default(), vec![notes_tx])?;
+    let (clock_tx, clock_rx) = tokio::sync::mpsc::unbounded_channel();
+    let store = Store::open(&data_dir, &settings.store, StoreMetrics::default(), vec![notes_tx, clock_tx])?;
     let main_socket = bind(settings.gateway.listen).await?;
     let admin_socket = match settings.gateway.admin_listen {
         Some(addr) => Some(bind(addr).await?),
@@ -127,6 +128,7 @@ pub async fn run(
     let pruning = tokio::spawn(prune_limiters(app.clone()));
     let (dispatcher, dispatch) = dispatch::start(app.clone(), outbound, notes_rx, shutdown_rx.clone(), grace);
     app.set_dispatch(dispatch);
+    let clock = crate::deadlines::start(app.clone(), clock_rx, shutdown_rx.clone());
 
     let ended = tokio::select! {
         _ = stop => Ended::Stopped,
@@ -139,6 +141,7 @@ pub async fn run(
         let _ = admin.await;
     }
     let _ = dispatcher.await;
+    let _ = clock.await;
     pruning.abort();
     store.close().await;
     tracing::info!("store closed");

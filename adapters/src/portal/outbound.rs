@@ -97,3 +97,31 @@ pub async fn send_status(
         .json(payload);
     call(request).await
 }
+
+/// The letter payload of CONTRACT §6 (`LoaiThu` `XIN_LOI`: the Mẫu 04 apology).
+pub fn letter_payload(dossier: &Dossier, text: &str) -> Value {
+    json!({
+        "MaHoSo": dossier.code,
+        "MaHoSoCongDVC": dossier.external_ref,
+        "LoaiThu": "XIN_LOI",
+        "NoiDung": text,
+        "NgayHenTraMoi": format_portal(dossier.appointment_at),
+    })
+}
+
+/// `POST {base}/v1/letters` with `Idempotency-Key: {code}:XL{n}`.
+pub async fn send_letter(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    code: &str,
+    n: u32,
+    payload: &Value,
+) -> CallOutcome {
+    let request = client
+        .post(format!("{base}/v1/letters"))
+        .bearer_auth(token)
+        .header("idempotency-key", format!("{code}:XL{n}"))
+        .json(payload);
+    call(request).await
+}

@@ -10,6 +10,7 @@ use serde_json::json;
 use super::{outbound::Outbound, retry::backoff};
 use crate::app::App;
 use crate::dossiers::{DossierRecord, events, served};
+use crate::forms;
 use crate::outbox::{self, DeliveryOutcome, Job, JobKind};
 use crate::store::{Space, StoreError};
 
@@ -30,6 +31,7 @@ enum Effect {
     Delivered { desk: String },
     PortalAccepted { seq: u32 },
     ReturnItem(motcua_schemas::S10ItemCode),
+    LetterItem { n: u32, item: motcua_schemas::S10ItemCode },
 }
 
 async fn call(app: &App, outbound: &Outbound, destination: &str, job: &Job) -> (CallOutcome, Effect) {
@@ -89,6 +91,43 @@ async fn call(app: &App, outbound: &Outbound, destination: &str, job: &Job) -> (
                     ),
                 },
                 other => (other, Effect::None),
+            }
+        }
+        JobKind::Letter { n } => {
+            let Some(Ok(text)) = forms::render_apology(&record, &settings, *n, forms::Format::Text) else {
+                return (CallOutcome::Rejected { reason: format!("apology {n} cannot be rendered") }, Effect::None);
+            };
+            let d = &record.dossier;
+            if job.destination == crate::outbox::Destination::Portal {
+                let payload = portal::outbound::letter_payload(d, &text);
+                (
+                    portal::outbound::send_letter(&route.client, &route.base, &token, code, *n, &payload).await,
+                    Effect::None,
+                )
+            } else {
+                let receiver = d.return_address.clone().unwrap_or_else(|| motcua_schemas::ReturnAddress {
+                    address: d.applicant.address.clone().unwrap_or_default(),
+                    recipient: d.applicant.name.clone(),
+                    phone: d.applicant.phone.clone(),
+                });
+                let order_code = format!("{code}-XL{n}");
+                let xml = postal::outbound::order(
+                    &order_code,
+                    &receiver,
+                    "Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)",
+                );
+                match postal::outbound::send_order(&route.client, &route.base, &token, &order_code, xml).await {
+                    CallOutcome::Accepted { body, status } => match postal::outbound::order_item_code(&body) {
+                        Ok(item) => (CallOutcome::Accepted { status, body }, Effect::LetterItem { n: *n, item }),
+                        Err(e) => (
+                            CallOutcome::Rejected {
+                                reason: format!("the letter order was accepted without a valid item code: {e}"),
+                            },
+                            Effect::None,
+                        ),
+                    },
+                    other => (other, Effect::None),
+                }
             }
         }
     }
@@ -186,6 +225,19 @@ fn apply_effect(
                 other => StoreError::Corrupt(other.to_string()),
             })?;
         }
+        Effect::LetterItem { n, item } => {
+            index_item(tx, &item, &job.dossier)?;
+            let order = format!("{}-XL{n}", job.dossier);
+            if let Some(letter) = record.dossier.postal.letters.iter_mut().find(|l| l.order_code == order) {
+                letter.item_code = Some(item.clone());
+            }
+            events::note(
+                &mut record,
+                now,
+                format!("Đã gửi phiếu xin lỗi qua bưu chính ({order}), mã bưu gửi {item}"),
+                json!({ "mark": "letter_order", "item": item, "letter": n }),
+            );
+        }
         Effect::ReturnItem(item) => {
             index_item(tx, &item, &job.dossier)?;
             record.dossier.postal.return_item = Some(item.clone());
@@ -197,7 +249,7 @@ fn apply_effect(
             );
         }
     }
-    record.save(tx)
+    record.save(tx, settings, now)
 }
 
 /// Remembers which dossier a shipment belongs to, for the postal delivery events.

@@ -170,9 +170,28 @@ fn apply(
             record.dossier.appointment_at = *new_appointment;
             details.insert("new_appointment".into(), motcua_schemas::time::format_rfc3339(*new_appointment).into());
             details.insert("reason".into(), reason.clone().into());
+            record.compliance.apologies += 1;
+            let n = record.compliance.apologies;
+            details.insert("letter".into(), n.into());
+            match record.dossier.channel {
+                Channel::Portal if settings.portal.is_some() => {
+                    outbox::enqueue(tx, Destination::Portal, JobKind::Letter { n }, code, now)?;
+                }
+                Channel::Postal if settings.postal.is_some() => {
+                    let order_code = format!("{code}-XL{n}");
+                    record.dossier.postal.letters.push(motcua_schemas::PostalLetter {
+                        order_code,
+                        item_code: None,
+                        status: None,
+                    });
+                    outbox::enqueue(tx, Destination::Postal, JobKind::Letter { n }, code, now)?;
+                }
+                _ => {}
+            }
         }
         EventFields::Explanation(text) => {
             details.insert("text".into(), text.clone().into());
+            record.compliance.explained = true;
         }
         EventFields::Forward(unit) => {
             let levels = procedure.map(|p| p.levels.clone()).unwrap_or_default();
@@ -206,7 +225,7 @@ fn apply(
     if event.kind == EventType::ResultReady && record.dossier.return_method == ReturnMethod::Post {
         outbox::enqueue(tx, Destination::Postal, JobKind::ReturnOrder, code, now)?;
     }
-    record.save(tx)?;
+    record.save(tx, settings, now)?;
     tx.put_json(Space::Applied, mark.as_bytes(), &AppliedEvent { fingerprint })?;
     Ok(EventOutcome::Applied(Box::new(record)))
 }
@@ -300,13 +319,19 @@ fn apply_postal(
             }
         }
     }
-    record.save(tx)?;
+    record.save(tx, settings, now)?;
     tx.put(Space::Applied, mark.as_bytes(), Vec::new());
     Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: false })
 }
 
 /// Records the applicant's rating (1–3): once, and only once the result is ready.
-pub fn rate(tx: &mut Tx<'_>, code: &DossierCode, level: u8, now: Timestamp) -> Result<DossierRecord, EventError> {
+pub fn rate(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    code: &DossierCode,
+    level: u8,
+    now: Timestamp,
+) -> Result<DossierRecord, EventError> {
     let mut record = DossierRecord::load(tx, code)?.ok_or(EventError::NotFound)?;
     if record.dossier.rating.is_some() {
         return Err(EventError::Conflict("this dossier has been rated already".into()));
@@ -317,6 +342,6 @@ pub fn rate(tx: &mut Tx<'_>, code: &DossierCode, level: u8, now: Timestamp) -> R
     record.dossier.rating = Some(level);
     let label = ["Không hài lòng", "Hài lòng", "Rất hài lòng"][usize::from(level - 1)];
     note(&mut record, now, format!("Đánh giá của người nộp: {label}"), json!({ "mark": "rating", "level": level }));
-    record.save(tx)?;
+    record.save(tx, settings, now)?;
     Ok(record)
 }

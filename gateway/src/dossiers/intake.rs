@@ -254,8 +254,14 @@ fn accept(
         postal: PostalInfo { inbound_item: s.inbound_item.clone(), ..PostalInfo::default() },
         rating: None,
     };
-    let record = DossierRecord { dossier, deadline, submitted_by: s.client_id.clone(), fingerprint };
-    record.save(tx)?;
+    let mut record = DossierRecord {
+        dossier,
+        deadline,
+        submitted_by: s.client_id.clone(),
+        fingerprint,
+        compliance: Default::default(),
+    };
+    record.save(tx, settings, now)?;
     tx.put_json(Space::Idempotency, idem_key.as_bytes(), &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
     Ok(IntakeOutcome::Created(Box::new(record)))

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod intake;
 pub mod record;
+pub mod upkeep;
 
 pub use record::DossierRecord;
 

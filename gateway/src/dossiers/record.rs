@@ -18,6 +18,68 @@ pub struct DossierRecord {
     pub submitted_by: String,
     /// SHA-256 of the normalized submission, to tell a repeat from a conflict.
     pub fingerprint: String,
+    /// The directive's bookkeeping: marks scheduled and made, apologies, explanations.
+    #[serde(default)]
+    pub compliance: Compliance,
+}
+
+/// The deadline marks of DOMAIN §6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkKind {
+    /// The due time is near: warn the desk.
+    DueSoon,
+    /// The due time has passed: mark the dossier overdue.
+    Overdue,
+    /// The grace for the explanation has passed without one.
+    ExplanationMissing,
+}
+
+impl MarkKind {
+    /// The name used in keys and history.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarkKind::DueSoon => "due_soon",
+            MarkKind::Overdue => "overdue",
+            MarkKind::ExplanationMissing => "explanation_missing",
+        }
+    }
+}
+
+/// A mark waiting in the deadline schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledMark {
+    /// Which mark.
+    pub kind: MarkKind,
+    /// When it falls due.
+    #[serde(with = "motcua_schemas::time::rfc3339")]
+    pub at: Timestamp,
+}
+
+/// What the provincial directive asks the gateway to keep track of for a dossier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Compliance {
+    /// Marks waiting in the schedule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scheduled: Vec<ScheduledMark>,
+    /// The due-soon notice went out.
+    #[serde(default)]
+    pub due_soon_sent: bool,
+    /// When the dossier was marked overdue.
+    #[serde(default, with = "motcua_schemas::time::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub overdue_at: Option<Timestamp>,
+    /// Apologies sent (Mẫu 04 letters).
+    #[serde(default)]
+    pub apologies: u32,
+    /// It became overdue without an apology before its due time (a violation).
+    #[serde(default)]
+    pub apology_missing: bool,
+    /// An explanation was recorded.
+    #[serde(default)]
+    pub explained: bool,
+    /// The explanation was not given within the grace.
+    #[serde(default)]
+    pub explanation_missing: bool,
 }
 
 impl DossierRecord {
@@ -26,8 +88,15 @@ impl DossierRecord {
         tx.get_json(Space::Dossier, code.as_str().as_bytes())
     }
 
-    /// Writes the record.
-    pub fn save(&self, tx: &mut Tx<'_>) -> Result<(), StoreError> {
+    /// Writes the record and keeps what depends on it in step (schedule, indexes,
+    /// statistics).
+    pub fn save(
+        &mut self,
+        tx: &mut Tx<'_>,
+        settings: &crate::config::Settings,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        super::upkeep::before_save(tx, settings, self, now)?;
         let bytes = crate::store::encode(self)?;
         if bytes.len() > MAX_RECORD_BYTES {
             return Err(StoreError::TooLarge { bytes: bytes.len(), limit: MAX_RECORD_BYTES });

@@ -2,8 +2,10 @@
 //! rendered from templates: the Mẫu 01 receipt and appointment slip, and the Mẫu 04
 //! apology with a new appointment.
 
+mod apology;
 mod receipt;
 
+pub use apology::render_apology;
 pub use receipt::render_receipt;
 
 use jiff::Timestamp;
@@ -31,6 +33,7 @@ pub fn processing_text(p: ProcessingTime) -> String {
         ProcessingTime::Working(WorkingDuration::Days(n)) => format!("{n:02} ngày làm việc"),
         ProcessingTime::Working(WorkingDuration::Hours(n)) => format!("{n:02} giờ làm việc"),
         ProcessingTime::Working(WorkingDuration::Minutes(n)) => format!("{n:02} phút làm việc"),
+        ProcessingTime::Working(WorkingDuration::Seconds(n)) => format!("{n:02} giây làm việc"),
     }
 }
 

@@ -91,6 +91,7 @@ pub async fn ack(
 ) -> Result<Json<Value>, ApiError> {
     let desk = desk_of(&caller)?;
     let now = app.clock.now();
+    let settings = app.settings();
     let answer_item = item.clone();
     let outcome = app
         .store
@@ -106,7 +107,7 @@ pub async fn ack(
                     format!("Bộ phận Một cửa ({desk}) đã nhận hồ sơ từ hộp thư"),
                     json!({ "mark": "delivered", "desk": desk, "attempts": job.attempts }),
                 );
-                record.save(tx)?;
+                record.save(tx, &settings, now)?;
             }
             Ok(outcome)
         })

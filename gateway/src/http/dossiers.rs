@@ -105,6 +105,30 @@ pub async fn rating(
     })?;
     let code = record.dossier.code.clone();
     let now = app.clock.now();
-    let rated = app.store.write(move |tx| crate::dossiers::events::rate(tx, &code, level, now)).await??;
+    let rated = app.store.write(move |tx| crate::dossiers::events::rate(tx, &settings, &code, level, now)).await??;
     Ok(Json(serde_json::json!({ "code": rated.dossier.code, "rating": rated.dossier.rating })))
+}
+
+/// `?n=` of the apology (the latest when absent).
+#[derive(Debug, serde::Deserialize)]
+pub struct ApologyQuery {
+    n: Option<u32>,
+}
+
+/// `GET /v1/dossiers/{code}/apology`: the Mẫu 04 apology letter, HTML or plain text.
+pub async fn apology(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(code): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ApologyQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
+    let record = load_visible(&app, &caller, &code)?;
+    let n = query.n.unwrap_or(record.compliance.apologies);
+    let settings = app.settings();
+    if forms::render_apology(&record, &settings, n, Format::Text).is_none() {
+        return Err(ApiError::not_found("this dossier has no such apology"));
+    }
+    render_form(&headers, |format| forms::render_apology(&record, &settings, n, format).unwrap_or(Ok(String::new())))
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod intake;
 pub mod public;
+pub mod reports;
 
 use std::{
     sync::{Arc, OnceLock},
@@ -113,6 +114,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/portal/dossiers", post(intake::portal))
         .route("/v1/dossiers/{code}", get(dossiers::get_one))
         .route("/v1/dossiers/{code}/receipt", get(dossiers::receipt))
+        .route("/v1/dossiers/{code}/apology", get(dossiers::apology))
+        .route("/v1/stats", get(reports::stats))
+        .route("/v1/admin/dossiers", get(reports::dossiers))
         .route("/v1/portal/dossiers/{code}/rating", post(dossiers::rating))
         .route("/v1/public/lookup", get(public::lookup))
         .route("/v1/desk/inbox", get(desk::inbox))

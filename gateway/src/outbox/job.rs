@@ -77,6 +77,11 @@ pub enum JobKind {
     },
     /// Ask the postal service to return the result to the applicant.
     ReturnOrder,
+    /// Send the `n`-th apology letter (Mẫu 04) by the dossier's channel.
+    Letter {
+        /// Which letter, from 1.
+        n: u32,
+    },
 }
 
 /// One outbound job.

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::Calendar;
 use crate::time::{from_vn, to_vn};
 
-/// An amount of working time: `"3d"` (working days of `working_day_hours`), `"4h"`
-/// or `"30m"`.
+/// An amount of working time: `"3d"` (working days of `working_day_hours`), `"4h"`,
+/// `"30m"`, or `"20s"` (seconds: for tests and demonstrations that must run fast).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WorkingDuration {
     /// Working days.
@@ -19,6 +19,8 @@ pub enum WorkingDuration {
     Hours(u32),
     /// Working minutes.
     Minutes(u32),
+    /// Working seconds.
+    Seconds(u32),
 }
 
 impl WorkingDuration {
@@ -28,12 +30,19 @@ impl WorkingDuration {
             WorkingDuration::Days(n) => calendar.working_day() * i32::try_from(n).unwrap_or(i32::MAX),
             WorkingDuration::Hours(n) => SignedDuration::from_hours(i64::from(n)),
             WorkingDuration::Minutes(n) => SignedDuration::from_mins(i64::from(n)),
+            WorkingDuration::Seconds(n) => SignedDuration::from_secs(i64::from(n)),
         }
     }
 
     /// True for a zero amount.
     pub fn is_zero(self) -> bool {
-        matches!(self, WorkingDuration::Days(0) | WorkingDuration::Hours(0) | WorkingDuration::Minutes(0))
+        matches!(
+            self,
+            WorkingDuration::Days(0)
+                | WorkingDuration::Hours(0)
+                | WorkingDuration::Minutes(0)
+                | WorkingDuration::Seconds(0)
+        )
     }
 }
 
@@ -50,7 +59,8 @@ impl FromStr for WorkingDuration {
             "d" => Ok(WorkingDuration::Days(n)),
             "h" => Ok(WorkingDuration::Hours(n)),
             "m" => Ok(WorkingDuration::Minutes(n)),
-            _ => Err(format!("{s:?} has no unit d (working days), h (hours) or m (minutes)")),
+            "s" => Ok(WorkingDuration::Seconds(n)),
+            _ => Err(format!("{s:?} has no unit d (working days), h (hours), m (minutes) or s (seconds)")),
         }
     }
 }
@@ -61,6 +71,7 @@ impl std::fmt::Display for WorkingDuration {
             WorkingDuration::Days(n) => write!(f, "{n}d"),
             WorkingDuration::Hours(n) => write!(f, "{n}h"),
             WorkingDuration::Minutes(n) => write!(f, "{n}m"),
+            WorkingDuration::Seconds(n) => write!(f, "{n}s"),
         }
     }
 }
@@ -234,7 +245,7 @@ mod tests {
 
     #[test]
     fn parses_and_shows_processing_times() {
-        for s in ["1d", "8h", "90m", "same_day"] {
+        for s in ["1d", "8h", "90m", "45s", "same_day"] {
             assert_eq!(time(s).to_string(), s);
         }
         for bad in ["", "d", "0d", "1w", "-1d", "1.5d", "same day"] {

@@ -1,0 +1,176 @@
+//! The deadline clock (DOMAIN §6, §1): a task that fires the marks waiting in the
+//! persisted schedule — due soon, overdue, explanation missing — as their time
+//! comes, and catches up at start on everything that fell due while the gateway was
+//! down.
+//!
+//! The schedule is a key space ordered by time (DESIGN §2, after mini-redis's
+//! `db.rs`): the task reads only its first entries, sleeps until the next one or
+//! until a commit announces an earlier one. Firing a mark is one store command that
+//! removes the entry and records the mark, so each mark happens exactly once, across
+//! restarts too. A mark whose dossier has moved on (resolved, paused, due time
+//! changed) is simply dropped: every save of a dossier re-plans its marks.
+
+use std::{sync::Arc, time::Duration};
+
+use jiff::Timestamp;
+use motcua_schemas::{Channel, DossierCode, EventType};
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+
+use crate::app::App;
+use crate::config::Settings;
+use crate::dossiers::{
+    DossierRecord, events,
+    record::{MarkKind, ScheduledMark},
+};
+use crate::outbox::{self, Destination, JobKind, Notice, NoticeKind};
+use crate::store::{CommitNote, Space, Store, StoreError, Tx};
+
+/// Marks fired per store command.
+const MARKS_PER_COMMAND: usize = 64;
+
+fn parse_key(key: &[u8]) -> Option<(Timestamp, DossierCode, MarkKind)> {
+    let at = Timestamp::from_second(i64::from_be_bytes(key.get(..8)?.try_into().ok()?)).ok()?;
+    let rest = std::str::from_utf8(key.get(8..)?).ok()?;
+    let (code, kind) = rest.rsplit_once('|')?;
+    let kind = match kind {
+        "due_soon" => MarkKind::DueSoon,
+        "overdue" => MarkKind::Overdue,
+        "explanation_missing" => MarkKind::ExplanationMissing,
+        _ => return None,
+    };
+    Some((at, code.parse().ok()?, kind))
+}
+
+fn notice(
+    tx: &mut Tx<'_>,
+    desk: &str,
+    kind: NoticeKind,
+    record: &DossierRecord,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let notice = Notice { kind, code: record.dossier.code.clone(), due_at: record.dossier.due_at };
+    outbox::enqueue(tx, Destination::Desk(desk.to_owned()), JobKind::Notice { notice }, &record.dossier.code, now)
+        .map(drop)
+}
+
+/// Fires one mark of the schedule, if it still stands.
+fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Result<(), StoreError> {
+    tx.remove(Space::Schedule, key);
+    let Some((at, code, kind)) = parse_key(key) else { return Ok(()) };
+    let Some(mut record) = DossierRecord::load(tx, &code)? else { return Ok(()) };
+    if !record.compliance.scheduled.contains(&ScheduledMark { kind, at }) {
+        return Ok(());
+    }
+    record.compliance.scheduled.retain(|m| *m != ScheduledMark { kind, at });
+    let desk = record.dossier.desk.clone();
+    let centre = settings.deadlines.centre_desk.clone();
+    match kind {
+        MarkKind::DueSoon => {
+            record.compliance.due_soon_sent = true;
+            events::note(&mut record, now, "Hồ sơ sắp đến hạn trả kết quả".into(), json!({ "mark": "due_soon" }));
+            notice(tx, &desk, NoticeKind::DueSoon, &record, now)?;
+        }
+        MarkKind::Overdue => {
+            let apologized_in_time =
+                record.dossier.history.iter().any(|h| h.kind == EventType::Apology && h.at <= record.dossier.due_at);
+            record.dossier.overdue = true;
+            record.compliance.overdue_at = Some(at);
+            record.compliance.apology_missing = !apologized_in_time;
+            let seq = events::note(
+                &mut record,
+                now,
+                "Hồ sơ quá hạn giải quyết".into(),
+                json!({ "mark": "overdue", "apologized": apologized_in_time }),
+            );
+            if record.dossier.channel == Channel::Portal && settings.portal.is_some() {
+                outbox::enqueue(tx, Destination::Portal, JobKind::PortalStatus { seq }, &code, now)?;
+            }
+            notice(tx, &desk, NoticeKind::Overdue, &record, now)?;
+            if let Some(centre) = centre.filter(|c| *c != desk) {
+                notice(tx, &centre, NoticeKind::Overdue, &record, now)?;
+            }
+        }
+        MarkKind::ExplanationMissing => {
+            record.compliance.explanation_missing = true;
+            events::note(
+                &mut record,
+                now,
+                "Chưa có báo cáo giải trình việc trễ hạn".into(),
+                json!({ "mark": "explanation_missing" }),
+            );
+            if let Some(centre) = centre {
+                notice(tx, &centre, NoticeKind::ExplanationMissing, &record, now)?;
+            }
+        }
+    }
+    record.save(tx, settings, now)
+}
+
+/// Fires every mark due at `now`, a batch of marks per store command. Returns how
+/// many schedule entries were handled.
+pub async fn fire_due(store: &Store, settings: Arc<Settings>, now: Timestamp) -> Result<usize, StoreError> {
+    let mut handled = 0;
+    loop {
+        let end = (now.as_second() + 1).to_be_bytes();
+        let keys: Vec<Vec<u8>> = store
+            .range(Space::Schedule, &[0u8; 8], &end)
+            .take(MARKS_PER_COMMAND)
+            .map(|item| item.map(|(k, _)| k))
+            .collect::<Result<_, _>>()?;
+        if keys.is_empty() {
+            return Ok(handled);
+        }
+        handled += keys.len();
+        let settings = settings.clone();
+        store
+            .write(move |tx| -> Result<(), StoreError> {
+                for key in &keys {
+                    fire(tx, &settings, key, now)?;
+                }
+                Ok(())
+            })
+            .await??;
+    }
+}
+
+/// When the next mark falls due, if any.
+fn next_due(store: &Store) -> Option<Timestamp> {
+    let (key, _) = store.scan_prefix(Space::Schedule, b"").next()?.ok()?;
+    parse_key(&key).map(|(at, _, _)| at)
+}
+
+/// Starts the clock over the schedule; `notes` announce new entries.
+pub fn start(
+    app: Arc<App>,
+    mut notes: mpsc::UnboundedReceiver<CommitNote>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let now = app.clock.now();
+            if let Err(e) = fire_due(&app.store, app.settings(), now).await {
+                tracing::error!(error = %e, "the deadline clock could not fire its marks; retrying shortly");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
+            }
+            let wait = next_due(&app.store)
+                .map(|at| Duration::try_from(at.duration_since(app.clock.now())).unwrap_or_default())
+                .unwrap_or(Duration::from_secs(3600))
+                .clamp(Duration::from_millis(10), Duration::from_secs(60));
+            let sleep = tokio::time::sleep(wait);
+            tokio::pin!(sleep);
+            loop {
+                tokio::select! {
+                    () = &mut sleep => break,
+                    note = notes.recv() => match note {
+                        Some(CommitNote::Schedule(at)) if at <= app.clock.now().as_second() + wait.as_secs() as i64 => break,
+                        Some(_) => {}
+                        None => return,
+                    },
+                    _ = shutdown.wait_for(|stop| *stop) => return,
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,201 @@
+//! What follows from a dossier's state, kept in step each time the record is saved:
+//! its entries in the deadline schedule, its secondary indexes, and the statistics.
+//! Each is derived by comparing the new state with a small summary of the state last
+//! saved, so no caller has to remember which counters an event moves.
+
+use jiff::Timestamp;
+use motcua_schemas::{Status, UnitCode, time::to_vn};
+use serde::{Deserialize, Serialize};
+
+use super::record::{DossierRecord, MarkKind, ScheduledMark};
+use crate::config::Settings;
+use crate::stats;
+use crate::store::{CommitNote, Space, StoreError, Tx};
+
+/// What the indexes and statistics were last computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Summary {
+    unit: UnitCode,
+    status: Status,
+    overdue: bool,
+    apologies: u32,
+    rating: Option<u8>,
+    apology_missing: bool,
+    explanation_missing: bool,
+}
+
+impl Summary {
+    fn of(record: &DossierRecord) -> Summary {
+        let d = &record.dossier;
+        Summary {
+            unit: d.target_unit.clone(),
+            status: d.status,
+            overdue: d.overdue,
+            apologies: record.compliance.apologies,
+            rating: d.rating,
+            apology_missing: record.compliance.apology_missing,
+            explanation_missing: record.compliance.explanation_missing,
+        }
+    }
+
+    fn open_overdue(&self) -> bool {
+        self.status.is_open() && self.overdue
+    }
+}
+
+/// The schedule key of a mark: big-endian seconds, then the dossier code and kind.
+pub fn schedule_key(at: Timestamp, code: &str, kind: MarkKind) -> Vec<u8> {
+    let mut key = at.as_second().to_be_bytes().to_vec();
+    key.extend_from_slice(format!("{code}|{}", kind.as_str()).as_bytes());
+    key
+}
+
+/// The marks the dossier should have waiting in the schedule now.
+pub fn desired_marks(record: &DossierRecord, settings: &Settings) -> Vec<ScheduledMark> {
+    let (d, c, cal) = (&record.dossier, &record.compliance, &settings.calendar);
+    let mut marks = Vec::new();
+    let running = d.status.is_open() && !record.deadline.is_paused();
+    if running && c.overdue_at.is_none() {
+        if !c.due_soon_sent {
+            let lead = settings.deadlines.due_soon_lead.to_duration(cal);
+            let warn = motcua_schemas::time::from_vn(cal.sub(to_vn(d.due_at), lead));
+            // When the whole processing time lies within the lead there is nothing
+            // "soon" to warn of: the overdue mark follows.
+            if warn > d.received_at {
+                marks.push(ScheduledMark { kind: MarkKind::DueSoon, at: warn });
+            }
+        }
+        marks.push(ScheduledMark { kind: MarkKind::Overdue, at: d.due_at });
+    }
+    if c.overdue_at.is_some() && !c.explained && !c.explanation_missing {
+        let grace = settings.deadlines.explanation_grace.to_duration(cal);
+        let at = motcua_schemas::time::from_vn(cal.add(to_vn(d.due_at), grace));
+        marks.push(ScheduledMark { kind: MarkKind::ExplanationMissing, at });
+    }
+    marks
+}
+
+fn plan_schedule(tx: &mut Tx<'_>, settings: &Settings, record: &mut DossierRecord) {
+    let desired = desired_marks(record, settings);
+    let code = record.dossier.code.to_string();
+    for old in &record.compliance.scheduled {
+        if !desired.contains(old) {
+            tx.remove(Space::Schedule, &schedule_key(old.at, &code, old.kind));
+        }
+    }
+    for new in &desired {
+        if !record.compliance.scheduled.contains(new) {
+            tx.put(Space::Schedule, &schedule_key(new.at, &code, new.kind), Vec::new());
+            tx.note(CommitNote::Schedule(new.at.as_second()));
+        }
+    }
+    record.compliance.scheduled = desired;
+}
+
+fn index_keys(code: &str, s: &Summary) -> Vec<Vec<u8>> {
+    let mut keys = vec![format!("st|{:02}|{code}", s.status.code()).into_bytes()];
+    if s.open_overdue() {
+        keys.push(format!("ov|{code}").into_bytes());
+    }
+    keys
+}
+
+/// How a resolution at `at` compares with the due time (DOMAIN §8).
+fn resolution(at: Timestamp, due: Timestamp) -> fn(&mut stats::DayStats) {
+    if at > due {
+        |d| d.resolved_late += 1
+    } else if to_vn(at).date() < to_vn(due).date() {
+        |d| d.resolved_before_due += 1
+    } else {
+        |d| d.resolved_on_due += 1
+    }
+}
+
+fn update_stats(
+    tx: &mut Tx<'_>,
+    record: &DossierRecord,
+    old: Option<&Summary>,
+    new: &Summary,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let today = to_vn(now).date();
+    let d = &record.dossier;
+    let Some(old) = old else {
+        stats::update(tx, &new.unit, to_vn(d.received_at).date(), |s| {
+            s.received += 1;
+            if new.status.is_open() {
+                s.open_change += 1;
+            }
+        })?;
+        return Ok(());
+    };
+    // State counters move with the dossier: out of the old state, into the new.
+    let (was_open, is_open) = (old.status.is_open(), new.status.is_open());
+    let (was_overdue, is_overdue) = (old.open_overdue(), new.open_overdue());
+    if was_open != is_open || old.unit != new.unit || was_overdue != is_overdue {
+        stats::update(tx, &old.unit, today, |s| {
+            s.open_change -= i64::from(was_open);
+            s.open_overdue_change -= i64::from(was_overdue);
+        })?;
+        stats::update(tx, &new.unit, today, |s| {
+            s.open_change += i64::from(is_open);
+            s.open_overdue_change += i64::from(is_overdue);
+        })?;
+    }
+    if old.status != new.status {
+        match new.status {
+            Status::Processed => {
+                let at = d.history.iter().rev().find(|h| h.status_after == Status::Processed).map_or(now, |h| h.at);
+                stats::update(tx, &new.unit, to_vn(at).date(), resolution(at, d.due_at))?;
+            }
+            Status::NotReceived => stats::update(tx, &new.unit, today, |s| s.refused += 1)?,
+            Status::Withdrawn => stats::update(tx, &new.unit, today, |s| s.withdrawn += 1)?,
+            Status::Stopped => stats::update(tx, &new.unit, today, |s| s.stopped += 1)?,
+            _ => {}
+        }
+    }
+    if new.apologies > old.apologies {
+        let more = u64::from(new.apologies - old.apologies);
+        stats::update(tx, &new.unit, today, |s| s.apologies += more)?;
+    }
+    if new.apology_missing && !old.apology_missing {
+        stats::update(tx, &new.unit, today, |s| s.apologies_missing += 1)?;
+    }
+    if new.explanation_missing && !old.explanation_missing {
+        stats::update(tx, &new.unit, today, |s| s.explanations_missing += 1)?;
+    }
+    if let (None, Some(level)) = (old.rating, new.rating)
+        && (1..=3).contains(&level)
+    {
+        stats::update(tx, &new.unit, today, |s| s.ratings[usize::from(level - 1)] += 1)?;
+    }
+    Ok(())
+}
+
+/// Brings the schedule, indexes and statistics in step with `record` before it is
+/// written.
+pub fn before_save(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    record: &mut DossierRecord,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    plan_schedule(tx, settings, record);
+    let code = record.dossier.code.to_string();
+    let summary_key = format!("s|{code}").into_bytes();
+    let old: Option<Summary> = tx.get_json(Space::Index, &summary_key)?;
+    let new = Summary::of(record);
+    if old.as_ref() == Some(&new) {
+        return Ok(());
+    }
+    if let Some(old) = &old {
+        for key in index_keys(&code, old) {
+            tx.remove(Space::Index, &key);
+        }
+    }
+    for key in index_keys(&code, &new) {
+        tx.put(Space::Index, &key, new.unit.as_str().as_bytes().to_vec());
+    }
+    update_stats(tx, record, old.as_ref(), &new, now)?;
+    tx.put_json(Space::Index, &summary_key, &new)
+}

@@ -1,0 +1,143 @@
+//! Reports for the provincial centre (CONTRACT §7): statistics per unit and period,
+//! and dossiers by status, overdue flag and unit.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use axum::{
+    Json,
+    extract::{Query, State},
+};
+use jiff::civil::Date;
+use motcua_schemas::{DossierCode, Status, UnitCode, time::format_rfc3339};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{caller::Caller, error::ApiError};
+use crate::app::App;
+use crate::config::file::Role;
+use crate::dossiers::DossierRecord;
+use crate::stats;
+use crate::store::Space;
+
+/// `?unit=…&from=YYYY-MM-DD&to=YYYY-MM-DD`.
+#[derive(Debug, Deserialize)]
+pub struct StatsQuery {
+    unit: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn field(pointer: &str, message: &str) -> ApiError {
+    ApiError::invalid(vec![motcua_schemas::FieldError::new(pointer, message)])
+}
+
+/// `GET /v1/stats`: the measures of DOMAIN §8 for a unit and its sub-units. Admins
+/// see every unit; a desk sees the units its desk serves.
+pub async fn stats(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<StatsQuery>,
+) -> Result<Json<stats::Report>, ApiError> {
+    caller.require(&[Role::Admin, Role::Desk])?;
+    let settings = app.settings();
+    let unit: UnitCode =
+        q.unit.as_deref().unwrap_or_default().parse().map_err(|_| field("unit", "a unit code is required"))?;
+    if !settings.network.knows(&unit) {
+        return Err(ApiError::not_found("no such unit"));
+    }
+    let date = |v: &Option<String>, name: &str| {
+        v.as_deref().unwrap_or_default().parse::<Date>().map_err(|_| field(name, "expected YYYY-MM-DD"))
+    };
+    let (from, to) = (date(&q.from, "from")?, date(&q.to, "to")?);
+    if from > to {
+        return Err(field("from", "must not be after to"));
+    }
+    if caller.client.role == Role::Desk {
+        let serving = settings.network.ancestry(&unit).find_map(|u| u.desk.clone());
+        if serving.as_deref() != caller.desk() {
+            return Err(ApiError::forbidden("a desk sees the statistics of the units it serves"));
+        }
+    }
+    Ok(Json(stats::report(&app.store, &settings.network, &unit, from, to)?))
+}
+
+/// `?status=&overdue=&unit=&limit=&after=`.
+#[derive(Debug, Deserialize)]
+pub struct DossiersQuery {
+    status: Option<u8>,
+    overdue: Option<bool>,
+    unit: Option<String>,
+    limit: Option<usize>,
+    after: Option<String>,
+}
+
+/// `GET /v1/admin/dossiers`: dossiers by status, overdue flag and unit (with its
+/// sub-units), from the indexes, in code order; `after` pages on.
+pub async fn dossiers(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<DossiersQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let settings = app.settings();
+    let status = match q.status {
+        Some(code) => Some(Status::from_code(code).ok_or_else(|| field("status", "a status code from 1 to 10"))?),
+        None => None,
+    };
+    let units: Option<BTreeSet<String>> = match &q.unit {
+        Some(u) => {
+            let unit: UnitCode = u.parse().map_err(|_| field("unit", "not a unit code"))?;
+            Some(settings.network.subtree(&unit).iter().map(ToString::to_string).collect())
+        }
+        None => None,
+    };
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let after = q.after.clone().unwrap_or_default();
+    // The narrowest index that answers the query: open overdue dossiers, one status,
+    // or every dossier.
+    let (prefix, from_index): (Vec<u8>, bool) = match (q.overdue, status) {
+        (Some(true), _) => (b"ov|".to_vec(), true),
+        (_, Some(s)) => (format!("st|{:02}|", s.code()).into_bytes(), true),
+        _ => (Vec::new(), false),
+    };
+    let mut items = Vec::new();
+    let space = if from_index { Space::Index } else { Space::Dossier };
+    let start = [prefix.clone(), after.clone().into_bytes(), vec![0]].concat();
+    let mut end = prefix.clone();
+    end.push(0xff);
+    for entry in app.store.range(space, &start, &end) {
+        let (key, _) = entry?;
+        let code = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
+        let Ok(parsed) = code.parse::<DossierCode>() else { continue };
+        let Some(record): Option<DossierRecord> = app.store.get_json(Space::Dossier, parsed.as_str().as_bytes())?
+        else {
+            continue;
+        };
+        let d = &record.dossier;
+        if status.is_some_and(|s| s != d.status) || q.overdue.is_some_and(|o| o != (d.overdue && d.status.is_open())) {
+            continue;
+        }
+        if units.as_ref().is_some_and(|u| !u.contains(d.target_unit.as_str())) {
+            continue;
+        }
+        items.push(json!({
+            "code": d.code,
+            "status": d.status,
+            "status_name": d.status_name,
+            "overdue": d.overdue,
+            "unit": d.target_unit,
+            "desk": d.desk,
+            "procedure": d.procedure.code,
+            "received_at": format_rfc3339(d.received_at),
+            "due_at": format_rfc3339(d.due_at),
+            "appointment_at": format_rfc3339(d.appointment_at),
+            "apologies": record.compliance.apologies,
+            "explained": record.compliance.explained,
+        }));
+        if items.len() >= limit {
+            break;
+        }
+    }
+    let next = (items.len() >= limit).then(|| items.last().map(|i| i["code"].clone())).flatten();
+    Ok(Json(json!({ "dossiers": items, "next": next })))
+}
