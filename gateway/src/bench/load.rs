@@ -260,3 +260,45 @@ pub async fn run(spec: LoadSpec) -> LoadResult {
     total.latencies_us.sort_unstable();
     total
 }
+
+/// Sends `GET path` `times` times over one HTTP/1.1 connection and returns each
+/// answer's status, body and time.
+pub async fn probe(
+    addr: SocketAddr,
+    tls: Arc<rustls::ClientConfig>,
+    token: &str,
+    path: &str,
+    times: usize,
+) -> Vec<(u16, Bytes, Duration)> {
+    let spec = LoadSpec {
+        addr,
+        tls,
+        http2: false,
+        concurrency: 1,
+        streams_per_connection: 1,
+        duration: Duration::ZERO,
+        warmup: Duration::ZERO,
+        kind: Kind::Portal,
+        portal_token: String::new(),
+        postal_token: String::new(),
+        run_id: String::new(),
+        postal_serials: Arc::default(),
+        units: &[],
+        budget: None,
+    };
+    let Ok(mut sender) = connect(&spec).await else { return Vec::new() };
+    let mut answers = Vec::new();
+    for _ in 0..times {
+        let request = Request::get(path)
+            .header("host", "localhost")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Full::new(Bytes::new()))
+            .expect("a well-formed request");
+        let started = Instant::now();
+        match sender.send(request).await {
+            Ok((status, body)) => answers.push((status, body, started.elapsed())),
+            Err(_) => break,
+        }
+    }
+    answers
+}

@@ -56,6 +56,8 @@ pub struct BenchOptions {
     pub warmup: Duration,
     /// Skip the ceiling measurement.
     pub no_ceiling: bool,
+    /// Dossiers to take in before measuring (not measured).
+    pub preload: u64,
 }
 
 /// A child process that is killed when dropped.
@@ -216,15 +218,38 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         drop(ceiling_child);
         Some(Measured { label: "ceiling (same TLS/HTTP stack, answers 201, no work)".into(), result })
     };
+    if options.preload > 0 {
+        let mut preload = spec(gateway_addr);
+        preload.kind = Kind::Portal;
+        preload.duration = Duration::from_secs(24 * 3600);
+        preload.warmup = Duration::ZERO;
+        preload.run_id = format!("pre{}", preload.run_id);
+        preload.budget = Some(Arc::new(AtomicU64::new(options.preload)));
+        let loaded = load::run(preload).await;
+        eprintln!("motcua bench: preloaded {} dossiers at {:.0}/s", loaded.latencies_us.len(), loaded.throughput());
+    }
     let result = load::run(spec(gateway_addr)).await;
+    let admin = dev_token(&settings, &config_dir, "admin-dev")?;
+    let stats_path = "/v1/stats?unit=10&from=2020-01-01&to=2099-12-31";
+    let answers = load::probe(gateway_addr, tls.clone(), &admin, stats_path, 21).await;
+    let mut times: Vec<f64> = answers.iter().skip(1).map(|(_, _, t)| t.as_secs_f64() * 1000.0).collect();
+    times.sort_by(f64::total_cmp);
+    let stored = answers
+        .last()
+        .and_then(|(_, body, _)| serde_json::from_slice::<serde_json::Value>(body).ok())
+        .and_then(|v| v["received"].as_u64())
+        .unwrap_or(0);
     let peak = peak_memory_kib(gateway.0.id());
     let size = dir_size(&data_dir.join("store"));
     drop(gateway);
     let notes = format!(
-        "gateway peak memory (VmHWM): {} MiB; store on disk: {:.1} MiB; work directory: {}",
+        "gateway peak memory (VmHWM): {} MiB; store on disk: {:.1} MiB for {stored} dossiers\n\
+         GET {stats_path} over those {stored} dossiers: median {:.2} ms, max {:.2} ms ({} calls)",
         peak.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "unknown".into()),
         size as f64 / 1_048_576.0,
-        workdir.display()
+        times.get(times.len() / 2).copied().unwrap_or(0.0),
+        times.last().copied().unwrap_or(0.0),
+        times.len(),
     );
     let _ = std::fs::remove_dir_all(&workdir);
     Ok((ceiling, Measured { label: "gateway (durable intake)".into(), result }, notes))

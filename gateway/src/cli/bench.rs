@@ -38,6 +38,9 @@ pub struct BenchArgs {
     /// Dossiers to deliver in the dispatch scenario.
     #[arg(long, default_value_t = 20_000)]
     pub count: u64,
+    /// Dossiers to take in before measuring (for intake into a full store).
+    #[arg(long, default_value_t = 0)]
+    pub preload: u64,
 }
 
 /// Scenarios.
@@ -72,6 +75,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         duration: Duration::from_secs(args.duration),
         warmup: Duration::from_secs(args.warmup),
         no_ceiling: args.no_ceiling,
+        preload: args.preload,
     };
     let report = if matches!(args.scenario, Scenario::Dispatch) {
         let m = runtime()?.block_on(bench::run_dispatch(&options, args.count))?;
