@@ -8,8 +8,9 @@ use arc_swap::ArcSwap;
 use crate::auth::verify::TokenCache;
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::dispatch::DispatchHandle;
+use crate::dispatch::{DispatchHandle, Outbound};
 use crate::limits::Limiters;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Shared state of a running gateway.
@@ -17,23 +18,34 @@ pub struct App {
     settings: ArcSwap<Settings>,
     limiters: ArcSwap<Limiters>,
     tokens: ArcSwap<TokenCache>,
+    outbound: ArcSwap<Outbound>,
     /// The durable store.
     pub store: Store,
     /// The time source.
     pub clock: Arc<dyn Clock>,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
     dispatch: OnceLock<DispatchHandle>,
 }
 
 impl App {
     /// State for `settings` over `store`.
-    pub fn new(settings: Settings, store: Store, clock: Arc<dyn Clock>) -> Arc<App> {
+    pub fn new(
+        settings: Settings,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+        outbound: Arc<Outbound>,
+    ) -> Arc<App> {
         let limiters = Limiters::new(&settings.clients, settings.gateway.public_rate);
         Arc::new(App {
             settings: ArcSwap::from_pointee(settings),
             limiters: ArcSwap::from_pointee(limiters),
             tokens: ArcSwap::from_pointee(TokenCache::default()),
+            outbound: ArcSwap::new(outbound),
             store,
             clock,
+            metrics,
             dispatch: OnceLock::new(),
         })
     }
@@ -56,6 +68,44 @@ impl App {
     /// Verified tokens of the clients in force.
     pub fn tokens(&self) -> Arc<TokenCache> {
         self.tokens.load_full()
+    }
+
+    /// Outbound clients and tokens of the destinations in force.
+    pub fn outbound(&self) -> Arc<Outbound> {
+        self.outbound.load_full()
+    }
+
+    /// Puts a new, valid configuration in force: clients and keys (cached tokens are
+    /// forgotten, so a key removed from the configuration stops working at once),
+    /// rate limits, desks, units, procedures, calendar and outbound peers. What
+    /// only a restart can change — listeners, TLS, data directory, store — is kept,
+    /// and each such difference is returned as a warning.
+    pub fn reload(&self, new: Settings) -> Result<Vec<String>, String> {
+        let old = self.settings();
+        let mut warnings = Vec::new();
+        let (o, n) = (&old.gateway, &new.gateway);
+        if o.listen != n.listen || o.admin_listen != n.admin_listen {
+            warnings.push("listener addresses change only with a restart".to_owned());
+        }
+        if o.tls != n.tls || o.client_ca_file != n.client_ca_file {
+            warnings.push("TLS settings change only with a restart".to_owned());
+        }
+        if o.data_dir != n.data_dir {
+            warnings.push("the data directory changes only with a restart".to_owned());
+        }
+        let outbound = Outbound::new(&new).map_err(|e| e.to_string())?;
+        let mut new = new;
+        new.gateway.listen = o.listen;
+        new.gateway.admin_listen = o.admin_listen;
+        new.gateway.tls = o.tls.clone();
+        new.gateway.client_ca_file = o.client_ca_file.clone();
+        new.gateway.data_dir = o.data_dir.clone();
+        new.store = old.store.clone();
+        self.limiters.store(Arc::new(Limiters::new(&new.clients, new.gateway.public_rate)));
+        self.outbound.store(Arc::new(outbound));
+        self.settings.store(Arc::new(new));
+        self.tokens.store(Arc::new(TokenCache::default()));
+        Ok(warnings)
     }
 
     /// The rate limiters in force.

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod bench;
 pub mod catalogue;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod dossiers;
 pub mod forms;
 pub mod http;
 pub mod limits;
+pub mod metrics;
 pub mod network;
 pub mod outbox;
 pub mod run;

@@ -69,9 +69,11 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, RunError> {
     TcpListener::bind(addr).await.map_err(|source| RunError::Bind { addr, source })
 }
 
-/// Runs the gateway until `stop` resolves. `on_start` is told where it listens.
+/// Runs the gateway until `stop` resolves. `on_start` is told where it listens. With
+/// `reload_from`, SIGHUP re-reads that file and puts it in force if it is valid.
 pub async fn run(
     settings: Settings,
+    reload_from: Option<std::path::PathBuf>,
     stop: impl Future<Output = ()>,
     on_start: impl FnOnce(&Started),
 ) -> Result<Ended, RunError> {
@@ -97,7 +99,9 @@ pub async fn run(
     let outbound = Arc::new(Outbound::new(&settings)?);
     let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel();
     let (clock_tx, clock_rx) = tokio::sync::mpsc::unbounded_channel();
-    let store = Store::open(&data_dir, &settings.store, StoreMetrics::default(), vec![notes_tx, clock_tx])?;
+    let store_metrics = StoreMetrics::default();
+    let metrics = Arc::new(crate::metrics::Metrics::new(&store_metrics));
+    let store = Store::open(&data_dir, &settings.store, store_metrics, vec![notes_tx, clock_tx])?;
     let main_socket = bind(settings.gateway.listen).await?;
     let admin_socket = match settings.gateway.admin_listen {
         Some(addr) => Some(bind(addr).await?),
@@ -110,7 +114,7 @@ pub async fn run(
         dev_ca,
     };
     let limits = settings.limits.clone();
-    let app = App::new(settings, store.clone(), Arc::new(crate::clock::SystemClock));
+    let app = App::new(settings, store.clone(), Arc::new(crate::clock::SystemClock), metrics, outbound);
     on_start(&started);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -126,7 +130,8 @@ pub async fn run(
         tokio::spawn(async move { server::serve(listener, &limits, rx, grace).await })
     });
     let pruning = tokio::spawn(prune_limiters(app.clone()));
-    let (dispatcher, dispatch) = dispatch::start(app.clone(), outbound, notes_rx, shutdown_rx.clone(), grace);
+    let reloading = reload_from.map(|path| tokio::spawn(reload_on_sighup(app.clone(), path)));
+    let (dispatcher, dispatch) = dispatch::start(app.clone(), notes_rx, shutdown_rx.clone(), grace);
     app.set_dispatch(dispatch);
     let clock = crate::deadlines::start(app.clone(), clock_rx, shutdown_rx.clone());
 
@@ -143,6 +148,9 @@ pub async fn run(
     let _ = dispatcher.await;
     let _ = clock.await;
     pruning.abort();
+    if let Some(reloading) = reloading {
+        reloading.abort();
+    }
     store.close().await;
     tracing::info!("store closed");
     Ok(ended)
@@ -153,5 +161,26 @@ async fn prune_limiters(app: Arc<App>) {
     loop {
         every.tick().await;
         app.limiters().prune();
+    }
+}
+
+async fn reload_on_sighup(app: Arc<App>, path: std::path::PathBuf) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; configuration reload is off");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match Settings::load(&path) {
+            Ok(settings) => match app.reload(settings) {
+                Ok(warnings) => {
+                    for warning in warnings {
+                        tracing::warn!(%warning, "kept from the running configuration");
+                    }
+                    tracing::info!(path = %path.display(), "configuration reloaded");
+                }
+                Err(reason) => tracing::error!(%reason, "configuration refused; the running one stays"),
+            },
+            Err(e) => tracing::error!(problems = %e, "configuration refused; the running one stays"),
+        }
     }
 }

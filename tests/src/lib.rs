@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod gateway;
+pub mod openapi;
 pub mod peers;
 pub mod samples;
 pub mod tokens;

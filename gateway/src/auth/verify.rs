@@ -179,6 +179,9 @@ impl TokenCache {
         if let Ok(entries) = self.entries.lock()
             && let Some(hit) = entries.get(token)
             && now <= hit.expires_at + LEEWAY_SECS
+            // Only while the client that verified it is the one in force: a reload
+            // creates new clients, so tokens of removed keys stop working at once.
+            && clients.by_issuer(&hit.client.issuer).is_some_and(|c| Arc::ptr_eq(c, &hit.client))
         {
             return Ok(hit.clone());
         }

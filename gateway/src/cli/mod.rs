@@ -1,5 +1,6 @@
 //! Command-line interface: parsing (clap) and one function per command.
 
+mod admin;
 mod bench;
 mod check_config;
 mod serve;
@@ -56,6 +57,33 @@ pub enum Command {
         #[arg(long)]
         key: PathBuf,
     },
+    /// Ask a running gateway about its queues, dead letters and dossiers.
+    Admin {
+        /// How to reach it.
+        #[command(flatten)]
+        connection: admin::Connection,
+        /// What to ask.
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+    /// Save a consistent snapshot of a running gateway's store.
+    Backup {
+        /// The snapshot file to write.
+        #[arg(long)]
+        to: PathBuf,
+        /// How to reach the gateway.
+        #[command(flatten)]
+        connection: admin::Connection,
+    },
+    /// Rebuild a data directory from a snapshot (the gateway must not be running on it).
+    Restore {
+        /// The snapshot file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data directory to rebuild (its store must not exist yet).
+        #[arg(long)]
+        data_dir: PathBuf,
+    },
     /// Mint a token for a configured client from its development key (for curl).
     Token {
         /// The client id, e.g. portal-dev.
@@ -77,6 +105,20 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { config, log_format } => serve::run_serve(&config, log_format),
+        Command::Admin { connection, command } => admin::run(connection, command),
+        Command::Backup { to, connection } => admin::backup(connection, to),
+        Command::Restore { from, data_dir } => {
+            let bytes = std::fs::read(&from).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", from.display()))?;
+            let summary = motcua_gateway::backup::restore(&bytes, &data_dir, 64)?;
+            println!(
+                "{}: restored {} entries and {} blobs (sha256 {})",
+                data_dir.display(),
+                summary.entries,
+                summary.blobs,
+                summary.sha256
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(args) => bench::run(args),
         Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),

@@ -28,7 +28,7 @@ pub fn run_serve(path: &Path, log_format: LogFormat) -> anyhow::Result<ExitCode>
     let settings = Settings::load(path)?;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
-    let ended = runtime.block_on(run(settings, stop_signal(), |started| {
+    let ended = runtime.block_on(run(settings, Some(path.to_owned()), stop_signal(), |started| {
         let scheme = if started.tls { "https" } else { "http" };
         println!("motcua: listening on {scheme}://{}", started.addr);
         if let Some(admin) = started.admin_addr {

@@ -152,8 +152,16 @@ pub async fn deliver(app: &App, outbound: &Outbound, destination: &str, id: u64,
         }
         CallOutcome::Rejected { reason } => DeliveryOutcome::Dead { error: reason },
     };
+    let will_die = matches!(result, DeliveryOutcome::Dead { .. })
+        || (matches!(result, DeliveryOutcome::Retry { .. }) && job.attempts + 1 >= settings.retry.max_attempts);
+    app.metrics.delivery(destination, !matches!(result, DeliveryOutcome::Delivered), will_die);
     if !matches!(result, DeliveryOutcome::Delivered) {
-        tracing::warn!(destination, job = id, dossier = %job.dossier, outcome = ?result, "delivery attempt failed");
+        // The peer's answer stays out of the log: it may echo personal data.
+        let kind = match &result {
+            DeliveryOutcome::Dead { .. } => "permanent",
+            _ => "retryable",
+        };
+        tracing::warn!(destination, job = id, dossier = %job.dossier, attempt = job.attempts + 1, failure = kind, dead = will_die, "delivery attempt failed");
     }
     let next = match &result {
         DeliveryOutcome::Retry { not_before, .. } if job.attempts + 1 < settings.retry.max_attempts => {

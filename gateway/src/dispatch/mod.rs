@@ -212,7 +212,6 @@ impl DispatchHandle {
 
 struct Dispatcher {
     app: Arc<App>,
-    outbound: Arc<Outbound>,
     queues: HashMap<String, Queue>,
     by_key: HashMap<Vec<u8>, (String, u64)>,
     done_tx: mpsc::UnboundedSender<Completion>,
@@ -226,7 +225,7 @@ fn destination_of(key: &[u8]) -> Option<(String, u64)> {
 
 impl Dispatcher {
     fn queue(&mut self, destination: &str) -> &mut Queue {
-        let push = self.outbound.route(destination).is_some();
+        let push = self.app.outbound().route(destination).is_some();
         self.queues.entry(destination.to_owned()).or_insert_with(|| Queue { push, ..Queue::default() })
     }
 
@@ -259,8 +258,11 @@ impl Dispatcher {
     }
 
     fn launch(&mut self, now: Timestamp) {
-        for (destination, queue) in self.queues.iter_mut().filter(|(_, q)| q.push) {
-            let Some(route) = self.outbound.route(destination) else { continue };
+        let outbound = self.app.outbound();
+        for (destination, queue) in self.queues.iter_mut() {
+            // A reload may turn a desk from push to pull or back.
+            queue.push = outbound.route(destination).is_some();
+            let Some(route) = outbound.route(destination) else { continue };
             while queue.in_flight < route.concurrency {
                 let Some(&(due, id)) = queue.heads.first() else { break };
                 if due > now {
@@ -274,7 +276,7 @@ impl Dispatcher {
                 let dossier = entry.dossier.clone();
                 queue.refresh_chain(&dossier);
                 let key = queue.jobs[&id].key.clone();
-                let (app, outbound, done) = (self.app.clone(), self.outbound.clone(), self.done_tx.clone());
+                let (app, outbound, done) = (self.app.clone(), outbound.clone(), self.done_tx.clone());
                 let destination = destination.clone();
                 tokio::spawn(async move {
                     let completion = deliver::deliver(&app, &outbound, &destination, id, key).await;
@@ -287,7 +289,7 @@ impl Dispatcher {
     fn next_due(&self) -> Option<Timestamp> {
         self.queues
             .iter()
-            .filter(|(d, q)| q.push && self.outbound.route(d).is_some_and(|r| q.in_flight < r.concurrency))
+            .filter(|(d, q)| q.push && self.app.outbound().route(d).is_some_and(|r| q.in_flight < r.concurrency))
             .filter_map(|(_, q)| q.heads.first().map(|(due, _)| *due))
             .min()
     }
@@ -357,14 +359,13 @@ impl Dispatcher {
 /// have finished (at most `grace`).
 pub fn start(
     app: Arc<App>,
-    outbound: Arc<Outbound>,
     mut notes: mpsc::UnboundedReceiver<CommitNote>,
     mut shutdown: watch::Receiver<bool>,
     grace: Duration,
 ) -> (tokio::task::JoinHandle<()>, DispatchHandle) {
     let (query_tx, mut queries) = mpsc::channel(16);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-    let mut dispatcher = Dispatcher { app, outbound, queues: HashMap::new(), by_key: HashMap::new(), done_tx };
+    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), by_key: HashMap::new(), done_tx };
     for desk in dispatcher.app.settings().network.desks().filter(|d| d.mode == DeskMode::Pull) {
         dispatcher.queue(&Destination::Desk(desk.id.clone()).name());
     }

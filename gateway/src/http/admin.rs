@@ -76,3 +76,39 @@ pub async fn replay(
         None => Err(ApiError::not_found("no such dead letter")),
     }
 }
+
+/// `POST /v1/admin/backup`: a consistent snapshot of the store, written while the
+/// writer pauses between batches, then streamed.
+pub async fn backup(State(app): State<Arc<App>>, caller: Caller) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    caller.require(&[Role::Admin])?;
+    let dir = app.store.dir().join("backups");
+    let failed = |e: &dyn std::fmt::Display| {
+        tracing::error!(error = %e, "backup failed");
+        ApiError::internal()
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| failed(&e))?;
+    let path = dir.join(format!("snapshot-{}.tmp", app.clock.now().as_second()));
+    let blobs = app.store.dir().join("blobs");
+    let target = path.clone();
+    let summary = app
+        .store
+        .exclusive(move |db| -> Result<crate::backup::Summary, crate::backup::BackupError> {
+            let file = std::fs::File::create(&target)?;
+            let summary = crate::backup::export(db, &blobs, &file)?;
+            file.sync_all()?;
+            Ok(summary)
+        })
+        .await?
+        .map_err(|e| failed(&e))?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| failed(&e))?;
+    // The open handle keeps the data; the name is not needed any more.
+    let _ = std::fs::remove_file(&path);
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+        (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"motcua-snapshot.bin\"".to_owned()),
+        (axum::http::HeaderName::from_static("x-motcua-snapshot-sha256"), summary.sha256),
+    ];
+    Ok((headers, body).into_response())
+}

@@ -13,6 +13,7 @@ use crate::auth::{
     verify,
 };
 use crate::config::{Settings, TlsMode, file::Role};
+use crate::metrics::ClientLabels;
 use crate::server::{ConnInfo, tls::PeerCertificate};
 
 /// An authenticated caller.
@@ -68,6 +69,7 @@ pub fn limit_ip(app: &App, parts: &Parts) -> Result<(), ApiError> {
     if let Some(ip) = client_ip(parts, &settings) {
         let decision = app.limiters().check_ip(ip);
         if !decision.allowed() {
+            app.metrics.rate_limited.get_or_create(&ClientLabels { client: "ip".into() }).inc();
             return Err(ApiError::rate_limited(decision.retry_after, decision.headers()));
         }
     }
@@ -123,6 +125,7 @@ impl FromRequestParts<Arc<App>> for Caller {
         if let Some(decision) = app.limiters().check_client(&client.id)
             && !decision.allowed()
         {
+            app.metrics.rate_limited.get_or_create(&ClientLabels { client: client.id.clone() }).inc();
             return Err(ApiError::rate_limited(decision.retry_after, decision.headers()));
         }
         Ok(Caller { client, subject: verified.subject })

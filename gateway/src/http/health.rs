@@ -28,6 +28,23 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<serde_json::Valu
     }
 }
 
+/// `GET /metrics`: Prometheus (OpenMetrics) text.
+pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let stats = app.dispatch().stats(&app.store).await;
+    let open_overdue = app.store.scan_prefix(crate::store::Space::Index, b"ov|").count() as i64;
+    app.metrics.set_queue_gauges(&stats, open_overdue);
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], app.metrics.encode())
+        .into_response()
+}
+
+/// The contract in OpenAPI 3.1.
+pub const OPENAPI: &str = include_str!("../../../schemas/openapi.yaml");
+
+/// `GET /openapi.yaml`.
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], OPENAPI).into_response()
+}
+
 /// `GET /.well-known/jwks.json`: the keys that verify the gateway's own tokens.
 pub async fn jwks(State(app): State<Arc<App>>) -> Response {
     let settings = app.settings();

@@ -24,17 +24,21 @@ use crate::dossiers::{
     intake::{self, IntakeOutcome, Submission},
     served,
 };
+use crate::metrics::IntakeLabels;
 
 fn location(record: &DossierRecord) -> HeaderValue {
     HeaderValue::from_str(&format!("/v1/dossiers/{}", record.dossier.code))
         .unwrap_or(HeaderValue::from_static("/v1/dossiers"))
 }
 
-fn split(outcome: IntakeOutcome) -> (StatusCode, Box<DossierRecord>) {
-    match outcome {
-        IntakeOutcome::Created(record) => (StatusCode::CREATED, record),
-        IntakeOutcome::Repeated(record) => (StatusCode::OK, record),
-    }
+fn split(app: &App, outcome: IntakeOutcome) -> (StatusCode, Box<DossierRecord>) {
+    let (status, record, label) = match outcome {
+        IntakeOutcome::Created(record) => (StatusCode::CREATED, record, "created"),
+        IntakeOutcome::Repeated(record) => (StatusCode::OK, record, "repeated"),
+    };
+    let labels = IntakeLabels { channel: record.dossier.channel.as_str().to_owned(), outcome: label.to_owned() };
+    app.metrics.intake.get_or_create(&labels).inc();
+    (status, record)
 }
 
 /// `POST /v1/portal/dossiers`.
@@ -64,7 +68,8 @@ pub async fn portal(
         contents: parsed.contents,
         client_id: caller.client.id.clone(),
     };
-    let (status, record) = split(intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await?);
+    let (status, record) =
+        split(&app, intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await?);
     let mut response = (status, axum::Json(served(&record, &settings))).into_response();
     response.headers_mut().insert(header::LOCATION, location(&record));
     Ok(response)
@@ -89,7 +94,7 @@ pub async fn postal(
         contents: Vec::new(),
         client_id: caller.client.id.clone(),
     };
-    let (status, record) = split(intake::submit(&app.store, settings, app.clock.clone(), submission).await?);
+    let (status, record) = split(&app, intake::submit(&app.store, settings, app.clock.clone(), submission).await?);
     let xml =
         postal::outbound::intake_reply(&record.dossier.code, record.dossier.status, record.dossier.appointment_at);
     let mut response = (status, xml).into_response();

@@ -28,6 +28,7 @@ use axum::{
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 
 use crate::app::App;
+use crate::metrics::{RequestLabels, RouteLabels};
 use error::ApiError;
 
 /// The header carrying the request id.
@@ -83,6 +84,16 @@ async fn access_log(State(app): State<Arc<App>>, mut request: Request, next: Nex
         Err(_) => ApiError::timeout().into_response(),
     };
     let client = slot.0.get().map(String::as_str).unwrap_or("-");
+    let elapsed = started.elapsed();
+    app.metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route: route.clone(),
+            method: method.to_string(),
+            status: response.status().as_u16(),
+        })
+        .inc();
+    app.metrics.latency.get_or_create(&RouteLabels { route: route.clone() }).observe(elapsed.as_secs_f64());
     tracing::info!(
         target: "motcua::access",
         request_id = %id,
@@ -90,7 +101,7 @@ async fn access_log(State(app): State<Arc<App>>, mut request: Request, next: Nex
         method = %method,
         route = %route,
         status = response.status().as_u16(),
-        ms = started.elapsed().as_secs_f64() * 1000.0,
+        ms = elapsed.as_secs_f64() * 1000.0,
         "request"
     );
     response
@@ -125,7 +136,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/queue", get(admin::queue))
         .route("/v1/admin/dead-letters", get(admin::dead_letters))
         .route("/v1/admin/dead-letters/{id}/replay", post(admin::replay))
+        .route("/v1/admin/backup", post(admin::backup))
         .route("/.well-known/jwks.json", get(health::jwks))
+        .route("/metrics", get(metrics_with_token))
+        .route("/openapi.yaml", get(health::openapi))
         .merge(probe_routes())
         .merge(postal)
         .fallback(not_found)
@@ -140,7 +154,13 @@ fn probe_routes() -> Router<Arc<App>> {
     Router::new().route("/healthz", get(health::healthz)).route("/readyz", get(health::readyz))
 }
 
+/// `GET /metrics` on the main listener (admin token).
+async fn metrics_with_token(State(app): State<Arc<App>>, caller: caller::Caller) -> Result<Response, ApiError> {
+    caller.require(&[crate::config::file::Role::Admin])?;
+    Ok(health::metrics(State(app)).await)
+}
+
 /// The routes of the plain admin listener (probes; metrics come with operations).
 pub fn admin_router(app: Arc<App>) -> Router {
-    probe_routes().fallback(not_found).with_state(app)
+    probe_routes().route("/metrics", get(health::metrics)).fallback(not_found).with_state(app)
 }

@@ -1,0 +1,176 @@
+//! Metrics in the Prometheus text format (prometheus-client): requests, intake,
+//! the store's group commits, the outbox per destination, deliveries, overdue
+//! dossiers and rate-limit refusals.
+
+use std::sync::atomic::AtomicI64;
+
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{
+        counter::Counter,
+        family::Family,
+        gauge::Gauge,
+        histogram::{Histogram, exponential_buckets},
+    },
+    registry::Registry,
+};
+
+use crate::dispatch::DestinationStats;
+use crate::store::StoreMetrics;
+
+/// Labels of a request.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    /// The route template, e.g. `/v1/dossiers/{code}`.
+    pub route: String,
+    /// The method.
+    pub method: String,
+    /// The status code.
+    pub status: u16,
+}
+
+/// Labels of a request's latency.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// The route template.
+    pub route: String,
+}
+
+/// Labels of an intake.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IntakeLabels {
+    /// `portal` or `postal`.
+    pub channel: String,
+    /// `created` or `repeated`.
+    pub outcome: String,
+}
+
+/// Labels of an outbound destination.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DestinationLabels {
+    /// `desk:<id>`, `portal` or `postal`.
+    pub destination: String,
+}
+
+/// Labels of a client.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ClientLabels {
+    /// The client id (`ip` for the per-address limit).
+    pub client: String,
+}
+
+/// Every metric of the gateway.
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by route, method and status.
+    pub requests: Family<RequestLabels, Counter>,
+    /// Request latency by route, in seconds.
+    pub latency: Family<RouteLabels, Histogram>,
+    /// Dossiers taken in by channel.
+    pub intake: Family<IntakeLabels, Counter>,
+    /// Delivery attempts by destination.
+    pub attempts: Family<DestinationLabels, Counter>,
+    /// Failed delivery attempts by destination.
+    pub failures: Family<DestinationLabels, Counter>,
+    /// Jobs dead-lettered by destination.
+    pub dead_lettered: Family<DestinationLabels, Counter>,
+    /// Rate-limit refusals by client.
+    pub rate_limited: Family<ClientLabels, Counter>,
+    outbox_depth: Family<DestinationLabels, Gauge>,
+    outbox_oldest: Family<DestinationLabels, Gauge>,
+    outbox_in_flight: Family<DestinationLabels, Gauge>,
+    dead_letters: Family<DestinationLabels, Gauge>,
+    open_overdue: Gauge<i64, AtomicI64>,
+}
+
+impl Metrics {
+    /// Registers every metric, including the store's.
+    pub fn new(store: &StoreMetrics) -> Metrics {
+        let mut registry = Registry::with_prefix("motcua");
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.0005, 2.0, 14))
+        });
+        let m = Metrics {
+            requests: Family::default(),
+            latency,
+            intake: Family::default(),
+            attempts: Family::default(),
+            failures: Family::default(),
+            dead_lettered: Family::default(),
+            rate_limited: Family::default(),
+            outbox_depth: Family::default(),
+            outbox_oldest: Family::default(),
+            outbox_in_flight: Family::default(),
+            dead_letters: Family::default(),
+            open_overdue: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register("http_requests", "HTTP requests by route, method and status", m.requests.clone());
+        registry.register("http_request_duration_seconds", "HTTP request latency by route", m.latency.clone());
+        registry.register("intake_dossiers", "Dossiers taken in, by channel and outcome", m.intake.clone());
+        registry.register("store_commits", "Group commits made durable", store.commits.clone());
+        registry.register("store_commit_batch_size", "Commands per group commit", store.batch_size.clone());
+        registry.register(
+            "store_sync_duration_seconds",
+            "Time of flush and fdatasync per group commit",
+            store.sync_seconds.clone(),
+        );
+        registry.register("outbox_depth", "Jobs queued per destination", m.outbox_depth.clone());
+        registry.register(
+            "outbox_oldest_age_seconds",
+            "Age of the oldest queued job per destination",
+            m.outbox_oldest.clone(),
+        );
+        registry.register(
+            "outbox_in_flight",
+            "Jobs being delivered (push) or leased (pull) per destination",
+            m.outbox_in_flight.clone(),
+        );
+        registry.register("delivery_attempts", "Delivery attempts per destination", m.attempts.clone());
+        registry.register("delivery_failures", "Failed delivery attempts per destination", m.failures.clone());
+        registry.register(
+            "delivery_dead_lettered",
+            "Jobs moved to dead letters per destination",
+            m.dead_lettered.clone(),
+        );
+        registry.register("dead_letters", "Dead letters waiting per destination", m.dead_letters.clone());
+        registry.register("open_overdue_dossiers", "Open dossiers marked overdue", m.open_overdue.clone());
+        registry.register(
+            "rate_limited_requests",
+            "Requests refused by a rate limit, per client",
+            m.rate_limited.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Sets the gauges that are read from the queues and the store at scrape time.
+    pub fn set_queue_gauges(&self, stats: &[DestinationStats], open_overdue: i64) {
+        for s in stats {
+            let labels = DestinationLabels { destination: s.destination.clone() };
+            self.outbox_depth.get_or_create(&labels).set(s.depth as i64);
+            self.outbox_oldest.get_or_create(&labels).set(s.oldest_age_seconds);
+            self.outbox_in_flight.get_or_create(&labels).set(s.in_flight as i64);
+            self.dead_letters.get_or_create(&labels).set(s.dead as i64);
+        }
+        self.open_overdue.set(open_overdue);
+    }
+
+    /// The text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// Counts a delivery attempt and its outcome.
+    pub fn delivery(&self, destination: &str, failed: bool, dead: bool) {
+        let labels = DestinationLabels { destination: destination.to_owned() };
+        self.attempts.get_or_create(&labels).inc();
+        if failed {
+            self.failures.get_or_create(&labels).inc();
+        }
+        if dead {
+            self.dead_lettered.get_or_create(&labels).inc();
+        }
+    }
+}
