@@ -11,6 +11,13 @@ pub enum LogFormat {
     Json,
 }
 
+/// Installs a subscriber that shows only warnings and errors (unless `RUST_LOG`
+/// says otherwise), for commands whose own output tells the story.
+pub fn init_quiet() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("error"));
+    let _ = fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
 /// Installs the global subscriber; `RUST_LOG` overrides the default `info` level.
 pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()

@@ -19,7 +19,23 @@ pub fn binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
-            let run = escargot::CargoBuild::new()
+            // The test process runs with cargo's per-package variables set; a build
+            // script that watches them (ring's does) would rebuild half the tree.
+            let mut build = escargot::CargoBuild::new();
+            for (name, _) in std::env::vars() {
+                let per_package = [
+                    "CARGO_PKG_",
+                    "CARGO_MANIFEST_",
+                    "CARGO_CRATE_",
+                    "CARGO_BIN_",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                ];
+                if per_package.iter().any(|p| name.starts_with(p)) {
+                    build = build.env_remove(name);
+                }
+            }
+            let run = build
                 .manifest_path(crate::repo().join("Cargo.toml"))
                 .package("motcua-gateway")
                 .bin("motcua")

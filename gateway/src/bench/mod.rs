@@ -126,43 +126,20 @@ fn dev_token(settings: &Settings, config_dir: &Path, client: &str) -> Result<Str
 /// ports and a fresh data directory, with the benchmark clients' rate limits lifted,
 /// and — for the dispatch measurement — every push desk at `desk_url`.
 fn bench_config(source: &Path, data_dir: &Path, desk_url: Option<&str>) -> Result<String, BenchError> {
-    let text = std::fs::read_to_string(source).map_err(setup)?;
-    let mut table: toml::Table = toml::from_str(&text).map_err(setup)?;
-    let base = source.parent().unwrap_or(Path::new(".")).canonicalize().map_err(setup)?;
-    let absolute = |v: &mut toml::Value| {
-        if let Some(p) = v.as_str()
-            && !p.starts_with('/')
-        {
-            *v = toml::Value::String(base.join(p).display().to_string());
-        }
-    };
-    let gateway = table.get_mut("gateway").and_then(toml::Value::as_table_mut).ok_or_else(|| setup("no [gateway]"))?;
-    gateway.insert("listen".into(), "127.0.0.1:0".into());
-    gateway.remove("admin_listen");
-    gateway.insert("data_dir".into(), data_dir.display().to_string().into());
-    gateway.insert("tls".into(), "dev".into());
-    if let Some(v) = gateway.get_mut("signing_key_file") {
-        absolute(v);
-    }
+    use crate::config::relocate::{entries_where, relocated};
+    let mut table = relocated(source, data_dir).map_err(setup)?;
     for client in table.get_mut("clients").and_then(toml::Value::as_array_mut).into_iter().flatten() {
-        let Some(client) = client.as_table_mut() else { continue };
-        for key in ["key_file", "jwks_file"] {
-            if let Some(v) = client.get_mut(key) {
-                absolute(v);
-            }
+        if let Some(client) = client.as_table_mut() {
+            let mut rate = toml::Table::new();
+            rate.insert("per_second".into(), 1_000_000.into());
+            rate.insert("burst".into(), 1_000_000.into());
+            client.insert("rate".into(), rate.into());
         }
-        let mut rate = toml::Table::new();
-        rate.insert("per_second".into(), 1_000_000.into());
-        rate.insert("burst".into(), 1_000_000.into());
-        client.insert("rate".into(), rate.into());
     }
     if let Some(url) = desk_url {
-        for desk in table.get_mut("desks").and_then(toml::Value::as_array_mut).into_iter().flatten() {
-            let Some(desk) = desk.as_table_mut() else { continue };
-            if desk.get("mode").and_then(toml::Value::as_str) == Some("push") {
-                desk.insert("url".into(), url.into());
-                desk.insert("timeout_secs".into(), 120.into());
-            }
+        for desk in entries_where(&mut table, "desks", "mode", "push") {
+            desk.insert("url".into(), url.into());
+            desk.insert("timeout_secs".into(), 120.into());
         }
     }
     toml::to_string(&table).map_err(setup)

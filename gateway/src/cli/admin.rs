@@ -134,34 +134,7 @@ impl Api {
     }
 }
 
-/// Prints rows as columns aligned on their widest cell.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        let mut out = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                out.push_str("  ");
-            }
-            out.push_str(cell);
-            if i + 1 < cells.len() {
-                out.push_str(&" ".repeat(w - cell.chars().count()));
-            }
-        }
-        out.push('\n');
-        out
-    };
-    let mut out = line(headers.iter().map(|h| h.to_string()).collect());
-    for row in rows {
-        out.push_str(&line(row.clone()));
-    }
-    out
-}
+use motcua_gateway::table::render as table;
 
 fn text(v: &Value) -> String {
     match v {
@@ -276,15 +249,4 @@ pub fn backup(connection: Connection, to: PathBuf) -> anyhow::Result<ExitCode> {
         summary.sha256
     );
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tables_align_on_the_widest_cell() {
-        let t = table(&["A", "LONG HEADER"], &[vec!["xã Trạm Tấu".into(), "1".into()], vec!["b".into(), "22".into()]]);
-        assert_eq!(t, "A            LONG HEADER\nxã Trạm Tấu  1\nb            22\n");
-    }
 }

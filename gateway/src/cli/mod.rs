@@ -84,6 +84,13 @@ pub enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Show the whole flow in under a minute: the gateway, a portal, the post and
+    /// desks on loopback, five dossiers through their lives.
+    Demo {
+        /// The configuration the demo starts from.
+        #[arg(long, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
     /// Mint a token for a configured client from its development key (for curl).
     Token {
         /// The client id, e.g. portal-dev.
@@ -120,6 +127,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => bench::run(args),
+        Command::Demo { config } => {
+            motcua_gateway::telemetry::init_quiet();
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let ok = runtime.block_on(motcua_gateway::demo::run(&config))?;
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
         Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
         Command::Token { client, ttl, config, key } => {

@@ -3,6 +3,7 @@
 //! each with the file and its key path; secrets come from the environment only.
 
 pub mod file;
+pub mod relocate;
 
 use std::{
     net::IpAddr,

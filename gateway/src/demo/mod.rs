@@ -1,0 +1,581 @@
+//! `motcua demo`: the whole flow in under a minute. It starts the gateway on a
+//! temporary data directory with the sample network (procedures of 12 working
+//! seconds, office hours all day, deadline leads in seconds), real HTTP peers on
+//! loopback for the portal, the postal service and a push desk (the pull desk is
+//! played by the demo itself), sends dossiers through both channels, drives them
+//! through their lives, and prints a timeline, a table of final statuses and the
+//! statistics. It succeeds when every dossier ended where it should.
+
+mod peers;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use motcua_schemas::{Status, time::to_vn};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+use crate::auth::{
+    keys,
+    tokens::{Claims, mint},
+};
+use crate::config::{Settings, relocate::relocated};
+
+/// Why the demo could not run.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DemoError(String);
+
+fn fail(e: impl std::fmt::Display) -> DemoError {
+    DemoError(e.to_string())
+}
+
+/// Processing time of every procedure in the demo.
+const PROCESSING: &str = "12s";
+
+struct Demo {
+    started: Instant,
+    http: reqwest::Client,
+    base: String,
+    settings: Arc<Settings>,
+    config_dir: PathBuf,
+}
+
+impl Demo {
+    fn say(&self, who: &str, what: impl std::fmt::Display) {
+        println!("[{:>5.1}s] {who:<2} {what}", self.started.elapsed().as_secs_f64());
+    }
+
+    fn token(&self, client: &str) -> Result<String, DemoError> {
+        let c = self.settings.clients.by_id(client).ok_or_else(|| fail(format!("no client {client}")))?;
+        let algorithm = *c.algorithms.first().ok_or_else(|| fail("no algorithm"))?;
+        let key = keys::load_private_pem(&self.config_dir.join("dev").join(format!("{client}.key.pem")), algorithm)
+            .map_err(fail)?;
+        let claims = Claims::new(&c.issuer, &c.id, &self.settings.gateway.audience, 600);
+        mint(&claims, &key, algorithm, c.keys.first().and_then(|k| k.kid.as_deref())).map_err(fail)
+    }
+
+    async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        client: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Result<(u16, String), DemoError> {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(self.token(client)?);
+        if let Some((content_type, bytes)) = body {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request.send().await.map_err(fail)?;
+        let status = response.status().as_u16();
+        Ok((status, response.text().await.map_err(fail)?))
+    }
+
+    async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        client: &str,
+        body: Option<Value>,
+    ) -> Result<Value, DemoError> {
+        let body = body.map(|b| ("application/json", serde_json::to_vec(&b).unwrap_or_default()));
+        let (status, text) = self.request(method, path, client, body).await?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if !(200..300).contains(&status) {
+            return Err(fail(format!("{path} answered {status}: {text}")));
+        }
+        Ok(value)
+    }
+
+    async fn dossier(&self, code: &str) -> Result<Value, DemoError> {
+        self.json(reqwest::Method::GET, &format!("/v1/dossiers/{code}"), "admin-dev", None).await
+    }
+
+    async fn event(
+        &self,
+        who: &str,
+        code: &str,
+        desk_client: &str,
+        kind: &str,
+        extra: Value,
+    ) -> Result<Value, DemoError> {
+        let mut body = json!({ "event_id": format!("demo-{code}-{kind}"), "type": kind, "at": jiff::Timestamp::now().to_string() });
+        if let (Some(b), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(extra.clone());
+        }
+        let after = self
+            .json(reqwest::Method::POST, &format!("/v1/desk/dossiers/{code}/events"), desk_client, Some(body))
+            .await?;
+        self.say(
+            who,
+            format!("{kind:<22} → status {:>2} {}", after["status"], after["status_name"].as_str().unwrap_or_default()),
+        );
+        Ok(after)
+    }
+
+    async fn until<T, F, Fut>(&self, what: &str, seconds: u64, mut check: F) -> Result<T, DemoError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, DemoError>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        loop {
+            if let Some(value) = check().await? {
+                return Ok(value);
+            }
+            if Instant::now() > deadline {
+                return Err(fail(format!("gave up waiting for {what}")));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn portal_dossier(id: &str, unit: &str, return_method: u8) -> Value {
+    let mut body: Value =
+        serde_json::from_str(include_str!("../../../schemas/samples/portal-dossier.json")).unwrap_or_default();
+    body["MaHoSoCongDVC"] = id.into();
+    body["MaDonViNhan"] = unit.into();
+    body["HinhThucNhanKetQua"] = return_method.into();
+    body
+}
+
+fn postal_dossier(item: &str, service: &str, procedure: &str) -> Vec<u8> {
+    include_str!("../../../schemas/samples/postal-dossier.xml")
+        .replace("EE123456785VN", item)
+        .replace("NHAN_HO_SO_VA_TRA_KET_QUA", service)
+        .replace("1.001193", procedure)
+        .into_bytes()
+}
+
+fn xml_text(xml: &str, tag: &str) -> Option<String> {
+    let start = xml.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    Some(xml[start..end].to_owned())
+}
+
+/// The demo configuration: the sample, relocated, all day, procedures of 12 working
+/// seconds, marks 6 s apart, fast retries, peers on loopback.
+fn demo_settings(
+    source: &Path,
+    data_dir: &Path,
+    portal: &str,
+    postal: &str,
+    desk: &str,
+) -> Result<Settings, DemoError> {
+    let mut table = relocated(source, data_dir).map_err(fail)?;
+    let calendar =
+        table.get_mut("calendar").and_then(toml::Value::as_table_mut).ok_or_else(|| fail("no [calendar]"))?;
+    calendar.insert("working_day_hours".into(), 24.into());
+    let mut hours = toml::Table::new();
+    for day in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] {
+        hours.insert(day.into(), toml::Value::Array(vec!["00:00-24:00".into()]));
+    }
+    calendar.insert("office_hours".into(), hours.into());
+    calendar.remove("years");
+    for procedure in table.get_mut("procedures").and_then(toml::Value::as_array_mut).into_iter().flatten() {
+        if let Some(p) = procedure.as_table_mut() {
+            p.insert("processing".into(), PROCESSING.into());
+            p.remove("cutoff");
+        }
+    }
+    let mut set = |section: &str, key: &str, value: toml::Value| {
+        if let Some(t) = table.get_mut(section).and_then(toml::Value::as_table_mut) {
+            t.insert(key.into(), value);
+        }
+    };
+    set("deadlines", "due_soon_lead", "6s".into());
+    set("deadlines", "explanation_grace", "6s".into());
+    set("retry", "base_ms", 100.into());
+    set("retry", "cap_ms", 1000.into());
+    set("portal", "url", portal.into());
+    set("postal", "url", postal.into());
+    for d in crate::config::relocate::entries_where(&mut table, "desks", "id", "mc-yen-bai") {
+        d.insert("url".into(), desk.into());
+    }
+    let text = toml::to_string(&table).map_err(fail)?;
+    Settings::parse(&text, &data_dir.join("demo.toml")).map_err(fail)
+}
+
+/// What the demo expects of each dossier, and what happened.
+struct Outcome {
+    label: &'static str,
+    story: &'static str,
+    code: String,
+    expected: Status,
+    expect_overdue: bool,
+}
+
+/// Runs the demo on the configuration at `config`; true when every dossier ended
+/// where it should.
+pub async fn run(config: &Path) -> Result<bool, DemoError> {
+    let started = Instant::now();
+    let workdir = std::env::temp_dir().join(format!(
+        "motcua-demo-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    ));
+    let data_dir = workdir.join("data");
+    std::fs::create_dir_all(&data_dir).map_err(fail)?;
+    let portal = peers::start(peers::Role::Portal).await.map_err(fail)?;
+    let post = peers::start(peers::Role::Postal).await.map_err(fail)?;
+    let desk = peers::start(peers::Role::Desk).await.map_err(fail)?;
+    let settings = demo_settings(config, &data_dir, &portal.url(), &post.url(), &desk.url())?;
+    let settings_for_run = settings.clone();
+
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let (started_tx, started_rx) = oneshot::channel();
+    let gateway = tokio::spawn(async move {
+        crate::run::run(
+            settings_for_run,
+            None,
+            async {
+                let _ = stop_rx.await;
+            },
+            move |s| {
+                let _ = started_tx.send(s.addr);
+            },
+        )
+        .await
+    });
+    let addr = started_rx.await.map_err(|_| fail("the gateway did not start"))?;
+    let ca = std::fs::read(data_dir.join("tls/dev-ca.pem")).map_err(fail)?;
+    let http = reqwest::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(&ca).map_err(fail)?)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .map_err(fail)?;
+    let demo = Demo {
+        started,
+        http,
+        base: format!("https://{addr}"),
+        settings: Arc::new(settings),
+        config_dir: config.parent().unwrap_or(Path::new(".")).to_owned(),
+    };
+    demo.say(
+        "",
+        format!(
+            "gateway on https://{addr}; portal {}, post {}, push desk mc-yen-bai {}; pull desk mc-tram-tau played here",
+            portal.url(),
+            post.url(),
+            desk.url()
+        ),
+    );
+    demo.say(
+        "",
+        format!("every procedure takes {PROCESSING} of working time; due-soon 6 s before, explanation 6 s after"),
+    );
+
+    let result = script(&demo, &portal, &post, &desk).await;
+    let _ = stop_tx.send(());
+    let _ = gateway.await;
+    let _ = std::fs::remove_dir_all(&workdir);
+    result
+}
+
+async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &peers::Peer) -> Result<bool, DemoError> {
+    use reqwest::Method;
+    let mut outcomes = Vec::new();
+
+    // C first: its clock runs while the others go through.
+    let c = demo
+        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-C", "04249", 3)))
+        .await?;
+    let c_code = c["code"].as_str().unwrap_or_default().to_owned();
+    demo.say("C", format!("portal, online result: {c_code} due {}", c["due_at"].as_str().unwrap_or_default()));
+    demo.event("C", &c_code, "mc-yen-bai-dev", "received", json!({})).await?;
+    demo.event("C", &c_code, "mc-yen-bai-dev", "processing", json!({})).await?;
+
+    // A: portal, toàn trình, result by post.
+    let a = demo
+        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-A", "04249", 2)))
+        .await?;
+    let a_code = a["code"].as_str().unwrap_or_default().to_owned();
+    demo.say("A", format!("portal, result by post: {a_code} → desk {}", a["desk"].as_str().unwrap_or_default()));
+    demo.until("A at the push desk", 10, || async {
+        Ok(desk.calls().iter().any(|c| c.path == "/v1/dossiers" && c.key == a_code).then_some(()))
+    })
+    .await?;
+    demo.say("A", "delivered to the push desk mc-yen-bai");
+    for kind in ["received", "processing"] {
+        demo.event("A", &a_code, "mc-yen-bai-dev", kind, json!({})).await?;
+    }
+    demo.event(
+        "A",
+        &a_code,
+        "mc-yen-bai-dev",
+        "result_ready",
+        json!({ "result_documents": [{ "name": "Giấy khai sinh (bản chính)" }] }),
+    )
+    .await?;
+    let item = demo
+        .until("the postal return order", 10, || async {
+            let d = demo.dossier(&a_code).await?;
+            Ok(d["postal"]["return_item"].as_str().map(str::to_owned))
+        })
+        .await?;
+    demo.say("A", format!("postal return order created, S10 item {item}"));
+    let delivered = format!(
+        "<SuKienBuuGui xmlns=\"urn:motcua:postal:v1\"><ItemCode>{item}</ItemCode><Status>DELIVERED</Status><At>{}</At><Note>Đã phát cho người nhận</Note></SuKienBuuGui>",
+        jiff::Timestamp::now()
+    );
+    let (_, reply) = demo
+        .request(Method::POST, "/v1/postal/events", "postal-dev", Some(("application/xml", delivered.into_bytes())))
+        .await?;
+    demo.say("A", format!("post delivers the result → status {}", xml_text(&reply, "TrangThai").unwrap_or_default()));
+    demo.json(Method::POST, &format!("/v1/portal/dossiers/{a_code}/rating"), "portal-dev", Some(json!({ "level": 3 })))
+        .await?;
+    demo.say("A", "the citizen rates the service: rất hài lòng");
+    outcomes.push(Outcome {
+        label: "A",
+        story: "portal → push desk → result by post",
+        code: a_code,
+        expected: Status::Returned,
+        expect_overdue: false,
+    });
+
+    // B: postal dossier to the pull desk, with a supplement.
+    let item_b =
+        motcua_schemas::S10ItemCode::build("EE", (jiff::Timestamp::now().as_second() % 90_000_000) as u32, "VN")
+            .map_err(fail)?;
+    let (status, reply) = demo
+        .request(
+            Method::POST,
+            "/v1/postal/dossiers",
+            "postal-dev",
+            Some(("application/xml", postal_dossier(item_b.as_str(), "NHAN_HO_SO", "1.004873"))),
+        )
+        .await?;
+    let b_code = xml_text(&reply, "MaHoSo").ok_or_else(|| fail(format!("postal intake answered {status}: {reply}")))?;
+    demo.say(
+        "B",
+        format!("post, item {item_b}: {b_code}, appointment {}", xml_text(&reply, "NgayHenTra").unwrap_or_default()),
+    );
+    let inbox = demo.json(Method::GET, "/v1/desk/inbox?max=10", "mc-tram-tau-dev", None).await?;
+    demo.say(
+        "B",
+        format!("pull desk mc-tram-tau polls its inbox: {} item(s)", inbox["items"].as_array().map_or(0, Vec::len)),
+    );
+    demo.json(Method::POST, &format!("/v1/desk/inbox/{b_code}/ack"), "mc-tram-tau-dev", None).await?;
+    demo.event("B", &b_code, "mc-tram-tau-dev", "received", json!({})).await?;
+    let asked = demo
+        .event(
+            "B",
+            &b_code,
+            "mc-tram-tau-dev",
+            "supplement_requested",
+            json!({ "items": ["Bản sao giấy tờ tùy thân"] }),
+        )
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let resumed = demo.event("B", &b_code, "mc-tram-tau-dev", "supplement_received", json!({})).await?;
+    demo.say(
+        "B",
+        format!(
+            "the clock stood still: due {} → {}",
+            asked["due_at"].as_str().unwrap_or_default(),
+            resumed["due_at"].as_str().unwrap_or_default()
+        ),
+    );
+    demo.event("B", &b_code, "mc-tram-tau-dev", "result_ready", json!({})).await?;
+    demo.event("B", &b_code, "mc-tram-tau-dev", "returned_at_desk", json!({})).await?;
+    outcomes.push(Outcome {
+        label: "B",
+        story: "post → pull desk, supplement, at the desk",
+        code: b_code,
+        expected: Status::Returned,
+        expect_overdue: false,
+    });
+
+    // D refused at the desk; E withdrawn by the applicant.
+    let d = demo
+        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-D", "04600", 1)))
+        .await?;
+    let d_code = d["code"].as_str().unwrap_or_default().to_owned();
+    demo.say("D", format!("portal: {d_code}"));
+    demo.event(
+        "D",
+        &d_code,
+        "mc-tram-tau-dev",
+        "refused",
+        json!({ "reason": "Hồ sơ không thuộc thẩm quyền giải quyết" }),
+    )
+    .await?;
+    outcomes.push(Outcome {
+        label: "D",
+        story: "refused at the desk",
+        code: d_code,
+        expected: Status::NotReceived,
+        expect_overdue: false,
+    });
+    let e = demo
+        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-E", "04600", 1)))
+        .await?;
+    let e_code = e["code"].as_str().unwrap_or_default().to_owned();
+    demo.say("E", format!("portal: {e_code}"));
+    demo.event("E", &e_code, "mc-tram-tau-dev", "received", json!({})).await?;
+    demo.event("E", &e_code, "mc-tram-tau-dev", "withdrawn", json!({})).await?;
+    outcomes.push(Outcome {
+        label: "E",
+        story: "withdrawn by the applicant",
+        code: e_code,
+        expected: Status::Withdrawn,
+        expect_overdue: false,
+    });
+
+    // C: the due-soon notice reaches the desk, which apologizes in time; the overdue
+    // mark follows; the desk explains; the result goes out online.
+    let notice = |kind: &'static str| {
+        let code = c_code.clone();
+        move || {
+            let code = code.clone();
+            async move {
+                Ok(desk
+                    .calls()
+                    .iter()
+                    .any(|n| n.path == "/v1/notices" && n.json()["kind"] == kind && n.json()["code"] == code.as_str())
+                    .then_some(()))
+            }
+        }
+    };
+    demo.until("C's due-soon notice", 30, notice("due_soon")).await?;
+    demo.say("C", "due-soon notice at the desk");
+    let appointment = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2)).to_string();
+    demo.event(
+        "C",
+        &c_code,
+        "mc-yen-bai-dev",
+        "apology",
+        json!({ "new_appointment": appointment, "reason": "Cần xác minh thêm thông tin" }),
+    )
+    .await?;
+    demo.until("C's apology letter at the portal", 10, || async {
+        Ok(portal.calls().iter().any(|l| l.path == "/v1/letters").then_some(()))
+    })
+    .await?;
+    demo.say("C", "Mẫu 04 apology letter delivered to the portal");
+    demo.until("C's overdue mark", 30, notice("overdue")).await?;
+    demo.say("C", "overdue: notices to the desk and to the provincial centre");
+    demo.event(
+        "C",
+        &c_code,
+        "mc-yen-bai-dev",
+        "explanation",
+        json!({ "text": "Báo cáo giải trình gửi Chủ tịch UBND xã" }),
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    demo.event("C", &c_code, "mc-yen-bai-dev", "result_ready", json!({ "result_documents": [{ "name": "Kết quả (bản điện tử)", "url": "https://mc-yen-bai.example.vn/kq/c" }] })).await?;
+    demo.until("C's online result accepted by the portal", 15, || async {
+        Ok((demo.dossier(&c_code).await?["status"] == 10).then_some(()))
+    })
+    .await?;
+    demo.say("C", "the portal accepted the online result → status 10");
+    outcomes.push(Outcome {
+        label: "C",
+        story: "portal, overdue with an apology, online result",
+        code: c_code,
+        expected: Status::Returned,
+        expect_overdue: true,
+    });
+
+    report(demo, &outcomes, portal, post).await
+}
+
+async fn report(
+    demo: &Demo,
+    outcomes: &[Outcome],
+    portal: &peers::Peer,
+    post: &peers::Peer,
+) -> Result<bool, DemoError> {
+    println!();
+    let mut all_ok = true;
+    let mut rows = Vec::new();
+    for o in outcomes {
+        let d = demo.dossier(&o.code).await?;
+        let status = d["status"].as_u64().unwrap_or(0);
+        let overdue = d["overdue"].as_bool().unwrap_or(false);
+        let ok = status == u64::from(o.expected.code()) && overdue == o.expect_overdue;
+        all_ok &= ok;
+        rows.push(vec![
+            o.label.to_owned(),
+            o.code.clone(),
+            o.story.to_owned(),
+            format!("{status} {}", d["status_name"].as_str().unwrap_or_default()),
+            if overdue { "yes" } else { "no" }.to_owned(),
+            if ok { "ok" } else { "UNEXPECTED" }.to_owned(),
+        ]);
+    }
+    print!("{}", crate::table::render(&["", "CODE", "STORY", "FINAL STATUS", "OVERDUE", "CHECK"], &rows));
+    let today = to_vn(jiff::Timestamp::now()).date();
+    let stats = demo
+        .json(reqwest::Method::GET, &format!("/v1/stats?unit=10&from={today}&to={today}"), "admin-dev", None)
+        .await?;
+    println!();
+    let measures = [
+        "received",
+        "resolved",
+        "resolved_before_due",
+        "resolved_on_due",
+        "resolved_late",
+        "on_time_rate",
+        "open_not_due",
+        "open_overdue",
+        "refused",
+        "withdrawn",
+        "apologies",
+        "apologies_missing",
+        "explanations_missing",
+    ];
+    let shown = |v: &Value| match v.as_f64() {
+        Some(f) if v.is_f64() => format!("{:.1} %", f * 100.0),
+        _ => v.to_string(),
+    };
+    let rows: Vec<Vec<String>> = measures.iter().map(|m| vec![(*m).to_owned(), shown(&stats[*m])]).collect();
+    print!("{}", crate::table::render(&["STATISTICS (Tỉnh Lào Cai, today)", "VALUE"], &rows));
+    let s = &stats["satisfaction"];
+    println!(
+        "satisfaction: không hài lòng {}, hài lòng {}, rất hài lòng {}",
+        s["khong_hai_long"], s["hai_long"], s["rat_hai_long"]
+    );
+    let expected = [
+        ("received", 5),
+        ("resolved", 3),
+        ("resolved_late", 1),
+        ("refused", 1),
+        ("withdrawn", 1),
+        ("apologies", 1),
+        ("apologies_missing", 0),
+        ("open_not_due", 0),
+        ("open_overdue", 0),
+    ];
+    for (measure, want) in expected {
+        if stats[measure].as_i64() != Some(want) {
+            all_ok = false;
+            println!("statistic {measure} is {}, expected {want}", stats[measure]);
+        }
+    }
+    let distinct = |peer: &peers::Peer, path: &str| {
+        peer.calls()
+            .iter()
+            .filter(|c| c.path == path)
+            .map(|c| c.key.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    println!(
+        "\nthe portal received {} status changes and {} letter; the post {} order; each call carried its Idempotency-Key",
+        distinct(portal, "/v1/status"),
+        distinct(portal, "/v1/letters"),
+        distinct(post, "/v1/orders")
+    );
+    println!(
+        "{} in {:.1} s",
+        if all_ok { "every dossier ended where it should" } else { "SOME DOSSIERS DID NOT END WHERE THEY SHOULD" },
+        demo.started.elapsed().as_secs_f64()
+    );
+    Ok(all_ok)
+}

@@ -1,0 +1,22 @@
+//! `motcua demo` runs the whole flow and exits 0 when every dossier ended where it
+//! should.
+
+use std::process::Command;
+
+use motcua_tests::{gateway::binary, repo};
+
+#[test]
+fn the_demo_shows_every_dossier_ending_where_it_should() {
+    let started = std::time::Instant::now();
+    let out =
+        Command::new(binary()).args(["demo", "--config"]).arg(repo().join("config/gateway.toml")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("every dossier ended where it should"), "{stdout}");
+    for line in
+        ["postal return order created", "the clock stood still", "Mẫu 04 apology letter delivered", "overdue: notices"]
+    {
+        assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
+    }
+    assert!(started.elapsed().as_secs() < 60, "the demo took {:?}", started.elapsed());
+}
