@@ -205,12 +205,12 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
 }
 
 /// `POST {base}/v1/dossiers` with the dossier and `Idempotency-Key: <code>`.
-pub async fn push_dossier(
+pub async fn push_dossier<T: serde::Serialize + ?Sized>(
     client: &reqwest::Client,
     base: &str,
     token: &str,
     code: &str,
-    dossier: &serde_json::Value,
+    dossier: &T,
 ) -> CallOutcome {
     let request =
         client.post(format!("{base}/v1/dossiers")).bearer_auth(token).header("idempotency-key", code).json(dossier);

@@ -142,3 +142,17 @@ impl TestConfig {
         config
     }
 }
+
+impl TestConfig {
+    /// Lifts every client's rate limit (for tests that load the gateway).
+    pub fn unthrottled(self) -> TestConfig {
+        self.edit(|t| {
+            for client in t["clients"].as_array_mut().expect("[[clients]]") {
+                let mut rate = Table::new();
+                rate.insert("per_second".into(), 100_000.into());
+                rate.insert("burst".into(), 100_000.into());
+                client.as_table_mut().expect("client table").insert("rate".into(), Value::Table(rate));
+            }
+        })
+    }
+}

@@ -58,6 +58,8 @@ pub struct Gateway {
     /// An HTTPS client trusting the development CA.
     pub http: reqwest::Client,
     extra_env: Vec<(String, String)>,
+    /// The largest file the gateway may write (RLIMIT_FSIZE), to simulate a full disk.
+    file_size_limit: Option<u64>,
 }
 
 fn parse_addr(line: &str, marker: &str) -> Option<SocketAddr> {
@@ -71,8 +73,17 @@ impl Gateway {
         Gateway::start_with_env(config, Vec::new())
     }
 
+    /// Starts the gateway unable to write any file larger than `limit` bytes.
+    pub fn start_with_file_limit(config: TestConfig, limit: u64) -> Gateway {
+        Gateway::start_inner(config, Vec::new(), Some(limit))
+    }
+
     /// Starts the gateway with extra environment variables.
     pub fn start_with_env(config: TestConfig, extra_env: Vec<(String, String)>) -> Gateway {
+        Gateway::start_inner(config, extra_env, None)
+    }
+
+    fn start_inner(config: TestConfig, extra_env: Vec<(String, String)>, file_size_limit: Option<u64>) -> Gateway {
         crate::init_crypto();
         let dir = tempfile::Builder::new().prefix("motcua-e2e-").tempdir().expect("a temporary directory");
         let data = dir.path().join("data");
@@ -85,6 +96,7 @@ impl Gateway {
             admin: None,
             http: reqwest::Client::new(),
             extra_env,
+            file_size_limit,
         };
         gateway.launch();
         gateway
@@ -102,6 +114,21 @@ impl Gateway {
             .env("RUST_LOG", "info");
         for (k, v) in &self.extra_env {
             command.env(k, v);
+        }
+        if let Some(limit) = self.file_size_limit {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only async-signal-safe calls between fork and exec.
+            unsafe {
+                command.pre_exec(move || {
+                    let rlimit = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+                    if libc::setrlimit(libc::RLIMIT_FSIZE, &rlimit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    // Writes past the limit fail with EFBIG instead of killing the process.
+                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                    Ok(())
+                });
+            }
         }
         let mut child = command.spawn().expect("the gateway starts");
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -219,6 +246,20 @@ impl Gateway {
     /// True while the process runs.
     pub fn running(&mut self) -> bool {
         self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// Sets the largest file the gateway may write from its next start on (`None`
+    /// lifts the limit): a full disk without mounting anything.
+    pub fn limit_file_size(&mut self, limit: Option<u64>) {
+        self.file_size_limit = limit;
+    }
+
+    /// Starts the gateway (again) on the same configuration and data if it is not
+    /// running, without killing anything.
+    pub fn relaunch(&mut self) {
+        if self.child.is_none() {
+            self.launch();
+        }
     }
 
     /// Starts the gateway again on the same configuration and data.

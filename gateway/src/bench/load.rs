@@ -62,6 +62,8 @@ pub struct LoadSpec {
     pub units: &'static [&'static str],
     /// Stop after this many requests in all (the duration still bounds the run).
     pub budget: Option<Arc<AtomicU64>>,
+    /// Requests per second in all (paced per worker); as fast as possible when absent.
+    pub rate: Option<f64>,
 }
 
 /// What a load run measured.
@@ -161,7 +163,7 @@ fn request(spec: &LoadSpec, worker: usize, n: u64) -> Request<Full<Bytes>> {
     };
     let (path, token, content_type, body) = if postal {
         let serial = spec.postal_serials.fetch_add(1, Ordering::Relaxed);
-        ("/v1/postal/dossiers", &spec.postal_token, "application/xml", super::payload::postal(serial))
+        ("/v1/postal/dossiers", &spec.postal_token, "application/xml", super::payload::postal(serial, spec.units))
     } else {
         let id = format!("BENCH-{}-{worker}-{n}", spec.run_id);
         ("/v1/portal/dossiers", &spec.portal_token, "application/json", super::payload::portal(&id, n, spec.units))
@@ -183,7 +185,15 @@ async fn worker(
 ) -> LoadResult {
     let mut result = LoadResult::default();
     let mut n = 0u64;
+    let interval = spec.rate.map(|r| Duration::from_secs_f64(spec.concurrency as f64 / r.max(0.001)));
+    let paced_from = Instant::now();
     while Instant::now() < until {
+        if let Some(interval) = interval {
+            let next = paced_from + interval.mul_f64(n as f64);
+            if next > Instant::now() {
+                tokio::time::sleep_until(next.into()).await;
+            }
+        }
         if let Some(budget) = &spec.budget
             && budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| left.checked_sub(1)).is_err()
         {
@@ -285,6 +295,7 @@ pub async fn probe(
         postal_serials: Arc::default(),
         units: &[],
         budget: None,
+        rate: None,
     };
     let Ok(mut sender) = connect(&spec).await else { return Vec::new() };
     let mut answers = Vec::new();

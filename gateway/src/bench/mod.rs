@@ -58,6 +58,10 @@ pub struct BenchOptions {
     pub no_ceiling: bool,
     /// Dossiers to take in before measuring (not measured).
     pub preload: u64,
+    /// Requests per second in all, paced (as fast as possible when absent).
+    pub rate: Option<f64>,
+    /// Keep the work directory (store, logs) for inspection.
+    pub keep: bool,
 }
 
 /// A child process that is killed when dropped.
@@ -154,12 +158,36 @@ pub struct Measured {
     pub result: LoadResult,
 }
 
+/// Reads a counter or histogram sum from OpenMetrics text.
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with([' ', '{']))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
 /// Runs the benchmark and returns the ceiling (if measured) and gateway figures.
 pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, String), BenchError> {
     let workdir = tempfile_dir()?;
     let data_dir = workdir.join("data");
     let config_path = workdir.join("gateway.toml");
-    std::fs::write(&config_path, bench_config(&options.config, &data_dir, None)?).map_err(setup)?;
+    // The mixed scenario delivers to a local push desk while taking in; the others
+    // address pull desks, so that intake alone is measured.
+    let with_dispatch = options.kind == Kind::Mixed;
+    // A preloaded store is one whose dossiers were delivered long ago: the preload goes
+    // to push desks served by the local desk, and the outbox drains before measuring.
+    let local_desk = if with_dispatch || options.preload > 0 {
+        let (addr, desk) = desk::start().await.map_err(setup)?;
+        desk.open();
+        Some((format!("http://{addr}"), desk))
+    } else {
+        None
+    };
+    std::fs::write(
+        &config_path,
+        bench_config(&options.config, &data_dir, local_desk.as_ref().map(|(u, _)| u.as_str()))?,
+    )
+    .map_err(setup)?;
     let settings = Settings::load(&config_path).map_err(setup)?;
     let config_dir = options.config.parent().unwrap_or(Path::new(".")).to_owned();
 
@@ -180,8 +208,9 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         postal_token: dev_token(&settings, &config_dir, "postal-dev").unwrap_or_default(),
         run_id: format!("{}", jiff::Timestamp::now().as_millisecond()),
         postal_serials: Arc::new(AtomicU64::new(jiff::Timestamp::now().as_second() as u64 % 50_000_000)),
-        units: payload::ALL_UNITS,
+        units: if with_dispatch { payload::PUSH_UNITS } else { payload::PULL_UNITS },
         budget: None,
+        rate: options.rate,
     };
 
     let ceiling = if options.no_ceiling {
@@ -191,22 +220,66 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         let key = data_dir.join("tls/server.key.pem").display().to_string();
         let (ceiling_child, ceiling_addr) =
             spawn_self(&["bench-ceiling", "--cert", &cert, "--key", &key], &workdir.join("ceiling.log"))?;
-        let result = load::run(spec(ceiling_addr)).await;
+        let mut unpaced = spec(ceiling_addr);
+        unpaced.rate = None;
+        let result = load::run(unpaced).await;
         drop(ceiling_child);
         Some(Measured { label: "ceiling (same TLS/HTTP stack, answers 201, no work)".into(), result })
     };
     if options.preload > 0 {
         let mut preload = spec(gateway_addr);
         preload.kind = Kind::Portal;
+        preload.units = payload::PUSH_UNITS;
+        preload.rate = None;
         preload.duration = Duration::from_secs(24 * 3600);
         preload.warmup = Duration::ZERO;
         preload.run_id = format!("pre{}", preload.run_id);
         preload.budget = Some(Arc::new(AtomicU64::new(options.preload)));
         let loaded = load::run(preload).await;
         eprintln!("motcua bench: preloaded {} dossiers at {:.0}/s", loaded.latencies_us.len(), loaded.throughput());
+        if let Some((_, desk)) = &local_desk {
+            while desk.accepted() < loaded.latencies_us.len() {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            eprintln!("motcua bench: the outbox drained; {} dossiers delivered", desk.accepted());
+        }
     }
-    let result = load::run(spec(gateway_addr)).await;
     let admin = dev_token(&settings, &config_dir, "admin-dev")?;
+    let scrape = || async {
+        let answers = load::probe(gateway_addr, tls.clone(), &admin, "/metrics", 1).await;
+        answers.first().map(|(_, body, _)| String::from_utf8_lossy(body).into_owned()).unwrap_or_default()
+    };
+    let depth_of = |text: &str| metric(text, "motcua_outbox_depth");
+    let mut warmup = spec(gateway_addr);
+    warmup.duration = options.warmup;
+    warmup.warmup = Duration::ZERO;
+    warmup.run_id = format!("warm{}", warmup.run_id);
+    let _ = load::run(warmup).await;
+    let before = scrape().await;
+    let sampling = {
+        let (tls, admin, every) = (tls.clone(), admin.clone(), Duration::from_secs(1));
+        let until = options.duration;
+        tokio::spawn(async move {
+            let mut depths = Vec::new();
+            let started = std::time::Instant::now();
+            while started.elapsed() < until {
+                tokio::time::sleep(every).await;
+                let answers = load::probe(gateway_addr, tls.clone(), &admin, "/metrics", 1).await;
+                let text = answers.first().map(|(_, b, _)| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+                depths.push(metric(&text, "motcua_outbox_depth"));
+            }
+            depths
+        })
+    };
+    let mut measured = spec(gateway_addr);
+    measured.warmup = Duration::ZERO;
+    let result = load::run(measured).await;
+    let after = scrape().await;
+    let depths = sampling.await.unwrap_or_default();
+    let elapsed = result.elapsed.as_secs_f64().max(1e-9);
+    let commits = metric(&after, "motcua_store_commits_total") - metric(&before, "motcua_store_commits_total");
+    let batched =
+        metric(&after, "motcua_store_commit_batch_size_sum") - metric(&before, "motcua_store_commit_batch_size_sum");
     let stats_path = "/v1/stats?unit=10&from=2020-01-01&to=2099-12-31";
     let answers = load::probe(gateway_addr, tls.clone(), &admin, stats_path, 21).await;
     let mut times: Vec<f64> = answers.iter().skip(1).map(|(_, _, t)| t.as_secs_f64() * 1000.0).collect();
@@ -219,16 +292,32 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     let peak = peak_memory_kib(gateway.0.id());
     let size = dir_size(&data_dir.join("store"));
     drop(gateway);
-    let notes = format!(
-        "gateway peak memory (VmHWM): {} MiB; store on disk: {:.1} MiB for {stored} dossiers\n\
+    let mut notes = format!(
+        "store: {:.0} group commits/s (each one flush + fdatasync), {:.1} commands per commit on average\n\
+         gateway peak memory (VmHWM): {} MiB; store on disk: {:.1} MiB for {stored} dossiers\n\
          GET {stats_path} over those {stored} dossiers: median {:.2} ms, max {:.2} ms ({} calls)",
+        commits / elapsed,
+        if commits > 0.0 { batched / commits } else { 0.0 },
         peak.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "unknown".into()),
         size as f64 / 1_048_576.0,
         times.get(times.len() / 2).copied().unwrap_or(0.0),
         times.last().copied().unwrap_or(0.0),
         times.len(),
     );
-    let _ = std::fs::remove_dir_all(&workdir);
+    if let (true, Some((_, desk))) = (with_dispatch, &local_desk) {
+        notes.push_str(&format!(
+            "\ndispatch during intake: outbox depth at the start {:.0}, sampled each second {:?}, at the end {:.0}; the local desk accepted {} dossiers",
+            depth_of(&before),
+            depths.iter().map(|d| *d as u64).collect::<Vec<_>>(),
+            depth_of(&after),
+            desk.accepted()
+        ));
+    }
+    if options.keep {
+        notes.push_str(&format!("\nwork directory kept: {}", workdir.display()));
+    } else {
+        let _ = std::fs::remove_dir_all(&workdir);
+    }
     Ok((ceiling, Measured { label: "gateway (durable intake)".into(), result }, notes))
 }
 
@@ -279,6 +368,7 @@ pub async fn run_dispatch(options: &BenchOptions, count: u64) -> Result<Dispatch
         postal_serials: Arc::new(AtomicU64::new(0)),
         units: payload::PUSH_UNITS,
         budget: Some(Arc::new(AtomicU64::new(count))),
+        rate: None,
     };
     let intake = load::run(spec).await;
     let dossiers = intake.latencies_us.len();

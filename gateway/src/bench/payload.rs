@@ -14,6 +14,8 @@ const PROCEDURES: [(&str, &str); 4] = [
 ];
 /// Communes of the sample network: two served by pull desks, two by push desks.
 pub const ALL_UNITS: &[&str] = &["04585", "04600", "04249", "04282"];
+/// Communes of the sample network served by pull desks (no deliveries to make).
+pub const PULL_UNITS: &[&str] = &["04585", "04600", "04594"];
 /// Communes of the sample network served by push desks.
 pub const PUSH_UNITS: &[&str] = &["04249", "04282"];
 
@@ -57,8 +59,10 @@ pub fn portal(id: &str, n: u64, units: &[&str]) -> Vec<u8> {
     .unwrap_or_default()
 }
 
-/// A postal dossier with a unique S10 code for the serial `n`.
-pub fn postal(n: u64) -> Vec<u8> {
+/// A postal dossier with a unique S10 code for the serial `n`, addressed to one of
+/// `units`.
+pub fn postal(n: u64, units: &[&str]) -> Vec<u8> {
+    let unit = units[(n % units.len() as u64) as usize];
     let item = S10ItemCode::build("EB", (n % 100_000_000) as u32, "VN").map(|c| c.to_string()).unwrap_or_default();
     let name = NAMES[(n % NAMES.len() as u64) as usize];
     format!(
@@ -75,7 +79,7 @@ pub fn postal(n: u64) -> Vec<u8> {
     <ProvinceId>15</ProvinceId><DistrictId>139</DistrictId><WardId>04585</WardId>
   </Sender>
   <Procedure code="1.001193">Thủ tục đăng ký khai sinh</Procedure>
-  <TargetUnit>04585</TargetUnit>
+  <TargetUnit>{unit}</TargetUnit>
   <Documents>
     <Document code="TP01" pages="2">Tờ khai đăng ký khai sinh</Document>
     <Document code="TP02" pages="1">Giấy chứng sinh</Document>
@@ -96,6 +100,6 @@ mod tests {
         let body = portal("BENCH-1-1", 1, ALL_UNITS);
         assert!((1800..=2600).contains(&body.len()), "{} bytes", body.len());
         motcua_adapters::portal::parse_dossier(&body, 32).unwrap();
-        motcua_adapters::postal::parse_dossier(&postal(7), 32).unwrap();
+        motcua_adapters::postal::parse_dossier(&postal(7, PUSH_UNITS), 32).unwrap();
     }
 }

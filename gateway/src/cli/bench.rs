@@ -41,6 +41,12 @@ pub struct BenchArgs {
     /// Dossiers to take in before measuring (for intake into a full store).
     #[arg(long, default_value_t = 0)]
     pub preload: u64,
+    /// Pace the load at this many requests per second in all.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Keep the work directory (store, configuration, logs) for inspection.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 /// Scenarios.
@@ -50,7 +56,7 @@ pub enum Scenario {
     Portal,
     /// Postal XML intake.
     Postal,
-    /// Both, alternating.
+    /// Both, alternating, to push desks served by a local desk while dispatch runs.
     Mixed,
     /// Dispatch: deliver a backlog to a local push desk and time it.
     Dispatch,
@@ -76,6 +82,8 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         warmup: Duration::from_secs(args.warmup),
         no_ceiling: args.no_ceiling,
         preload: args.preload,
+        rate: args.rate,
+        keep: args.keep,
     };
     let report = if matches!(args.scenario, Scenario::Dispatch) {
         let m = runtime()?.block_on(bench::run_dispatch(&options, args.count))?;

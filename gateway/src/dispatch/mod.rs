@@ -176,14 +176,17 @@ impl DispatchHandle {
         DispatchHandle { queries }
     }
 
-    /// Depth, oldest age, in flight and attempts per destination (dead letters are
-    /// counted from the store).
-    pub async fn stats(&self, store: &Store) -> Vec<DestinationStats> {
+    /// Depth, oldest age, in flight and attempts per destination: push destinations
+    /// from the dispatcher's mirror, pull desks and dead letters from the store.
+    pub async fn stats(&self, app: &App) -> Vec<DestinationStats> {
+        let store = &app.store;
         let (tx, rx) = oneshot::channel();
-        if self.queries.send(Query::Stats(tx)).await.is_err() {
-            return Vec::new();
+        let mut stats =
+            if self.queries.send(Query::Stats(tx)).await.is_ok() { rx.await.unwrap_or_default() } else { Vec::new() };
+        let now = app.clock.now();
+        for desk in app.settings().network.desks().filter(|d| d.mode == DeskMode::Pull) {
+            stats.push(pull_stats(store, &Destination::Desk(desk.id.clone()), now));
         }
-        let mut stats = rx.await.unwrap_or_default();
         let mut dead: HashMap<String, usize> = HashMap::new();
         for (_, value) in store.scan_prefix(Space::Dead, b"").flatten() {
             if let Ok(letter) = serde_json::from_slice::<crate::outbox::DeadLetter>(&value) {
@@ -210,6 +213,35 @@ impl DispatchHandle {
     }
 }
 
+/// A pull desk's inbox, read from the store.
+fn pull_stats(store: &Store, destination: &Destination, now: Timestamp) -> DestinationStats {
+    let jobs: Vec<Job> = store
+        .scan_prefix(Space::Outbox, &destination.prefix())
+        .filter_map(Result::ok)
+        .filter_map(|(k, v)| crate::store::decode(Space::Outbox, &k, &v).ok())
+        .collect();
+    DestinationStats {
+        destination: destination.name(),
+        mode: "pull",
+        depth: jobs.len(),
+        oldest_age_seconds: jobs.first().map_or(0, |j| now.duration_since(j.created_at).as_secs().max(0)),
+        in_flight: jobs.iter().filter(|j| j.leased_until.is_some_and(|t| t > now)).count(),
+        attempts: jobs.iter().map(|j| u64::from(j.attempts)).sum(),
+        dead: 0,
+        oldest: jobs
+            .iter()
+            .take(20)
+            .map(|j| JobStats {
+                id: j.id,
+                dossier: j.dossier.clone(),
+                attempts: j.attempts,
+                not_before: j.not_before,
+                last_error: j.last_error.clone(),
+            })
+            .collect(),
+    }
+}
+
 struct Dispatcher {
     app: Arc<App>,
     queues: HashMap<String, Queue>,
@@ -231,6 +263,11 @@ impl Dispatcher {
 
     fn load(&mut self, key: &[u8]) {
         let Some((destination, id)) = destination_of(key) else { return };
+        // Pull desks lease their jobs themselves; only push destinations are mirrored.
+        if self.app.outbound().route(&destination).is_none() {
+            self.forget(key);
+            return;
+        }
         match self.app.store.get_json::<Job>(Space::Outbox, key) {
             Ok(Some(job)) => {
                 self.by_key.insert(key.to_vec(), (destination.clone(), id));
@@ -259,9 +296,13 @@ impl Dispatcher {
 
     fn launch(&mut self, now: Timestamp) {
         let outbound = self.app.outbound();
+        // A reload may have turned a push desk into a pull desk: it leases its own.
+        let gone: Vec<String> = self.queues.keys().filter(|d| outbound.route(d).is_none()).cloned().collect();
+        for destination in gone {
+            self.queues.remove(&destination);
+            self.by_key.retain(|_, (d, _)| *d != destination);
+        }
         for (destination, queue) in self.queues.iter_mut() {
-            // A reload may turn a desk from push to pull or back.
-            queue.push = outbound.route(destination).is_some();
             let Some(route) = outbound.route(destination) else { continue };
             while queue.in_flight < route.concurrency {
                 let Some(&(due, id)) = queue.heads.first() else { break };
@@ -318,37 +359,30 @@ impl Dispatcher {
     fn stats(&self, now: Timestamp) -> Vec<DestinationStats> {
         self.queues
             .iter()
-            .map(|(destination, q)| {
-                let in_flight = if q.push {
-                    q.in_flight
-                } else {
-                    q.jobs.values().filter(|e| e.leased_until.is_some_and(|t| t > now)).count()
-                };
-                DestinationStats {
-                    destination: destination.clone(),
-                    mode: if q.push { "push" } else { "pull" },
-                    depth: q.jobs.len(),
-                    oldest_age_seconds: q
-                        .jobs
-                        .values()
-                        .next()
-                        .map_or(0, |e| now.duration_since(e.created_at).as_secs().max(0)),
-                    in_flight,
-                    attempts: q.jobs.values().map(|e| u64::from(e.attempts)).sum(),
-                    dead: 0,
-                    oldest: q
-                        .jobs
-                        .iter()
-                        .take(20)
-                        .map(|(id, e)| JobStats {
-                            id: *id,
-                            dossier: e.dossier.clone(),
-                            attempts: e.attempts,
-                            not_before: e.not_before,
-                            last_error: e.last_error.clone(),
-                        })
-                        .collect(),
-                }
+            .map(|(destination, q)| DestinationStats {
+                destination: destination.clone(),
+                mode: "push",
+                depth: q.jobs.len(),
+                oldest_age_seconds: q
+                    .jobs
+                    .values()
+                    .next()
+                    .map_or(0, |e| now.duration_since(e.created_at).as_secs().max(0)),
+                in_flight: q.in_flight,
+                attempts: q.jobs.values().map(|e| u64::from(e.attempts)).sum(),
+                dead: 0,
+                oldest: q
+                    .jobs
+                    .iter()
+                    .take(20)
+                    .map(|(id, e)| JobStats {
+                        id: *id,
+                        dossier: e.dossier.clone(),
+                        attempts: e.attempts,
+                        not_before: e.not_before,
+                        last_error: e.last_error.clone(),
+                    })
+                    .collect(),
             })
             .collect()
     }
@@ -366,9 +400,6 @@ pub fn start(
     let (query_tx, mut queries) = mpsc::channel(16);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
     let mut dispatcher = Dispatcher { app, queues: HashMap::new(), by_key: HashMap::new(), done_tx };
-    for desk in dispatcher.app.settings().network.desks().filter(|d| d.mode == DeskMode::Pull) {
-        dispatcher.queue(&Destination::Desk(desk.id.clone()).name());
-    }
     let task = tokio::spawn(async move {
         dispatcher.rebuild();
         loop {

@@ -260,6 +260,7 @@ fn accept(
         submitted_by: s.client_id.clone(),
         fingerprint,
         compliance: Default::default(),
+        saved: None,
     };
     record.save(tx, settings, now)?;
     tx.put_json(Space::Idempotency, idem_key.as_bytes(), &IdempotencyEntry { code: code.clone() })?;

@@ -10,13 +10,23 @@ pub use record::DossierRecord;
 
 use crate::config::Settings;
 
-/// The dossier as served: the model of CONTRACT §8 with the Mẫu 01 receipt data.
-pub fn served(record: &DossierRecord, settings: &Settings) -> serde_json::Value {
+/// The dossier as served: the model of CONTRACT §8 with the Mẫu 01 receipt data,
+/// serialized straight from the record.
+#[derive(Debug, serde::Serialize)]
+pub struct Served<'a> {
+    /// The dossier.
+    #[serde(flatten)]
+    pub dossier: &'a motcua_schemas::Dossier,
+    /// The Mẫu 01 data.
+    pub receipt: motcua_schemas::Receipt,
+    /// For repeated desk events: whether nothing changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeated: Option<bool>,
+}
+
+/// The dossier of `record` as served.
+pub fn served<'a>(record: &'a DossierRecord, settings: &Settings) -> Served<'a> {
     let dossier = &record.dossier;
     let desk_name = settings.network.desk(&dossier.desk).map(|d| d.name.as_str()).unwrap_or(dossier.desk.as_str());
-    let mut value = serde_json::to_value(dossier).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("receipt".into(), serde_json::to_value(dossier.receipt(desk_name)).unwrap_or_default());
-    }
-    value
+    Served { dossier, receipt: dossier.receipt(desk_name), repeated: None }
 }

@@ -21,6 +21,10 @@ pub struct DossierRecord {
     /// The directive's bookkeeping: marks scheduled and made, apologies, explanations.
     #[serde(default)]
     pub compliance: Compliance,
+    /// What the indexes and statistics were computed from when it was loaded (`None`
+    /// for a new record), so that saving it can move exactly what changed.
+    #[serde(skip)]
+    pub(crate) saved: Option<super::upkeep::Summary>,
 }
 
 /// The deadline marks of DOMAIN §6.
@@ -85,7 +89,11 @@ pub struct Compliance {
 impl DossierRecord {
     /// The record of `code`, if any.
     pub fn load(tx: &Tx<'_>, code: &DossierCode) -> Result<Option<DossierRecord>, StoreError> {
-        tx.get_json(Space::Dossier, code.as_str().as_bytes())
+        let record: Option<DossierRecord> = tx.get_json(Space::Dossier, code.as_str().as_bytes())?;
+        Ok(record.map(|mut r| {
+            r.saved = Some(super::upkeep::Summary::of(&r));
+            r
+        }))
     }
 
     /// Writes the record and keeps what depends on it in step (schedule, indexes,
@@ -97,7 +105,7 @@ impl DossierRecord {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         super::upkeep::before_save(tx, settings, self, now)?;
-        let bytes = crate::store::encode(self)?;
+        let bytes = crate::store::encode_compressed(self)?;
         if bytes.len() > MAX_RECORD_BYTES {
             return Err(StoreError::TooLarge { bytes: bytes.len(), limit: MAX_RECORD_BYTES });
         }

@@ -14,7 +14,7 @@ use crate::store::{CommitNote, Space, StoreError, Tx};
 
 /// What the indexes and statistics were last computed from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Summary {
+pub struct Summary {
     unit: UnitCode,
     status: Status,
     overdue: bool,
@@ -25,7 +25,8 @@ struct Summary {
 }
 
 impl Summary {
-    fn of(record: &DossierRecord) -> Summary {
+    /// The summary of `record` as it is now.
+    pub fn of(record: &DossierRecord) -> Summary {
         let d = &record.dossier;
         Summary {
             unit: d.target_unit.clone(),
@@ -182,9 +183,9 @@ pub fn before_save(
 ) -> Result<(), StoreError> {
     plan_schedule(tx, settings, record);
     let code = record.dossier.code.to_string();
-    let summary_key = format!("s|{code}").into_bytes();
-    let old: Option<Summary> = tx.get_json(Space::Index, &summary_key)?;
+    let old = record.saved.take();
     let new = Summary::of(record);
+    record.saved = Some(new.clone());
     if old.as_ref() == Some(&new) {
         return Ok(());
     }
@@ -196,6 +197,5 @@ pub fn before_save(
     for key in index_keys(&code, &new) {
         tx.put(Space::Index, &key, new.unit.as_str().as_bytes().to_vec());
     }
-    update_stats(tx, record, old.as_ref(), &new, now)?;
-    tx.put_json(Space::Index, &summary_key, &new)
+    update_stats(tx, record, old.as_ref(), &new, now)
 }

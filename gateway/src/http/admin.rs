@@ -20,7 +20,7 @@ use crate::store::{Space, StoreError};
 /// destination.
 pub async fn queue(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let stats = app.dispatch().stats(&app.store).await;
+    let stats = app.dispatch().stats(&app).await;
     Ok(Json(json!({ "destinations": stats })))
 }
 

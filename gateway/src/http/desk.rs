@@ -157,6 +157,6 @@ pub async fn event(
         EventOutcome::Repeated(r) => (r, true),
     };
     let mut body = served(&record, &settings);
-    body["repeated"] = repeated.into();
-    Ok(Json(body))
+    body.repeated = Some(repeated);
+    Ok(Json(serde_json::to_value(body).map_err(|_| ApiError::internal())?))
 }

@@ -45,7 +45,8 @@ pub async fn get_one(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
     let record = load_visible(&app, &caller, &code)?;
-    Ok(Json(served(&record, &app.settings())))
+    let settings = app.settings();
+    Ok(Json(serde_json::to_value(served(&record, &settings)).map_err(|_| ApiError::internal())?))
 }
 
 /// `GET /v1/dossiers/{code}/receipt`: the Mẫu 01 receipt, HTML or plain text.

@@ -164,15 +164,35 @@ pub struct Store {
     dir: PathBuf,
 }
 
-/// Encodes a stored value.
+/// Marks a value stored as LZ4-compressed JSON (plain JSON starts with `{`, `[` or `"`).
+const COMPRESSED: u8 = 0x04;
+
+/// Encodes a stored value as JSON.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
 }
 
-/// Decodes a stored value, naming the key if it is corrupt.
+/// Encodes a large stored value as LZ4-compressed JSON: dossier records shrink to
+/// about a third, and sled copies and writes much less per change.
+pub fn encode_compressed<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let json = encode(value)?;
+    let mut out = Vec::with_capacity(json.len() / 2 + 8);
+    out.push(COMPRESSED);
+    out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
+    Ok(out)
+}
+
+/// Decodes a stored value (plain or compressed JSON), naming the key if it is corrupt.
 pub fn decode<T: DeserializeOwned>(space: Space, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| StoreError::Corrupt(format!("{space:?} {:?}: {e}", String::from_utf8_lossy(key))))
+    let corrupt =
+        |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{space:?} {:?}: {e}", String::from_utf8_lossy(key)));
+    match bytes.first() {
+        Some(&COMPRESSED) => {
+            let json = lz4_flex::decompress_size_prepended(&bytes[1..]).map_err(|e| corrupt(&e))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(&e))
+        }
+        _ => serde_json::from_slice(bytes).map_err(|e| corrupt(&e)),
+    }
 }
 
 impl Store {
