@@ -9,7 +9,11 @@ use std::{
     time::Duration,
 };
 
-use motcua_gateway::{dossiers::DossierRecord, outbox::Job, store::Space};
+use motcua_gateway::{
+    dossiers::DossierRecord,
+    outbox::Job,
+    store::{Space, decode},
+};
 use motcua_tests::{Gateway, TestConfig, samples::portal, tokens::token};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -64,10 +68,10 @@ async fn every_acknowledged_dossier_survives_sigkill_exactly_once() {
         let db = gw.open_store();
         let dossiers: HashMap<String, DossierRecord> = entries(&db, Space::Dossier)
             .into_iter()
-            .map(|(k, v)| (String::from_utf8(k).unwrap(), serde_json::from_slice(&v).unwrap()))
+            .map(|(k, v)| (String::from_utf8(k.clone()).unwrap(), decode(Space::Dossier, &k, &v).unwrap()))
             .collect();
         let jobs: Vec<Job> =
-            entries(&db, Space::Outbox).into_iter().map(|(_, v)| serde_json::from_slice(&v).unwrap()).collect();
+            entries(&db, Space::Outbox).into_iter().map(|(k, v)| decode(Space::Outbox, &k, &v).unwrap()).collect();
         let mut jobs_per_dossier: HashMap<String, usize> = HashMap::new();
         for job in &jobs {
             *jobs_per_dossier.entry(job.dossier.to_string()).or_default() += 1;
