@@ -51,7 +51,10 @@ pub fn schedule_key(at: Timestamp, code: &str, kind: MarkKind) -> Vec<u8> {
     key
 }
 
-/// The marks the dossier should have waiting in the schedule now.
+/// The mark the dossier should have waiting in the schedule now: only the next one,
+/// since firing a mark saves the dossier and so plans the mark after it. One entry
+/// per dossier rather than one per mark keeps a store of a million dossiers a million
+/// keys smaller.
 pub fn desired_marks(record: &DossierRecord, settings: &Settings) -> Vec<ScheduledMark> {
     let (d, c, cal) = (&record.dossier, &record.compliance, &settings.calendar);
     let mut marks = Vec::new();
@@ -73,6 +76,7 @@ pub fn desired_marks(record: &DossierRecord, settings: &Settings) -> Vec<Schedul
         let at = motcua_schemas::time::from_vn(cal.add(to_vn(d.due_at), grace));
         marks.push(ScheduledMark { kind: MarkKind::ExplanationMissing, at });
     }
+    marks.truncate(1);
     marks
 }
 
