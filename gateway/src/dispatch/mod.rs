@@ -1,23 +1,20 @@
 //! The dispatcher: one task that drains the outbox (DESIGN §1, §3).
 //!
-//! It keeps a mirror of the outbox in memory — rebuilt from the store at start, kept
-//! current by the store's commit notes — and for every push destination hands due
-//! jobs to delivery tasks, at most the destination's concurrency at once. Only the
-//! oldest queued job of a dossier is eligible at a destination, so one dossier's jobs
-//! arrive in order; each destination has its own limit and every call its own
-//! timeout, so a stuck desk holds up nobody else. Pull destinations are mirrored for
-//! statistics only: their desks lease jobs themselves. A delivery in flight when the
-//! process dies is just a queued job at the next start.
+//! For every push destination it keeps a window on the outbox in memory — the oldest
+//! jobs, paged in from the store at start and as the window empties, kept current by
+//! the store's commit notes — and hands due jobs to delivery tasks, at most the
+//! destination's concurrency at once. Only the oldest queued job of a dossier is
+//! eligible at a destination, so one dossier's jobs arrive in order; each destination
+//! has its own limit and every call its own timeout, so a stuck desk holds up nobody
+//! else. Pull desks lease their jobs themselves and are not held here. A delivery in
+//! flight when the process dies is just a queued job at the next start.
 
 mod deliver;
 pub mod outbound;
+mod queue;
 mod retry;
 
-use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
-    sync::Arc,
-    time::Duration,
-};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use jiff::Timestamp;
 use motcua_schemas::DossierCode;
@@ -30,96 +27,8 @@ use crate::outbox::{Destination, Job};
 use crate::store::{CommitNote, Space, Store};
 use deliver::Completion;
 pub use outbound::Outbound;
+use queue::{Admission, Queue};
 pub use retry::backoff;
-
-#[derive(Debug, Clone)]
-struct Entry {
-    key: Vec<u8>,
-    dossier: DossierCode,
-    created_at: Timestamp,
-    not_before: Timestamp,
-    attempts: u32,
-    leased_until: Option<Timestamp>,
-    last_error: Option<String>,
-    in_flight: bool,
-    in_heads: bool,
-}
-
-/// One destination's queued jobs.
-#[derive(Debug, Default)]
-struct Queue {
-    push: bool,
-    jobs: BTreeMap<u64, Entry>,
-    chains: HashMap<DossierCode, BTreeSet<u64>>,
-    /// Eligible jobs (the oldest of their dossier, not in flight) by due time.
-    heads: BTreeSet<(Timestamp, u64)>,
-    in_flight: usize,
-}
-
-impl Queue {
-    fn refresh_chain(&mut self, dossier: &DossierCode) {
-        let Some(chain) = self.chains.get(dossier) else { return };
-        let first = chain.first().copied();
-        for id in chain.iter().copied().collect::<Vec<_>>() {
-            let Some(entry) = self.jobs.get_mut(&id) else { continue };
-            let eligible = Some(id) == first && !entry.in_flight;
-            if entry.in_heads && !eligible {
-                self.heads.remove(&(entry.not_before, id));
-                entry.in_heads = false;
-            } else if eligible && !entry.in_heads {
-                self.heads.insert((entry.not_before, id));
-                entry.in_heads = true;
-            }
-        }
-    }
-
-    fn upsert(&mut self, job: &Job, key: Vec<u8>) {
-        if let Some(old) = self.jobs.get_mut(&job.id) {
-            if old.in_heads {
-                self.heads.remove(&(old.not_before, job.id));
-                old.in_heads = false;
-            }
-            old.not_before = job.not_before;
-            old.attempts = job.attempts;
-            old.leased_until = job.leased_until;
-            old.last_error = job.last_error.clone();
-        } else {
-            self.jobs.insert(
-                job.id,
-                Entry {
-                    key,
-                    dossier: job.dossier.clone(),
-                    created_at: job.created_at,
-                    not_before: job.not_before,
-                    attempts: job.attempts,
-                    leased_until: job.leased_until,
-                    last_error: job.last_error.clone(),
-                    in_flight: false,
-                    in_heads: false,
-                },
-            );
-            self.chains.entry(job.dossier.clone()).or_default().insert(job.id);
-        }
-        self.refresh_chain(&job.dossier);
-    }
-
-    fn remove(&mut self, id: u64) {
-        let Some(entry) = self.jobs.remove(&id) else { return };
-        if entry.in_heads {
-            self.heads.remove(&(entry.not_before, id));
-        }
-        if entry.in_flight {
-            self.in_flight -= 1;
-        }
-        if let Some(chain) = self.chains.get_mut(&entry.dossier) {
-            chain.remove(&id);
-            if chain.is_empty() {
-                self.chains.remove(&entry.dossier);
-            }
-        }
-        self.refresh_chain(&entry.dossier);
-    }
-}
 
 /// One destination in the admin view.
 #[derive(Debug, Clone, Serialize)]
@@ -244,79 +153,101 @@ fn pull_stats(store: &Store, destination: &Destination, now: Timestamp) -> Desti
 
 struct Dispatcher {
     app: Arc<App>,
+    /// Push destinations only: pull desks lease their jobs themselves.
     queues: HashMap<String, Queue>,
-    by_key: HashMap<Vec<u8>, (String, u64)>,
     done_tx: mpsc::UnboundedSender<Completion>,
 }
 
-fn destination_of(key: &[u8]) -> Option<(String, u64)> {
+fn destination_of(key: &[u8]) -> Option<(&str, u64)> {
     let split = key.iter().position(|b| *b == 0)?;
     let id = u64::from_be_bytes(key.get(split + 1..)?.try_into().ok()?);
-    Some((String::from_utf8(key[..split].to_vec()).ok()?, id))
+    Some((std::str::from_utf8(&key[..split]).ok()?, id))
+}
+
+/// The outbox key range of `destination`'s jobs with ids from `from`.
+fn job_range(destination: &str, from: u64) -> (Vec<u8>, Vec<u8>) {
+    let mut start = destination.as_bytes().to_vec();
+    let mut end = start.clone();
+    start.push(0);
+    start.extend_from_slice(&from.to_be_bytes());
+    end.push(1);
+    (start, end)
 }
 
 impl Dispatcher {
-    fn queue(&mut self, destination: &str) -> &mut Queue {
-        let push = self.app.outbound().route(destination).is_some();
-        self.queues.entry(destination.to_owned()).or_insert_with(|| Queue { push, ..Queue::default() })
+    /// Keeps one window per push route: a route that appeared (at start, or a desk
+    /// turned from pull to push by a reload) starts spilled and pages its jobs in; a
+    /// route that went away leaves its jobs to the store.
+    fn follow_routes(&mut self) {
+        let outbound = self.app.outbound();
+        self.queues.retain(|destination, _| outbound.route(destination).is_some());
+        for destination in outbound.destinations() {
+            if self.queues.contains_key(destination) {
+                continue;
+            }
+            let (start, end) = job_range(destination, 0);
+            let (mut count, mut youngest) = (0, 0);
+            for (key, _) in self.app.store.range(Space::Outbox, &start, &end).flatten() {
+                count += 1;
+                youngest = destination_of(&key).map_or(youngest, |(_, id)| id);
+            }
+            self.queues.insert(destination.to_owned(), Queue::spilled(count, youngest));
+        }
     }
 
+    /// Takes in the job a commit announced, if the window has room for it.
     fn load(&mut self, key: &[u8]) {
         let Some((destination, id)) = destination_of(key) else { return };
-        // Pull desks lease their jobs themselves; only push destinations are mirrored.
-        if self.app.outbound().route(&destination).is_none() {
-            self.forget(key);
+        let Some(queue) = self.queues.get_mut(destination) else { return };
+        if queue.admit(id) == Admission::Leave {
             return;
         }
         match self.app.store.get_json::<Job>(Space::Outbox, key) {
-            Ok(Some(job)) => {
-                self.by_key.insert(key.to_vec(), (destination.clone(), id));
-                self.queue(&destination).upsert(&job, key.to_vec());
-            }
-            Ok(None) => self.forget(key),
+            Ok(Some(job)) => queue.upsert(&job, key.to_vec()),
+            Ok(None) => queue.remove(id),
             Err(e) => tracing::error!(error = %e, "cannot read an outbox job"),
         }
     }
 
     fn forget(&mut self, key: &[u8]) {
-        if let Some((destination, id)) = self.by_key.remove(key)
-            && let Some(queue) = self.queues.get_mut(&destination)
+        if let Some((destination, id)) = destination_of(key)
+            && let Some(queue) = self.queues.get_mut(destination)
         {
             queue.remove(id);
         }
     }
 
-    fn rebuild(&mut self) {
-        let keys: Vec<Vec<u8>> =
-            self.app.store.scan_prefix(Space::Outbox, b"").filter_map(Result::ok).map(|(k, _)| k).collect();
-        for key in keys {
-            self.load(&key);
+    /// Pages jobs in from disk where a window has run low.
+    fn refill(&mut self) {
+        for (destination, queue) in self.queues.iter_mut() {
+            let Some(room) = queue.wants_refill() else { continue };
+            let (start, end) = job_range(destination, queue.horizon.saturating_add(1));
+            let mut paged = Vec::with_capacity(room.min(1024));
+            let mut failed = false;
+            for item in self.app.store.range(Space::Outbox, &start, &end).take(room) {
+                match item.and_then(|(key, value)| Ok((crate::store::decode::<Job>(Space::Outbox, &key, &value)?, key)))
+                {
+                    Ok((job, key)) => paged.push((key, job)),
+                    Err(e) => {
+                        tracing::error!(error = %e, destination = %destination, "cannot page outbox jobs in");
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            let exhausted = !failed && paged.len() < room;
+            queue.refilled(paged, exhausted);
         }
     }
 
     fn launch(&mut self, now: Timestamp) {
+        self.follow_routes();
+        self.refill();
         let outbound = self.app.outbound();
-        // A reload may have turned a push desk into a pull desk: it leases its own.
-        let gone: Vec<String> = self.queues.keys().filter(|d| outbound.route(d).is_none()).cloned().collect();
-        for destination in gone {
-            self.queues.remove(&destination);
-            self.by_key.retain(|_, (d, _)| *d != destination);
-        }
         for (destination, queue) in self.queues.iter_mut() {
             let Some(route) = outbound.route(destination) else { continue };
             while queue.in_flight < route.concurrency {
-                let Some(&(due, id)) = queue.heads.first() else { break };
-                if due > now {
-                    break;
-                }
-                queue.heads.remove(&(due, id));
-                let Some(entry) = queue.jobs.get_mut(&id) else { continue };
-                entry.in_heads = false;
-                entry.in_flight = true;
-                queue.in_flight += 1;
-                let dossier = entry.dossier.clone();
-                queue.refresh_chain(&dossier);
-                let key = queue.jobs[&id].key.clone();
+                let Some((id, key)) = queue.take_due(now) else { break };
                 let (app, outbound, done) = (self.app.clone(), outbound.clone(), self.done_tx.clone());
                 let destination = destination.clone();
                 tokio::spawn(async move {
@@ -328,31 +259,17 @@ impl Dispatcher {
     }
 
     fn next_due(&self) -> Option<Timestamp> {
+        let outbound = self.app.outbound();
         self.queues
             .iter()
-            .filter(|(d, q)| q.push && self.app.outbound().route(d).is_some_and(|r| q.in_flight < r.concurrency))
-            .filter_map(|(_, q)| q.heads.first().map(|(due, _)| *due))
+            .filter(|(d, q)| outbound.route(d).is_some_and(|r| q.in_flight < r.concurrency))
+            .filter_map(|(_, q)| q.next_due())
             .min()
     }
 
     fn complete(&mut self, done: Completion) {
-        let Some(queue) = self.queues.get_mut(&done.destination) else { return };
-        let Some(entry) = queue.jobs.get_mut(&done.id) else { return };
-        if entry.in_flight {
-            entry.in_flight = false;
-            queue.in_flight -= 1;
-        }
-        match done.next {
-            None => {
-                let key = entry.key.clone();
-                queue.remove(done.id);
-                self.by_key.remove(&key);
-            }
-            Some(not_before) => {
-                entry.not_before = not_before;
-                let dossier = entry.dossier.clone();
-                queue.refresh_chain(&dossier);
-            }
+        if let Some(queue) = self.queues.get_mut(&done.destination) {
+            queue.completed(done.id, done.next);
         }
     }
 
@@ -362,7 +279,7 @@ impl Dispatcher {
             .map(|(destination, q)| DestinationStats {
                 destination: destination.clone(),
                 mode: "push",
-                depth: q.jobs.len(),
+                depth: q.depth(),
                 oldest_age_seconds: q
                     .jobs
                     .values()
@@ -399,9 +316,8 @@ pub fn start(
 ) -> (tokio::task::JoinHandle<()>, DispatchHandle) {
     let (query_tx, mut queries) = mpsc::channel(16);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), by_key: HashMap::new(), done_tx };
+    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), done_tx };
     let task = tokio::spawn(async move {
-        dispatcher.rebuild();
         loop {
             let now = dispatcher.app.clock.now();
             dispatcher.launch(now);

@@ -109,6 +109,11 @@ impl Outbound {
         })
     }
 
+    /// The destinations the gateway pushes to.
+    pub fn destinations(&self) -> impl Iterator<Item = &str> {
+        self.routes.keys().map(String::as_str)
+    }
+
     /// How to reach `destination`, if the gateway pushes to it.
     pub fn route(&self, destination: &str) -> Option<&Route> {
         self.routes.get(destination)
