@@ -3,7 +3,9 @@
 mod cli;
 
 // The gateway allocates and frees many small buffers per request across threads;
-// mimalloc does that with far less contention than the system allocator.
+// mimalloc does that with far less contention than the system allocator. Built with
+// `no_thp`: on hosts with transparent huge pages always on, huge pages under its
+// arenas kept ~50 MiB more resident for the same work.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
