@@ -106,7 +106,9 @@ pub enum TlsSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSection {
-    /// sled's page cache, in MiB.
+    /// sled's cache of deserialized tree nodes, in MiB. Small by default: the
+    /// operating system's page cache holds the hot part of the log anyway, and intake
+    /// measured no faster with 64 MiB than with 16.
     #[serde(default = "default_cache_mb")]
     pub cache_capacity_mb: u64,
     /// The most commands one group commit takes.
@@ -118,7 +120,7 @@ pub struct StoreSection {
 }
 
 fn default_cache_mb() -> u64 {
-    64
+    16
 }
 fn default_max_batch() -> usize {
     512
