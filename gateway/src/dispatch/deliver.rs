@@ -25,6 +25,21 @@ pub struct Completion {
     pub next: Option<Timestamp>,
 }
 
+/// What a delivery task tells the dispatcher.
+#[derive(Debug)]
+pub enum Progress {
+    /// The peer answered (or the call failed): its slot is free while the outcome
+    /// is recorded.
+    CallEnded {
+        /// The destination.
+        destination: String,
+        /// The job.
+        id: u64,
+    },
+    /// The delivery is over and its outcome recorded.
+    Done(Completion),
+}
+
 /// What a successful call brought back that the record must keep.
 enum Effect {
     None,
@@ -133,14 +148,23 @@ async fn call(app: &App, outbound: &Outbound, destination: &str, job: &Job) -> (
     }
 }
 
-/// Delivers the job `id` at `key` and records the outcome.
-pub async fn deliver(app: &App, outbound: &Outbound, destination: &str, id: u64, key: Vec<u8>) -> Completion {
+/// Delivers the job `id` at `key` and records the outcome, reporting on `progress`
+/// when the call has ended.
+pub async fn deliver(
+    app: &App,
+    outbound: &Outbound,
+    destination: &str,
+    id: u64,
+    key: Vec<u8>,
+    progress: &tokio::sync::mpsc::UnboundedSender<Progress>,
+) -> Completion {
     let gone = Completion { destination: destination.to_owned(), id, next: None };
     let job: Job = match app.store.get_json(Space::Outbox, &key) {
         Ok(Some(job)) => job,
         _ => return gone,
     };
     let (outcome, effect) = call(app, outbound, destination, &job).await;
+    let _ = progress.send(Progress::CallEnded { destination: destination.to_owned(), id });
     let settings = app.settings();
     let now = app.clock.now();
     let result = match outcome {

@@ -2,9 +2,11 @@
 //!
 //! For every push destination it keeps a window on the outbox in memory — the oldest
 //! jobs, paged in from the store at start and as the window empties, kept current by
-//! the store's commit notes — and hands due jobs to delivery tasks, at most the
-//! destination's concurrency at once. Only the oldest queued job of a dossier is
-//! eligible at a destination, so one dossier's jobs arrive in order; each destination
+//! the store's commit notes — and hands due jobs to delivery tasks, with at most the
+//! destination's concurrency of calls to it at once (a slot frees when the peer
+//! answers; the outcome is synced after). Only the oldest queued job of a dossier
+//! whose earlier outcome is recorded is eligible at a destination, so one dossier's
+//! jobs arrive in order; each destination
 //! has its own limit and every call its own timeout, so a stuck desk holds up nobody
 //! else. Pull desks lease their jobs themselves and are not held here. A delivery in
 //! flight when the process dies is just a queued job at the next start.
@@ -25,7 +27,7 @@ use crate::app::App;
 use crate::config::file::DeskMode;
 use crate::outbox::{Destination, Job};
 use crate::store::{CommitNote, Space, Store};
-use deliver::Completion;
+use deliver::Progress;
 pub use outbound::Outbound;
 use queue::{Admission, Queue};
 pub use retry::backoff;
@@ -155,7 +157,9 @@ struct Dispatcher {
     app: Arc<App>,
     /// Push destinations only: pull desks lease their jobs themselves.
     queues: HashMap<String, Queue>,
-    done_tx: mpsc::UnboundedSender<Completion>,
+    progress_tx: mpsc::UnboundedSender<Progress>,
+    /// Delivery tasks not yet done.
+    running: usize,
 }
 
 fn destination_of(key: &[u8]) -> Option<(&str, u64)> {
@@ -248,11 +252,12 @@ impl Dispatcher {
             let Some(route) = outbound.route(destination) else { continue };
             while queue.in_flight < route.concurrency {
                 let Some((id, key)) = queue.take_due(now) else { break };
-                let (app, outbound, done) = (self.app.clone(), outbound.clone(), self.done_tx.clone());
+                let (app, outbound, progress) = (self.app.clone(), outbound.clone(), self.progress_tx.clone());
                 let destination = destination.clone();
+                self.running += 1;
                 tokio::spawn(async move {
-                    let completion = deliver::deliver(&app, &outbound, &destination, id, key).await;
-                    let _ = done.send(completion);
+                    let completion = deliver::deliver(&app, &outbound, &destination, id, key, &progress).await;
+                    let _ = progress.send(Progress::Done(completion));
                 });
             }
         }
@@ -267,9 +272,19 @@ impl Dispatcher {
             .min()
     }
 
-    fn complete(&mut self, done: Completion) {
-        if let Some(queue) = self.queues.get_mut(&done.destination) {
-            queue.completed(done.id, done.next);
+    fn progress(&mut self, progress: Progress) {
+        match progress {
+            Progress::CallEnded { destination, id } => {
+                if let Some(queue) = self.queues.get_mut(&destination) {
+                    queue.call_ended(id);
+                }
+            }
+            Progress::Done(done) => {
+                self.running = self.running.saturating_sub(1);
+                if let Some(queue) = self.queues.get_mut(&done.destination) {
+                    queue.completed(done.id, done.next);
+                }
+            }
         }
     }
 
@@ -315,8 +330,8 @@ pub fn start(
     grace: Duration,
 ) -> (tokio::task::JoinHandle<()>, DispatchHandle) {
     let (query_tx, mut queries) = mpsc::channel(16);
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel();
-    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), done_tx };
+    let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
+    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), progress_tx, running: 0 };
     let task = tokio::spawn(async move {
         loop {
             let now = dispatcher.app.clock.now();
@@ -334,7 +349,7 @@ pub fn start(
                     Some(_) => {}
                     None => break,
                 },
-                Some(done) = done_rx.recv() => dispatcher.complete(done),
+                Some(progress) = progress_rx.recv() => dispatcher.progress(progress),
                 Some(Query::Stats(reply)) = queries.recv() => {
                     let _ = reply.send(dispatcher.stats(dispatcher.app.clock.now()));
                 }
@@ -342,12 +357,10 @@ pub fn start(
                 _ = shutdown.wait_for(|stop| *stop) => break,
             }
         }
-        let busy: usize = dispatcher.queues.values().map(|q| q.in_flight).sum();
         let deadline = tokio::time::Instant::now() + grace;
-        let mut remaining = busy;
-        while remaining > 0 {
-            match tokio::time::timeout_at(deadline, done_rx.recv()).await {
-                Ok(Some(_)) => remaining -= 1,
+        while dispatcher.running > 0 {
+            match tokio::time::timeout_at(deadline, progress_rx.recv()).await {
+                Ok(Some(progress)) => dispatcher.progress(progress),
                 _ => break,
             }
         }

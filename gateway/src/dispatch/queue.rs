@@ -26,7 +26,10 @@ pub struct Entry {
     pub not_before: Timestamp,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// Taken for delivery, its outcome not recorded yet: the dossier's next job waits.
     pub in_flight: bool,
+    /// The call to the peer is in progress and holds one of the destination's slots.
+    calling: bool,
     in_heads: bool,
 }
 
@@ -37,6 +40,9 @@ pub struct Queue {
     chains: HashMap<DossierCode, BTreeSet<u64>>,
     /// Eligible jobs (the oldest of their dossier, not in flight) by due time.
     heads: BTreeSet<(Timestamp, u64)>,
+    /// Calls to the peer in progress: what the destination's concurrency limits. A
+    /// slot is free once the peer has answered, while the outcome is still being
+    /// synced, so that the peer — not our own disk — sets the pace.
     pub in_flight: usize,
     /// The highest job id the window has taken in.
     pub horizon: u64,
@@ -145,6 +151,7 @@ impl Queue {
                     attempts: job.attempts,
                     last_error: job.last_error.clone(),
                     in_flight: false,
+                    calling: false,
                     in_heads: false,
                 },
             );
@@ -164,7 +171,7 @@ impl Queue {
         if entry.in_heads {
             self.heads.remove(&(entry.not_before, id));
         }
-        if entry.in_flight {
+        if entry.calling {
             self.in_flight -= 1;
         }
         if let Some(chain) = self.chains.get_mut(&entry.dossier) {
@@ -186,6 +193,7 @@ impl Queue {
         let entry = self.jobs.get_mut(&id)?;
         entry.in_heads = false;
         entry.in_flight = true;
+        entry.calling = true;
         let (dossier, key) = (entry.dossier.clone(), entry.key.clone());
         self.in_flight += 1;
         self.refresh_chain(&dossier);
@@ -197,14 +205,22 @@ impl Queue {
         self.heads.first().map(|(due, _)| *due)
     }
 
+    /// The peer answered the call for job `id`; its outcome is being recorded.
+    pub fn call_ended(&mut self, id: u64) {
+        if let Some(entry) = self.jobs.get_mut(&id)
+            && entry.calling
+        {
+            entry.calling = false;
+            self.in_flight -= 1;
+        }
+    }
+
     /// A delivery ended: the job left the outbox (`next` is `None`) or waits until
     /// `next`.
     pub fn completed(&mut self, id: u64, next: Option<Timestamp>) {
+        self.call_ended(id);
         let Some(entry) = self.jobs.get_mut(&id) else { return };
-        if entry.in_flight {
-            entry.in_flight = false;
-            self.in_flight -= 1;
-        }
+        entry.in_flight = false;
         match next {
             None => self.remove(id),
             Some(not_before) => {
@@ -251,6 +267,26 @@ mod tests {
         assert_eq!(q.take_due(now), None, "job 2 waits for job 1");
         q.completed(1, None);
         assert_eq!(q.take_due(now).map(|(id, _)| id), Some(2));
+    }
+
+    #[test]
+    fn a_slot_frees_when_the_peer_answers_but_the_dossier_waits_for_the_record() {
+        let mut q = Queue::default();
+        q.upsert(&job(1, A), vec![1]);
+        q.upsert(&job(2, A), vec![2]);
+        let now = Timestamp::UNIX_EPOCH;
+        assert_eq!(q.take_due(now).map(|(id, _)| id), Some(1));
+        assert_eq!(q.in_flight, 1);
+        q.call_ended(1);
+        q.call_ended(1);
+        assert_eq!(q.in_flight, 0, "the slot is free once, however often it is reported");
+        assert_eq!(q.take_due(now), None, "job 2 waits until job 1's outcome is recorded");
+        q.completed(1, None);
+        assert_eq!(q.in_flight, 0);
+        assert_eq!(q.take_due(now).map(|(id, _)| id), Some(2));
+        assert_eq!(q.in_flight, 1);
+        q.remove(2);
+        assert_eq!(q.in_flight, 0, "a job that leaves during its call frees its slot");
     }
 
     #[test]
