@@ -279,9 +279,11 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     warmup.run_id = format!("warm{}", warmup.run_id);
     let _ = load::run(warmup).await;
     let before = scrape().await;
+    // Only the scenario that dispatches reports the outbox; the others leave the
+    // gateway alone while measuring.
     let sampling = {
         let (tls, admin, every) = (tls.clone(), admin.clone(), Duration::from_secs(1));
-        let until = options.duration;
+        let until = if with_dispatch { options.duration } else { Duration::ZERO };
         tokio::spawn(async move {
             let mut depths = Vec::new();
             let started = std::time::Instant::now();

@@ -45,7 +45,8 @@ pub struct DestinationStats {
     pub oldest_age_seconds: i64,
     /// Jobs being delivered now (push) or leased by the desk (pull).
     pub in_flight: usize,
-    /// Attempts made on the queued jobs.
+    /// Attempts made on the queued jobs (for a pull desk, leases of its oldest
+    /// jobs).
     pub attempts: u64,
     /// Dead letters.
     pub dead: usize,
@@ -124,17 +125,30 @@ impl DispatchHandle {
     }
 }
 
-/// A pull desk's inbox, read from the store.
+/// How many of a pull desk's oldest jobs its statistics read.
+const PULL_HEAD: usize = 4096;
+
+/// A pull desk's inbox, read from the store. A desk leases its oldest jobs first, so
+/// its leases lie at the head of the inbox: leases and attempts are read from the
+/// oldest [`PULL_HEAD`] jobs, and a longer inbox — a desk that has not polled for
+/// days — is only counted, so that a scrape stays cheap however far behind it is.
 fn pull_stats(store: &Store, destination: &Destination, now: Timestamp) -> DestinationStats {
+    let prefix = destination.prefix();
     let jobs: Vec<Job> = store
-        .scan_prefix(Space::Outbox, &destination.prefix())
+        .scan_prefix(Space::Outbox, &prefix)
+        .take(PULL_HEAD)
         .filter_map(Result::ok)
         .filter_map(|(k, v)| crate::store::decode(Space::Outbox, &k, &v).ok())
         .collect();
+    let depth = if jobs.len() < PULL_HEAD {
+        jobs.len()
+    } else {
+        store.count_prefix(Space::Outbox, &prefix).unwrap_or(jobs.len())
+    };
     DestinationStats {
         destination: destination.name(),
         mode: "pull",
-        depth: jobs.len(),
+        depth,
         oldest_age_seconds: jobs.first().map_or(0, |j| now.duration_since(j.created_at).as_secs().max(0)),
         in_flight: jobs.iter().filter(|j| j.leased_until.is_some_and(|t| t > now)).count(),
         attempts: jobs.iter().map(|j| u64::from(j.attempts)).sum(),
@@ -366,4 +380,37 @@ pub fn start(
         }
     });
     (task, DispatchHandle { queries: query_tx })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::file::StoreSection;
+    use crate::outbox::{JobKind, enqueue, lease_inbox};
+    use crate::store::StoreMetrics;
+
+    #[tokio::test]
+    async fn a_long_pull_inbox_is_counted_whole_and_read_at_its_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSection::default(), StoreMetrics::default(), Vec::new()).unwrap();
+        let now = Timestamp::UNIX_EPOCH;
+        let total = PULL_HEAD + 10;
+        store
+            .write(move |tx| -> Result<(), crate::store::StoreError> {
+                for n in 0..total {
+                    let code: DossierCode = format!("000.07.20.H38-261125-{:04}", n + 1).parse().unwrap();
+                    enqueue(tx, Destination::Desk("mc".into()), JobKind::Deliver, &code, now)?;
+                }
+                lease_inbox(tx, "mc", 3, now, jiff::SignedDuration::from_secs(60))?;
+                Ok(())
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let stats = pull_stats(&store, &Destination::Desk("mc".into()), now);
+        assert_eq!(stats.depth, total);
+        assert_eq!(stats.in_flight, 3);
+        assert_eq!(stats.attempts, 3);
+        assert_eq!(stats.oldest.len(), 20);
+    }
 }

@@ -307,6 +307,17 @@ impl Store {
             .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(StoreError::from))
     }
 
+    /// How many entries of `space` have keys that start with `prefix`, counted
+    /// without copying or decoding them.
+    pub fn count_prefix(&self, space: Space, prefix: &[u8]) -> Result<usize, StoreError> {
+        let mut count = 0;
+        for key in self.db.scan_prefix(tx::full_key(space, prefix)).keys() {
+            key?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     /// Entries of `space` with keys in `[from, to)`, keys without the space byte.
     pub fn range(
         &self,
