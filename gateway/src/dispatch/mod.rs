@@ -6,10 +6,10 @@
 //! destination's concurrency of calls to it at once (a slot frees when the peer
 //! answers; the outcome is synced after). Only the oldest queued job of a dossier
 //! whose earlier outcome is recorded is eligible at a destination, so one dossier's
-//! jobs arrive in order; each destination
-//! has its own limit and every call its own timeout, so a stuck desk holds up nobody
-//! else. Pull desks lease their jobs themselves and are not held here. A delivery in
-//! flight when the process dies is just a queued job at the next start.
+//! jobs arrive in order; each destination has its own limit and every call its own
+//! timeout, so a stuck desk holds up nobody else. Pull desks lease their jobs
+//! themselves and are not held here. A delivery in flight when the process dies is
+//! just a queued job at the next start.
 
 mod deliver;
 pub mod outbound;
