@@ -6,8 +6,10 @@
 
 pub mod ceiling;
 pub mod desk;
+mod dispatch;
 pub mod load;
 pub mod payload;
+mod report;
 
 use std::{
     io::{BufRead, BufReader},
@@ -23,7 +25,10 @@ use crate::auth::{
     tokens::{Claims, mint},
 };
 use crate::config::Settings;
+pub use dispatch::{DispatchMeasured, run_dispatch};
 use load::{Kind, LoadResult, LoadSpec};
+use report::mib;
+pub use report::{dir_size, peak_memory_kib, report};
 
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]
@@ -347,72 +352,6 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     Ok((ceiling, Measured { label: "gateway (durable intake)".into(), result }, notes))
 }
 
-/// What the dispatch measurement found.
-#[derive(Debug, Clone)]
-pub struct DispatchMeasured {
-    /// Dossiers taken in before the desk opened.
-    pub dossiers: usize,
-    /// Intake of the backlog.
-    pub intake: LoadResult,
-    /// Time from opening the desk until it had every dossier.
-    pub drain: Duration,
-}
-
-impl DispatchMeasured {
-    /// Dossiers delivered per second once the desk opened.
-    pub fn rate(&self) -> f64 {
-        self.dossiers as f64 / self.drain.as_secs_f64().max(1e-9)
-    }
-}
-
-/// Dispatch throughput: takes in `count` dossiers for push desks while the local
-/// desk holds every call, then opens the desk and times how long the gateway takes
-/// to deliver them all.
-pub async fn run_dispatch(options: &BenchOptions, count: u64) -> Result<DispatchMeasured, BenchError> {
-    let workdir = tempfile_dir()?;
-    let data_dir = workdir.join("data");
-    let config_path = workdir.join("gateway.toml");
-    let (desk_addr, desk) = desk::start().await.map_err(setup)?;
-    let desk_url = format!("http://{desk_addr}");
-    std::fs::write(&config_path, bench_config(&options.config, &data_dir, Some(&desk_url))?).map_err(setup)?;
-    let settings = Settings::load(&config_path).map_err(setup)?;
-    let config_dir = options.config.parent().unwrap_or(Path::new(".")).to_owned();
-    let config_arg = config_path.display().to_string();
-    let serve = ["serve", "--config", config_arg.as_str()];
-    let (gateway, gateway_addr) = spawn_self(&serve, &workdir.join("gateway.log"))?;
-    let spec = LoadSpec {
-        addr: gateway_addr,
-        tls: client_tls(&data_dir.join("tls/dev-ca.pem"))?,
-        http2: options.http2,
-        concurrency: options.concurrency,
-        streams_per_connection: options.streams_per_connection,
-        duration: Duration::from_secs(3600),
-        warmup: Duration::ZERO,
-        kind: Kind::Portal,
-        portal_token: dev_token(&settings, &config_dir, "portal-dev")?,
-        postal_token: dev_token(&settings, &config_dir, "postal-dev")?,
-        run_id: format!("{}", jiff::Timestamp::now().as_millisecond()),
-        postal_serials: Arc::new(AtomicU64::new(0)),
-        units: payload::PUSH_UNITS,
-        budget: Some(Arc::new(AtomicU64::new(count))),
-        rate: None,
-    };
-    let intake = load::run(spec).await;
-    let dossiers = intake.latencies_us.len();
-    let started = std::time::Instant::now();
-    desk.open();
-    while desk.accepted() < dossiers {
-        if started.elapsed() > Duration::from_secs(600) {
-            return Err(setup(format!("only {} of {dossiers} dossiers delivered after 10 minutes", desk.accepted())));
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let drain = started.elapsed();
-    drop(gateway);
-    let _ = std::fs::remove_dir_all(&workdir);
-    Ok(DispatchMeasured { dossiers, intake, drain })
-}
-
 fn tempfile_dir() -> Result<PathBuf, BenchError> {
     let dir = std::env::temp_dir().join(format!(
         "motcua-bench-{}-{}",
@@ -421,80 +360,4 @@ fn tempfile_dir() -> Result<PathBuf, BenchError> {
     ));
     std::fs::create_dir_all(&dir).map_err(setup)?;
     Ok(dir)
-}
-
-/// KiB shown in MiB.
-fn mib(kib: Option<u64>) -> String {
-    kib.map(|k| format!("{:.1}", k as f64 / 1024.0)).unwrap_or_else(|| "unknown".into())
-}
-
-/// The peak resident memory of a process, from `/proc/<pid>/status`.
-pub fn peak_memory_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Total size of the files under `dir`.
-pub fn dir_size(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| match e.metadata() {
-                    Ok(m) if m.is_dir() => dir_size(&e.path()),
-                    Ok(m) => m.len(),
-                    Err(_) => 0,
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-/// A Markdown report of one run.
-pub fn report(options: &BenchOptions, ceiling: Option<&Measured>, gateway: &Measured, notes: &str) -> String {
-    let protocol = if options.http2 {
-        format!("HTTP/2 ({} streams per connection)", options.streams_per_connection)
-    } else {
-        "HTTP/1.1 keep-alive".into()
-    };
-    let mut out = format!(
-        "scenario: {:?}; {} requests in flight over {protocol}; {} s measured after {} s warm-up\n\n",
-        options.kind,
-        options.concurrency,
-        options.duration.as_secs(),
-        options.warmup.as_secs()
-    );
-    out.push_str("| target | req/s | p50 ms | p99 ms | p99.9 ms | errors |\n|---|---:|---:|---:|---:|---|\n");
-    for m in ceiling.into_iter().chain(std::iter::once(gateway)) {
-        let r = &m.result;
-        let errors = if r.errors() == 0 {
-            "0".to_owned()
-        } else {
-            let by_status: Vec<String> =
-                r.statuses.iter().filter(|(s, _)| !(200..300).contains(*s)).map(|(s, n)| format!("{s}: {n}")).collect();
-            format!(
-                "{} ({}{})",
-                r.errors(),
-                by_status.join(", "),
-                if r.transport_errors > 0 { format!(" transport: {}", r.transport_errors) } else { String::new() }
-            )
-        };
-        out.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {errors} |\n",
-            m.label,
-            r.throughput(),
-            r.percentile_ms(50.0),
-            r.percentile_ms(99.0),
-            r.percentile_ms(99.9)
-        ));
-    }
-    if let Some(c) = ceiling {
-        out.push_str(&format!(
-            "\nratio to ceiling: {:.3}\n",
-            gateway.result.throughput() / c.result.throughput().max(1e-9)
-        ));
-    }
-    out.push_str(&format!("\n{notes}\n"));
-    out
 }
