@@ -10,25 +10,17 @@ use crate::dossiers::DossierRecord;
 #[derive(Template)]
 #[template(path = "receipt.html")]
 struct ReceiptHtml<'a> {
-    code: &'a str,
-    agency: &'a str,
-    desk: &'a str,
-    applicant: &'a str,
-    address: Option<&'a str>,
-    phone: Option<&'a str>,
-    procedure: &'a str,
-    procedure_code: &'a str,
-    documents: &'a [String],
-    processing: &'a str,
-    received: &'a str,
-    appointment: &'a str,
-    return_method: &'a str,
-    channel: &'a str,
+    f: &'a Fields<'a>,
 }
 
 #[derive(Template)]
 #[template(path = "receipt.txt", escape = "none")]
 struct ReceiptText<'a> {
+    f: &'a Fields<'a>,
+}
+
+/// The values of a Mẫu 01 receipt.
+struct Fields<'a> {
     code: &'a str,
     agency: &'a str,
     desk: &'a str,
@@ -73,29 +65,24 @@ pub fn render_receipt(record: &DossierRecord, settings: &Settings, format: Forma
         Channel::Postal => "qua dịch vụ bưu chính công ích".to_owned(),
     };
     let (received, appointment) = (long_time(d.received_at), long_time(d.appointment_at));
-    macro_rules! render {
-        ($ty:ident) => {
-            $ty {
-                code: d.code.as_str(),
-                agency: &agency,
-                desk,
-                applicant: &d.applicant.name,
-                address,
-                phone: d.applicant.phone.as_ref().map(|p| p.as_str()),
-                procedure: &d.procedure.name,
-                procedure_code: d.procedure.code.as_str(),
-                documents: &documents,
-                processing: &processing,
-                received: &received,
-                appointment: &appointment,
-                return_method: d.return_method.label(),
-                channel: &channel,
-            }
-            .render()
-        };
-    }
+    let fields = Fields {
+        code: d.code.as_str(),
+        agency: &agency,
+        desk,
+        applicant: &d.applicant.name,
+        address,
+        phone: d.applicant.phone.as_ref().map(|p| p.as_str()),
+        procedure: &d.procedure.name,
+        procedure_code: d.procedure.code.as_str(),
+        documents: &documents,
+        processing: &processing,
+        received: &received,
+        appointment: &appointment,
+        return_method: d.return_method.label(),
+        channel: &channel,
+    };
     match format {
-        Format::Html => render!(ReceiptHtml),
-        Format::Text => render!(ReceiptText),
+        Format::Html => ReceiptHtml { f: &fields }.render(),
+        Format::Text => ReceiptText { f: &fields }.render(),
     }
 }
