@@ -15,6 +15,8 @@ use crate::store::StoreError;
 
 /// The media type of problem documents.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+/// The media type of every XML document the gateway answers the postal partner with.
+pub const POSTAL_XML: &str = "application/xml; charset=utf-8";
 
 /// A problem document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -270,7 +272,7 @@ pub async fn problem_to_postal_xml(response: Response) -> Response {
         problem.errors.iter().map(|e| (e.pointer.clone(), e.message.clone())).collect();
     let xml = outbound::error(slug, &problem.detail, &details);
     let headers: &mut HeaderMap = &mut parts.headers;
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(POSTAL_XML));
     headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(xml))
 }

@@ -15,7 +15,7 @@ use motcua_schemas::FieldError;
 use super::{
     body::{self, MediaType},
     caller::Caller,
-    error::ApiError,
+    error::{ApiError, POSTAL_XML},
 };
 use crate::app::App;
 use crate::config::file::Role;
@@ -39,6 +39,11 @@ fn split(app: &App, outcome: IntakeOutcome) -> (StatusCode, Box<DossierRecord>) 
     let labels = IntakeLabels { channel: record.dossier.channel.as_str().to_owned(), outcome: label.to_owned() };
     app.metrics.intake.get_or_create(&labels).inc();
     (status, record)
+}
+
+/// An XML answer to the postal partner.
+fn xml_reply(status: StatusCode, xml: String) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static(POSTAL_XML))], xml).into_response()
 }
 
 /// `POST /v1/portal/dossiers`.
@@ -97,10 +102,8 @@ pub async fn postal(
     let (status, record) = split(&app, intake::submit(&app.store, settings, app.clock.clone(), submission).await?);
     let xml =
         postal::outbound::intake_reply(&record.dossier.code, record.dossier.status, record.dossier.appointment_at);
-    let mut response = (status, xml).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
-    headers.insert(header::LOCATION, location(&record));
+    let mut response = xml_reply(status, xml);
+    response.headers_mut().insert(header::LOCATION, location(&record));
     Ok(response)
 }
 
@@ -124,7 +127,5 @@ pub async fn postal_event(
             other => other.into(),
         })?;
     let xml = postal::outbound::event_reply(&outcome.code, outcome.status);
-    let mut response = (StatusCode::OK, xml).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml; charset=utf-8"));
-    Ok(response)
+    Ok(xml_reply(StatusCode::OK, xml))
 }
