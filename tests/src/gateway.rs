@@ -330,6 +330,21 @@ impl Gateway {
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// `POST path` with an XML body as client `client`: the answer's status and text.
+    pub async fn post_xml(&self, path: &str, client: &str, body: impl Into<reqwest::Body>) -> (u16, String) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(crate::tokens::token(client))
+            .header("content-type", "application/xml")
+            .body(body.into())
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
+    }
+
     /// `POST path` with a JSON body as client `client`, with the answer's status.
     pub async fn post_json(&self, path: &str, client: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
         let response = self

@@ -228,17 +228,8 @@ async fn hostile_xml_is_refused_without_expanding_anything() {
         ("invalid UTF-8", broken_utf8, 400),
     ];
     for (case, body, expected) in cases {
-        let response = gw
-            .http
-            .post(gw.url("/v1/postal/dossiers"))
-            .bearer_auth(token("postal-dev"))
-            .header("content-type", "application/xml")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status().as_u16(), expected, "{case}");
-        let xml = response.text().await.unwrap();
+        let (status, xml) = gw.post_xml("/v1/postal/dossiers", "postal-dev", body).await;
+        assert_eq!(status, expected, "{case}");
         assert!(xml.contains("<Loi xmlns=\"urn:motcua:postal:v1\">"), "{case}: {xml}");
         assert!(!xml.contains("root:") && !xml.contains("lollol"), "{case}: nothing was expanded");
     }

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use motcua_tests::{Gateway, TestConfig, repo, repo_file, samples, tokens::token};
+use motcua_tests::{Gateway, TestConfig, repo, repo_file, samples};
 use serde_json::Value;
 
 /// Validates `xml` against the postal XSD with xmllint; returns its report on failure.
@@ -34,17 +34,9 @@ fn the_postal_samples_validate_against_the_xsd() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gateways_postal_replies_and_errors_validate_against_the_xsd() {
     let gw = Gateway::start(TestConfig::sample());
-    let post = |xml: String| {
-        gw.http
-            .post(gw.url("/v1/postal/dossiers"))
-            .bearer_auth(token("postal-dev"))
-            .header("content-type", "application/xml")
-            .body(xml)
-            .send()
-    };
-    let reply = post(samples::postal(&samples::s10("EE", 4242))).await.unwrap().text().await.unwrap();
+    let (_, reply) = gw.post_xml("/v1/postal/dossiers", "postal-dev", samples::postal(&samples::s10("EE", 4242))).await;
     xmllint(&reply).unwrap_or_else(|e| panic!("{e}\n{reply}"));
-    let error = post(samples::postal("EE123456784VN")).await.unwrap().text().await.unwrap();
+    let (_, error) = gw.post_xml("/v1/postal/dossiers", "postal-dev", samples::postal("EE123456784VN")).await;
     xmllint(&error).unwrap_or_else(|e| panic!("{e}\n{error}"));
 }
 

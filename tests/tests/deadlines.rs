@@ -154,16 +154,8 @@ async fn apologies_go_by_the_dossiers_channel() {
     // A postal dossier: the letter becomes postal order {code}-XL1.
     let xml =
         postal(&s10("EE", 6161)).replace("1.001193", "1.999001").replace("<TargetUnit>04585", "<TargetUnit>04249");
-    let response = gw
-        .http
-        .post(gw.url("/v1/postal/dossiers"))
-        .bearer_auth(token("postal-dev"))
-        .header("content-type", "application/xml")
-        .body(xml)
-        .send()
-        .await
-        .unwrap();
-    let by_post = xml_text(&response.text().await.unwrap(), "MaHoSo").unwrap();
+    let (_, reply) = gw.post_xml("/v1/postal/dossiers", "postal-dev", xml).await;
+    let by_post = xml_text(&reply, "MaHoSo").unwrap();
     assert_eq!(
         gw.post_json(&format!("/v1/desk/dossiers/{by_post}/events"), "mc-yen-bai-dev", &received("b1")).await.0,
         200
@@ -190,18 +182,7 @@ async fn apologies_go_by_the_dossiers_channel() {
     let event = format!(
         "<SuKienBuuGui xmlns=\"urn:motcua:postal:v1\"><ItemCode>{item}</ItemCode><Status>DELIVERED</Status><At>2026-11-28T10:05:00+07:00</At></SuKienBuuGui>"
     );
-    let reply = gw
-        .http
-        .post(gw.url("/v1/postal/events"))
-        .bearer_auth(token("postal-dev"))
-        .header("content-type", "application/xml")
-        .body(event)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, reply) = gw.post_xml("/v1/postal/events", "postal-dev", event).await;
     assert_eq!(xml_text(&reply, "TrangThai").as_deref(), Some("2"));
     let (_, d) = gw.get_json(&format!("/v1/dossiers/{by_post}"), "admin-dev").await;
     assert_eq!(d["postal"]["letters"][0]["status"], "DELIVERED");

@@ -203,21 +203,12 @@ async fn a_restored_store_serves_the_same_dossiers_and_resumes_its_outbox() {
     for dir in ["store", "blobs"] {
         std::fs::remove_dir_all(gw.data_dir().join(dir)).unwrap();
     }
-    let out = Command::new(binary())
-        .args(["restore", "--from"])
-        .arg(&snapshot)
-        .arg("--data-dir")
-        .arg(gw.data_dir())
-        .output()
-        .unwrap();
+    let restore = || {
+        Command::new(binary()).args(["restore", "--from"]).arg(&snapshot).arg("--data-dir").arg(gw.data_dir()).output()
+    };
+    let out = restore().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let again = Command::new(binary())
-        .args(["restore", "--from"])
-        .arg(&snapshot)
-        .arg("--data-dir")
-        .arg(gw.data_dir())
-        .output()
-        .unwrap();
+    let again = restore().unwrap();
     assert!(!again.status.success(), "restoring over a store is refused");
     let desk = Peer::answering(StatusCode::CREATED).await;
     gw.rewrite_config(TestConfig::fast_retries().desk("mc-yen-bai", "url", desk.url()));

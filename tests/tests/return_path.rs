@@ -22,19 +22,6 @@ async fn post_event(gw: &Gateway, code: &str, desk: &str, body: &Value) -> (u16,
     gw.post_json(&format!("/v1/desk/dossiers/{code}/events"), desk, body).await
 }
 
-async fn postal_xml(gw: &Gateway, path: &str, xml: String) -> (u16, String) {
-    let response = gw
-        .http
-        .post(gw.url(path))
-        .bearer_auth(token("postal-dev"))
-        .header("content-type", "application/xml")
-        .body(xml)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
 fn delivery_event(item: &str, status: &str, at: &str) -> String {
     format!(
         "<SuKienBuuGui xmlns=\"urn:motcua:postal:v1\"><ItemCode>{item}</ItemCode><Status>{status}</Status><At>{at}</At><Note>Đã phát cho người nhận</Note></SuKienBuuGui>"
@@ -80,10 +67,10 @@ async fn a_level_4_dossier_with_its_result_by_post_reaches_status_10() {
 
     // The post delivers: status 10; the same event again changes nothing.
     let delivered = delivery_event(&item, "DELIVERED", "2026-11-28T10:05:00+07:00");
-    let (status, reply) = postal_xml(&gw, "/v1/postal/events", delivered.clone()).await;
+    let (status, reply) = gw.post_xml("/v1/postal/events", "postal-dev", delivered.clone()).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(xml_text(&reply, "TrangThai").as_deref(), Some("10"));
-    let (status, again) = postal_xml(&gw, "/v1/postal/events", delivered).await;
+    let (status, again) = gw.post_xml("/v1/postal/events", "postal-dev", delivered).await;
     assert_eq!((status, again), (200, reply));
     let (_, dossier) = gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await;
     assert_eq!(dossier["status"], 10);
@@ -108,9 +95,13 @@ async fn a_level_4_dossier_with_its_result_by_post_reaches_status_10() {
     assert!(last["QuaTrinhXuLy"].as_array().unwrap().len() >= 4);
     assert_eq!(calls[2].2["KetQua"][0]["name"], "Giấy khai sinh (bản chính)");
     // An unknown shipment is refused in the postal namespace.
-    let (status, unknown) =
-        postal_xml(&gw, "/v1/postal/events", delivery_event(&s10("RR", 999), "DELIVERED", "2026-11-28T10:05:00+07:00"))
-            .await;
+    let (status, unknown) = gw
+        .post_xml(
+            "/v1/postal/events",
+            "postal-dev",
+            delivery_event(&s10("RR", 999), "DELIVERED", "2026-11-28T10:05:00+07:00"),
+        )
+        .await;
     assert_eq!(status, 404);
     assert!(unknown.contains("<Loi"), "{unknown}");
 }
@@ -122,7 +113,7 @@ async fn a_postal_dossier_at_a_pull_desk_pauses_its_clock_for_a_supplement() {
     // result collected at the desk.
     let xml =
         postal(&s10("EE", 5151)).replace("NHAN_HO_SO_VA_TRA_KET_QUA", "NHAN_HO_SO").replace("1.001193", "1.004873");
-    let (status, reply) = postal_xml(&gw, "/v1/postal/dossiers", xml).await;
+    let (status, reply) = gw.post_xml("/v1/postal/dossiers", "postal-dev", xml).await;
     assert_eq!(status, 201, "{reply}");
     let code = xml_text(&reply, "MaHoSo").unwrap();
     let (_, inbox) = gw.get_json("/v1/desk/inbox", "mc-tram-tau-dev").await;
