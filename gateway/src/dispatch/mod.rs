@@ -172,6 +172,8 @@ struct Dispatcher {
     /// Push destinations only: pull desks lease their jobs themselves.
     queues: HashMap<String, Queue>,
     progress_tx: mpsc::UnboundedSender<Progress>,
+    /// The routes the windows were last matched to; a reload replaces them.
+    routes: Option<Arc<Outbound>>,
     /// Delivery tasks not yet done.
     running: usize,
 }
@@ -198,6 +200,9 @@ impl Dispatcher {
     /// route that went away leaves its jobs to the store.
     fn follow_routes(&mut self) {
         let outbound = self.app.outbound();
+        if self.routes.as_ref().is_some_and(|seen| Arc::ptr_eq(seen, &outbound)) {
+            return;
+        }
         self.queues.retain(|destination, _| outbound.route(destination).is_some());
         for destination in outbound.destinations() {
             if self.queues.contains_key(destination) {
@@ -211,6 +216,7 @@ impl Dispatcher {
             }
             self.queues.insert(destination.to_owned(), Queue::spilled(count, youngest));
         }
+        self.routes = Some(outbound);
     }
 
     /// Takes in the job a commit announced, if the window has room for it.
@@ -345,7 +351,7 @@ pub fn start(
 ) -> (tokio::task::JoinHandle<()>, DispatchHandle) {
     let (query_tx, mut queries) = mpsc::channel(16);
     let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
-    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), progress_tx, running: 0 };
+    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), progress_tx, routes: None, running: 0 };
     let task = tokio::spawn(async move {
         loop {
             let now = dispatcher.app.clock.now();
