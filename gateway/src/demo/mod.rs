@@ -7,6 +7,7 @@
 //! statistics. It succeeds when every dossier ended where it should.
 
 mod peers;
+mod report;
 
 use std::{
     path::{Path, PathBuf},
@@ -14,7 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use motcua_schemas::{Status, time::to_vn};
+use motcua_schemas::Status;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
@@ -23,6 +24,7 @@ use crate::auth::{
     tokens::{Claims, mint},
 };
 use crate::config::{Settings, relocate::relocated};
+use report::{Outcome, report};
 
 /// Why the demo could not run.
 #[derive(Debug, thiserror::Error)]
@@ -198,15 +200,6 @@ fn demo_settings(
     }
     let text = toml::to_string(&table).map_err(fail)?;
     Settings::parse(&text, &data_dir.join("demo.toml")).map_err(fail)
-}
-
-/// What the demo expects of each dossier, and what happened.
-struct Outcome {
-    label: &'static str,
-    story: &'static str,
-    code: String,
-    expected: Status,
-    expect_overdue: bool,
 }
 
 /// Runs the demo on the configuration at `config`; true when every dossier ended
@@ -483,99 +476,4 @@ async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &pe
     });
 
     report(demo, &outcomes, portal, post).await
-}
-
-async fn report(
-    demo: &Demo,
-    outcomes: &[Outcome],
-    portal: &peers::Peer,
-    post: &peers::Peer,
-) -> Result<bool, DemoError> {
-    println!();
-    let mut all_ok = true;
-    let mut rows = Vec::new();
-    for o in outcomes {
-        let d = demo.dossier(&o.code).await?;
-        let status = d["status"].as_u64().unwrap_or(0);
-        let overdue = d["overdue"].as_bool().unwrap_or(false);
-        let ok = status == u64::from(o.expected.code()) && overdue == o.expect_overdue;
-        all_ok &= ok;
-        rows.push(vec![
-            o.label.to_owned(),
-            o.code.clone(),
-            o.story.to_owned(),
-            format!("{status} {}", d["status_name"].as_str().unwrap_or_default()),
-            if overdue { "yes" } else { "no" }.to_owned(),
-            if ok { "ok" } else { "UNEXPECTED" }.to_owned(),
-        ]);
-    }
-    print!("{}", crate::table::render(&["", "CODE", "STORY", "FINAL STATUS", "OVERDUE", "CHECK"], &rows));
-    let today = to_vn(jiff::Timestamp::now()).date();
-    let stats = demo
-        .json(reqwest::Method::GET, &format!("/v1/stats?unit=10&from={today}&to={today}"), "admin-dev", None)
-        .await?;
-    println!();
-    let measures = [
-        "received",
-        "resolved",
-        "resolved_before_due",
-        "resolved_on_due",
-        "resolved_late",
-        "on_time_rate",
-        "open_not_due",
-        "open_overdue",
-        "refused",
-        "withdrawn",
-        "apologies",
-        "apologies_missing",
-        "explanations_missing",
-    ];
-    let shown = |v: &Value| match v.as_f64() {
-        Some(f) if v.is_f64() => format!("{:.1} %", f * 100.0),
-        _ => v.to_string(),
-    };
-    let rows: Vec<Vec<String>> = measures.iter().map(|m| vec![(*m).to_owned(), shown(&stats[*m])]).collect();
-    print!("{}", crate::table::render(&["STATISTICS (Tỉnh Lào Cai, today)", "VALUE"], &rows));
-    let s = &stats["satisfaction"];
-    println!(
-        "satisfaction: không hài lòng {}, hài lòng {}, rất hài lòng {}",
-        s["khong_hai_long"], s["hai_long"], s["rat_hai_long"]
-    );
-    let expected = [
-        ("received", 5),
-        ("resolved", 3),
-        ("resolved_late", 1),
-        ("refused", 1),
-        ("withdrawn", 1),
-        ("apologies", 1),
-        ("apologies_missing", 0),
-        ("open_not_due", 0),
-        ("open_overdue", 0),
-    ];
-    for (measure, want) in expected {
-        if stats[measure].as_i64() != Some(want) {
-            all_ok = false;
-            println!("statistic {measure} is {}, expected {want}", stats[measure]);
-        }
-    }
-    let distinct = |peer: &peers::Peer, path: &str| {
-        peer.calls()
-            .iter()
-            .filter(|c| c.path == path)
-            .map(|c| c.key.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len()
-    };
-    println!(
-        "\nthe portal received {} status changes and {} letter; the post {} order; each call carried its Idempotency-Key",
-        distinct(portal, "/v1/status"),
-        distinct(portal, "/v1/letters"),
-        distinct(post, "/v1/orders")
-    );
-    println!(
-        "{} in {:.1} s",
-        if all_ok { "every dossier ended where it should" } else { "SOME DOSSIERS DID NOT END WHERE THEY SHOULD" },
-        demo.started.elapsed().as_secs_f64()
-    );
-    Ok(all_ok)
 }
