@@ -144,23 +144,22 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// One table row per element of the array `list`, one cell per JSON pointer.
+fn rows(list: &Value, columns: &[&str]) -> Vec<Vec<String>> {
+    let cells = |item: &Value| columns.iter().map(|c| text(item.pointer(c).unwrap_or(&Value::Null))).collect();
+    list.as_array().into_iter().flatten().map(cells).collect()
+}
+
 /// Runs an admin command.
 pub fn run(connection: Connection, command: AdminCommand) -> anyhow::Result<ExitCode> {
     let api = Api::new(&connection)?;
     let (value, rendered) = match command {
         AdminCommand::Queue => {
             let v = api.json(api.http.get(format!("{}/v1/admin/queue", api.base)))?;
-            let rows: Vec<Vec<String>> = v["destinations"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|d| {
-                    ["destination", "mode", "depth", "oldest_age_seconds", "in_flight", "attempts", "dead"]
-                        .iter()
-                        .map(|k| text(&d[*k]))
-                        .collect()
-                })
-                .collect();
+            let rows = rows(
+                &v["destinations"],
+                &["/destination", "/mode", "/depth", "/oldest_age_seconds", "/in_flight", "/attempts", "/dead"],
+            );
             let t = table(&["DESTINATION", "MODE", "DEPTH", "OLDEST (s)", "IN FLIGHT", "ATTEMPTS", "DEAD"], &rows);
             (v, t)
         }
@@ -172,54 +171,27 @@ pub fn run(connection: Connection, command: AdminCommand) -> anyhow::Result<Exit
         }
         AdminCommand::DeadLetters { replay: None } => {
             let v = api.json(api.http.get(format!("{}/v1/admin/dead-letters", api.base)))?;
-            let rows: Vec<Vec<String>> = v["dead_letters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|d| {
-                    vec![
-                        text(&d["id"]),
-                        text(&d["destination"]),
-                        text(&d["job"]["kind"]),
-                        text(&d["job"]["dossier"]),
-                        text(&d["attempts"]),
-                        text(&d["died_at"]),
-                        text(&d["error"]),
-                    ]
-                })
-                .collect();
+            let rows = rows(
+                &v["dead_letters"],
+                &["/id", "/destination", "/job/kind", "/job/dossier", "/attempts", "/died_at", "/error"],
+            );
             let t = table(&["ID", "DESTINATION", "KIND", "DOSSIER", "ATTEMPTS", "DIED AT", "LAST ERROR"], &rows);
             (v, t)
         }
         AdminCommand::Dossiers { overdue, status, unit, limit } => {
-            let mut query: Vec<(String, String)> = vec![("limit".into(), limit.to_string())];
+            let mut query = vec![("limit", limit.to_string())];
             if overdue {
-                query.push(("overdue".into(), "true".into()));
+                query.push(("overdue", "true".into()));
             }
             if let Some(s) = status {
-                query.push(("status".into(), s.to_string()));
+                query.push(("status", s.to_string()));
             }
             if let Some(u) = unit {
-                query.push(("unit".into(), u));
+                query.push(("unit", u));
             }
-            let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let v = api.json(api.http.get(format!("{}/v1/admin/dossiers?{}", api.base, query.join("&"))))?;
-            let rows: Vec<Vec<String>> = v["dossiers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|d| {
-                    vec![
-                        text(&d["code"]),
-                        text(&d["status"]),
-                        text(&d["status_name"]),
-                        text(&d["overdue"]),
-                        text(&d["unit"]),
-                        text(&d["desk"]),
-                        text(&d["due_at"]),
-                    ]
-                })
-                .collect();
+            let v = api.json(api.http.get(format!("{}/v1/admin/dossiers", api.base)).query(&query))?;
+            let rows =
+                rows(&v["dossiers"], &["/code", "/status", "/status_name", "/overdue", "/unit", "/desk", "/due_at"]);
             let t = table(&["CODE", "STATUS", "NAME", "OVERDUE", "UNIT", "DESK", "DUE AT"], &rows);
             (v, t)
         }
