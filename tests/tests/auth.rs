@@ -82,6 +82,24 @@ async fn every_bad_token_is_401_with_a_challenge() {
                 c["exp"] = (now() + 900).into();
             })),
         ),
+        // Issue 12 §5: these overflowed the lifetime check and passed.
+        (
+            "iat at the smallest i64",
+            Some(token_with("admin-dev", |c| {
+                c["iat"] = i64::MIN.into();
+                c["exp"] = (now() + 10 * 365 * 86_400).into();
+            })),
+        ),
+        (
+            "iat days ago, exp now",
+            Some(token_with("admin-dev", |c| {
+                c["iat"] = (now() - 5 * 86_400).into();
+                c["exp"] = (now() + 60).into();
+            })),
+        ),
+        ("exp before iat", Some(token_with("admin-dev", |c| c["exp"] = (now() - 1).into()))),
+        ("nbf after exp", Some(token_with("admin-dev", |c| c["nbf"] = (now() + 7200).into()))),
+        ("nbf not a number", Some(token_with("admin-dev", |c| c["nbf"] = "soon".into()))),
         ("alg none", Some(raw_token(&json!({"alg": "none", "typ": "JWT"}), &claims(&admin), b""))),
         ("HMAC signed with the client's public key", Some(hs256_token(&claims(&admin), public_pem.as_bytes()))),
         ("crit header", Some(raw_token(&json!({"alg": "EdDSA", "crit": ["exp"]}), &crit, b"sig"))),

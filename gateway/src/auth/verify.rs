@@ -63,7 +63,45 @@ struct IssuerOnly {
 struct TimeClaims {
     iat: Option<serde_json::Value>,
     exp: i64,
+    nbf: Option<serde_json::Value>,
     sub: String,
+}
+
+fn whole_seconds(value: Option<serde_json::Value>, name: &str) -> Result<Option<i64>, TokenError> {
+    match value {
+        None => Ok(None),
+        Some(serde_json::Value::Number(n)) => {
+            n.as_i64().map(Some).ok_or_else(|| refuse(format!("{name} is not a whole number of seconds")))
+        }
+        Some(_) => Err(refuse(format!("{name} is not a number"))),
+    }
+}
+
+/// Checks `iat`, `exp` and `nbf` against each other and `now` in checked arithmetic:
+/// a token is issued no later than now (plus leeway) and no earlier than its longest
+/// lifetime ago, expires after it was issued and within the longest lifetime, and
+/// becomes valid between its issue and its expiry.
+fn check_times(iat: i64, exp: i64, nbf: Option<i64>, now: i64) -> Result<(), TokenError> {
+    let absurd = || refuse("the token's times are out of range");
+    let latest_issue = now.checked_add(LEEWAY_SECS).ok_or_else(absurd)?;
+    let earliest_issue = now.checked_sub(MAX_LIFETIME_SECS + LEEWAY_SECS).ok_or_else(absurd)?;
+    if iat > latest_issue {
+        return Err(refuse("the token was issued in the future"));
+    }
+    if iat < earliest_issue {
+        return Err(refuse("the token was issued too long ago"));
+    }
+    match exp.checked_sub(iat) {
+        Some(lifetime) if lifetime <= 0 => Err(refuse("the token expires before it was issued")),
+        Some(lifetime) if lifetime <= MAX_LIFETIME_SECS => match nbf {
+            Some(nbf) if nbf < iat.saturating_sub(LEEWAY_SECS) || nbf > exp => {
+                Err(refuse("the token's nbf lies outside its lifetime"))
+            }
+            _ => Ok(()),
+        },
+        Some(_) => Err(refuse("the token lives longer than one hour")),
+        None => Err(absurd()),
+    }
 }
 
 fn decode_segment<T: for<'de> Deserialize<'de>>(segment: &str, what: &str) -> Result<T, TokenError> {
@@ -124,19 +162,9 @@ pub fn verify(token: &str, clients: &Clients, audience: &str, now: i64) -> Resul
         match jsonwebtoken::decode::<TimeClaims>(token, &key.key, &validation) {
             Ok(data) => {
                 let claims = data.claims;
-                let iat = match claims.iat {
-                    Some(serde_json::Value::Number(n)) => {
-                        n.as_i64().ok_or_else(|| refuse("iat is not a whole number"))?
-                    }
-                    Some(_) => return Err(refuse("iat is not a number")),
-                    None => return Err(refuse("the token has no iat")),
-                };
-                if iat > now + LEEWAY_SECS {
-                    return Err(refuse("the token was issued in the future"));
-                }
-                if claims.exp - iat > MAX_LIFETIME_SECS {
-                    return Err(refuse("the token lives longer than one hour"));
-                }
+                let iat = whole_seconds(claims.iat, "iat")?.ok_or_else(|| refuse("the token has no iat"))?;
+                let nbf = whole_seconds(claims.nbf, "nbf")?;
+                check_times(iat, claims.exp, nbf, now)?;
                 if claims.sub.is_empty() {
                     return Err(refuse("the token's sub is empty"));
                 }
@@ -178,7 +206,7 @@ impl TokenCache {
     pub fn verify(&self, token: &str, clients: &Clients, audience: &str, now: i64) -> Result<Verified, TokenError> {
         if let Ok(entries) = self.entries.lock()
             && let Some(hit) = entries.get(token)
-            && now <= hit.expires_at + LEEWAY_SECS
+            && now <= hit.expires_at.saturating_add(LEEWAY_SECS)
             // Only while the client that verified it is the one in force: a reload
             // creates new clients, so tokens of removed keys stop working at once.
             && clients.by_issuer(&hit.client.issuer).is_some_and(|c| Arc::ptr_eq(c, &hit.client))
@@ -188,7 +216,7 @@ impl TokenCache {
         let verified = verify(token, clients, audience, now)?;
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= CACHE_CAPACITY {
-                entries.retain(|_, v| now <= v.expires_at + LEEWAY_SECS);
+                entries.retain(|_, v| now <= v.expires_at.saturating_add(LEEWAY_SECS));
                 if entries.len() >= CACHE_CAPACITY {
                     entries.clear();
                 }
