@@ -51,8 +51,8 @@ impl Checker {
     }
 
     fn check_text(&mut self, pointer: &str, text: &str, max: usize) {
-        if text.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
-            self.fail(pointer, "control characters are not allowed");
+        if let Some(reason) = motcua_schemas::text::refused_in(text) {
+            self.fail(pointer, reason);
         } else if text.chars().count() > max {
             self.fail(pointer, format!("longer than {max} characters"));
         }
@@ -100,9 +100,10 @@ mod tests {
         c.text("/b", "", 10);
         c.text("/c", "a\u{0}b", 10);
         c.text("/d", "dài quá mười ký tự", 10);
+        c.text("/f", "An\u{202E}h", 10);
         assert_eq!(c.opt_text("/e", Some("  "), 10), None);
         let Err(InboundError::Invalid(errors)) = c.finish() else { panic!() };
         let pointers: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
-        assert_eq!(pointers, ["/b", "/c", "/d"]);
+        assert_eq!(pointers, ["/b", "/c", "/d", "/f"]);
     }
 }
