@@ -31,6 +31,42 @@ fn the_postal_samples_validate_against_the_xsd() {
     assert!(xmllint(&wrong).is_err(), "the XSD is not a rubber stamp");
 }
 
+/// The normalizer accepts exactly the shapes the XSD accepts (issue 12 §9): each
+/// variant of the sample is judged alike by xmllint and by the gateway's parser.
+#[test]
+fn the_postal_normalizer_and_the_xsd_agree() {
+    let sample = repo_file("schemas/samples/postal-dossier.xml");
+    let variants = [
+        ("the sample", sample.clone()),
+        ("two IdNumber", sample.replace("</IdNumber>", "</IdNumber><IdNumber>001099000001</IdNumber>")),
+        ("two Fullname", sample.replace("</Fullname>", "</Fullname><Fullname>Người khác</Fullname>")),
+        ("an element inside Fullname", sample.replace("<Fullname>", "<Fullname><b>x</b>")),
+        ("text in the root", sample.replace("<ItemCode>", "lời nhắn<ItemCode>")),
+        ("an unknown attribute", sample.replace("<Sender>", "<Sender priority=\"1\">")),
+        ("an unknown element", sample.replace("<TargetUnit>", "<Extra>1</Extra><TargetUnit>")),
+        ("elements out of order", sample.replace("<Tel>", "<Address>x</Address><Tel>")),
+        ("no Documents", cut(&sample, "<Documents>", "</Documents>")),
+        ("an empty Documents", sample.replace(&between(&sample, "<Documents>", "</Documents>"), "")),
+    ];
+    for (what, xml) in variants {
+        let by_xsd = xmllint(&xml).is_ok();
+        let by_gateway = motcua_adapters::postal::parse_dossier(xml.as_bytes(), 32).is_ok();
+        assert_eq!(by_gateway, by_xsd, "{what}: xmllint says {by_xsd}, the gateway {by_gateway}");
+    }
+}
+
+fn between(text: &str, open: &str, close: &str) -> String {
+    let start = text.find(open).unwrap() + open.len();
+    let end = text.find(close).unwrap();
+    text[start..end].to_owned()
+}
+
+fn cut(text: &str, open: &str, close: &str) -> String {
+    let start = text.find(open).unwrap();
+    let end = text.find(close).unwrap() + close.len();
+    format!("{}{}", &text[..start], &text[end..])
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gateways_postal_replies_and_errors_validate_against_the_xsd() {
     let gw = Gateway::start(TestConfig::sample());

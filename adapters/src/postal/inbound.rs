@@ -10,7 +10,7 @@ use motcua_schemas::{
 
 use crate::InboundError;
 use crate::check::{Checker, MAX_DOCUMENTS, MAX_NAME, MAX_TEXT};
-use crate::xml::{self, Element, POSTAL_NS};
+use crate::xml::{self, Element};
 
 /// Which postal service the applicant bought (Decision 45/2016/QĐ-TTg).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,24 +78,6 @@ pub struct PostalEvent {
     pub note: Option<String>,
 }
 
-/// Checks the root's name and namespace and that every child is known and in the
-/// postal namespace; `repeated` children may occur more than once.
-fn check_shape(c: &mut Checker, el: &Element, name: &str, allowed: &[&str], repeated: &[&str]) {
-    if el.name != name || el.namespace.as_deref() != Some(POSTAL_NS) {
-        c.fail(el.path.clone(), format!("expected <{name}> in namespace {POSTAL_NS}"));
-        return;
-    }
-    for (i, child) in el.children.iter().enumerate() {
-        if child.namespace.as_deref() != Some(POSTAL_NS) {
-            c.fail(child.path.clone(), format!("element is not in namespace {POSTAL_NS}"));
-        } else if !allowed.contains(&child.name.as_str()) {
-            c.fail(child.path.clone(), "unexpected element");
-        } else if !repeated.contains(&child.name.as_str()) && el.children[..i].iter().any(|p| p.name == child.name) {
-            c.fail(child.path.clone(), "element appears more than once");
-        }
-    }
-}
-
 fn required<'a>(c: &mut Checker, el: &'a Element, name: &str) -> Option<&'a Element> {
     let child = el.child(name);
     if child.is_none() {
@@ -133,18 +115,7 @@ fn timestamp(c: &mut Checker, el: &Element, name: &str) -> Option<Timestamp> {
 pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, InboundError> {
     let root = xml::parse(body, max_depth)?;
     let mut c = Checker::default();
-    let allowed = [
-        "ItemCode",
-        "PostOfficeCode",
-        "AcceptedAt",
-        "Service",
-        "Sender",
-        "Procedure",
-        "TargetUnit",
-        "Documents",
-        "FeeCollected",
-    ];
-    check_shape(&mut c, &root, "BuuGuiHoSo", &allowed, &[]);
+    super::shape::check(&mut c, &root, "BuuGuiHoSo", &super::shape::DOSSIER);
     c.checkpoint()?;
 
     let item: Option<S10ItemCode> = parse_child(&mut c, &root, "ItemCode");
@@ -161,12 +132,6 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
 
     let sender = required(&mut c, &root, "Sender");
     let applicant = sender.and_then(|s| {
-        let fields = ["Fullname", "Tel", "IdType", "IdNumber", "Address", "ProvinceId", "DistrictId", "WardId"];
-        for child in &s.children {
-            if !fields.contains(&child.name.as_str()) || child.namespace.as_deref() != Some(POSTAL_NS) {
-                c.fail(child.path.clone(), "unexpected element");
-            }
-        }
         let name = required_text(&mut c, s, "Fullname", MAX_NAME);
         let phone: Option<PhoneNumber> =
             s.child("Tel").filter(|t| !t.text.trim().is_empty()).and_then(|t| c.parse(&t.path, &t.text));
@@ -216,14 +181,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
 
     let mut documents = Vec::new();
     if let Some(docs) = root.child("Documents") {
-        if docs.children.len() > MAX_DOCUMENTS {
-            c.fail(docs.path.clone(), format!("at most {MAX_DOCUMENTS} documents"));
-        }
         for doc in docs.children.iter().take(MAX_DOCUMENTS) {
-            if doc.name != "Document" || doc.namespace.as_deref() != Some(POSTAL_NS) {
-                c.fail(doc.path.clone(), "unexpected element");
-                continue;
-            }
             let name = c.text(&doc.path, &doc.text, MAX_NAME);
             let component = c.opt_text(&format!("{}/@code", doc.path), doc.attribute("code"), 64);
             let pages = doc.attribute("pages").and_then(|p| match p.trim().parse::<u32>() {
@@ -311,7 +269,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
 pub fn parse_event(body: &[u8], max_depth: usize) -> Result<PostalEvent, InboundError> {
     let root = xml::parse(body, max_depth)?;
     let mut c = Checker::default();
-    check_shape(&mut c, &root, "SuKienBuuGui", &["ItemCode", "Status", "At", "Note"], &[]);
+    super::shape::check(&mut c, &root, "SuKienBuuGui", &super::shape::EVENT);
     c.checkpoint()?;
     let item = parse_child(&mut c, &root, "ItemCode");
     let status = required(&mut c, &root, "Status").and_then(|s| {
@@ -411,6 +369,39 @@ mod tests {
             ["/BuuGuiHoSo/Extra"]
         );
         assert_eq!(invalid_paths(&SAMPLE.replace("<TargetUnit>04585</TargetUnit>", "")), ["/BuuGuiHoSo/TargetUnit"]);
+    }
+
+    /// Issue 12 §9: each of these was accepted although the XSD refuses it.
+    #[test]
+    fn what_the_xsd_refuses_is_refused() {
+        let id = xml_text_of(SAMPLE, "IdNumber");
+        let name = xml_text_of(SAMPLE, "Fullname");
+        let cases = [
+            (
+                SAMPLE.replace("</IdNumber>", "</IdNumber><IdNumber>001099000001</IdNumber>"),
+                "/BuuGuiHoSo/Sender/IdNumber",
+            ),
+            (
+                SAMPLE.replace("</Fullname>", "</Fullname><Fullname>Người khác</Fullname>"),
+                "/BuuGuiHoSo/Sender/Fullname",
+            ),
+            (SAMPLE.replace(&format!(">{name}<"), &format!("><b>{name}</b><")), "/BuuGuiHoSo/Sender/Fullname/b"),
+            (SAMPLE.replace("<ItemCode>", "lời nhắn<ItemCode>"), "/BuuGuiHoSo"),
+            (SAMPLE.replace("<Sender>", "<Sender priority=\"1\">"), "/BuuGuiHoSo/Sender/@priority"),
+            (SAMPLE.replace(&format!("<IdNumber>{id}</IdNumber>"), ""), "/BuuGuiHoSo/Sender/IdNumber"),
+        ];
+        for (xml, pointer) in cases {
+            assert!(invalid_paths(&xml).contains(&pointer.to_owned()), "{pointer}: {:?}", invalid_paths(&xml));
+        }
+        // Out of order: the XSD's sequence is the order.
+        let reordered = SAMPLE.replace("<Tel>", "<X/><Tel>");
+        assert!(!invalid_paths(&reordered).is_empty());
+    }
+
+    fn xml_text_of(xml: &str, tag: &str) -> String {
+        let start = xml.find(&format!("<{tag}>")).unwrap() + tag.len() + 2;
+        let end = xml[start..].find('<').unwrap() + start;
+        xml[start..end].to_owned()
     }
 
     #[test]

@@ -3,5 +3,6 @@
 
 pub mod inbound;
 pub mod outbound;
+mod shape;
 
 pub use inbound::{DeliveryStatus, PostalEvent, PostalIntake, PostalService, parse_dossier, parse_event};
