@@ -53,6 +53,10 @@ pub struct DayStats {
     /// Ratings: không hài lòng, hài lòng, rất hài lòng.
     #[serde(default)]
     pub ratings: [u64; 3],
+    /// Resolutions reported later than the tolerance after the time they give, and
+    /// so judged by the time they arrived.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub late_reports: u64,
     /// Change of the number of open dossiers.
     #[serde(default)]
     pub open_change: i64,
@@ -73,10 +77,15 @@ impl DayStats {
         self.apologies += other.apologies;
         self.apologies_missing += other.apologies_missing;
         self.explanations_missing += other.explanations_missing;
+        self.late_reports += other.late_reports;
         for (mine, theirs) in self.ratings.iter_mut().zip(other.ratings) {
             *mine += theirs;
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn key(unit: &UnitCode, date: Date) -> Vec<u8> {
@@ -137,6 +146,8 @@ pub struct Report {
     pub explanations_missing: u64,
     /// Ratings given in the period, by level.
     pub satisfaction: Satisfaction,
+    /// Resolutions reported beyond the tolerance, judged by the time they arrived.
+    pub late_reports: u64,
 }
 
 /// Ratings by level.
@@ -196,5 +207,6 @@ pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to:
             hai_long: flows.ratings[1],
             rat_hai_long: flows.ratings[2],
         },
+        late_reports: flows.late_reports,
     })
 }

@@ -379,6 +379,22 @@ pub struct DeadlinesSection {
     /// How long after the due time an explanation may wait.
     #[serde(default = "default_grace")]
     pub explanation_grace: WorkingDuration,
+    /// How far a desk's clock may run ahead of the gateway's (or an event precede the
+    /// previous one) before the event is refused, in seconds.
+    #[serde(default = "default_skew")]
+    pub event_clock_skew_secs: u64,
+    /// How long after it happened an event may be reported and still be judged by the
+    /// time the desk gives; later reports are judged by the time they arrived, and
+    /// counted, in seconds.
+    #[serde(default = "default_report_tolerance")]
+    pub report_tolerance_secs: u64,
+}
+
+fn default_skew() -> u64 {
+    120
+}
+fn default_report_tolerance() -> u64 {
+    4 * 3600
 }
 
 fn default_lead() -> WorkingDuration {
@@ -390,7 +406,13 @@ fn default_grace() -> WorkingDuration {
 
 impl Default for DeadlinesSection {
     fn default() -> Self {
-        Self { centre_desk: None, due_soon_lead: default_lead(), explanation_grace: default_grace() }
+        Self {
+            centre_desk: None,
+            due_soon_lead: default_lead(),
+            explanation_grace: default_grace(),
+            event_clock_skew_secs: default_skew(),
+            report_tolerance_secs: default_report_tolerance(),
+        }
     }
 }
 

@@ -145,6 +145,10 @@ pub struct Deadlines {
     pub due_soon_lead: WorkingDuration,
     /// Grace for the explanation.
     pub explanation_grace: WorkingDuration,
+    /// How far an event's time may lie ahead of the gateway's clock, in seconds.
+    pub event_clock_skew_secs: u64,
+    /// How late an event may be reported and still be judged by its own time, in seconds.
+    pub report_tolerance_secs: u64,
 }
 
 /// The checked configuration.
@@ -310,6 +314,9 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
     if d.due_soon_lead.is_zero() || d.explanation_grace.is_zero() {
         problems.add("deadlines", "due_soon_lead and explanation_grace must be positive");
     }
+    if d.event_clock_skew_secs > 3600 || d.report_tolerance_secs > 30 * 86_400 {
+        problems.add("deadlines", "event_clock_skew_secs may be at most 3600 and report_tolerance_secs 30 days");
+    }
 
     let peer = |name: &str, p: &Option<PeerSection>, problems: &mut Problems| {
         p.as_ref().map(|p| {
@@ -370,6 +377,8 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
             centre_desk: d.centre_desk.clone(),
             due_soon_lead: d.due_soon_lead,
             explanation_grace: d.explanation_grace,
+            event_clock_skew_secs: d.event_clock_skew_secs,
+            report_tolerance_secs: d.report_tolerance_secs,
         },
         postal,
         portal,

@@ -90,6 +90,38 @@ fn follow_due(record: &mut DossierRecord, old_due: Timestamp) {
     }
 }
 
+/// The time an event is recorded at: the desk's own time, which may neither precede
+/// the dossier's previous event nor lie ahead of the gateway's clock by more than the
+/// allowed skew (docs/DOMAIN.md §8: backdating would rewrite the statistics). Within
+/// the skew it is brought into `[previous event, now]`.
+fn reported_time(
+    record: &DossierRecord,
+    event: &DeskEvent,
+    settings: &Settings,
+    now: Timestamp,
+) -> Result<Timestamp, EventError> {
+    let skew = jiff::SignedDuration::from_secs(i64::try_from(settings.deadlines.event_clock_skew_secs).unwrap_or(0));
+    let previous = record.dossier.history.iter().filter(|h| h.kind != EventType::Note).map(|h| h.at).max();
+    let latest = now.checked_add(skew).unwrap_or(now);
+    if event.at > latest {
+        return Err(invalid("/at", "the event lies in the future of the gateway's clock"));
+    }
+    if let Some(previous) = previous {
+        let earliest = previous.checked_sub(skew).unwrap_or(previous);
+        if event.at < earliest {
+            return Err(invalid(
+                "/at",
+                format!(
+                    "the event precedes the dossier's previous event ({})",
+                    motcua_schemas::time::format_rfc3339(previous)
+                ),
+            ));
+        }
+        return Ok(event.at.clamp(previous.min(now), now));
+    }
+    Ok(event.at.min(now))
+}
+
 fn invalid(pointer: &str, message: impl Into<String>) -> EventError {
     EventError::Invalid(vec![FieldError::new(pointer, message)])
 }
@@ -114,7 +146,9 @@ fn apply(
     event: DeskEvent,
     now: Timestamp,
 ) -> Result<EventOutcome, EventError> {
-    let mut record = DossierRecord::load(tx, code)?.ok_or(EventError::NotFound)?;
+    // Authorize before anything else is looked up: a dossier this desk does not hold
+    // now is unknown to it, whatever the body says (no event id probing, no replay).
+    let mut record = DossierRecord::load(tx, code)?.filter(|r| r.dossier.desk == desk).ok_or(EventError::NotFound)?;
     let mark = format!("event|{code}|{}", event.event_id);
     let fingerprint = fingerprint(&event);
     if let Some(seen) = tx.get_json::<AppliedEvent>(Space::Applied, mark.as_bytes())? {
@@ -124,15 +158,14 @@ fn apply(
             Err(EventError::Conflict(format!("event_id {} was already used for a different event", event.event_id)))
         };
     }
-    if record.dossier.desk != desk {
-        return Err(EventError::NotFound);
-    }
-    // A desk's clock may run a little ahead; nothing is recorded in the future.
-    let at = event.at.min(now);
+    let at = reported_time(&record, &event, settings, now)?;
     let old_due = record.deadline.due_at;
     let procedure = settings.catalogue.get(&record.dossier.procedure.code);
     let mut details = serde_json::Map::new();
     details.insert("event_id".into(), event.event_id.clone().into());
+    if at != event.at {
+        details.insert("reported_at".into(), motcua_schemas::time::format_rfc3339(event.at).into());
+    }
 
     // Check the transition before any side effect.
     event.kind.apply(record.dossier.status)?;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use motcua_schemas::{
-    Channel, Deadline, Dossier, DossierCode, EventType, FieldError, HistoryEntry, InlineContent, Intake, PostalInfo,
-    S10ItemCode, Status, UnitCode, time::to_vn,
+    AgencyCode, Channel, Deadline, Dossier, DossierCode, EventType, FieldError, HistoryEntry, InlineContent, Intake,
+    PostalInfo, S10ItemCode, Status, UnitCode, time::to_vn,
 };
 use serde::{Deserialize, Serialize};
 
@@ -146,6 +146,46 @@ pub async fn submit(
     store.write(move |tx| accept(tx, &settings, &submission, fingerprint, clock.now())).await?
 }
 
+/// A code a peer supplies must be one of the agency that receives the dossier and of
+/// the day it is received, so that it can never take a number the gateway is about to
+/// issue to another agency or on another day (docs/DOMAIN.md §1).
+fn check_supplied_code(code: &DossierCode, agency: &AgencyCode, received: jiff::civil::Date) -> Result<(), String> {
+    if code.agency() != *agency {
+        return Err(format!("dossier code {code} is not of agency {agency}, which receives this dossier"));
+    }
+    if code.date() != received {
+        return Err(format!("dossier code {code} is not dated today ({})", received.strftime("%d/%m/%Y")));
+    }
+    Ok(())
+}
+
+enum IssueError {
+    Store(StoreError),
+    Code(String),
+}
+
+impl IssueError {
+    fn into_intake(self, pointer: &str) -> IntakeError {
+        match self {
+            IssueError::Store(e) => IntakeError::Store(e),
+            IssueError::Code(message) => IntakeError::Invalid(vec![FieldError::new(pointer, message)]),
+        }
+    }
+}
+
+/// The agency's next free code of the day: the counter steps over numbers a peer's
+/// codes already took.
+fn issue_code(tx: &mut Tx<'_>, agency: &AgencyCode, date: jiff::civil::Date) -> Result<DossierCode, IssueError> {
+    let counter_key = format!("{agency}|{}", date.strftime("%y%m%d"));
+    loop {
+        let seq = tx.next_counter(Space::Counter, counter_key.as_bytes()).map_err(IssueError::Store)?;
+        let code = DossierCode::new(agency, date, seq).map_err(|e| IssueError::Code(e.to_string()))?;
+        if tx.get(Space::Dossier, code.as_str().as_bytes()).map_err(IssueError::Store)?.is_none() {
+            return Ok(code);
+        }
+    }
+}
+
 fn accept(
     tx: &mut Tx<'_>,
     settings: &Settings,
@@ -184,21 +224,15 @@ fn accept(
 
     let code = match &intake.code {
         Some(code) => {
+            check_supplied_code(code, &desk.agency, received_date)
+                .map_err(|message| IntakeError::Invalid(vec![FieldError::new(&intake.pointers.code, message)]))?;
             if tx.get(Space::Dossier, code.as_str().as_bytes())?.is_some() {
                 return Err(IntakeError::Conflict(format!("dossier code {code} is already used by another dossier")));
             }
             code.clone()
         }
-        None => {
-            let counter_key = format!("{}|{}", desk.agency, received_date.strftime("%y%m%d"));
-            let seq = tx.next_counter(Space::Counter, counter_key.as_bytes())?;
-            DossierCode::new(&desk.agency, received_date, seq)
-                .map_err(|e| IntakeError::Invalid(vec![FieldError::new(&intake.pointers.code, e.to_string())]))?
-        }
+        None => issue_code(tx, &desk.agency, received_date).map_err(|e| e.into_intake(&intake.pointers.code))?,
     };
-    if tx.get(Space::Dossier, code.as_str().as_bytes())?.is_some() {
-        return Err(StoreError::Corrupt(format!("dossier code {code} issued twice")).into());
-    }
 
     let deadline = Deadline::start(&settings.calendar, now, procedure.processing, procedure.cutoff);
     let channel_note = match intake.channel {

@@ -105,7 +105,17 @@ fn index_keys(code: &str, s: &Summary) -> Vec<Vec<u8>> {
     keys
 }
 
-/// How a resolution at `at` compares with the due time (DOMAIN §8).
+/// The time a resolution is judged by: the one the desk reported, unless it was
+/// reported more than `tolerance` after it, then the time it reached the gateway (and
+/// `true`, so that such reports are counted).
+fn judged_time(reported: Timestamp, received: Timestamp, tolerance: jiff::SignedDuration) -> (Timestamp, bool) {
+    match received.duration_since(reported) {
+        delay if delay > tolerance => (received, true),
+        _ => (reported, false),
+    }
+}
+
+/// How a resolution at `at` compares with the due time (docs/DOMAIN.md §8).
 fn resolution(at: Timestamp, due: Timestamp) -> fn(&mut stats::DayStats) {
     if at > due {
         |d| d.resolved_late += 1
@@ -118,12 +128,15 @@ fn resolution(at: Timestamp, due: Timestamp) -> fn(&mut stats::DayStats) {
 
 fn update_stats(
     tx: &mut Tx<'_>,
+    settings: &Settings,
     record: &DossierRecord,
     old: Option<&Summary>,
     new: &Summary,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let today = to_vn(now).date();
+    let tolerance =
+        jiff::SignedDuration::from_secs(i64::try_from(settings.deadlines.report_tolerance_secs).unwrap_or(i64::MAX));
     let d = &record.dossier;
     let Some(old) = old else {
         stats::update(tx, &new.unit, to_vn(d.received_at).date(), |s| {
@@ -150,8 +163,16 @@ fn update_stats(
     if old.status != new.status {
         match new.status {
             Status::Processed => {
-                let at = d.history.iter().rev().find(|h| h.status_after == Status::Processed).map_or(now, |h| h.at);
+                let (at, late_report) = d
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|h| h.status_after == Status::Processed)
+                    .map_or((now, false), |h| judged_time(h.at, h.recorded_at, tolerance));
                 stats::update(tx, &new.unit, to_vn(at).date(), resolution(at, d.due_at))?;
+                if late_report {
+                    stats::update(tx, &new.unit, today, |s| s.late_reports += 1)?;
+                }
             }
             Status::NotReceived => stats::update(tx, &new.unit, today, |s| s.refused += 1)?,
             Status::Withdrawn => stats::update(tx, &new.unit, today, |s| s.withdrawn += 1)?,
@@ -201,5 +222,5 @@ pub fn before_save(
     for key in index_keys(&code, &new) {
         tx.put(Space::Index, &key, new.unit.as_str().as_bytes().to_vec());
     }
-    update_stats(tx, record, old.as_ref(), &new, now)
+    update_stats(tx, settings, record, old.as_ref(), &new, now)
 }
