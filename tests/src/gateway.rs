@@ -169,6 +169,22 @@ impl Gateway {
         builder
     }
 
+    /// A raw TLS connection to the main listener, trusting the development CA and
+    /// offering `alpn` (e.g. `http/1.1` or `h2`).
+    pub async fn tls_connect(&self, alpn: &[u8]) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+        crate::init_crypto();
+        let mut roots = rustls::RootCertStore::empty();
+        let pem = std::fs::read(self.data_dir().join("tls/dev-ca.pem")).expect("the development CA");
+        for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&pem) {
+            roots.add(cert.expect("a certificate")).expect("a root");
+        }
+        let mut config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
+        config.alpn_protocols = vec![alpn.to_vec()];
+        let tcp = tokio::net::TcpStream::connect(self.addr).await.expect("the gateway accepts");
+        let name = rustls::pki_types::ServerName::try_from("localhost").expect("a server name");
+        tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.expect("a TLS handshake")
+    }
+
     /// The URL of `path` on the main listener.
     pub fn url(&self, path: &str) -> String {
         format!("https://{}{path}", self.addr)

@@ -22,18 +22,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
-/// A TLS connection to the gateway, trusting its development CA.
 async fn tls_connect(gw: &Gateway) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
-    motcua_tests::init_crypto();
-    let mut roots = rustls::RootCertStore::empty();
-    let pem = std::fs::read(gw.data_dir().join("tls/dev-ca.pem")).unwrap();
-    for cert in rustls::pki_types::pem::PemObject::pem_slice_iter(&pem) {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let mut config = rustls::ClientConfig::builder().with_root_certificates(roots).with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let tcp = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
-    TlsConnector::from(Arc::new(config)).connect(ServerName::try_from("localhost").unwrap(), tcp).await.unwrap()
+    gw.tls_connect(b"http/1.1").await
 }
 
 /// Writes raw bytes on a fresh TLS connection and reads until the server closes it

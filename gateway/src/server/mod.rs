@@ -1,11 +1,20 @@
 //! The listeners: an accept loop per address over hyper's automatic HTTP/1.1 and
-//! HTTP/2 server, behind rustls, with a TLS handshake timeout, hyper's header-read
-//! timeout (its timer configured), a connection limit and graceful shutdown that
-//! lets in-flight requests finish.
+//! HTTP/2 server, behind rustls, with a deadline on every stage before the first
+//! request (TCP to TLS, TLS to a first request, whatever the protocol), an idle
+//! timeout between requests, a connection limit overall and per source address, and
+//! graceful shutdown that lets in-flight requests finish.
 
 pub mod tls;
 
-use std::{convert::Infallible, net::SocketAddr, sync::Arc, time::Duration};
+mod watch_conn;
+
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::{Router, body::Body};
 use hyper::{Request, body::Incoming};
@@ -38,6 +47,45 @@ pub struct Listener {
     pub tls: Option<TlsAcceptor>,
     /// The routes it serves.
     pub router: Router,
+    /// Source addresses the per-address connection cap does not apply to (the
+    /// province's own load balancers and proxies).
+    pub uncapped: Vec<ipnet::IpNet>,
+}
+
+/// Open connections per source address, each released when its connection ends.
+#[derive(Default)]
+struct PerAddress {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One connection's place in [`PerAddress`].
+struct AddressSlot {
+    table: Arc<PerAddress>,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    fn take(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<AddressSlot> {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(ip).or_insert(0);
+        if *count >= cap {
+            return None;
+        }
+        *count += 1;
+        Some(AddressSlot { table: self.clone(), ip })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut open = self.table.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// Resolves once `rx` turns true (or its sender is gone).
@@ -69,6 +117,11 @@ pub async fn serve(listener: Listener, limits: &LimitsSection, mut shutdown: wat
     let builder = Arc::new(http_builder(limits));
     let handshake_timeout = Duration::from_secs(limits.tls_handshake_timeout_secs);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let per_address = Arc::new(PerAddress::default());
+    let deadlines = watch_conn::Deadlines {
+        first_request: Duration::from_secs(limits.header_read_timeout_secs),
+        idle: Duration::from_secs(limits.idle_timeout_secs),
+    };
     let tracker = TaskTracker::new();
     loop {
         let permit = tokio::select! {
@@ -86,11 +139,22 @@ pub async fn serve(listener: Listener, limits: &LimitsSection, mut shutdown: wat
             },
             _ = stopped(&mut shutdown) => break,
         };
+        let address_slot = if listener.uncapped.iter().any(|net| net.contains(&remote.ip())) {
+            None
+        } else {
+            match per_address.take(remote.ip(), limits.max_connections_per_ip) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::warn!(peer = %remote.ip(), "connection refused: too many open from this address");
+                    continue;
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
         let (builder, tls, router, mut stop) =
             (builder.clone(), listener.tls.clone(), listener.router.clone(), shutdown.clone());
         tracker.spawn(async move {
-            let _permit = permit;
+            let _slots = (permit, address_slot);
             match tls {
                 Some(acceptor) => {
                     let stream = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
@@ -104,11 +168,11 @@ pub async fn serve(listener: Listener, limits: &LimitsSection, mut shutdown: wat
                         .and_then(|chain| chain.first())
                         .and_then(|der| PeerCertificate::from_der(der));
                     let info = ConnInfo { remote, certificate };
-                    serve_connection(&builder, TokioIo::new(stream), info, router, &mut stop).await;
+                    serve_connection(&builder, TokioIo::new(stream), info, router, deadlines, &mut stop).await;
                 }
                 None => {
                     let info = ConnInfo { remote, certificate: None };
-                    serve_connection(&builder, TokioIo::new(stream), info, router, &mut stop).await;
+                    serve_connection(&builder, TokioIo::new(stream), info, router, deadlines, &mut stop).await;
                 }
             }
         });
@@ -125,20 +189,33 @@ async fn serve_connection<I>(
     io: I,
     info: ConnInfo,
     router: Router,
+    deadlines: watch_conn::Deadlines,
     stop: &mut watch::Receiver<bool>,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    let activity = Arc::new(watch_conn::Activity::default());
+    let seen = activity.clone();
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(info.clone());
         let router = router.clone();
-        async move { Ok::<_, Infallible>(router.oneshot(request.map(Body::new)).await.unwrap_or_else(|e| match e {})) }
+        let busy = seen.begin();
+        async move {
+            let response = router.oneshot(request.map(Body::new)).await.unwrap_or_else(|e| match e {});
+            drop(busy);
+            Ok::<_, Infallible>(response)
+        }
     });
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     tokio::select! {
         _ = connection.as_mut() => return,
         _ = stopped(stop) => connection.as_mut().graceful_shutdown(),
+        verdict = activity.expired(deadlines) => match verdict {
+            // Nothing was asked in time: drop the connection without ceremony.
+            watch_conn::Expired::BeforeFirstRequest => return,
+            watch_conn::Expired::Idle => connection.as_mut().graceful_shutdown(),
+        },
     }
     let _ = connection.await;
 }

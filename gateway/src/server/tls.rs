@@ -59,7 +59,7 @@ pub fn ensure_dev_certificate(data_dir: &Path) -> Result<DevCertificate, TlsErro
     if paths.ca.exists() && paths.cert.exists() && paths.key.exists() {
         return Ok(paths);
     }
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    crate::files::private_dir(&dir).map_err(io(&dir))?;
     let invalid = |e: rcgen::Error| TlsError::Invalid(format!("cannot generate the development certificate: {e}"));
 
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(invalid)?;
@@ -76,9 +76,11 @@ pub fn ensure_dev_certificate(data_dir: &Path) -> Result<DevCertificate, TlsErro
     let key = rcgen::KeyPair::generate().map_err(invalid)?;
     let cert = params.signed_by(&key, &ca).map_err(invalid)?;
 
-    std::fs::write(&paths.key, key.serialize_pem()).map_err(io(&paths.key))?;
-    std::fs::write(&paths.cert, cert.pem()).map_err(io(&paths.cert))?;
-    std::fs::write(&paths.ca, ca.pem()).map_err(io(&paths.ca))?;
+    for (path, pem) in [(&paths.key, key.serialize_pem()), (&paths.cert, cert.pem()), (&paths.ca, ca.pem())] {
+        // A file left by an interrupted earlier start is replaced.
+        let _ = std::fs::remove_file(path);
+        crate::files::write_new_private(path, pem.as_bytes()).map_err(io(path))?;
+    }
     Ok(paths)
 }
 
