@@ -9,7 +9,10 @@ use crate::auth::verify::TokenCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::dispatch::{DispatchHandle, Outbound};
-use crate::limits::Limiters;
+use crate::limits::{Limiters, WrongAnswers};
+
+/// Dossier codes whose wrong lookups are remembered at once.
+const LOOKUP_CODES_REMEMBERED: usize = 200_000;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -26,6 +29,8 @@ pub struct App {
     /// Metrics.
     pub metrics: Arc<Metrics>,
     dispatch: OnceLock<DispatchHandle>,
+    wrong_lookups: WrongAnswers,
+    lookup_decoy: OnceLock<Option<Vec<u8>>>,
 }
 
 impl App {
@@ -38,6 +43,12 @@ impl App {
         outbound: Arc<Outbound>,
     ) -> Arc<App> {
         let limiters = Limiters::new(&settings.clients, settings.gateway.public_rate);
+        let l = &settings.limits;
+        let wrong_lookups = WrongAnswers::new(
+            l.lookup_wrong_answers,
+            std::time::Duration::from_secs(l.lookup_window_secs),
+            LOOKUP_CODES_REMEMBERED,
+        );
         Arc::new(App {
             settings: ArcSwap::from_pointee(settings),
             limiters: ArcSwap::from_pointee(limiters),
@@ -47,6 +58,8 @@ impl App {
             clock,
             metrics,
             dispatch: OnceLock::new(),
+            wrong_lookups,
+            lookup_decoy: OnceLock::new(),
         })
     }
 
@@ -106,6 +119,24 @@ impl App {
         self.settings.store(Arc::new(new));
         self.tokens.store(Arc::new(TokenCache::default()));
         Ok(warnings)
+    }
+
+    /// Wrong answers to the public lookup per dossier code.
+    pub fn wrong_lookups(&self) -> &WrongAnswers {
+        &self.wrong_lookups
+    }
+
+    /// A stored dossier record's bytes, decoded by the public lookup in place of an
+    /// unknown code's; taken once a record exists.
+    pub fn lookup_decoy(&self) -> &Option<Vec<u8>> {
+        if let Some(decoy) = self.lookup_decoy.get() {
+            return decoy;
+        }
+        let first = self.store.scan_prefix(crate::store::Space::Dossier, b"").next().and_then(Result::ok);
+        match first {
+            Some((_, bytes)) => self.lookup_decoy.get_or_init(|| Some(bytes)),
+            None => &None,
+        }
     }
 
     /// The rate limiters in force.

@@ -123,9 +123,80 @@ impl Limiters {
     }
 }
 
+/// Wrong answers to the public lookup, counted per dossier code (whether or not the
+/// code exists, so the count tells nothing): once a code has had `max` wrong answers
+/// within the window, every answer for it is "not found", right digits or not. Two
+/// generations of counts bound both the window and the memory.
+pub struct WrongAnswers {
+    generations: std::sync::Mutex<Generations>,
+    max: u32,
+    window: Duration,
+    capacity: usize,
+}
+
+struct Generations {
+    current: HashMap<String, u32>,
+    previous: HashMap<String, u32>,
+    started: std::time::Instant,
+}
+
+impl WrongAnswers {
+    /// At most `max` wrong answers per code in a window of `window` (counts live
+    /// between half a window and a window), remembering at most `capacity` codes.
+    pub fn new(max: u32, window: Duration, capacity: usize) -> WrongAnswers {
+        let generations =
+            Generations { current: HashMap::new(), previous: HashMap::new(), started: std::time::Instant::now() };
+        WrongAnswers { generations: std::sync::Mutex::new(generations), max, window, capacity: capacity.max(2) }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Generations) -> R) -> R {
+        let mut g = self.generations.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let age = g.started.elapsed();
+        if age >= self.window {
+            g.previous.clear();
+            g.current.clear();
+            g.started = std::time::Instant::now();
+        } else if age >= self.window / 2 || g.current.len() >= self.capacity / 2 {
+            g.previous = std::mem::take(&mut g.current);
+            g.started = std::time::Instant::now();
+        }
+        f(&mut g)
+    }
+
+    /// True when `code` may not be answered any more in this window.
+    pub fn exhausted(&self, code: &str) -> bool {
+        self.with(|g| {
+            let count =
+                g.current.get(code).copied().unwrap_or(0).saturating_add(g.previous.get(code).copied().unwrap_or(0));
+            count >= self.max
+        })
+    }
+
+    /// Counts one wrong answer for `code`.
+    pub fn record(&self, code: &str) {
+        self.with(|g| {
+            let count = g.current.entry(code.to_owned()).or_insert(0);
+            *count = count.saturating_add(1);
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wrong_answers_lock_a_code_for_the_window() {
+        let w = WrongAnswers::new(3, Duration::from_millis(200), 1000);
+        for _ in 0..3 {
+            assert!(!w.exhausted("A"));
+            w.record("A");
+        }
+        assert!(w.exhausted("A"));
+        assert!(!w.exhausted("B"), "another code is unaffected");
+        std::thread::sleep(Duration::from_millis(220));
+        assert!(!w.exhausted("A"), "the window passed");
+    }
 
     fn limiters(per_second: u32, burst: u32) -> Limiters {
         let mut l = Limiters::new(&Clients::default(), RateSection { per_second, burst });

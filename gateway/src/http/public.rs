@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{caller::PublicCaller, error::ApiError};
 use crate::app::App;
 use crate::dossiers::DossierRecord;
-use crate::store::Space;
+use crate::store::{Space, decode};
 
 /// `?code=…&id_last4=…`.
 #[derive(Debug, Deserialize)]
@@ -25,7 +25,8 @@ pub struct LookupQuery {
 
 /// `GET /v1/public/lookup`: status, received and appointment dates of a dossier
 /// whose code and the last four characters of the applicant's ID number match. A
-/// wrong pair is answered exactly like an unknown code.
+/// wrong pair is answered exactly like an unknown code, and a code that had too many
+/// wrong answers is answered as unknown for a while (docs/CONTRACT.md §7).
 pub async fn lookup(
     State(app): State<Arc<App>>,
     _: PublicCaller,
@@ -34,11 +35,26 @@ pub async fn lookup(
     let missing = || ApiError::not_found("no dossier matches this code and ID");
     let code: DossierCode = query.code.as_deref().unwrap_or_default().trim().parse().map_err(|_| missing())?;
     let last4 = query.id_last4.unwrap_or_default();
-    let record: DossierRecord = app.store.get_json(Space::Dossier, code.as_str().as_bytes())?.ok_or_else(missing)?;
-    let id = &record.dossier.applicant.id_number;
-    if last4.len() != 4 || !id.ends_with(last4.as_str()) {
+    let guard = app.wrong_lookups();
+    if guard.exhausted(code.as_str()) {
         return Err(missing());
     }
+    // An unknown code costs what a known one does: the decoy, a stored record, is
+    // decoded in its place, so that timing does not tell which codes exist.
+    let stored = app.store.get(Space::Dossier, code.as_str().as_bytes())?;
+    let decoded = match stored.as_deref().or(app.lookup_decoy().as_deref()) {
+        Some(bytes) => Some(decode::<DossierRecord>(Space::Dossier, code.as_str().as_bytes(), bytes)?),
+        None => None,
+    };
+    let record = match (stored, decoded) {
+        (Some(_), Some(record)) if last4.len() == 4 && record.dossier.applicant.id_number.ends_with(last4.as_str()) => {
+            record
+        }
+        _ => {
+            guard.record(code.as_str());
+            return Err(missing());
+        }
+    };
     let d = &record.dossier;
     Ok(Json(json!({
         "code": d.code,
