@@ -172,7 +172,7 @@ pub fn restore(bytes: &[u8], data_dir: &Path, cache_capacity_mb: u64) -> Result<
     if store_dir.exists() && fs::read_dir(&store_dir)?.next().is_some() {
         return Err(BackupError::NotEmpty(data_dir.display().to_string()));
     }
-    fs::create_dir_all(data_dir)?;
+    crate::files::private_dir(data_dir)?;
     let blobs = crate::store::BlobStore::open(&data_dir.join("blobs"))?;
     let db = sled::Config::new().path(&store_dir).cache_capacity(cache_capacity_mb * 1024 * 1024).open()?;
     let mut batch = sled::Batch::default();

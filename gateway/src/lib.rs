@@ -13,6 +13,7 @@ pub mod deadlines;
 pub mod demo;
 pub mod dispatch;
 pub mod dossiers;
+pub mod files;
 pub mod forms;
 pub mod http;
 pub mod limits;

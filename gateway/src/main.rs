@@ -13,6 +13,8 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let args = cli::Cli::parse();
+    // Everything the gateway writes (store, blobs, keys, backups) is its user's alone.
+    motcua_gateway::files::restrict_umask();
     // The ring provider is the only one linked; make it the process default so that
     // every TLS client and server uses it.
     let _ = rustls::crypto::ring::default_provider().install_default();

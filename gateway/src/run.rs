@@ -78,7 +78,7 @@ pub async fn run(
     on_start: impl FnOnce(&Started),
 ) -> Result<Ended, RunError> {
     let data_dir = settings.gateway.data_dir.clone();
-    std::fs::create_dir_all(&data_dir)
+    crate::files::private_dir(&data_dir)
         .map_err(|source| RunError::DataDir { path: data_dir.display().to_string(), source })?;
 
     let (tls_files, dev_ca) = match &settings.gateway.tls {
@@ -120,12 +120,15 @@ pub async fn run(
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let grace = Duration::from_secs(limits.request_timeout_secs + 5);
     let main = tokio::spawn({
-        let listener = Listener { socket: main_socket, tls: acceptor, router: crate::http::router(app.clone()) };
+        let uncapped = app.settings().gateway.trusted_proxies.clone();
+        let listener =
+            Listener { socket: main_socket, tls: acceptor, router: crate::http::router(app.clone()), uncapped };
         let (limits, rx) = (limits.clone(), shutdown_rx.clone());
         async move { server::serve(listener, &limits, rx, grace).await }
     });
     let admin = admin_socket.map(|socket| {
-        let listener = Listener { socket, tls: None, router: crate::http::admin_router(app.clone()) };
+        let listener =
+            Listener { socket, tls: None, router: crate::http::admin_router(app.clone()), uncapped: Vec::new() };
         let (limits, rx) = (limits.clone(), shutdown_rx.clone());
         tokio::spawn(async move { server::serve(listener, &limits, rx, grace).await })
     });

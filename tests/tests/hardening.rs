@@ -118,3 +118,148 @@ async fn a_portal_supplied_code_never_blocks_the_agencys_own_codes() {
     let third = gw.submit_portal("DVC-CODE-3", "04600").await;
     assert_eq!(third, format!("{agency}-{day}-{:04}", seq.parse::<u32>().unwrap() + 2));
 }
+
+/// Reads until the server closes the connection or `wait` passes; true if closed.
+async fn closed_within<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, wait: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut sink = Vec::new();
+    matches!(tokio::time::timeout(wait, stream.read_to_end(&mut sink)).await, Ok(_))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn silent_connections_are_reaped_and_capped_per_address() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+    let config = TestConfig::sample()
+        .set("limits.max_connections", 16)
+        .set("limits.max_connections_per_ip", 8)
+        .set("limits.header_read_timeout_secs", 2)
+        .set("limits.idle_timeout_secs", 3);
+    let gw = Gateway::start(config);
+
+    // Sixteen connections that finish the handshake and say nothing, half of them
+    // after the HTTP/2 preface: with the cap of 8 per address the ninth and later are
+    // closed at once, the first eight once the first-request deadline passes.
+    let started = Instant::now();
+    let mut silent = Vec::new();
+    for i in 0..8 {
+        let mut stream = gw.tls_connect(if i % 2 == 0 { b"h2" } else { b"http/1.1" }).await;
+        if i % 2 == 0 {
+            stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await.unwrap();
+        }
+        silent.push(stream);
+    }
+    let tcp = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let mut over_cap = tcp;
+    assert!(closed_within(&mut over_cap, Duration::from_secs(1)).await, "the ninth connection is refused");
+    for stream in &mut silent {
+        assert!(closed_within(stream, Duration::from_secs(6)).await, "a silent connection is reaped");
+    }
+    assert!(started.elapsed() < Duration::from_secs(6), "reaped after {:?}", started.elapsed());
+    // The slots are free again: a normal client is served.
+    gw.submit_portal("DVC-SILENT-1", "04600").await;
+
+    // A kept-alive connection with nothing in flight is closed after the idle time.
+    let mut idle = gw.tls_connect(b"http/1.1").await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n").await.unwrap();
+    let started = Instant::now();
+    assert!(closed_within(&mut idle, Duration::from_secs(8)).await, "an idle connection is closed");
+    assert!(started.elapsed() >= Duration::from_secs(2), "not before the idle time: {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_public_lookup_locks_a_code_after_too_many_wrong_answers() {
+    let config = TestConfig::sample()
+        .set("limits.lookup_wrong_answers", 5)
+        .set("gateway.public_rate.per_second", 1000)
+        .set("gateway.public_rate.burst", 1000);
+    let gw = Gateway::start(config);
+    let code = gw.submit_portal("DVC-LOOKUP-1", "04600").await;
+    let id = motcua_tests::samples::portal("x")["ChuHoSo"]["DinhDanh"]["SoDinhDanh"].as_str().unwrap().to_owned();
+    let right = id[id.len() - 4..].to_owned();
+    let lookup = |code: String, last4: String| {
+        let gw = &gw;
+        async move {
+            let response = gw
+                .http
+                .get(gw.url("/v1/public/lookup"))
+                .query(&[("code", code.as_str()), ("id_last4", last4.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    assert_eq!(lookup(code.clone(), right.clone()).await.0, 200);
+    // Wrong digits and an unknown code answer alike.
+    let unknown = code.replace("-0001", "-0999");
+    let (a, b) = (lookup(code.clone(), "0000".into()).await, lookup(unknown.clone(), "0000".into()).await);
+    assert_eq!((a.0, &a.1), (404, &b.1));
+    for _ in 0..4 {
+        assert_eq!(lookup(code.clone(), "1111".into()).await.0, 404);
+    }
+    // Five wrong answers: now even the right digits answer "not found".
+    let (status, body) = lookup(code.clone(), right).await;
+    assert_eq!((status, body), b);
+}
+
+/// Every directory 0700 and every file 0600 under `dir`, or the first that is not.
+fn loose_permissions(dir: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut pending = vec![dir.to_owned()];
+    while let Some(path) = pending.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        let wanted = if meta.is_dir() { 0o700 } else { 0o600 };
+        if mode & 0o077 != 0 || mode & wanted != wanted {
+            return Some(format!("{} has mode {mode:o}", path.display()));
+        }
+        if meta.is_dir() {
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_data_directory_is_readable_by_the_gateways_user_only() {
+    let gw = Gateway::start(TestConfig::sample());
+    let mut body = motcua_tests::samples::portal("DVC-PERM-1");
+    body["TaiLieuNop"][0] = json!({"TenTepDinhKem": "don.txt", "NoiDung": "aGVsbG8="});
+    body["MaDonViNhan"] = "04600".into();
+    assert_eq!(gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await.0, 201);
+    let response =
+        gw.http.post(gw.url("/v1/admin/backup")).bearer_auth(motcua_tests::tokens::token("admin-dev")).send().await;
+    assert_eq!(response.unwrap().status(), 200);
+    assert_eq!(loose_permissions(&gw.data_dir()), None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_attachment_write_leaves_no_temporary_file() {
+    // No file may grow past 4 MiB: the store's files stay below, a 5 MiB attachment not.
+    let config = TestConfig::sample().set("limits.body_bytes", 16 * 1024 * 1024);
+    let gw = Gateway::start_with_file_limit(config, 4 * 1024 * 1024);
+    let content = vec![b'x'; 5 * 1024 * 1024];
+    let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &content);
+    let mut body = motcua_tests::samples::portal("DVC-BLOB-BIG");
+    body["TaiLieuNop"][0] = json!({"TenTepDinhKem": "ban-ve.pdf", "NoiDung": encoded});
+    body["MaDonViNhan"] = "04600".into();
+    let (status, answer) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
+    assert_eq!(status, 503, "{answer}");
+    let mut temporary = Vec::new();
+    let mut pending = vec![gw.data_dir().join("blobs")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                temporary.push(path);
+            }
+        }
+    }
+    assert_eq!(temporary, Vec::<std::path::PathBuf>::new());
+    // The gateway goes on: a small dossier is taken.
+    gw.submit_portal("DVC-BLOB-SMALL", "04600").await;
+}

@@ -193,6 +193,17 @@ async fn a_restored_store_serves_the_same_dossiers_and_resumes_its_outbox() {
     let (ok, out, err) = cli(&gw, &["backup", "--to", snapshot.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(out.contains("1 blobs"), "{out}");
+    // Readable by the gateway's user only; never overwritten; --json answers in JSON.
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&snapshot).unwrap().permissions().mode() & 0o777, 0o600);
+    let (ok, _, err) = cli(&gw, &["backup", "--to", snapshot.to_str().unwrap()]);
+    assert!(!ok && err.contains("exists already"), "{err}");
+    assert_eq!(err.matches("exists already").count(), 1, "the error is printed once: {err}");
+    let second = gw.dir().join("snapshot-2.bin");
+    let (ok, out, err) = cli(&gw, &["backup", "--json", "--to", second.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let summary: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(summary["blobs"], 1, "{summary}");
     let mut before = Vec::new();
     for code in &codes {
         before.push(gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await.1);

@@ -29,7 +29,12 @@ pub async fn serve(
         .await
         .map_err(|source| tls::TlsError::Io { path: listen.to_string(), source })?;
     let addr = socket.local_addr().map_err(|source| tls::TlsError::Io { path: listen.to_string(), source })?;
-    let listener = Listener { socket, tls: Some(TlsAcceptor::from(config)), router: Router::new().fallback(created) };
+    let listener = Listener {
+        socket,
+        tls: Some(TlsAcceptor::from(config)),
+        router: Router::new().fallback(created),
+        uncapped: Vec::new(),
+    };
     on_start(addr);
     let (tx, rx) = watch::channel(false);
     let limits = LimitsSection::default();

@@ -206,12 +206,31 @@ pub fn run(connection: Connection, command: AdminCommand) -> anyhow::Result<Exit
 
 /// `motcua backup --to FILE`: a consistent snapshot of the running gateway's store.
 pub fn backup(connection: Connection, to: PathBuf) -> anyhow::Result<ExitCode> {
+    if to.exists() {
+        anyhow::bail!("{} exists already; a backup never overwrites a file", to.display());
+    }
     let api = Api::new(&connection)?;
     let bytes = api.bytes(api.http.post(format!("{}/v1/admin/backup", api.base)))?;
     let summary = motcua_gateway::backup::verify(&bytes).context("the snapshot does not verify")?;
     let temp = to.with_extension("partial");
-    std::fs::write(&temp, &bytes).with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, &to)?;
+    let _ = std::fs::remove_file(&temp);
+    motcua_gateway::files::write_new_private(&temp, &bytes)
+        .with_context(|| format!("cannot write {}", temp.display()))?;
+    // A link, unlike a rename, fails if the target appeared meanwhile.
+    let linked = std::fs::hard_link(&temp, &to);
+    let _ = std::fs::remove_file(&temp);
+    linked.with_context(|| format!("cannot create {}", to.display()))?;
+    if connection.json {
+        let value = serde_json::json!({
+            "file": to.display().to_string(),
+            "entries": summary.entries,
+            "blobs": summary.blobs,
+            "bytes": bytes.len(),
+            "sha256": summary.sha256,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{}: {} entries, {} blobs, {} bytes, sha256 {}",
         to.display(),

@@ -164,6 +164,20 @@ pub struct LimitsSection {
     /// Most connections served at once; more wait in the accept queue.
     #[serde(default = "default_connections")]
     pub max_connections: usize,
+    /// Most connections open at once from one source address (the addresses in
+    /// `gateway.trusted_proxies` are not capped).
+    #[serde(default = "default_connections_per_ip")]
+    pub max_connections_per_ip: usize,
+    /// How long a connection may stay open without a request in flight, in seconds.
+    #[serde(default = "default_idle_secs")]
+    pub idle_timeout_secs: u64,
+    /// Wrong answers the public lookup gives for one dossier code within
+    /// `lookup_window_secs` before it answers "not found" to everyone.
+    #[serde(default = "default_lookup_wrong")]
+    pub lookup_wrong_answers: u32,
+    /// The window of `lookup_wrong_answers`, in seconds.
+    #[serde(default = "default_lookup_window")]
+    pub lookup_window_secs: u64,
 }
 
 fn default_body() -> usize {
@@ -177,6 +191,18 @@ fn default_header_secs() -> u64 {
 }
 fn default_request_secs() -> u64 {
     30
+}
+fn default_lookup_wrong() -> u32 {
+    10
+}
+fn default_lookup_window() -> u64 {
+    86_400
+}
+fn default_connections_per_ip() -> usize {
+    1000
+}
+fn default_idle_secs() -> u64 {
+    60
 }
 fn default_connections() -> usize {
     10_000
@@ -192,6 +218,10 @@ impl Default for LimitsSection {
             request_timeout_secs: default_request_secs(),
             tls_handshake_timeout_secs: default_header_secs(),
             max_connections: default_connections(),
+            max_connections_per_ip: default_connections_per_ip(),
+            idle_timeout_secs: default_idle_secs(),
+            lookup_wrong_answers: default_lookup_wrong(),
+            lookup_window_secs: default_lookup_window(),
         }
     }
 }

@@ -285,9 +285,16 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
     if l.header_read_timeout_secs == 0
         || l.request_timeout_secs == 0
         || l.tls_handshake_timeout_secs == 0
+        || l.idle_timeout_secs == 0
         || l.max_connections == 0
+        || l.max_connections_per_ip == 0
+        || l.lookup_wrong_answers == 0
+        || l.lookup_window_secs == 0
     {
-        problems.add("limits", "timeouts and max_connections must be at least 1");
+        problems.add(
+            "limits",
+            "timeouts, connection limits, lookup_wrong_answers and lookup_window_secs must be at least 1",
+        );
     }
 
     let network = Network::build(&file.units, &file.desks, &mut problems);

@@ -87,14 +87,15 @@ pub async fn backup(State(app): State<Arc<App>>, caller: Caller) -> Result<axum:
         tracing::error!(error = %e, "backup failed");
         ApiError::internal()
     };
-    std::fs::create_dir_all(&dir).map_err(|e| failed(&e))?;
+    crate::files::private_dir(&dir).map_err(|e| failed(&e))?;
     let path = dir.join(format!("snapshot-{}.tmp", app.clock.now().as_second()));
     let blobs = app.store.dir().join("blobs");
     let target = path.clone();
     let summary = app
         .store
         .exclusive(move |db| -> Result<crate::backup::Summary, crate::backup::BackupError> {
-            let file = std::fs::File::create(&target)?;
+            let _ = std::fs::remove_file(&target);
+            let file = crate::files::create_new_private(&target)?;
             let summary = crate::backup::export(db, &blobs, &file)?;
             file.sync_all()?;
             Ok(summary)

@@ -4,9 +4,11 @@
 
 use std::{
     fs::{self, File},
-    io::Write,
     path::{Path, PathBuf},
 };
+
+/// Numbers the temporary files of this process's writes.
+static TEMP_NAMES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The blob directory.
 #[derive(Debug, Clone)]
@@ -17,7 +19,7 @@ pub struct BlobStore {
 impl BlobStore {
     /// Opens (creating) the directory.
     pub fn open(dir: &Path) -> std::io::Result<BlobStore> {
-        fs::create_dir_all(dir)?;
+        crate::files::private_dir(dir)?;
         Ok(BlobStore { dir: dir.to_owned() })
     }
 
@@ -37,13 +39,15 @@ impl BlobStore {
         }
         let shard = target.parent().expect("blob paths have a shard directory");
         fs::create_dir_all(shard)?;
-        let temp = shard.join(format!(".{sha256_hex}.{}.tmp", std::process::id()));
-        {
-            let mut file = File::create(&temp)?;
-            file.write_all(bytes)?;
-            file.sync_all()?;
+        // A name of its own per write: two writes of one attachment never share a
+        // temporary file, and a failed write leaves none behind.
+        let n = TEMP_NAMES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let temp = shard.join(format!(".{sha256_hex}.{}.{n}.tmp", std::process::id()));
+        let written = crate::files::write_new_private(&temp, bytes).and_then(|()| fs::rename(&temp, &target));
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(e);
         }
-        fs::rename(&temp, &target)?;
         File::open(shard)?.sync_all()?;
         File::open(&self.dir)?.sync_all()
     }
@@ -58,5 +62,31 @@ impl BlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha256_hex(bytes: &[u8]) -> String {
+        ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn concurrent_writes_of_one_attachment_each_succeed_and_leave_one_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = BlobStore::open(dir.path()).unwrap();
+        let content: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+        let hash = sha256_hex(&content);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| blobs.put(&hash, &content).unwrap());
+            }
+        });
+        assert_eq!(blobs.get(&hash).unwrap().as_deref(), Some(content.as_slice()));
+        let shard: Vec<_> =
+            fs::read_dir(dir.path().join(&hash[..2])).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(shard, [std::ffi::OsString::from(&hash)]);
     }
 }
