@@ -107,10 +107,21 @@ fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Res
     record.save(tx, settings, now)
 }
 
-/// Fires every mark due at `now`, a batch of marks per store command. Returns how
-/// many schedule entries were handled.
-pub async fn fire_due(store: &Store, settings: Arc<Settings>, now: Timestamp) -> Result<usize, StoreError> {
-    let mut handled = 0;
+/// What one round of the clock did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fired {
+    /// Schedule entries handled (fired, dropped as stale, or held).
+    pub handled: usize,
+    /// Entries that could not be fired, moved aside to [`Space::Held`]: each with
+    /// its dossier code, mark and reason.
+    pub held: Vec<(String, &'static str, String)>,
+}
+
+/// Fires every mark due at `now`, a batch of marks per store command. A mark that
+/// cannot be fired (its dossier cannot be saved) fails alone: it is moved aside with
+/// its reason and the others go on, so one dossier never stalls the clock.
+pub async fn fire_due(store: &Store, settings: Arc<Settings>, now: Timestamp) -> Result<Fired, StoreError> {
+    let mut fired = Fired::default();
     loop {
         let end = (now.as_second() + 1).to_be_bytes();
         let keys: Vec<Vec<u8>> = store
@@ -119,18 +130,26 @@ pub async fn fire_due(store: &Store, settings: Arc<Settings>, now: Timestamp) ->
             .map(|item| item.map(|(k, _)| k))
             .collect::<Result<_, _>>()?;
         if keys.is_empty() {
-            return Ok(handled);
+            return Ok(fired);
         }
-        handled += keys.len();
+        fired.handled += keys.len();
         let settings = settings.clone();
-        store
-            .write(move |tx| -> Result<(), StoreError> {
+        let held = store
+            .write(move |tx| -> Result<_, StoreError> {
+                let mut held = Vec::new();
                 for key in &keys {
-                    fire(tx, &settings, key, now)?;
+                    if let Err(e) = tx.attempt(|tx| fire(tx, &settings, key, now)) {
+                        tx.remove(Space::Schedule, key);
+                        tx.put_json(Space::Held, key, &json!({ "reason": e.to_string(), "at": now.to_string() }))?;
+                        let (code, kind) = parse_key(key)
+                            .map_or(("?".to_owned(), "?"), |(_, code, kind)| (code.to_string(), kind.as_str()));
+                        held.push((code, kind, e.to_string()));
+                    }
                 }
-                Ok(())
+                Ok(held)
             })
             .await??;
+        fired.held.extend(held);
     }
 }
 
@@ -149,10 +168,18 @@ pub fn start(
     tokio::spawn(async move {
         loop {
             let now = app.clock.now();
-            if let Err(e) = fire_due(&app.store, app.settings(), now).await {
-                tracing::error!(error = %e, "the deadline clock could not fire its marks; retrying shortly");
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                continue;
+            match fire_due(&app.store, app.settings(), now).await {
+                Ok(fired) => {
+                    for (code, mark, reason) in fired.held {
+                        app.metrics.marks_held.inc();
+                        tracing::error!(%code, mark, %reason, "a deadline mark could not be fired; kept aside");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the deadline clock could not fire its marks; retrying shortly");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
             }
             let wait = next_due(&app.store)
                 .map(|at| Duration::try_from(at.duration_since(app.clock.now())).unwrap_or_default())

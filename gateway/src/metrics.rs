@@ -76,6 +76,8 @@ pub struct Metrics {
     pub dead_lettered: Family<DestinationLabels, Counter>,
     /// Rate-limit refusals by client.
     pub rate_limited: Family<ClientLabels, Counter>,
+    /// Deadline marks that could not be fired and were kept aside.
+    pub marks_held: Counter,
     outbox_depth: Family<DestinationLabels, Gauge>,
     outbox_oldest: Family<DestinationLabels, Gauge>,
     outbox_in_flight: Family<DestinationLabels, Gauge>,
@@ -98,6 +100,7 @@ impl Metrics {
             failures: Family::default(),
             dead_lettered: Family::default(),
             rate_limited: Family::default(),
+            marks_held: Counter::default(),
             outbox_depth: Family::default(),
             outbox_oldest: Family::default(),
             outbox_in_flight: Family::default(),
@@ -134,6 +137,11 @@ impl Metrics {
             m.dead_lettered.clone(),
         );
         registry.register("dead_letters", "Dead letters waiting per destination", m.dead_letters.clone());
+        registry.register(
+            "deadline_marks_held",
+            "Deadline marks that could not be fired and were kept aside for an operator",
+            m.marks_held.clone(),
+        );
         registry.register("open_overdue_dossiers", "Open dossiers marked overdue", m.open_overdue.clone());
         registry.register(
             "rate_limited_requests",

@@ -102,7 +102,7 @@ impl World {
     /// Moves the clock to `when` and fires what is due.
     async fn tick(&self, when: &str) -> usize {
         self.at(when);
-        deadlines::fire_due(&self.store, self.settings.clone(), t(when)).await.unwrap()
+        deadlines::fire_due(&self.store, self.settings.clone(), t(when)).await.unwrap().handled
     }
 
     fn record(&self, code: &DossierCode) -> DossierRecord {
@@ -284,8 +284,8 @@ async fn marks_survive_a_restart_and_fire_once() {
     // Down over the due time; at the next start everything due fires, once.
     let store = Store::open(dir.path(), &settings.store, StoreMetrics::default(), Vec::new()).unwrap();
     let late = t("2026-12-01T12:00:00+07:00");
-    assert_eq!(deadlines::fire_due(&store, settings.clone(), late).await.unwrap(), 3);
-    assert_eq!(deadlines::fire_due(&store, settings.clone(), late).await.unwrap(), 0);
+    assert_eq!(deadlines::fire_due(&store, settings.clone(), late).await.unwrap().handled, 3);
+    assert_eq!(deadlines::fire_due(&store, settings.clone(), late).await.unwrap().handled, 0);
     let record: DossierRecord = store.get_json(Space::Dossier, code.as_str().as_bytes()).unwrap().unwrap();
     assert!(record.dossier.overdue && record.compliance.explanation_missing);
     let overdue_notices = store
@@ -392,4 +392,60 @@ async fn a_scripted_month_adds_up_number_by_number() {
     )
     .unwrap();
     assert_eq!((monday.received, monday.refused, monday.open_not_due, monday.open_overdue), (5, 1, 4, 0));
+}
+
+/// Pads `code`'s stored record with incompressible text until it lies within a few
+/// bytes of the largest record the store takes, as a record that grew through its
+/// life might.
+async fn fill_to_the_limit(w: &World, code: &DossierCode) {
+    let mut record = w.record(code);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut noise = |n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[(seed % 62) as usize])
+            })
+            .collect()
+    };
+    let limit = motcua_gateway::dossiers::record::MAX_RECORD_BYTES;
+    let (mut low, mut high) = (0usize, 2 * limit);
+    let padding = noise(2 * limit);
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        record.dossier.history[0].note = Some(padding[..mid].to_owned());
+        if motcua_gateway::store::encode_compressed(&record).unwrap().len() <= limit {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    record.dossier.history[0].note = Some(padding[..low].to_owned());
+    let bytes = motcua_gateway::store::encode_compressed(&record).unwrap();
+    assert!(limit - bytes.len() < 64, "{} bytes", bytes.len());
+    let key = code.as_str().as_bytes().to_vec();
+    w.store.write(move |tx| -> Result<(), ()> { Ok(tx.put(Space::Dossier, &key, bytes)) }).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_dossier_that_cannot_be_saved_does_not_stall_the_clock() {
+    let mut w = World::new("2026-11-23T09:00:00+07:00");
+    let stuck = w.submit("1.004873").await;
+    let fine = w.submit("1.004873").await;
+    fill_to_the_limit(&w, &stuck).await;
+
+    // Both due-soon marks fall due together: the full dossier's fails alone.
+    w.at("2026-11-25T09:00:00+07:00");
+    let fired = deadlines::fire_due(&w.store, w.settings.clone(), t("2026-11-25T09:00:00+07:00")).await.unwrap();
+    assert_eq!(fired.handled, 2);
+    assert_eq!(fired.held.len(), 1, "{fired:?}");
+    assert_eq!((fired.held[0].0.as_str(), fired.held[0].1), (stuck.as_str(), "due_soon"));
+    assert!(w.record(&fine).compliance.due_soon_sent);
+    assert_eq!(w.store.scan_prefix(Space::Held, b"").count(), 1, "kept aside");
+    // It is not retried forever, and the other dossier's next mark still fires.
+    assert_eq!(w.tick("2026-11-25T09:00:00+07:00").await, 0);
+    assert_eq!(w.tick("2026-11-26T09:00:00+07:00").await, 1);
+    assert!(w.record(&fine).dossier.overdue);
 }

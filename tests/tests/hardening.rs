@@ -263,3 +263,35 @@ async fn a_failed_attachment_write_leaves_no_temporary_file() {
     // The gateway goes on: a small dossier is taken.
     gw.submit_portal("DVC-BLOB-SMALL", "04600").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn intake_leaves_every_record_room_to_grow() {
+    let gw = Gateway::start(TestConfig::sample());
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut noise = |n: usize| -> String {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[(seed % 36) as usize])
+            })
+            .collect()
+    };
+    let mut body = motcua_tests::samples::portal("DVC-BIG-RECORD");
+    body["MaDonViNhan"] = "04600".into();
+    let template = body["TaiLieuNop"][0].clone();
+    let documents: Vec<Value> = (0..200)
+        .map(|_| {
+            let mut d = template.clone();
+            d["TenTepDinhKem"] = format!("{}.pdf", noise(240)).into();
+            d["DuongDanTaiTepTin"] = format!("https://portal.example.vn/f/{}", noise(80)).into();
+            d
+        })
+        .collect();
+    body["TaiLieuNop"] = documents.into();
+    // Small enough for the store's limit, too large to leave room for its history.
+    let (status, answer) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
+    assert_eq!(status, 413, "{answer}");
+    assert!(answer["detail"].as_str().unwrap_or_default().contains("at most 40960"), "{answer}");
+}

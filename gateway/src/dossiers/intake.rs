@@ -296,7 +296,7 @@ fn accept(
         compliance: Default::default(),
         saved: None,
     };
-    record.save(tx, settings, now)?;
+    record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
     tx.put_json(Space::Idempotency, idem_key.as_bytes(), &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
     Ok(IntakeOutcome::Created(Box::new(record)))

@@ -104,10 +104,22 @@ impl DossierRecord {
         settings: &crate::config::Settings,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.save_within(tx, settings, now, MAX_RECORD_BYTES)
+    }
+
+    /// As `save`, refusing a record larger than `limit` bytes as stored (intake uses
+    /// a lower limit than later saves, so that every record has room to grow).
+    pub fn save_within(
+        &mut self,
+        tx: &mut Tx<'_>,
+        settings: &crate::config::Settings,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<(), StoreError> {
         super::upkeep::before_save(tx, settings, self, now)?;
         let bytes = crate::store::encode_compressed(self)?;
-        if bytes.len() > MAX_RECORD_BYTES {
-            return Err(StoreError::TooLarge { bytes: bytes.len(), limit: MAX_RECORD_BYTES });
+        if bytes.len() > limit {
+            return Err(StoreError::TooLarge { bytes: bytes.len(), limit });
         }
         tx.put(Space::Dossier, self.dossier.code.as_str().as_bytes(), bytes);
         Ok(())
@@ -144,3 +156,8 @@ impl DossierRecord {
 /// Largest stored record: sled syncs only its main file, never its blob files, so
 /// records stay well below the size at which sled would move them into blobs.
 pub const MAX_RECORD_BYTES: usize = 60 * 1024;
+
+/// Largest record accepted at intake: the other 20 KiB are the room a dossier's
+/// history needs to grow through its life (a hundred events and more) without a
+/// later save — the overdue mark, an apology — being refused.
+pub const MAX_INTAKE_RECORD_BYTES: usize = 40 * 1024;

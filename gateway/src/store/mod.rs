@@ -50,6 +50,9 @@ pub enum Space {
     Counter = b'c',
     /// The deadline schedule, by time.
     Schedule = b's',
+    /// Schedule entries that could not be fired, kept aside for an operator (same
+    /// keys as the schedule, the reason as value).
+    Held = b'h',
     /// Statistics counters.
     Stats = b't',
     /// Secondary indexes (for example dossiers by status or desk).

@@ -98,6 +98,18 @@ impl Tx<'_> {
         Ok(next)
     }
 
+    /// Runs `f` as a unit inside this command: if it fails, what it wrote is taken
+    /// back and the command goes on without it (one failing step fails alone).
+    pub fn attempt<R, E>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<R, E>) -> Result<R, E> {
+        let (local, notes) = (self.local.clone(), self.notes.len());
+        let result = f(self);
+        if result.is_err() {
+            self.local = local;
+            self.notes.truncate(notes);
+        }
+        result
+    }
+
     /// Announces something to the store's subscribers once the batch is durable.
     pub fn note(&mut self, note: CommitNote) {
         self.notes.push(note);
