@@ -49,6 +49,16 @@ fn snippet(body: &[u8]) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The part of a failure's reason that may go to the log: the status, the timeout
+/// or the connection error, without the peer's own words (which may echo personal
+/// data).
+pub fn loggable_cause(reason: &str) -> &str {
+    match reason.strip_prefix("HTTP ") {
+        Some(_) => reason.split_once(':').map_or(reason, |(status, _)| status),
+        None => reason,
+    }
+}
+
 /// Classifies an answer.
 pub fn classify(status: u16, headers: &reqwest::header::HeaderMap, body: Bytes) -> CallOutcome {
     match status {
@@ -108,6 +118,16 @@ mod tests {
         for rejected in [400, 401, 403, 404, 410, 413, 422] {
             assert!(matches!(classify(rejected, &none, Bytes::new()), CallOutcome::Rejected { .. }), "{rejected}");
         }
+    }
+
+    #[test]
+    fn the_logged_cause_leaves_the_peers_words_out() {
+        let CallOutcome::Retry { reason, .. } = classify(503, &HeaderMap::new(), Bytes::from_static(b"Nguyen Van A"))
+        else {
+            panic!()
+        };
+        assert_eq!(loggable_cause(&reason), "HTTP 503");
+        assert_eq!(loggable_cause("timed out"), "timed out");
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct Metrics {
     pub rate_limited: Family<ClientLabels, Counter>,
     /// Deadline marks that could not be fired and were kept aside.
     pub marks_held: Counter,
+    /// Effects of deliveries on their dossiers that could not be saved.
+    pub effects_held: Counter,
     outbox_depth: Family<DestinationLabels, Gauge>,
     outbox_oldest: Family<DestinationLabels, Gauge>,
     outbox_in_flight: Family<DestinationLabels, Gauge>,
@@ -101,6 +103,7 @@ impl Metrics {
             dead_lettered: Family::default(),
             rate_limited: Family::default(),
             marks_held: Counter::default(),
+            effects_held: Counter::default(),
             outbox_depth: Family::default(),
             outbox_oldest: Family::default(),
             outbox_in_flight: Family::default(),
@@ -141,6 +144,11 @@ impl Metrics {
             "deadline_marks_held",
             "Deadline marks that could not be fired and were kept aside for an operator",
             m.marks_held.clone(),
+        );
+        registry.register(
+            "delivery_effects_held",
+            "Effects of deliveries on their dossiers that could not be saved and were kept aside",
+            m.effects_held.clone(),
         );
         registry.register("open_overdue_dossiers", "Open dossiers marked overdue", m.open_overdue.clone());
         registry.register(

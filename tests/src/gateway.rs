@@ -290,6 +290,44 @@ impl Gateway {
         std::fs::write(self.config_path(), config.render()).expect("the configuration is written");
     }
 
+    /// Pads dossier `code`'s stored record (gateway down) with incompressible text
+    /// until it lies within 64 bytes of the largest record the store takes, as a
+    /// record that grew through a long life might.
+    pub fn fill_record_to_the_limit(&self, code: &str) {
+        use motcua_gateway::{dossiers::DossierRecord, store};
+        let db = self.open_store();
+        let mut key = vec![store::Space::Dossier as u8];
+        key.extend_from_slice(code.as_bytes());
+        let bytes = db.get(&key).expect("the store reads").expect("the dossier is stored");
+        let mut record: DossierRecord =
+            store::decode(store::Space::Dossier, code.as_bytes(), &bytes).expect("a record");
+        let limit = motcua_gateway::dossiers::record::MAX_RECORD_BYTES;
+        let padding = crate::samples::noise(2 * limit);
+        let (mut low, mut high) = (0usize, padding.len());
+        while low < high {
+            let mid = (low + high).div_ceil(2);
+            record.dossier.history[0].note = Some(padding[..mid].to_owned());
+            if store::encode_compressed(&record).expect("encodes").len() <= limit {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        // Compressed sizes do not grow one byte per character: look a little further.
+        let mut best = low;
+        for n in low..(low + 512).min(padding.len()) {
+            record.dossier.history[0].note = Some(padding[..n].to_owned());
+            if motcua_gateway::store::encode_compressed(&record).expect("encodes").len() <= limit {
+                best = n;
+            }
+        }
+        record.dossier.history[0].note = Some(padding[..best].to_owned());
+        let bytes = store::encode_compressed(&record).expect("encodes");
+        assert!(limit - bytes.len() < 100, "{} bytes", bytes.len());
+        db.insert(key, bytes).expect("the store writes");
+        db.flush().expect("the store flushes");
+    }
+
     /// Opens the store directly (only while the gateway is down).
     pub fn open_store(&self) -> sled::Db {
         sled::open(self.data_dir().join("store")).expect("the store opens")

@@ -27,3 +27,17 @@ pub fn xml_text(xml: &str, tag: &str) -> Option<String> {
     let end = xml[start..].find(&format!("</{tag}>"))? + start;
     Some(xml[start..end].to_owned())
 }
+
+/// `n` characters of letters and digits that LZ4 cannot compress, the same on every
+/// run.
+pub fn noise(n: usize) -> String {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    (0..n)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[(seed % 62) as usize])
+        })
+        .collect()
+}

@@ -279,7 +279,7 @@ async fn retired_units_route_to_successors_and_forward_hands_over() {
     assert_eq!(created["history"][1]["details"]["route"]["step"], "succession");
 
     // The provincial centre receives the first dossier and hands it over to Yên Bái.
-    let event = |id: &str, kind: &str| json!({"event_id": id, "type": kind, "at": "2026-11-26T08:00:00+07:00"});
+    let event = |id: &str, kind: &str| json!({"event_id": id, "type": kind, "at": jiff::Timestamp::now().to_string()});
     assert_eq!(
         gw.post_json(&format!("/v1/desk/dossiers/{code}/events"), "hcc-tinh-dev", &event("e1", "received")).await.0,
         200

@@ -267,25 +267,16 @@ async fn a_failed_attachment_write_leaves_no_temporary_file() {
 #[tokio::test(flavor = "multi_thread")]
 async fn intake_leaves_every_record_room_to_grow() {
     let gw = Gateway::start(TestConfig::sample());
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut noise = |n: usize| -> String {
-        (0..n)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[(seed % 36) as usize])
-            })
-            .collect()
-    };
+    let noise = motcua_tests::samples::noise(200 * 320);
     let mut body = motcua_tests::samples::portal("DVC-BIG-RECORD");
     body["MaDonViNhan"] = "04600".into();
     let template = body["TaiLieuNop"][0].clone();
     let documents: Vec<Value> = (0..200)
-        .map(|_| {
+        .map(|i| {
             let mut d = template.clone();
-            d["TenTepDinhKem"] = format!("{}.pdf", noise(240)).into();
-            d["DuongDanTaiTepTin"] = format!("https://portal.example.vn/f/{}", noise(80)).into();
+            let n = &noise[i * 320..(i + 1) * 320];
+            d["TenTepDinhKem"] = format!("{}.pdf", &n[..240]).into();
+            d["DuongDanTaiTepTin"] = format!("https://portal.example.vn/f/{}", &n[240..]).into();
             d
         })
         .collect();
@@ -294,4 +285,63 @@ async fn intake_leaves_every_record_room_to_grow() {
     let (status, answer) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
     assert_eq!(status, 413, "{answer}");
     assert!(answer["detail"].as_str().unwrap_or_default().contains("at most 40960"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dossier_forwarded_back_to_its_first_desk_is_acknowledged_there() {
+    let gw = Gateway::start(TestConfig::sample().set("retry.pull_visibility_secs", 1));
+    let code = gw.submit_portal("DVC-BACK-1", "04600").await; // mc-tram-tau, pull
+    let take = |desk: &'static str| {
+        let (gw, code) = (&gw, code.clone());
+        async move {
+            let (status, inbox) = gw.get_json("/v1/desk/inbox?max=10", desk).await;
+            assert_eq!(status, 200, "{inbox}");
+            let held = inbox["items"].as_array().unwrap().iter().any(|i| i["code"] == code.as_str());
+            let (status, ack) = gw.post_json(&format!("/v1/desk/inbox/{code}/ack"), desk, &json!({})).await;
+            (held, status, ack)
+        }
+    };
+    let (held, status, ack) = take("mc-tram-tau-dev").await;
+    assert!(held && status == 200 && ack["repeated"].is_null(), "{ack}");
+    assert_eq!(post_event(&gw, &code, "mc-tram-tau-dev", &event("a1", "received")).await.0, 200);
+    let mut forward = event("a2", "forward");
+    forward["unit"] = "04594".into();
+    assert_eq!(post_event(&gw, &code, "mc-tram-tau-dev", &forward).await.0, 200);
+    let (held, status, _) = take("mc-phinh-ho-dev").await;
+    assert!(held && status == 200);
+    let mut back = event("b1", "forward");
+    back["unit"] = "04600".into();
+    assert_eq!(post_event(&gw, &code, "mc-phinh-ho-dev", &back).await.0, 200);
+
+    // Back at the first desk: acknowledged anew, and then gone from its inbox.
+    let (held, status, ack) = take("mc-tram-tau-dev").await;
+    assert!(held && status == 200 && ack["repeated"].is_null(), "{ack}");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (_, inbox) = gw.get_json("/v1/desk/inbox?max=10", "mc-tram-tau-dev").await;
+    assert_eq!(inbox["items"], json!([]), "not leased again");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delivery_whose_effect_cannot_be_saved_is_not_sent_again() {
+    use axum::http::StatusCode;
+    use motcua_tests::peers::Peer;
+    let mut gw = Gateway::start(TestConfig::fast_retries());
+    // mc-yen-bai's sample URL has no server: the dossier waits in the outbox.
+    let code = gw.submit_portal("DVC-EFFECT-1", "04249").await;
+    gw.stop();
+    gw.fill_record_to_the_limit(&code);
+    let desk = Peer::answering(StatusCode::CREATED).await;
+    gw.rewrite_config(TestConfig::fast_retries().desk("mc-yen-bai", "url", desk.url()));
+    gw.relaunch();
+    motcua_tests::eventually(10, "the desk receives the dossier", || async {
+        (!desk.received().is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    assert_eq!(desk.received().len(), 1, "delivered once, not again and again");
+    let (_, queue) = gw.get_json("/v1/admin/queue", "admin-dev").await;
+    let depth: u64 = queue["destinations"].as_array().unwrap().iter().filter_map(|d| d["depth"].as_u64()).sum();
+    assert_eq!(depth, 0, "{queue}");
+    let metrics = reqwest::get(gw.admin_url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.lines().any(|l| l == "motcua_delivery_effects_held_total 1"), "{metrics}");
 }

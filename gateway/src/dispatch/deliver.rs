@@ -49,6 +49,27 @@ enum Effect {
     LetterItem { n: u32, item: motcua_schemas::S10ItemCode },
 }
 
+impl Effect {
+    fn name(&self) -> &'static str {
+        match self {
+            Effect::None => "none",
+            Effect::Delivered { .. } => "delivered",
+            Effect::PortalAccepted { .. } => "portal_accepted",
+            Effect::ReturnItem(_) => "return_item",
+            Effect::LetterItem { .. } => "letter_item",
+        }
+    }
+
+    /// The shipment it brought, which must be indexed even if the dossier cannot be
+    /// saved, so that the post's delivery events still find their dossier.
+    fn item(&self) -> Option<&motcua_schemas::S10ItemCode> {
+        match self {
+            Effect::ReturnItem(item) | Effect::LetterItem { item, .. } => Some(item),
+            _ => None,
+        }
+    }
+}
+
 async fn call(app: &App, outbound: &Outbound, destination: &str, job: &Job) -> (CallOutcome, Effect) {
     let Some(route) = outbound.route(destination) else {
         return (CallOutcome::Retry { reason: format!("no route to {destination}"), retry_after: None }, Effect::None);
@@ -181,11 +202,13 @@ pub async fn deliver(
     app.metrics.delivery(destination, !matches!(result, DeliveryOutcome::Delivered), will_die);
     if !matches!(result, DeliveryOutcome::Delivered) {
         // The peer's answer stays out of the log: it may echo personal data.
-        let kind = match &result {
-            DeliveryOutcome::Dead { .. } => "permanent",
-            _ => "retryable",
+        let (kind, reason) = match &result {
+            DeliveryOutcome::Dead { error } => ("permanent", error.as_str()),
+            DeliveryOutcome::Retry { error, .. } => ("retryable", error.as_str()),
+            DeliveryOutcome::Delivered => ("none", ""),
         };
-        tracing::warn!(destination, job = id, dossier = %job.dossier, attempt = job.attempts + 1, failure = kind, dead = will_die, "delivery attempt failed");
+        let cause = motcua_adapters::outbound::loggable_cause(reason);
+        tracing::warn!(destination, job = id, dossier = %job.dossier, attempt = job.attempts + 1, failure = kind, %cause, dead = will_die, "delivery attempt failed");
     }
     let next = match &result {
         DeliveryOutcome::Retry { not_before, .. } if job.attempts + 1 < settings.retry.max_attempts => {
@@ -196,17 +219,36 @@ pub async fn deliver(
     let max_attempts = settings.retry.max_attempts;
     let written = app
         .store
-        .write(move |tx| -> Result<(), StoreError> {
+        .write(move |tx| -> Result<Option<(&'static str, String)>, StoreError> {
             let delivered = matches!(result, DeliveryOutcome::Delivered);
-            let Some(job) = outbox::record_outcome(tx, &key, result, now, max_attempts)? else { return Ok(()) };
-            if delivered {
-                apply_effect(tx, &settings, &job, effect, now)?;
+            let Some(job) = outbox::record_outcome(tx, &key, result, now, max_attempts)? else { return Ok(None) };
+            if !delivered {
+                return Ok(None);
             }
-            Ok(())
+            // The outcome is recorded whatever becomes of its effect on the dossier:
+            // an effect that cannot be saved is kept aside, never a reason to call
+            // the peer again.
+            if let Some(item) = effect.item() {
+                index_item(tx, item, &job.dossier)?;
+            }
+            let effect_name = effect.name();
+            match tx.attempt(|tx| apply_effect(tx, &settings, &job, effect, now)) {
+                Ok(()) => Ok(None),
+                Err(e) => {
+                    let held = json!({ "job": job.id, "dossier": job.dossier, "effect": effect_name, "reason": e.to_string() });
+                    tx.put_json(Space::Held, format!("effect|{:020}", job.id).as_bytes(), &held)?;
+                    Ok(Some((effect_name, e.to_string())))
+                }
+            }
         })
         .await;
     match written {
-        Ok(Ok(())) => Completion { next, ..gone },
+        Ok(Ok(None)) => Completion { next, ..gone },
+        Ok(Ok(Some((effect, reason)))) => {
+            app.metrics.effects_held.inc();
+            tracing::error!(destination, job = id, effect, %reason, "a delivery's effect on its dossier could not be saved; kept aside");
+            Completion { next, ..gone }
+        }
         Ok(Err(e)) | Err(e) => {
             tracing::error!(error = %e, job = id, "cannot record a delivery outcome; the job stays queued");
             let retry = jiff::SignedDuration::from_secs(5);
@@ -258,7 +300,6 @@ fn apply_effect(
             })?;
         }
         Effect::LetterItem { n, item } => {
-            index_item(tx, &item, &job.dossier)?;
             let order = format!("{}-XL{n}", job.dossier);
             if let Some(letter) = record.dossier.postal.letters.iter_mut().find(|l| l.order_code == order) {
                 letter.item_code = Some(item.clone());
@@ -271,7 +312,6 @@ fn apply_effect(
             );
         }
         Effect::ReturnItem(item) => {
-            index_item(tx, &item, &job.dossier)?;
             record.dossier.postal.return_item = Some(item.clone());
             events::note(
                 &mut record,

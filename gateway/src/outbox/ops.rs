@@ -8,6 +8,42 @@ use motcua_schemas::DossierCode;
 use super::job::{DeadLetter, Destination, Job, JobKind, key};
 use crate::store::{CommitNote, Space, StoreError, Tx};
 
+/// A destination's queue read a page at a time, so that a long backlog costs only
+/// the entries actually looked at.
+struct Pages {
+    prefix: Vec<u8>,
+    page: std::vec::IntoIter<(Vec<u8>, Vec<u8>)>,
+    last: Option<Vec<u8>>,
+    done: bool,
+}
+
+/// Entries read from the store at a time.
+const PAGE: usize = 64;
+
+impl Pages {
+    fn new(prefix: Vec<u8>) -> Pages {
+        Pages { prefix, page: Vec::new().into_iter(), last: None, done: false }
+    }
+
+    fn next(&mut self, tx: &Tx<'_>) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        if let Some(entry) = self.page.next() {
+            self.last = Some(entry.0.clone());
+            return Ok(Some(entry));
+        }
+        if self.done {
+            return Ok(None);
+        }
+        let page = tx.scan_prefix_after(Space::Outbox, &self.prefix, self.last.as_deref(), PAGE)?;
+        self.done = page.len() < PAGE;
+        self.page = page.into_iter();
+        let entry = self.page.next();
+        if let Some((key, _)) = &entry {
+            self.last = Some(key.clone());
+        }
+        Ok(entry)
+    }
+}
+
 /// Queues a job for `dossier` in the same batch as the caller's other writes.
 pub fn enqueue(
     tx: &mut Tx<'_>,
@@ -109,10 +145,10 @@ pub fn lease_inbox(
     let destination = Destination::Desk(desk.to_owned());
     let mut held: std::collections::HashSet<DossierCode> = std::collections::HashSet::new();
     let mut leased = Vec::new();
-    for (key, value) in tx.scan_prefix(Space::Outbox, &destination.prefix(), 100_000)? {
-        if leased.len() >= max {
-            break;
-        }
+    let mut pages = Pages::new(destination.prefix());
+    while leased.len() < max
+        && let Some((key, value)) = pages.next(tx)?
+    {
         let mut job: Job = crate::store::decode(Space::Outbox, &key, &value)?;
         if job.leased_until.is_some_and(|until| until > now) {
             held.insert(job.dossier.clone());
@@ -146,16 +182,17 @@ fn ack_mark(desk: &str, item: &str) -> Vec<u8> {
     format!("ack|{desk}|{item}").into_bytes()
 }
 
-/// Acknowledges a pull desk's item: a dossier by its code, a notice by its id.
+/// Acknowledges a pull desk's item: a dossier by its code, a notice by its id. The
+/// queued item is looked for first, so a dossier that comes back to a desk (forwarded
+/// away and back) is acknowledged again; only an item no longer queued is checked
+/// against the acknowledgements made before.
 pub fn acknowledge(tx: &mut Tx<'_>, desk: &str, item: &str) -> Result<InboxItem, StoreError> {
     let mark = ack_mark(desk, item);
-    if tx.get(Space::Applied, &mark)?.is_some() {
-        return Ok(InboxItem::AlreadyAcknowledged);
-    }
     let destination = Destination::Desk(desk.to_owned());
     let by_id = item.parse::<u64>().ok();
     let mut found = None;
-    for (key, value) in tx.scan_prefix(Space::Outbox, &destination.prefix(), 100_000)? {
+    let mut pages = Pages::new(destination.prefix());
+    while let Some((key, value)) = pages.next(tx)? {
         let job: Job = crate::store::decode(Space::Outbox, &key, &value)?;
         let matches = match by_id {
             Some(id) => job.id == id && !job.acknowledged_by_code(),
@@ -166,7 +203,13 @@ pub fn acknowledge(tx: &mut Tx<'_>, desk: &str, item: &str) -> Result<InboxItem,
             break;
         }
     }
-    let Some((key, job)) = found else { return Ok(InboxItem::Unknown) };
+    let Some((key, job)) = found else {
+        return Ok(if tx.get(Space::Applied, &mark)?.is_some() {
+            InboxItem::AlreadyAcknowledged
+        } else {
+            InboxItem::Unknown
+        });
+    };
     tx.remove(Space::Outbox, &key);
     tx.note(CommitNote::JobGone(key));
     tx.put(Space::Applied, &mark, Vec::new());

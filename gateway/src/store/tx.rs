@@ -65,21 +65,65 @@ impl Tx<'_> {
     /// Every current entry whose key starts with `prefix` in `space`, in key order,
     /// keys without the space byte. At most `limit` entries.
     pub fn scan_prefix(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Entries, StoreError> {
+        self.scan_prefix_after(space, prefix, None, limit)
+    }
+
+    /// As `scan_prefix`, starting after key `after` (without the space byte) when
+    /// given, for reading a long prefix page by page. Reads only as many entries of
+    /// the store and the batch as it returns (plus those removed in the batch), so a
+    /// long prefix costs what its first page costs.
+    pub fn scan_prefix_after(
+        &self,
+        space: Space,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StoreError> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
         let full = full_key(space, prefix);
-        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
-        for item in self.tree.scan_prefix(&full) {
-            let (k, v) = item?;
-            merged.insert(k.to_vec(), Some(v.to_vec()));
-        }
-        for layer in [&*self.batch, &self.local] {
-            for (k, v) in layer.range(full.clone()..) {
-                if !k.starts_with(&full) {
-                    break;
-                }
-                merged.insert(k.clone(), v.clone());
+        let start = match after {
+            Some(after) => Excluded(full_key(space, after)),
+            None => Included(full.clone()),
+        };
+        let in_prefix = |k: &Vec<u8>| k.starts_with(&full);
+        let mut tree = self
+            .tree
+            .range::<Vec<u8>, _>((start.clone(), Unbounded))
+            .map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())))
+            .take_while(|item| item.as_ref().map_or(true, |(k, _)| in_prefix(k)))
+            .peekable();
+        let mut batch = self.batch.range((start.clone(), Unbounded)).take_while(|(k, _)| in_prefix(k)).peekable();
+        let mut local = self.local.range((start, Unbounded)).take_while(|(k, _)| in_prefix(k)).peekable();
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let tree_key = match tree.peek() {
+                Some(Ok((k, _))) => Some(k.clone()),
+                Some(Err(_)) => return Err(tree.next().and_then(Result::err).map_or(StoreError::Internal, Into::into)),
+                None => None,
+            };
+            let next = [tree_key.as_ref(), batch.peek().map(|(k, _)| *k), local.peek().map(|(k, _)| *k)]
+                .into_iter()
+                .flatten()
+                .min()
+                .cloned();
+            let Some(key) = next else { break };
+            // The newest layer decides: this command's writes, then the batch's, then
+            // the committed store.
+            let mut value = None;
+            if tree_key.as_ref() == Some(&key) {
+                value = tree.next().and_then(Result::ok).map(|(_, v)| v);
+            }
+            if batch.peek().is_some_and(|(k, _)| **k == key) {
+                value = batch.next().and_then(|(_, v)| v.clone());
+            }
+            if local.peek().is_some_and(|(k, _)| **k == key) {
+                value = local.next().and_then(|(_, v)| v.clone());
+            }
+            if let Some(value) = value {
+                out.push((key[1..].to_vec(), value));
             }
         }
-        Ok(merged.into_iter().filter_map(|(k, v)| Some((k[1..].to_vec(), v?))).take(limit).collect())
+        Ok(out)
     }
 
     /// Reads a big-endian counter, adds one, writes it back and returns the new value.
@@ -113,5 +157,42 @@ impl Tx<'_> {
     /// Announces something to the store's subscribers once the batch is durable.
     pub fn note(&mut self, note: CommitNote) {
         self.notes.push(note);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scan_merges_store_batch_and_command_and_reads_page_by_page() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        for k in ["a1", "a2", "a3", "a5", "b1"] {
+            db.insert(full_key(Space::Outbox, k.as_bytes()), k.as_bytes()).unwrap();
+        }
+        let mut batch = Overlay::new();
+        batch.insert(full_key(Space::Outbox, b"a2"), None);
+        batch.insert(full_key(Space::Outbox, b"a4"), Some(b"batch".to_vec()));
+        let mut tx = Tx { tree: &db, batch: &mut batch, local: Overlay::new(), notes: Vec::new() };
+        tx.put(Space::Outbox, b"a3", b"local".to_vec());
+        tx.remove(Space::Outbox, b"a5");
+        tx.put(Space::Outbox, b"a6", b"new".to_vec());
+        let all = tx.scan_prefix(Space::Outbox, b"a", usize::MAX).unwrap();
+        let shown: Vec<(String, String)> = all
+            .iter()
+            .map(|(k, v)| (String::from_utf8(k.clone()).unwrap(), String::from_utf8(v.clone()).unwrap()))
+            .collect();
+        let expected = [("a1", "a1"), ("a3", "local"), ("a4", "batch"), ("a6", "new")];
+        assert_eq!(shown, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+        // Page by page: the same entries.
+        let mut paged = Vec::new();
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let page = tx.scan_prefix_after(Space::Outbox, b"a", after.as_deref(), 1).unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(last.0.clone());
+            paged.extend(page);
+        }
+        assert_eq!(paged, all);
     }
 }
