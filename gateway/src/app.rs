@@ -30,6 +30,8 @@ pub struct App {
     pub metrics: Arc<Metrics>,
     dispatch: OnceLock<DispatchHandle>,
     wrong_lookups: WrongAnswers,
+    /// The supervised tasks that are down.
+    pub tasks: Arc<crate::supervise::Tasks>,
     lookup_decoy: OnceLock<Option<Vec<u8>>>,
 }
 
@@ -59,6 +61,7 @@ impl App {
             metrics,
             dispatch: OnceLock::new(),
             wrong_lookups,
+            tasks: Arc::default(),
             lookup_decoy: OnceLock::new(),
         })
     }

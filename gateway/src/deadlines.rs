@@ -159,45 +159,53 @@ fn next_due(store: &Store) -> Option<Timestamp> {
     parse_key(&key).map(|(at, _, _)| at)
 }
 
-/// Starts the clock over the schedule; `notes` announce new entries.
+/// Starts the clock over the schedule, supervised; `notes` announce new entries.
 pub fn start(
     app: Arc<App>,
-    mut notes: mpsc::UnboundedReceiver<CommitNote>,
-    mut shutdown: watch::Receiver<bool>,
+    notes: mpsc::UnboundedReceiver<CommitNote>,
+    shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let now = app.clock.now();
-            match fire_due(&app.store, app.settings(), now).await {
-                Ok(fired) => {
-                    for (code, mark, reason) in fired.held {
-                        app.metrics.marks_held.inc();
-                        tracing::error!(%code, mark, %reason, "a deadline mark could not be fired; kept aside");
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "the deadline clock could not fire its marks; retrying shortly");
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    continue;
+    let notes = Arc::new(tokio::sync::Mutex::new(notes));
+    let (tasks, panics) = (app.tasks.clone(), app.metrics.task_panics.clone());
+    let stop = shutdown.clone();
+    crate::supervise::spawn("deadline_clock", tasks, panics, stop, move || {
+        let (app, notes, shutdown) = (app.clone(), notes.clone(), shutdown.clone());
+        async move { run(app, &mut *notes.lock().await, shutdown).await }
+    })
+}
+
+async fn run(app: Arc<App>, notes: &mut mpsc::UnboundedReceiver<CommitNote>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let now = app.clock.now();
+        match fire_due(&app.store, app.settings(), now).await {
+            Ok(fired) => {
+                for (code, mark, reason) in fired.held {
+                    app.metrics.marks_held.inc();
+                    tracing::error!(%code, mark, %reason, "a deadline mark could not be fired; kept aside");
                 }
             }
-            let wait = next_due(&app.store)
-                .map(|at| Duration::try_from(at.duration_since(app.clock.now())).unwrap_or_default())
-                .unwrap_or(Duration::from_secs(3600))
-                .clamp(Duration::from_millis(10), Duration::from_secs(60));
-            let sleep = tokio::time::sleep(wait);
-            tokio::pin!(sleep);
-            loop {
-                tokio::select! {
-                    () = &mut sleep => break,
-                    note = notes.recv() => match note {
-                        Some(CommitNote::Schedule(at)) if at <= app.clock.now().as_second() + wait.as_secs() as i64 => break,
-                        Some(_) => {}
-                        None => return,
-                    },
-                    _ = shutdown.wait_for(|stop| *stop) => return,
-                }
+            Err(e) => {
+                tracing::error!(error = %e, "the deadline clock could not fire its marks; retrying shortly");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                continue;
             }
         }
-    })
+        let wait = next_due(&app.store)
+            .map(|at| Duration::try_from(at.duration_since(app.clock.now())).unwrap_or_default())
+            .unwrap_or(Duration::from_secs(3600))
+            .clamp(Duration::from_millis(10), Duration::from_secs(60));
+        let sleep = tokio::time::sleep(wait);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => break,
+                note = notes.recv() => match note {
+                    Some(CommitNote::Schedule(at)) if at <= app.clock.now().as_second() + wait.as_secs() as i64 => break,
+                    Some(_) => {}
+                    None => return,
+                },
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+        }
+    }
 }

@@ -24,5 +24,6 @@ pub mod run;
 pub mod server;
 pub mod stats;
 pub mod store;
+pub mod supervise;
 pub mod table;
 pub mod telemetry;

@@ -59,6 +59,13 @@ pub struct ClientLabels {
     pub client: String,
 }
 
+/// Labels of a supervised task.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TaskLabels {
+    /// `dispatcher` or `deadline_clock`.
+    pub task: String,
+}
+
 /// Every metric of the gateway.
 pub struct Metrics {
     registry: Registry,
@@ -80,6 +87,8 @@ pub struct Metrics {
     pub marks_held: Counter,
     /// Effects of deliveries on their dossiers that could not be saved.
     pub effects_held: Counter,
+    /// Panics of supervised tasks, by task.
+    pub task_panics: Family<TaskLabels, Counter>,
     outbox_depth: Family<DestinationLabels, Gauge>,
     outbox_oldest: Family<DestinationLabels, Gauge>,
     outbox_in_flight: Family<DestinationLabels, Gauge>,
@@ -104,6 +113,7 @@ impl Metrics {
             rate_limited: Family::default(),
             marks_held: Counter::default(),
             effects_held: Counter::default(),
+            task_panics: Family::default(),
             outbox_depth: Family::default(),
             outbox_oldest: Family::default(),
             outbox_in_flight: Family::default(),
@@ -149,6 +159,11 @@ impl Metrics {
             "delivery_effects_held",
             "Effects of deliveries on their dossiers that could not be saved and were kept aside",
             m.effects_held.clone(),
+        );
+        registry.register(
+            "task_panics",
+            "Panics of the gateway's supervised tasks (each restarted), by task",
+            m.task_panics.clone(),
         );
         registry.register("open_overdue_dossiers", "Open dossiers marked overdue", m.open_overdue.clone());
         registry.register(

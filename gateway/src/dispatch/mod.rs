@@ -345,47 +345,66 @@ impl Dispatcher {
 /// have finished (at most `grace`).
 pub fn start(
     app: Arc<App>,
-    mut notes: mpsc::UnboundedReceiver<CommitNote>,
-    mut shutdown: watch::Receiver<bool>,
+    notes: mpsc::UnboundedReceiver<CommitNote>,
+    shutdown: watch::Receiver<bool>,
     grace: Duration,
 ) -> (tokio::task::JoinHandle<()>, DispatchHandle) {
-    let (query_tx, mut queries) = mpsc::channel(16);
-    let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
-    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), progress_tx, routes: None, running: 0 };
-    let task = tokio::spawn(async move {
-        loop {
-            let now = dispatcher.app.clock.now();
-            dispatcher.launch(now);
-            let wait = match dispatcher.next_due() {
-                Some(due) => Duration::try_from(due.duration_since(dispatcher.app.clock.now()))
-                    .unwrap_or_default()
-                    .max(Duration::from_millis(5)),
-                None => Duration::from_secs(3600),
-            };
-            tokio::select! {
-                note = notes.recv() => match note {
-                    Some(CommitNote::Job(key)) => dispatcher.load(&key),
-                    Some(CommitNote::JobGone(key)) => dispatcher.forget(&key),
-                    Some(_) => {}
-                    None => break,
-                },
-                Some(progress) = progress_rx.recv() => dispatcher.progress(progress),
-                Some(Query::Stats(reply)) = queries.recv() => {
-                    let _ = reply.send(dispatcher.stats(dispatcher.app.clock.now()));
-                }
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.wait_for(|stop| *stop) => break,
-            }
-        }
-        let deadline = tokio::time::Instant::now() + grace;
-        while dispatcher.running > 0 {
-            match tokio::time::timeout_at(deadline, progress_rx.recv()).await {
-                Ok(Some(progress)) => dispatcher.progress(progress),
-                _ => break,
-            }
-        }
+    let (query_tx, queries) = mpsc::channel(16);
+    let (progress_tx, progress_rx) = mpsc::unbounded_channel();
+    // The inputs outlive a panicking run: the next run takes them over, with a
+    // dispatcher rebuilt from the store.
+    let inputs = Arc::new(tokio::sync::Mutex::new(Inputs { notes, queries, progress_rx, progress_tx }));
+    let (tasks, panics) = (app.tasks.clone(), app.metrics.task_panics.clone());
+    let stop = shutdown.clone();
+    let task = crate::supervise::spawn("dispatcher", tasks, panics, stop, move || {
+        let (app, inputs, shutdown) = (app.clone(), inputs.clone(), shutdown.clone());
+        async move { run(app, &mut *inputs.lock().await, shutdown, grace).await }
     });
     (task, DispatchHandle { queries: query_tx })
+}
+
+/// What the dispatcher listens to.
+struct Inputs {
+    notes: mpsc::UnboundedReceiver<CommitNote>,
+    queries: mpsc::Receiver<Query>,
+    progress_rx: mpsc::UnboundedReceiver<Progress>,
+    progress_tx: mpsc::UnboundedSender<Progress>,
+}
+
+async fn run(app: Arc<App>, inputs: &mut Inputs, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+    let progress_tx = inputs.progress_tx.clone();
+    let mut dispatcher = Dispatcher { app, queues: HashMap::new(), progress_tx, routes: None, running: 0 };
+    loop {
+        let now = dispatcher.app.clock.now();
+        dispatcher.launch(now);
+        let wait = match dispatcher.next_due() {
+            Some(due) => Duration::try_from(due.duration_since(dispatcher.app.clock.now()))
+                .unwrap_or_default()
+                .max(Duration::from_millis(5)),
+            None => Duration::from_secs(3600),
+        };
+        tokio::select! {
+            note = inputs.notes.recv() => match note {
+                Some(CommitNote::Job(key)) => dispatcher.load(&key),
+                Some(CommitNote::JobGone(key)) => dispatcher.forget(&key),
+                Some(_) => {}
+                None => break,
+            },
+            Some(progress) = inputs.progress_rx.recv() => dispatcher.progress(progress),
+            Some(Query::Stats(reply)) = inputs.queries.recv() => {
+                let _ = reply.send(dispatcher.stats(dispatcher.app.clock.now()));
+            }
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.wait_for(|stop| *stop) => break,
+        }
+    }
+    let deadline = tokio::time::Instant::now() + grace;
+    while dispatcher.running > 0 {
+        match tokio::time::timeout_at(deadline, inputs.progress_rx.recv()).await {
+            Ok(Some(progress)) => dispatcher.progress(progress),
+            _ => break,
+        }
+    }
 }
 
 #[cfg(test)]

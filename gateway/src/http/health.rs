@@ -17,15 +17,17 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the store accepts writes and no commit has been stuck longer than
-/// the configured interval.
+/// `GET /readyz`: the store accepts writes, no commit has been stuck longer than
+/// the configured interval, and the dispatcher and the deadline clock are running.
 pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, ApiError> {
     let max_ms = i64::try_from(app.settings().store.ready_sync_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    if app.store.health().ready(jiff::Timestamp::now().as_millisecond(), max_ms) {
-        Ok(Json(serde_json::json!({ "status": "ready" })))
-    } else {
-        Err(ApiError::unavailable("the store cannot make writes durable"))
+    if !app.store.health().ready(jiff::Timestamp::now().as_millisecond(), max_ms) {
+        return Err(ApiError::unavailable("the store cannot make writes durable"));
     }
+    if let Some((task, _)) = app.tasks.down().first() {
+        return Err(ApiError::unavailable(format!("the {task} task failed and is being restarted")));
+    }
+    Ok(Json(serde_json::json!({ "status": "ready" })))
 }
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.

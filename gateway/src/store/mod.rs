@@ -262,14 +262,24 @@ impl Store {
         }
         let (reply, answer) = oneshot::channel();
         let run: WriteFn = Box::new(move |tx: &mut Tx<'_>| -> Completion {
-            let result = f(tx);
-            if result.is_err() {
+            // A command that panics is a bug in that command, not a durability
+            // failure: it is answered as an internal error and leaves no trace.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(tx)));
+            if !matches!(result, Ok(Ok(_))) {
                 tx.local.clear();
                 tx.notes.clear();
             }
-            Box::new(move |commit: Result<(), StoreError>| {
-                let _ = reply.send(commit.map(|()| result));
-            })
+            match result {
+                Ok(result) => Box::new(move |commit: Result<(), StoreError>| {
+                    let _ = reply.send(commit.map(|()| result));
+                }),
+                Err(_) => {
+                    tracing::error!("a store command panicked; its writes were discarded");
+                    Box::new(move |_| {
+                        let _ = reply.send(Err(StoreError::Internal));
+                    })
+                }
+            }
         });
         self.commands.send(Command::Write(run)).await.map_err(|_| StoreError::Unavailable)?;
         answer.await.map_err(|_| StoreError::Unavailable)?
@@ -367,5 +377,30 @@ impl Store {
             let _ = self.commands.send(Command::Stop).await;
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_command_is_an_internal_error_and_the_store_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSection::default(), StoreMetrics::default(), Vec::new()).unwrap();
+        let panicking = store.write(|tx| -> Result<(), StoreError> {
+            tx.put(Space::Meta, b"half", b"written".to_vec());
+            panic!("a bug in a command")
+        });
+        let fine = store.write(|tx| -> Result<(), StoreError> {
+            tx.put(Space::Meta, b"fine", b"yes".to_vec());
+            Ok(())
+        });
+        let (panicked, fine) = tokio::join!(panicking, fine);
+        assert!(matches!(panicked, Err(StoreError::Internal)), "{panicked:?}");
+        assert!(matches!(fine, Ok(Ok(()))));
+        assert_eq!(store.get(Space::Meta, b"half").unwrap(), None, "its writes were discarded");
+        assert_eq!(store.get(Space::Meta, b"fine").unwrap().as_deref(), Some(&b"yes"[..]));
+        assert!(!store.health().failed());
     }
 }
