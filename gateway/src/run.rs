@@ -102,6 +102,7 @@ pub async fn run(
     let store_metrics = StoreMetrics::default();
     let metrics = Arc::new(crate::metrics::Metrics::new(&store_metrics));
     let store = Store::open(&data_dir, &settings.store, store_metrics, vec![notes_tx, clock_tx])?;
+    crate::stats::build_months(&store).await?;
     let main_socket = bind(settings.gateway.listen).await?;
     let admin_socket = match settings.gateway.admin_listen {
         Some(addr) => Some(bind(addr).await?),

@@ -5,8 +5,11 @@
 //! the store holds.
 //!
 //! Flows (received, resolved, refused, apologies, …) count on the day they happened.
-//! "Open" and "open overdue" are states: they are kept as daily changes, and their
-//! value at the end of the period is the sum of all changes up to its last day.
+//! "Open" and "open overdue" are states: they are kept as daily changes and, beside
+//! them, as monthly changes; their value at the end of a period is the sum of the
+//! months before its last month and the days of that month up to its last day, so a
+//! query reads its period's days and one entry per month of history, not every day
+//! since the unit's first dossier.
 
 use std::collections::BTreeSet;
 
@@ -92,6 +95,23 @@ fn key(unit: &UnitCode, date: Date) -> Vec<u8> {
     format!("{unit}|{}", date.strftime("%Y%m%d")).into_bytes()
 }
 
+/// The monthly changes of the state counters of `unit`: `{unit}#{yyyymm}`.
+fn month_key(unit: &UnitCode, date: Date) -> Vec<u8> {
+    format!("{unit}#{}", date.strftime("%Y%m")).into_bytes()
+}
+
+/// The changes of the state counters in one month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct MonthStates {
+    #[serde(default)]
+    open_change: i64,
+    #[serde(default)]
+    open_overdue_change: i64,
+}
+
+/// The store-wide mark that the monthly state entries exist for every day entry.
+const MONTHS_BUILT: &[u8] = b"stats_months";
+
 /// Changes the counters of `unit` on `date`.
 pub fn update(
     tx: &mut Tx<'_>,
@@ -101,8 +121,45 @@ pub fn update(
 ) -> Result<(), StoreError> {
     let key = key(unit, date);
     let mut day: DayStats = tx.get_json(Space::Stats, &key)?.unwrap_or_default();
+    let (open, overdue) = (day.open_change, day.open_overdue_change);
     change(&mut day);
-    tx.put_json(Space::Stats, &key, &day)
+    tx.put_json(Space::Stats, &key, &day)?;
+    let (open, overdue) = (day.open_change - open, day.open_overdue_change - overdue);
+    if open != 0 || overdue != 0 {
+        let key = month_key(unit, date);
+        let mut month: MonthStates = tx.get_json(Space::Stats, &key)?.unwrap_or_default();
+        month.open_change += open;
+        month.open_overdue_change += overdue;
+        tx.put_json(Space::Stats, &key, &month)?;
+    }
+    Ok(())
+}
+
+/// Builds the monthly state entries from the daily ones, once, for a store written
+/// before they existed.
+pub async fn build_months(store: &Store) -> Result<(), StoreError> {
+    if store.get(Space::Meta, MONTHS_BUILT)?.is_some() {
+        return Ok(());
+    }
+    store
+        .write(|tx| -> Result<(), StoreError> {
+            let mut months: std::collections::BTreeMap<Vec<u8>, MonthStates> = std::collections::BTreeMap::new();
+            for (key, value) in tx.scan_prefix(Space::Stats, b"", usize::MAX)? {
+                let Some((unit, date)) = std::str::from_utf8(&key).ok().and_then(|k| k.split_once('|')) else {
+                    continue;
+                };
+                let day: DayStats = crate::store::decode(Space::Stats, &key, &value)?;
+                let month = months.entry(format!("{unit}#{}", &date[..6.min(date.len())]).into_bytes()).or_default();
+                month.open_change += day.open_change;
+                month.open_overdue_change += day.open_overdue_change;
+            }
+            for (key, month) in months {
+                tx.put_json(Space::Stats, &key, &month)?;
+            }
+            tx.put(Space::Meta, MONTHS_BUILT, Vec::new());
+            Ok(())
+        })
+        .await?
 }
 
 /// The measures of DOMAIN §8 for a unit (with its sub-units) and a period.
@@ -167,15 +224,27 @@ pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to:
     let mut flows = DayStats::default();
     let (mut open, mut overdue) = (0i64, 0i64);
     let (first, last) = (from.strftime("%Y%m%d").to_string(), to.strftime("%Y%m%d").to_string());
+    let last_month_start = to.first_of_month();
     for u in &units {
-        let start = format!("{u}|").into_bytes();
+        // The state at the end of the period: whole months before its last month…
+        let months_end = month_key(u, last_month_start);
+        for item in store.range(Space::Stats, format!("{u}#").as_bytes(), &months_end) {
+            let (key, value) = item?;
+            let month: MonthStates = crate::store::decode(Space::Stats, &key, &value)?;
+            open += month.open_change;
+            overdue += month.open_overdue_change;
+        }
+        // …and the days of the last month up to the last day, with the period's flows.
+        let start = key(u, from.min(last_month_start));
         let end = format!("{u}|{last}~").into_bytes();
         for item in store.range(Space::Stats, &start, &end) {
             let (key, value) = item?;
             let day: DayStats = crate::store::decode(Space::Stats, &key, &value)?;
-            open += day.open_change;
-            overdue += day.open_overdue_change;
             let date = &key[key.len() - 8..];
+            if date >= last_month_start.strftime("%Y%m%d").to_string().as_bytes() {
+                open += day.open_change;
+                overdue += day.open_overdue_change;
+            }
             if date >= first.as_bytes() {
                 flows.add_flows(&day);
             }
@@ -209,4 +278,83 @@ pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to:
         },
         late_reports: flows.late_reports,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::file::StoreSection;
+    use crate::store::StoreMetrics;
+    use jiff::civil::date;
+
+    fn network() -> Network {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/gateway.toml");
+        crate::config::Settings::load(&path).unwrap().network
+    }
+
+    async fn answers(store: &Store, network: &Network, unit: &UnitCode) -> Vec<(i64, i64, u64)> {
+        let periods = [
+            (date(2026, 1, 1), date(2026, 2, 28)),
+            (date(2026, 3, 1), date(2026, 3, 31)),
+            (date(2026, 3, 5), date(2026, 3, 9)),
+            (date(2025, 1, 1), date(2026, 11, 30)),
+        ];
+        periods
+            .iter()
+            .map(|(from, to)| {
+                let r = report(store, network, unit, *from, *to).unwrap();
+                (r.open_not_due, r.open_overdue, r.received)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn states_add_up_over_months_and_days_and_old_stores_get_their_months() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &StoreSection::default(), StoreMetrics::default(), Vec::new()).unwrap();
+        build_months(&store).await.unwrap();
+        let network = network();
+        let unit: UnitCode = network.subtree(&"15".parse().unwrap())[0].clone();
+        let changes = [
+            (date(2026, 1, 15), 3, 0, 3),
+            (date(2026, 3, 10), -1, 1, 0),
+            (date(2026, 3, 3), 1, 0, 1),
+            (date(2026, 11, 20), 2, 0, 2),
+        ];
+        let u = unit.clone();
+        store
+            .write(move |tx| -> Result<(), StoreError> {
+                for (day, open, overdue, received) in changes {
+                    update(tx, &u, day, |s| {
+                        s.open_change += open;
+                        s.open_overdue_change += overdue;
+                        s.received += received;
+                    })?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let expected = vec![(3, 0, 3), (2, 1, 1), (4, 0, 0), (4, 1, 6)];
+        assert_eq!(answers(&store, &network, &unit).await, expected);
+
+        // A store written before the monthly entries existed gets them at start.
+        store
+            .write(|tx| -> Result<(), StoreError> {
+                for (key, _) in tx.scan_prefix(Space::Stats, b"", usize::MAX)? {
+                    if key.contains(&b'#') {
+                        tx.remove(Space::Stats, &key);
+                    }
+                }
+                tx.remove(Space::Meta, MONTHS_BUILT);
+                Ok(())
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(answers(&store, &network, &unit).await, expected);
+        build_months(&store).await.unwrap();
+        assert_eq!(answers(&store, &network, &unit).await, expected);
+    }
 }
