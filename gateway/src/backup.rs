@@ -21,10 +21,10 @@ const HEADER: &[u8] = b"MOTCUA-SNAPSHOT 1\n";
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
     /// Reading or writing failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// The store failed.
-    #[error("store: {0}")]
+    #[error(transparent)]
     Store(#[from] sled::Error),
     /// The snapshot is not whole or not ours.
     #[error("not a valid snapshot: {0}")]

@@ -16,12 +16,12 @@ use crate::store::{Store, StoreError, StoreMetrics};
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The data directory is unusable.
-    #[error("data directory {path}: {source}")]
+    #[error("data directory {path}: {error}")]
     DataDir {
         /// The directory.
         path: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The store could not be opened.
     #[error(transparent)]
@@ -33,12 +33,12 @@ pub enum RunError {
     #[error(transparent)]
     Outbound(#[from] OutboundError),
     /// A listener could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         /// The address.
         addr: SocketAddr,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -66,7 +66,7 @@ pub struct Started {
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, RunError> {
-    TcpListener::bind(addr).await.map_err(|source| RunError::Bind { addr, source })
+    TcpListener::bind(addr).await.map_err(|error| RunError::Bind { addr, error })
 }
 
 /// Runs the gateway until `stop` resolves. `on_start` is told where it listens. With
@@ -79,7 +79,7 @@ pub async fn run(
 ) -> Result<Ended, RunError> {
     let data_dir = settings.gateway.data_dir.clone();
     crate::files::private_dir(&data_dir)
-        .map_err(|source| RunError::DataDir { path: data_dir.display().to_string(), source })?;
+        .map_err(|error| RunError::DataDir { path: data_dir.display().to_string(), error })?;
 
     let (tls_files, dev_ca) = match &settings.gateway.tls {
         TlsMode::Off => (None, None),
@@ -109,7 +109,7 @@ pub async fn run(
         None => None,
     };
     let started = Started {
-        addr: main_socket.local_addr().map_err(|source| RunError::Bind { addr: settings.gateway.listen, source })?,
+        addr: main_socket.local_addr().map_err(|error| RunError::Bind { addr: settings.gateway.listen, error })?,
         admin_addr: admin_socket.as_ref().and_then(|s| s.local_addr().ok()),
         tls: acceptor.is_some(),
         dev_ca,

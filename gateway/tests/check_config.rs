@@ -105,3 +105,50 @@ fn unknown_keys_are_refused() {
     assert!(!ok);
     assert!(stderr.contains("cache_capcity_mb"), "{stderr}");
 }
+
+#[test]
+fn published_development_keys_and_tls_are_warned_about() {
+    let (ok, _, stderr) = check(&sample_path());
+    assert!(ok);
+    assert!(stderr.contains("WARNING: gateway.signing_key_file is the published development key"), "{stderr}");
+    assert!(stderr.contains("WARNING: client portal-dev uses the published development key"), "{stderr}");
+    assert!(stderr.contains("WARNING: gateway.tls = \"dev\""), "{stderr}");
+    let sample = std::fs::read_to_string(sample_path()).unwrap();
+    let off = write_beside_sample(
+        ".tls-off.toml",
+        &sample.replacen("tls = \"dev\"", "tls = \"off\"", 1).replacen("127.0.0.1:8443", "0.0.0.0:8443", 1),
+    );
+    let (ok, _, stderr) = check(&off);
+    std::fs::remove_file(&off).unwrap();
+    assert!(ok);
+    assert!(stderr.contains("not a loopback address"), "{stderr}");
+}
+
+#[test]
+fn a_certificate_and_a_key_that_do_not_belong_together_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap().self_signed(&key).unwrap();
+        std::fs::write(dir.path().join(format!("{name}.pem")), cert.pem()).unwrap();
+        std::fs::write(dir.path().join(format!("{name}.key.pem")), key.serialize_pem()).unwrap();
+    };
+    make("a");
+    make("b");
+    let sample = std::fs::read_to_string(sample_path()).unwrap();
+    let tls = |cert: &str, key: &str| {
+        format!(
+            "tls = {{ cert_file = \"{}\", key_file = \"{}\" }}",
+            dir.path().join(cert).display(),
+            dir.path().join(key).display()
+        )
+    };
+    let good = write_beside_sample(".tls-good.toml", &sample.replacen("tls = \"dev\"", &tls("a.pem", "a.key.pem"), 1));
+    let bad = write_beside_sample(".tls-bad.toml", &sample.replacen("tls = \"dev\"", &tls("a.pem", "b.key.pem"), 1));
+    let (good_ok, _, good_err) = check(&good);
+    let (bad_ok, _, bad_err) = check(&bad);
+    std::fs::remove_file(good).unwrap();
+    std::fs::remove_file(bad).unwrap();
+    assert!(good_ok, "{good_err}");
+    assert!(!bad_ok && bad_err.contains("gateway.tls"), "{bad_err}");
+}

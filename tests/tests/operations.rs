@@ -124,6 +124,14 @@ async fn logs_can_be_json_lines_with_one_line_per_request() {
     let lines: Vec<Value> =
         stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
     assert!(lines.iter().any(|l| l["message"].as_str().is_some_and(|m| m.contains("shutting down"))), "{stderr}");
+    // The start-up lines too, and the warnings about development keys among them.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let announced: Vec<Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    assert!(announced.iter().any(|l| l["message"] == "ready"), "{stdout}");
+    assert!(lines.iter().any(|l| l["warning"].as_str().is_some_and(|w| w.contains("published development key"))));
+    // Logs written to a file carry no colour codes.
+    assert!(!gw.logs().contains('\u{1b}'), "no ANSI escapes in a log file");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -156,7 +164,7 @@ async fn the_admin_cli_shows_queues_dead_letters_and_overdue_dossiers() {
     desk.script(Arc::new(|_: &[Received]| StatusCode::CREATED.into_response()));
     let (ok, replayed, err) = cli(&gw, &["admin", "dead-letters", "--replay", &id]);
     assert!(ok, "{err}");
-    assert!(replayed.contains(&id), "{replayed}");
+    assert!(replayed.contains(&id) && replayed.contains("desk:mc-yen-bai"), "names its destination: {replayed}");
     eventually(10, "the replay delivered", || async { (desk.received().len() >= 2).then_some(()) }).await;
 
     let (ok, dossiers, _) = cli(&gw, &["admin", "dossiers", "--overdue", "--json"]);
@@ -164,6 +172,16 @@ async fn the_admin_cli_shows_queues_dead_letters_and_overdue_dossiers() {
     assert_eq!(serde_json::from_str::<Value>(&dossiers).unwrap()["dossiers"], json!([]));
     let (ok, dossiers, _) = cli(&gw, &["admin", "dossiers", "--status", "1"]);
     assert!(ok && dossiers.lines().count() == 3, "{dossiers}");
+    // Pages: one dossier a page, with a pointer to the next.
+    let (ok, first, _) = cli(&gw, &["admin", "dossiers", "--status", "1", "--limit", "1"]);
+    let next = first.lines().last().unwrap().rsplit(' ').next().unwrap().to_owned();
+    assert!(ok && first.contains("more dossiers follow: run again with --after"), "{first}");
+    let (ok, second, _) = cli(&gw, &["admin", "dossiers", "--status", "1", "--limit", "1", "--after", &next]);
+    assert!(ok && !second.contains(&next) && second.lines().count() == 2, "{second}");
+    // An unknown unit is an error, said once.
+    let (ok, _, err) = cli(&gw, &["admin", "dossiers", "--unit", "99999"]);
+    assert!(!ok && err.contains("no such unit"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.contains("no such unit")).count(), 1, "{err}");
     let (ok, _, err) = Command::new(binary())
         .args(["admin", "queue", "--url", &gw.url(""), "--token", "x", "--cacert"])
         .arg(gw.data_dir().join("tls/dev-ca.pem"))
@@ -328,4 +346,14 @@ async fn every_answer_of_a_whole_flow_matches_the_openapi_document() {
     let status_call = portal.received()[0].json();
     motcua_tests::openapi::check_schema("PortalStatus", &status_call);
     let _ = post;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_gateway_on_the_same_data_directory_says_so() {
+    let gw = Gateway::start(TestConfig::sample());
+    let out = Command::new(binary()).args(["serve", "--config"]).arg(gw.config_path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("in use by another running gateway"), "{stderr}");
+    assert_eq!(stderr.matches("in use by another").count(), 1, "said once: {stderr}");
 }

@@ -16,12 +16,12 @@ use rustls_pki_types::{PrivatePkcs8KeyDer, pem::PemObject};
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The file could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The content is not a supported key.
     #[error("{path}: {reason}")]
@@ -34,7 +34,7 @@ pub enum KeyError {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
-    std::fs::read(path).map_err(|source| KeyError::Read { path: path.display().to_string(), source })
+    std::fs::read(path).map_err(|source| KeyError::Read { path: path.display().to_string(), error: source })
 }
 
 fn unsupported(path: &Path, reason: impl Into<String>) -> KeyError {

@@ -27,8 +27,8 @@ pub async fn serve(
     let config = tls::server_config(cert, key, None)?;
     let socket = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|source| tls::TlsError::Io { path: listen.to_string(), source })?;
-    let addr = socket.local_addr().map_err(|source| tls::TlsError::Io { path: listen.to_string(), source })?;
+        .map_err(|error| tls::TlsError::Io { path: listen.to_string(), error })?;
+    let addr = socket.local_addr().map_err(|error| tls::TlsError::Io { path: listen.to_string(), error })?;
     let listener = Listener {
         socket,
         tls: Some(TlsAcceptor::from(config)),

@@ -61,6 +61,9 @@ pub enum AdminCommand {
         /// At most this many.
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// The page after this dossier code (the last code of the previous page).
+        #[arg(long)]
+        after: Option<String>,
     },
 }
 
@@ -123,7 +126,7 @@ impl Api {
             let status = response.status();
             let body = response.bytes().await.context("the answer was cut")?;
             if !status.is_success() {
-                bail!("the gateway answered {status}: {}", String::from_utf8_lossy(&body));
+                bail!("the gateway answered {status}: {}", problem_text(&body));
             }
             Ok(body)
         })
@@ -132,6 +135,22 @@ impl Api {
     fn json(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
         Ok(serde_json::from_slice(&self.bytes(request)?)?)
     }
+}
+
+/// A problem+json answer in words: its detail and each field error.
+fn problem_text(body: &[u8]) -> String {
+    let Ok(problem) = serde_json::from_slice::<Value>(body) else {
+        return String::from_utf8_lossy(body).into_owned();
+    };
+    let mut text = problem["detail"].as_str().or(problem["title"].as_str()).unwrap_or("").to_owned();
+    for e in problem["errors"].as_array().into_iter().flatten() {
+        text.push_str(&format!("\n  {}: {}", text_of(&e["pointer"]), text_of(&e["message"])));
+    }
+    text
+}
+
+fn text_of(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
 }
 
 use motcua_gateway::table::render as table;
@@ -165,8 +184,7 @@ pub fn run(connection: Connection, command: AdminCommand) -> anyhow::Result<Exit
         }
         AdminCommand::DeadLetters { replay: Some(id) } => {
             let v = api.json(api.http.post(format!("{}/v1/admin/dead-letters/{id}/replay", api.base)))?;
-            let t =
-                format!("dead letter {id} is back in the outbox of {}\n", text(&v["replayed"]["destination"]["id"]));
+            let t = format!("dead letter {id} is back in the outbox of {}\n", text(&v["destination"]));
             (v, t)
         }
         AdminCommand::DeadLetters { replay: None } => {
@@ -178,7 +196,7 @@ pub fn run(connection: Connection, command: AdminCommand) -> anyhow::Result<Exit
             let t = table(&["ID", "DESTINATION", "KIND", "DOSSIER", "ATTEMPTS", "DIED AT", "LAST ERROR"], &rows);
             (v, t)
         }
-        AdminCommand::Dossiers { overdue, status, unit, limit } => {
+        AdminCommand::Dossiers { overdue, status, unit, limit, after } => {
             let mut query = vec![("limit", limit.to_string())];
             if overdue {
                 query.push(("overdue", "true".into()));
@@ -189,10 +207,16 @@ pub fn run(connection: Connection, command: AdminCommand) -> anyhow::Result<Exit
             if let Some(u) = unit {
                 query.push(("unit", u));
             }
+            if let Some(code) = after {
+                query.push(("after", code));
+            }
             let v = api.json(api.http.get(format!("{}/v1/admin/dossiers", api.base)).query(&query))?;
             let rows =
                 rows(&v["dossiers"], &["/code", "/status", "/status_name", "/overdue", "/unit", "/desk", "/due_at"]);
-            let t = table(&["CODE", "STATUS", "NAME", "OVERDUE", "UNIT", "DESK", "DUE AT"], &rows);
+            let mut t = table(&["CODE", "STATUS", "NAME", "OVERDUE", "UNIT", "DESK", "DUE AT"], &rows);
+            if let Some(next) = v["next"].as_str() {
+                t.push_str(&format!("more dossiers follow: run again with --after {next}\n"));
+            }
             (v, t)
         }
     };

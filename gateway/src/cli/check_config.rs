@@ -2,13 +2,25 @@
 
 use std::{collections::BTreeMap, path::Path, process::ExitCode};
 
-use motcua_gateway::config::{ConfigError, Settings, file::DeskMode};
+use motcua_gateway::config::{ConfigError, Settings, TlsMode, file::DeskMode};
+use motcua_gateway::server::tls::server_config;
 
 /// Prints a summary and returns success, or prints every problem and returns failure.
 pub fn run(path: &Path) -> ExitCode {
     match Settings::load(path) {
         Ok(settings) => {
+            // The listener's certificate and key must load and belong together.
+            if let TlsMode::Files { cert, key } = &settings.gateway.tls
+                && let Err(e) = server_config(cert, key, settings.gateway.client_ca_file.as_deref())
+            {
+                eprintln!("{}: 1 problem(s)", settings.source.display());
+                eprintln!("{}: gateway.tls: {e}", settings.source.display());
+                return ExitCode::FAILURE;
+            }
             print!("{}", summary(&settings));
+            for warning in &settings.warnings {
+                eprintln!("WARNING: {warning}");
+            }
             ExitCode::SUCCESS
         }
         Err(ConfigError::Invalid { path, problems }) => {

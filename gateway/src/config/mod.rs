@@ -4,6 +4,7 @@
 
 pub mod file;
 pub mod relocate;
+pub mod warnings;
 
 use std::{
     net::IpAddr,
@@ -55,12 +56,12 @@ impl Problems {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {error}")]
     Read {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not valid TOML of the expected shape.
     #[error("{path}: {message}")]
@@ -180,6 +181,8 @@ pub struct Settings {
     pub retry: RetrySection,
     /// Years whose days off are provisional (for summaries).
     pub provisional_years: Vec<i16>,
+    /// What is valid but unfit for production (published keys, development TLS).
+    pub warnings: Vec<String>,
 }
 
 /// Resolves a path from the configuration relative to the file's directory.
@@ -206,7 +209,8 @@ impl Settings {
     /// Reads and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), error: source })?;
         Settings::parse(&text, path)
     }
 
@@ -360,6 +364,7 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
         return Err(problems);
     };
     let provisional_years = file.calendar.years.iter().filter(|y| y.provisional).map(|y| y.year).collect();
+    let warnings = warnings::warnings(&file, base, &tls, g.listen);
     Ok(Settings {
         source: source.to_owned(),
         gateway: GatewaySettings {
@@ -391,5 +396,6 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
         portal,
         retry: file.retry,
         provisional_years,
+        warnings,
     })
 }

@@ -72,7 +72,7 @@ pub async fn replay(
     let now = app.clock.now();
     let job = app.store.write(move |tx| outbox::replay(tx, id, now)).await??;
     match job {
-        Some(job) => Ok(Json(json!({ "replayed": job }))),
+        Some(job) => Ok(Json(json!({ "destination": job.destination.name(), "replayed": job }))),
         None => Err(ApiError::not_found("no such dead letter")),
     }
 }

@@ -101,7 +101,7 @@ async fn access_log(State(app): State<Arc<App>>, mut request: Request, next: Nex
         method = %method,
         route = %route,
         status = response.status().as_u16(),
-        ms = elapsed.as_secs_f64() * 1000.0,
+        ms = (elapsed.as_secs_f64() * 10_000.0).round() / 10.0,
         "request"
     );
     response

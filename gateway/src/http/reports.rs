@@ -87,6 +87,9 @@ pub async fn dossiers(
     let units: Option<BTreeSet<String>> = match &q.unit {
         Some(u) => {
             let unit: UnitCode = u.parse().map_err(|_| field("unit", "not a unit code"))?;
+            if !settings.network.knows(&unit) {
+                return Err(field("unit", "no such unit in the configuration"));
+            }
             Some(settings.network.subtree(&unit).iter().map(ToString::to_string).collect())
         }
         None => None,
@@ -134,10 +137,13 @@ pub async fn dossiers(
             "apologies": record.compliance.apologies,
             "explained": record.compliance.explained,
         }));
-        if items.len() >= limit {
+        // One more than asked tells whether another page follows.
+        if items.len() > limit {
             break;
         }
     }
-    let next = (items.len() >= limit).then(|| items.last().map(|i| i["code"].clone())).flatten();
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = more.then(|| items.last().map(|i| i["code"].clone())).flatten();
     Ok(Json(json!({ "dossiers": items, "next": next })))
 }

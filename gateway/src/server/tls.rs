@@ -19,12 +19,12 @@ use rustls::{
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: String,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Certificates or keys are unusable.
     #[error("{0}")]
@@ -32,7 +32,7 @@ pub enum TlsError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TlsError + '_ {
-    move |source| TlsError::Io { path: path.display().to_string(), source }
+    move |source| TlsError::Io { path: path.display().to_string(), error: source }
 }
 
 /// The ring crypto provider: the only one this gateway links.

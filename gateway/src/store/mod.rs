@@ -93,6 +93,9 @@ pub enum StoreError {
     /// A write command failed unexpectedly.
     #[error("internal error in a store command")]
     Internal,
+    /// Another process holds the store.
+    #[error("the store in {0} is in use by another running gateway; stop that one, or give this one another data_dir")]
+    InUse(String),
 }
 
 impl From<sled::Error> for StoreError {
@@ -213,7 +216,15 @@ impl Store {
             .cache_capacity(config.cache_capacity_mb.saturating_mul(1024 * 1024))
             .flush_every_ms(None)
             .mode(sled::Mode::HighThroughput)
-            .open()?;
+            .open()
+            .map_err(|e| match e {
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("acquire lock") =>
+                {
+                    StoreError::InUse(data_dir.display().to_string())
+                }
+                other => other.into(),
+            })?;
         // sled's own flush reaches the page cache only (sync_file_range); the writer
         // fdatasyncs this handle so that an answered write is on the disk.
         let data_file = std::fs::File::open(dir.join("db"))
