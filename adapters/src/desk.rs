@@ -1,4 +1,4 @@
-//! One-stop desks (CONTRACT §5): progress events in; dossiers and notices pushed to
+//! One-stop desks (docs/CONTRACT.md §5): progress events in; dossiers and notices pushed to
 //! a push desk out, with the gateway's token and an idempotency key the desk
 //! de-duplicates on.
 
@@ -10,7 +10,7 @@ use crate::check::{Checker, MAX_DOCUMENTS, MAX_NAME, MAX_TEXT};
 use crate::outbound::{CallOutcome, call};
 use crate::{InboundError, json};
 
-/// The fields an event type carries (CONTRACT §5).
+/// The fields an event type carries (docs/CONTRACT.md §5).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventFields {

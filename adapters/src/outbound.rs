@@ -1,5 +1,5 @@
 //! Calling a peer and classifying its answer the way the contract's retry rules
-//! need it (CONTRACT §5): 2xx and 409 mean the peer has it; 408, 429, 5xx, timeouts
+//! need it (docs/CONTRACT.md §5): 2xx and 409 mean the peer has it; 408, 429, 5xx, timeouts
 //! and connection errors are worth retrying (respecting `Retry-After`); any other
 //! 4xx is permanent.
 

@@ -7,9 +7,9 @@ use arc_swap::ArcSwap;
 
 use crate::auth::verify::TokenCache;
 use crate::clock::Clock;
-use crate::config::Settings;
-use crate::dispatch::{DispatchHandle, Outbound};
+use crate::dispatch::{self, DispatchHandle, Outbound};
 use crate::limits::{Limiters, WrongAnswers};
+use crate::settings::Settings;
 
 /// Dossier codes whose wrong lookups are remembered at once.
 const LOOKUP_CODES_REMEMBERED: usize = 200_000;
@@ -18,10 +18,10 @@ use crate::store::Store;
 
 /// Shared state of a running gateway.
 pub struct App {
-    settings: ArcSwap<Settings>,
+    settings: Arc<ArcSwap<Settings>>,
     limiters: ArcSwap<Limiters>,
     tokens: ArcSwap<TokenCache>,
-    outbound: ArcSwap<Outbound>,
+    outbound: Arc<ArcSwap<Outbound>>,
     /// The durable store.
     pub store: Store,
     /// The time source.
@@ -52,10 +52,10 @@ impl App {
             LOOKUP_CODES_REMEMBERED,
         );
         Arc::new(App {
-            settings: ArcSwap::from_pointee(settings),
+            settings: Arc::new(ArcSwap::from_pointee(settings)),
             limiters: ArcSwap::from_pointee(limiters),
             tokens: ArcSwap::from_pointee(TokenCache::default()),
-            outbound: ArcSwap::new(outbound),
+            outbound: Arc::new(ArcSwap::new(outbound)),
             store,
             clock,
             metrics,
@@ -74,6 +74,18 @@ impl App {
     /// The dispatcher; a stand-in with empty queues before it starts.
     pub fn dispatch(&self) -> DispatchHandle {
         self.dispatch.get().cloned().unwrap_or_else(DispatchHandle::detached)
+    }
+
+    /// The dispatcher's narrow view of this gateway.
+    pub fn dispatch_context(&self) -> dispatch::Context {
+        dispatch::Context::new(
+            self.store.clone(),
+            self.clock.clone(),
+            self.metrics.clone(),
+            self.tasks.clone(),
+            self.settings.clone(),
+            self.outbound.clone(),
+        )
     }
 
     /// The settings in force.

@@ -1,7 +1,7 @@
 //! Backups: a consistent, verifiable snapshot of the store and its blobs, and the
 //! restore that rebuilds a data directory from one.
 //!
-//! The export runs in the store's writer between two batches (DESIGN §3), so no
+//! The export runs in the store's writer between two batches (docs/ARCHITECTURE.md §3), so no
 //! write is half in it. The snapshot is a simple stream: a header line, then records
 //! `tag · key length · key · value length · value` (tag `k` for a store entry, `b`
 //! for a blob), then a trailer with the counts and the SHA-256 of everything before

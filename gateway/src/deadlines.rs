@@ -1,9 +1,9 @@
-//! The deadline clock (DOMAIN §6, §1): a task that fires the marks waiting in the
+//! The deadline clock (docs/DOMAIN.md §6, §1): a task that fires the marks waiting in the
 //! persisted schedule — due soon, overdue, explanation missing — as their time
 //! comes, and catches up at start on everything that fell due while the gateway was
 //! down.
 //!
-//! The schedule is a key space ordered by time (DESIGN §2, after mini-redis's
+//! The schedule is a key space ordered by time (docs/ARCHITECTURE.md §3, after mini-redis's
 //! `db.rs`): the task reads only its first entries, sleeps until the next one or
 //! until a commit announces an earlier one. Firing a mark is one store command that
 //! removes the entry and records the mark, so each mark happens exactly once, across
@@ -18,12 +18,12 @@ use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
 use crate::app::App;
-use crate::config::Settings;
 use crate::dossiers::{
     DossierRecord, events,
     record::{MarkKind, ScheduledMark},
 };
 use crate::outbox::{self, Destination, JobKind, Notice, NoticeKind};
+use crate::settings::Settings;
 use crate::store::{CommitNote, Space, Store, StoreError, Tx};
 
 /// Marks fired per store command.

@@ -22,6 +22,7 @@ pub mod network;
 pub mod outbox;
 pub mod run;
 pub mod server;
+pub mod settings;
 pub mod stats;
 pub mod store;
 pub mod supervise;

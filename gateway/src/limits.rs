@@ -1,4 +1,4 @@
-//! Rate limiting (CONTRACT §2): a GCRA limiter per client with that client's quota,
+//! Rate limiting (docs/CONTRACT.md §2): a GCRA limiter per client with that client's quota,
 //! and one keyed by IP address for public calls and failed token checks. Each client
 //! has its own limiter, so one client's excess never delays another; idle IP keys are
 //! pruned so memory stays bounded.

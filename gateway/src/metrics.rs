@@ -15,7 +15,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::dispatch::DestinationStats;
+use crate::outbox::DestinationStats;
 use crate::store::StoreMetrics;
 
 /// Labels of a request.

@@ -1,6 +1,6 @@
 //! The administrative network: units as a tree of any depth, their desks, unit
 //! succession after mergers, and routing a dossier to the desk that handles it
-//! (DOMAIN §4).
+//! (docs/DOMAIN.md §4).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 

@@ -7,9 +7,9 @@ use tokio::{net::TcpListener, sync::watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
-use crate::config::{Settings, TlsMode};
 use crate::dispatch::{self, Outbound, outbound::OutboundError};
 use crate::server::{self, Listener, tls};
+use crate::settings::{Settings, TlsMode};
 use crate::store::{Store, StoreError, StoreMetrics};
 
 /// Why the gateway could not start.
@@ -135,7 +135,7 @@ pub async fn run(
     });
     let pruning = tokio::spawn(prune_limiters(app.clone()));
     let reloading = reload_from.map(|path| tokio::spawn(reload_on_sighup(app.clone(), path)));
-    let (dispatcher, dispatch) = dispatch::start(app.clone(), notes_rx, shutdown_rx.clone(), grace);
+    let (dispatcher, dispatch) = dispatch::start(app.dispatch_context(), notes_rx, shutdown_rx.clone(), grace);
     app.set_dispatch(dispatch);
     let clock = crate::deadlines::start(app.clone(), clock_rx, shutdown_rx.clone());
 

@@ -1,4 +1,4 @@
-//! On-time statistics (DOMAIN §8), kept incrementally: one small record of counters
+//! On-time statistics (docs/DOMAIN.md §8), kept incrementally: one small record of counters
 //! per unit and Vietnam calendar day, updated in the same batch as the dossier
 //! change that causes it. A query for a unit and period adds up the days of the unit
 //! and its sub-units, so it costs a few thousand small reads however many dossiers
@@ -162,7 +162,7 @@ pub async fn build_months(store: &Store) -> Result<(), StoreError> {
         .await?
 }
 
-/// The measures of DOMAIN §8 for a unit (with its sub-units) and a period.
+/// The measures of docs/DOMAIN.md §8 for a unit (with its sub-units) and a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Report {
     /// The unit asked for.
@@ -289,7 +289,7 @@ mod tests {
 
     fn network() -> Network {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/gateway.toml");
-        crate::config::Settings::load(&path).unwrap().network
+        crate::settings::Settings::load(&path).unwrap().network
     }
 
     async fn answers(store: &Store, network: &Network, unit: &UnitCode) -> Vec<(i64, i64, u64)> {

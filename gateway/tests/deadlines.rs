@@ -10,7 +10,6 @@ use jiff::Timestamp;
 use motcua_adapters::desk::{DeskEvent, EventFields};
 use motcua_gateway::{
     clock::{Clock, ManualClock},
-    config::Settings,
     deadlines,
     dossiers::{
         DossierRecord,
@@ -18,6 +17,7 @@ use motcua_gateway::{
         intake::{self, IntakeOutcome, Submission},
     },
     outbox::{Job, JobKind, NoticeKind},
+    settings::Settings,
     stats,
     store::{Space, Store, StoreMetrics},
 };
@@ -434,7 +434,14 @@ async fn fill_to_the_limit(w: &World, code: &DossierCode) {
     let bytes = motcua_gateway::store::encode_compressed(&record).unwrap();
     assert!(limit - bytes.len() < 100, "{} bytes", bytes.len());
     let key = code.as_str().as_bytes().to_vec();
-    w.store.write(move |tx| -> Result<(), ()> { Ok(tx.put(Space::Dossier, &key, bytes)) }).await.unwrap().unwrap();
+    w.store
+        .write(move |tx| -> Result<(), ()> {
+            tx.put(Space::Dossier, &key, bytes);
+            Ok(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test]

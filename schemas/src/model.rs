@@ -1,4 +1,4 @@
-//! The unified intake model (CONTRACT §8): one dossier shape for both channels, as
+//! The unified intake model (docs/CONTRACT.md §8): one dossier shape for both channels, as
 //! stored and as served, and the normalized intake that the channel adapters produce.
 
 use jiff::Timestamp;
@@ -251,7 +251,7 @@ pub struct PostalInfo {
     pub letters: Vec<PostalLetter>,
 }
 
-/// A dossier as stored and served (CONTRACT §8).
+/// A dossier as stored and served (docs/CONTRACT.md §8).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dossier {
     /// The dossier code.

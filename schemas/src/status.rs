@@ -1,5 +1,5 @@
-//! The dossier life cycle (DOMAIN §5): the national portal's status codes
-//! `TrangThaiHoSo` 1–10 and the events that move a dossier between them (CONTRACT §5).
+//! The dossier life cycle (docs/DOMAIN.md §5): the national portal's status codes
+//! `TrangThaiHoSo` 1–10 and the events that move a dossier between them (docs/CONTRACT.md §5).
 
 use serde::{Deserialize, Serialize};
 
@@ -99,7 +99,7 @@ impl<'de> Deserialize<'de> for Status {
     }
 }
 
-/// What happens to a dossier: the desk events of CONTRACT §5 and the few transitions
+/// What happens to a dossier: the desk events of docs/CONTRACT.md §5 and the few transitions
 /// the gateway itself makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,7 +1,7 @@
 //! Vietnam time: UTC+7 with no daylight saving since 1975, so a fixed offset serves
 //! every date the gateway handles and no host time-zone database is needed.
 //!
-//! Two wire formats exist (CONTRACT §0): RFC 3339 with offset, and the national
+//! Two wire formats exist (docs/CONTRACT.md §0): RFC 3339 with offset, and the national
 //! portal's `yyyyMMddHHmmss` in Vietnam time.
 
 use jiff::{Timestamp, civil::DateTime, tz::Offset};

@@ -17,10 +17,8 @@ use motcua_tests::{
     samples::{portal, postal, s10},
     tokens::{claims, dev_client, raw_token, token},
 };
-use rustls::pki_types::ServerName;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_rustls::TlsConnector;
 
 async fn tls_connect(gw: &Gateway) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
     gw.tls_connect(b"http/1.1").await

@@ -1,4 +1,4 @@
-//! Every token refusal of CONTRACT §1, roles, hidden dossiers, rate limits and
+//! Every token refusal of docs/CONTRACT.md §1, roles, hidden dossiers, rate limits and
 //! mutual TLS, against the real binary.
 
 use motcua_tests::{

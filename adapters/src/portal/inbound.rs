@@ -1,4 +1,4 @@
-//! Portal intake (CONTRACT §3): the national portal's field names in, the unified
+//! Portal intake (docs/CONTRACT.md §3): the national portal's field names in, the unified
 //! `Intake` out, with every invalid field reported by its JSON pointer.
 
 use base64::Engine as _;

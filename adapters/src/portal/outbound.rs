@@ -1,4 +1,4 @@
-//! What the gateway sends to the portal (CONTRACT §6): every status change of a
+//! What the gateway sends to the portal (docs/CONTRACT.md §6): every status change of a
 //! portal dossier in the national portal's field names, codes and date format.
 
 use motcua_schemas::{Dossier, EventType, Status, time::format_portal};
@@ -98,7 +98,7 @@ pub async fn send_status(
     call(request).await
 }
 
-/// The letter payload of CONTRACT §6 (`LoaiThu` `XIN_LOI`: the Mẫu 04 apology).
+/// The letter payload of docs/CONTRACT.md §6 (`LoaiThu` `XIN_LOI`: the Mẫu 04 apology).
 pub fn letter_payload(dossier: &Dossier, text: &str) -> Value {
     json!({
         "MaHoSo": dossier.code,

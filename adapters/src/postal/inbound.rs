@@ -1,4 +1,4 @@
-//! Postal intake (CONTRACT §4): `BuuGuiHoSo` dossiers and `SuKienBuuGui` delivery
+//! Postal intake (docs/CONTRACT.md §4): `BuuGuiHoSo` dossiers and `SuKienBuuGui` delivery
 //! events in the `urn:motcua:postal:v1` namespace, normalized into the model with
 //! every invalid field reported by its XML path.
 

@@ -1,5 +1,5 @@
 //! The configured callers: role, desk, issuer, keys, pinned algorithms, mutual TLS
-//! requirement and rate limit (CONTRACT §1).
+//! requirement and rate limit (docs/CONTRACT.md §1).
 
 use std::{
     collections::HashMap,

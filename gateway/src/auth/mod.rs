@@ -1,4 +1,4 @@
-//! Who is calling: configured clients, their keys, and tokens (CONTRACT §1).
+//! Who is calling: configured clients, their keys, and tokens (docs/CONTRACT.md §1).
 
 pub mod clients;
 pub mod keys;

@@ -1,4 +1,4 @@
-//! Verifying a bearer token against the configured clients (CONTRACT §1).
+//! Verifying a bearer token against the configured clients (docs/CONTRACT.md §1).
 //!
 //! The token's `iss` picks the client; only that client's keys and pinned
 //! algorithms can verify it, so `none`, HMAC-with-a-public-key and keys of another

@@ -11,7 +11,7 @@ use super::load::{self, Kind, LoadResult, LoadSpec};
 use super::{
     BenchError, BenchOptions, bench_config, client_tls, desk, dev_token, payload, setup, spawn_self, tempfile_dir,
 };
-use crate::config::Settings;
+use crate::settings::Settings;
 
 /// What the dispatch measurement found.
 #[derive(Debug, Clone)]

@@ -24,7 +24,7 @@ use crate::auth::{
     keys,
     tokens::{Claims, mint},
 };
-use crate::config::Settings;
+use crate::settings::Settings;
 pub use dispatch::{DispatchMeasured, run_dispatch};
 use load::{Kind, LoadResult, LoadSpec};
 use report::mib;

@@ -9,7 +9,7 @@ use motcua_gateway::{
         keys,
         tokens::{Claims, mint},
     },
-    config::{Settings, TlsMode},
+    settings::{Settings, TlsMode},
 };
 use serde_json::Value;
 

@@ -2,8 +2,9 @@
 
 use std::{collections::BTreeMap, path::Path, process::ExitCode};
 
-use motcua_gateway::config::{ConfigError, Settings, TlsMode, file::DeskMode};
+use motcua_gateway::config::file::DeskMode;
 use motcua_gateway::server::tls::server_config;
+use motcua_gateway::settings::{ConfigError, Settings, TlsMode};
 
 /// Prints a summary and returns success, or prints every problem and returns failure.
 pub fn run(path: &Path) -> ExitCode {

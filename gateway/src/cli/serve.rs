@@ -4,8 +4,8 @@ use std::{path::Path, process::ExitCode};
 
 use anyhow::Context;
 use motcua_gateway::{
-    config::Settings,
     run::{Ended, run},
+    settings::Settings,
     telemetry::{self, LogFormat},
 };
 use serde_json::json;

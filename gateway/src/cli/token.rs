@@ -9,7 +9,7 @@ use motcua_gateway::{
         keys,
         tokens::{Claims, mint},
     },
-    config::Settings,
+    settings::Settings,
 };
 
 /// Prints a token for `client_id`, signed with its development key.

@@ -139,7 +139,7 @@ impl Default for StoreSection {
     }
 }
 
-/// `[limits]` (CONTRACT §0).
+/// `[limits]` (docs/CONTRACT.md §0).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSection {
@@ -226,7 +226,7 @@ impl Default for LimitsSection {
     }
 }
 
-/// A caller's role (CONTRACT §1).
+/// A caller's role (docs/CONTRACT.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

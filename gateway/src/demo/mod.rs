@@ -23,7 +23,8 @@ use crate::auth::{
     keys,
     tokens::{Claims, mint},
 };
-use crate::config::{Settings, relocate::relocated};
+use crate::config::relocate::relocated;
+use crate::settings::Settings;
 use report::{Outcome, report};
 
 /// Why the demo could not run.

@@ -7,8 +7,8 @@ use motcua_adapters::{desk, outbound::CallOutcome, portal, postal};
 use motcua_schemas::{EventType, ReturnMethod, Status};
 use serde_json::json;
 
+use super::Context;
 use super::{outbound::Outbound, retry::backoff};
-use crate::app::App;
 use crate::dossiers::{DossierRecord, events, served};
 use crate::forms;
 use crate::outbox::{self, DeliveryOutcome, Job, JobKind};
@@ -70,7 +70,7 @@ impl Effect {
     }
 }
 
-async fn call(app: &App, outbound: &Outbound, destination: &str, job: &Job) -> (CallOutcome, Effect) {
+async fn call(app: &Context, outbound: &Outbound, destination: &str, job: &Job) -> (CallOutcome, Effect) {
     let Some(route) = outbound.route(destination) else {
         return (CallOutcome::Retry { reason: format!("no route to {destination}"), retry_after: None }, Effect::None);
     };
@@ -172,7 +172,7 @@ async fn call(app: &App, outbound: &Outbound, destination: &str, job: &Job) -> (
 /// Delivers the job `id` at `key` and records the outcome, reporting on `progress`
 /// when the call has ended.
 pub async fn deliver(
-    app: &App,
+    app: &Context,
     outbound: &Outbound,
     destination: &str,
     id: u64,
@@ -259,7 +259,7 @@ pub async fn deliver(
 
 fn apply_effect(
     tx: &mut crate::store::Tx<'_>,
-    settings: &crate::config::Settings,
+    settings: &crate::settings::Settings,
     job: &Job,
     effect: Effect,
     now: Timestamp,

@@ -1,4 +1,4 @@
-//! The dispatcher: one task that drains the outbox (DESIGN §1, §3).
+//! The dispatcher: one task that drains the outbox (docs/ARCHITECTURE.md §1, §3).
 //!
 //! For every push destination it keeps a window on the outbox in memory — the oldest
 //! jobs, paged in from the store at start and as the window empties, kept current by
@@ -11,6 +11,7 @@
 //! themselves and are not held here. A delivery in flight when the process dies is
 //! just a queued job at the next start.
 
+mod context;
 mod deliver;
 pub mod outbound;
 mod queue;
@@ -19,57 +20,16 @@ mod retry;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use jiff::Timestamp;
-use motcua_schemas::DossierCode;
-use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::app::App;
 use crate::config::file::DeskMode;
-use crate::outbox::{Destination, Job};
+use crate::outbox::{Destination, DestinationStats, Job, JobStats};
 use crate::store::{CommitNote, Space, Store};
+pub use context::Context;
 use deliver::Progress;
 pub use outbound::Outbound;
 use queue::{Admission, Queue};
 pub use retry::backoff;
-
-/// One destination in the admin view.
-#[derive(Debug, Clone, Serialize)]
-pub struct DestinationStats {
-    /// `desk:<id>`, `portal` or `postal`.
-    pub destination: String,
-    /// `push` or `pull`.
-    pub mode: &'static str,
-    /// Jobs queued.
-    pub depth: usize,
-    /// Age of the oldest queued job, in seconds.
-    pub oldest_age_seconds: i64,
-    /// Jobs being delivered now (push) or leased by the desk (pull).
-    pub in_flight: usize,
-    /// Attempts made on the queued jobs (for a pull desk, leases of its oldest
-    /// jobs).
-    pub attempts: u64,
-    /// Dead letters.
-    pub dead: usize,
-    /// The oldest queued jobs, with their attempts and last error.
-    pub oldest: Vec<JobStats>,
-}
-
-/// One queued job in the admin view.
-#[derive(Debug, Clone, Serialize)]
-pub struct JobStats {
-    /// Job id.
-    pub id: u64,
-    /// Its dossier.
-    pub dossier: DossierCode,
-    /// Attempts so far.
-    pub attempts: u32,
-    /// Next try.
-    #[serde(with = "motcua_schemas::time::rfc3339")]
-    pub not_before: Timestamp,
-    /// Last error.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-}
 
 enum Query {
     Stats(oneshot::Sender<Vec<DestinationStats>>),
@@ -90,7 +50,7 @@ impl DispatchHandle {
 
     /// Depth, oldest age, in flight and attempts per destination: push destinations
     /// from the dispatcher's mirror, pull desks and dead letters from the store.
-    pub async fn stats(&self, app: &App) -> Vec<DestinationStats> {
+    pub async fn stats(&self, app: &Context) -> Vec<DestinationStats> {
         let store = &app.store;
         let (tx, rx) = oneshot::channel();
         let mut stats =
@@ -168,7 +128,7 @@ fn pull_stats(store: &Store, destination: &Destination, now: Timestamp) -> Desti
 }
 
 struct Dispatcher {
-    app: Arc<App>,
+    app: Context,
     /// Push destinations only: pull desks lease their jobs themselves.
     queues: HashMap<String, Queue>,
     progress_tx: mpsc::UnboundedSender<Progress>,
@@ -344,7 +304,7 @@ impl Dispatcher {
 /// taking new jobs when `shutdown` turns true and returns once deliveries in flight
 /// have finished (at most `grace`).
 pub fn start(
-    app: Arc<App>,
+    app: Context,
     notes: mpsc::UnboundedReceiver<CommitNote>,
     shutdown: watch::Receiver<bool>,
     grace: Duration,
@@ -371,7 +331,7 @@ struct Inputs {
     progress_tx: mpsc::UnboundedSender<Progress>,
 }
 
-async fn run(app: Arc<App>, inputs: &mut Inputs, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+async fn run(app: Context, inputs: &mut Inputs, mut shutdown: watch::Receiver<bool>, grace: Duration) {
     let progress_tx = inputs.progress_tx.clone();
     let mut dispatcher = Dispatcher { app, queues: HashMap::new(), progress_tx, routes: None, running: 0 };
     loop {
@@ -413,6 +373,7 @@ mod tests {
     use crate::config::file::StoreSection;
     use crate::outbox::{JobKind, enqueue, lease_inbox};
     use crate::store::StoreMetrics;
+    use motcua_schemas::DossierCode;
 
     #[tokio::test]
     async fn a_long_pull_inbox_is_counted_whole_and_read_at_its_head() {

@@ -8,10 +8,11 @@ use crate::auth::{
     keys::SigningKey,
     tokens::{Claims, mint},
 };
-use crate::config::{Peer, Settings, file::DeskMode};
+use crate::config::file::DeskMode;
 use crate::outbox::Destination;
+use crate::settings::{Peer, Settings};
 
-/// Lifetime of the gateway's outbound tokens (CONTRACT §1: at most 5 minutes).
+/// Lifetime of the gateway's outbound tokens (docs/CONTRACT.md §1: at most 5 minutes).
 const TOKEN_LIFETIME_SECS: i64 = 300;
 /// A cached token is replaced this long before it expires.
 const TOKEN_RENEW_BEFORE_SECS: i64 = 60;

@@ -1,4 +1,4 @@
-//! Changing a dossier (CONTRACT §5, §6): desk progress events through the status
+//! Changing a dossier (docs/CONTRACT.md §5, §6): desk progress events through the status
 //! machine, and the transitions the gateway makes itself (result delivered by post,
 //! accepted by the portal). Every status change of a portal dossier queues a status
 //! call to the portal in the same batch, so the portal hears of each change once and
@@ -14,8 +14,8 @@ use serde_json::json;
 
 use super::record::DossierRecord;
 use crate::clock::Clock;
-use crate::config::Settings;
 use crate::outbox::{self, Destination, JobKind};
+use crate::settings::Settings;
 use crate::store::{Space, Store, StoreError, Tx};
 
 /// Why an event was not applied.
@@ -289,7 +289,7 @@ pub struct PostalEventOutcome {
     pub repeated: bool,
 }
 
-/// Applies a delivery event of a result shipment (CONTRACT §4): `DELIVERED` moves
+/// Applies a delivery event of a result shipment (docs/CONTRACT.md §4): `DELIVERED` moves
 /// the dossier from 9 to 10; `FAILED` and `RETURNED` keep it at 9 and flag it for its
 /// desk; every event is recorded. Idempotent on (item, status, time).
 pub async fn apply_postal_event(

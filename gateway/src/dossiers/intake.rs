@@ -1,4 +1,4 @@
-//! Accepting a dossier (DESIGN §1): check it against the configuration, then in one
+//! Accepting a dossier (docs/ARCHITECTURE.md §1): check it against the configuration, then in one
 //! store command assign its code, route it, start its clock, and write it together
 //! with its idempotency key and its delivery job.
 
@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::record::DossierRecord;
 use crate::catalogue::Procedure;
 use crate::clock::Clock;
-use crate::config::Settings;
 use crate::network::RouteStep;
 use crate::outbox::{self, Destination, JobKind};
+use crate::settings::Settings;
 use crate::store::{Space, Store, StoreError, Tx};
 
 /// A normalized submission ready to be accepted.
@@ -72,7 +72,7 @@ fn idempotency_key(submission: &Submission) -> String {
     }
 }
 
-/// SHA-256 over the normalized submission: equal for "the same body" (CONTRACT §0).
+/// SHA-256 over the normalized submission: equal for "the same body" (docs/CONTRACT.md §0).
 pub fn fingerprint(intake: &Intake, applicant_commune: Option<&UnitCode>) -> String {
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     ctx.update(&serde_json::to_vec(intake).unwrap_or_default());

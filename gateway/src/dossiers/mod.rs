@@ -8,9 +8,9 @@ pub mod upkeep;
 
 pub use record::DossierRecord;
 
-use crate::config::Settings;
+use crate::settings::Settings;
 
-/// The dossier as served: the model of CONTRACT §8 with the Mẫu 01 receipt data,
+/// The dossier as served: the model of docs/CONTRACT.md §8 with the Mẫu 01 receipt data,
 /// serialized straight from the record.
 #[derive(Debug, serde::Serialize)]
 pub struct Served<'a> {

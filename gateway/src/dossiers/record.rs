@@ -1,8 +1,8 @@
-//! The stored form of a dossier: the model of CONTRACT §8 plus what only the
+//! The stored form of a dossier: the model of docs/CONTRACT.md §8 plus what only the
 //! gateway needs (the agency's clock, who submitted it, the submission fingerprint).
 
 use jiff::Timestamp;
-use motcua_schemas::{Deadline, Dossier, DossierCode, EventType, HistoryEntry, Status};
+use motcua_schemas::{Deadline, Dossier, DossierCode, EventType, HistoryEntry, Status, UnitCode};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Space, StoreError, Tx};
@@ -24,10 +24,42 @@ pub struct DossierRecord {
     /// What the indexes and statistics were computed from when it was loaded (`None`
     /// for a new record), so that saving it can move exactly what changed.
     #[serde(skip)]
-    pub(crate) saved: Option<super::upkeep::Summary>,
+    pub(crate) saved: Option<Summary>,
 }
 
-/// The deadline marks of DOMAIN §6.
+/// What the indexes and statistics were last computed from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub(crate) unit: UnitCode,
+    pub(crate) status: Status,
+    pub(crate) overdue: bool,
+    pub(crate) apologies: u32,
+    pub(crate) rating: Option<u8>,
+    pub(crate) apology_missing: bool,
+    pub(crate) explanation_missing: bool,
+}
+
+impl Summary {
+    /// The summary of `record` as it is now.
+    pub fn of(record: &DossierRecord) -> Summary {
+        let d = &record.dossier;
+        Summary {
+            unit: d.target_unit.clone(),
+            status: d.status,
+            overdue: d.overdue,
+            apologies: record.compliance.apologies,
+            rating: d.rating,
+            apology_missing: record.compliance.apology_missing,
+            explanation_missing: record.compliance.explanation_missing,
+        }
+    }
+
+    pub(crate) fn open_overdue(&self) -> bool {
+        self.status.is_open() && self.overdue
+    }
+}
+
+/// The deadline marks of docs/DOMAIN.md §6.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MarkKind {
@@ -91,38 +123,9 @@ impl DossierRecord {
     pub fn load(tx: &Tx<'_>, code: &DossierCode) -> Result<Option<DossierRecord>, StoreError> {
         let record: Option<DossierRecord> = tx.get_json(Space::Dossier, code.as_str().as_bytes())?;
         Ok(record.map(|mut r| {
-            r.saved = Some(super::upkeep::Summary::of(&r));
+            r.saved = Some(Summary::of(&r));
             r
         }))
-    }
-
-    /// Writes the record and keeps what depends on it in step (schedule, indexes,
-    /// statistics).
-    pub fn save(
-        &mut self,
-        tx: &mut Tx<'_>,
-        settings: &crate::config::Settings,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.save_within(tx, settings, now, MAX_RECORD_BYTES)
-    }
-
-    /// As `save`, refusing a record larger than `limit` bytes as stored (intake uses
-    /// a lower limit than later saves, so that every record has room to grow).
-    pub fn save_within(
-        &mut self,
-        tx: &mut Tx<'_>,
-        settings: &crate::config::Settings,
-        now: Timestamp,
-        limit: usize,
-    ) -> Result<(), StoreError> {
-        super::upkeep::before_save(tx, settings, self, now)?;
-        let bytes = crate::store::encode_compressed(self)?;
-        if bytes.len() > limit {
-            return Err(StoreError::TooLarge { bytes: bytes.len(), limit });
-        }
-        tx.put(Space::Dossier, self.dossier.code.as_str().as_bytes(), bytes);
-        Ok(())
     }
 
     /// Appends a history entry and returns its sequence number.

@@ -1,46 +1,40 @@
-//! What follows from a dossier's state, kept in step each time the record is saved:
+//! Saving a dossier record, and what follows from its state, kept in step each time
+//! it is saved:
 //! its entries in the deadline schedule, its secondary indexes, and the statistics.
 //! Each is derived by comparing the new state with a small summary of the state last
 //! saved, so no caller has to remember which counters an event moves.
 
 use jiff::Timestamp;
-use motcua_schemas::{Status, UnitCode, time::to_vn};
-use serde::{Deserialize, Serialize};
+use motcua_schemas::{Status, time::to_vn};
 
-use super::record::{DossierRecord, MarkKind, ScheduledMark};
-use crate::config::Settings;
+use super::record::{DossierRecord, MAX_RECORD_BYTES, MarkKind, ScheduledMark, Summary};
+use crate::settings::Settings;
 use crate::stats;
 use crate::store::{CommitNote, Space, StoreError, Tx};
 
-/// What the indexes and statistics were last computed from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Summary {
-    unit: UnitCode,
-    status: Status,
-    overdue: bool,
-    apologies: u32,
-    rating: Option<u8>,
-    apology_missing: bool,
-    explanation_missing: bool,
-}
-
-impl Summary {
-    /// The summary of `record` as it is now.
-    pub fn of(record: &DossierRecord) -> Summary {
-        let d = &record.dossier;
-        Summary {
-            unit: d.target_unit.clone(),
-            status: d.status,
-            overdue: d.overdue,
-            apologies: record.compliance.apologies,
-            rating: d.rating,
-            apology_missing: record.compliance.apology_missing,
-            explanation_missing: record.compliance.explanation_missing,
-        }
+impl DossierRecord {
+    /// Writes the record and keeps what depends on it in step (schedule, indexes,
+    /// statistics).
+    pub fn save(&mut self, tx: &mut Tx<'_>, settings: &Settings, now: Timestamp) -> Result<(), StoreError> {
+        self.save_within(tx, settings, now, MAX_RECORD_BYTES)
     }
 
-    fn open_overdue(&self) -> bool {
-        self.status.is_open() && self.overdue
+    /// As `save`, refusing a record larger than `limit` bytes as stored (intake uses
+    /// a lower limit than later saves, so that every record has room to grow).
+    pub fn save_within(
+        &mut self,
+        tx: &mut Tx<'_>,
+        settings: &Settings,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<(), StoreError> {
+        before_save(tx, settings, self, now)?;
+        let bytes = crate::store::encode_compressed(self)?;
+        if bytes.len() > limit {
+            return Err(StoreError::TooLarge { bytes: bytes.len(), limit });
+        }
+        tx.put(Space::Dossier, self.dossier.code.as_str().as_bytes(), bytes);
+        Ok(())
     }
 }
 

@@ -4,8 +4,8 @@ use askama::Template;
 use motcua_schemas::{EventType, time::to_vn};
 
 use super::{Format, long_time};
-use crate::config::Settings;
 use crate::dossiers::DossierRecord;
+use crate::settings::Settings;
 
 #[derive(Template)]
 #[template(path = "apology.html")]

@@ -1,4 +1,4 @@
-//! Official forms in Vietnamese (DOMAIN §7, Circular 01/2018/TT-VPCP annex),
+//! Official forms in Vietnamese (docs/DOMAIN.md §7, Circular 01/2018/TT-VPCP annex),
 //! rendered from templates: the Mẫu 01 receipt and appointment slip, and the Mẫu 04
 //! apology with a new appointment.
 

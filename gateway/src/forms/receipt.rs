@@ -4,8 +4,8 @@ use askama::Template;
 use motcua_schemas::Channel;
 
 use super::{Format, long_time, processing_text};
-use crate::config::Settings;
 use crate::dossiers::DossierRecord;
+use crate::settings::Settings;
 
 #[derive(Template)]
 #[template(path = "receipt.html")]

@@ -1,4 +1,4 @@
-//! The provincial centre's operations endpoints (CONTRACT §7): outbox queues and
+//! The provincial centre's operations endpoints (docs/CONTRACT.md §7): outbox queues and
 //! dead letters.
 
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use crate::store::{Space, StoreError};
 /// destination.
 pub async fn queue(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let stats = app.dispatch().stats(&app).await;
+    let stats = app.dispatch().stats(&app.dispatch_context()).await;
     Ok(Json(json!({ "destinations": stats })))
 }
 

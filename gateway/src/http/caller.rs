@@ -12,9 +12,10 @@ use crate::auth::{
     clients::{Client, MtlsRule},
     verify,
 };
-use crate::config::{Settings, TlsMode, file::Role};
+use crate::config::file::Role;
 use crate::metrics::ClientLabels;
 use crate::server::{ConnInfo, tls::PeerCertificate};
+use crate::settings::{Settings, TlsMode};
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]

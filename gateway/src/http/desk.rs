@@ -1,4 +1,4 @@
-//! Endpoints of the desks (CONTRACT §5): the pull inbox with leases and
+//! Endpoints of the desks (docs/CONTRACT.md §5): the pull inbox with leases and
 //! acknowledgements, and progress events.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Reading dossiers (CONTRACT §7): each role sees what it may, and a desk or portal
+//! Reading dossiers (docs/CONTRACT.md §7): each role sees what it may, and a desk or portal
 //! asking for another's dossier gets 404, as if it did not exist.
 
 use std::sync::Arc;

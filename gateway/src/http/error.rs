@@ -1,4 +1,4 @@
-//! Errors as callers see them (CONTRACT §0): RFC 9457 `application/problem+json`,
+//! Errors as callers see them (docs/CONTRACT.md §0): RFC 9457 `application/problem+json`,
 //! translated into the postal namespace's `<Loi>` for the postal partner's routes.
 
 use axum::{

@@ -1,4 +1,4 @@
-//! Intake endpoints (CONTRACT §3, §4): portal JSON and postal XML in, one accepted
+//! Intake endpoints (docs/CONTRACT.md §3, §4): portal JSON and postal XML in, one accepted
 //! dossier out, answered only after it is durable.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Endpoints without a token (CONTRACT §7): the citizen's lookup, limited per IP
+//! Endpoints without a token (docs/CONTRACT.md §7): the citizen's lookup, limited per IP
 //! address, showing no personal data.
 
 use std::sync::Arc;

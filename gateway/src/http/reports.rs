@@ -1,4 +1,4 @@
-//! Reports for the provincial centre (CONTRACT §7): statistics per unit and period,
+//! Reports for the provincial centre (docs/CONTRACT.md §7): statistics per unit and period,
 //! and dossiers by status, overdue flag and unit.
 
 use std::{collections::BTreeSet, sync::Arc};
@@ -31,7 +31,7 @@ fn field(pointer: &str, message: &str) -> ApiError {
     ApiError::invalid(vec![motcua_schemas::FieldError::new(pointer, message)])
 }
 
-/// `GET /v1/stats`: the measures of DOMAIN §8 for a unit and its sub-units. Admins
+/// `GET /v1/stats`: the measures of docs/DOMAIN.md §8 for a unit and its sub-units. Admins
 /// see every unit; a desk sees the units its desk serves.
 pub async fn stats(
     State(app): State<Arc<App>>,

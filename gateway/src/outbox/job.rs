@@ -35,7 +35,7 @@ impl Destination {
     }
 }
 
-/// The kinds of notice a desk receives (CONTRACT §5).
+/// The kinds of notice a desk receives (docs/CONTRACT.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeKind {

@@ -6,6 +6,8 @@
 
 mod job;
 mod ops;
+mod stats;
 
 pub use job::{DeadLetter, Destination, Job, JobKind, Notice, NoticeKind};
 pub use ops::{DeliveryOutcome, InboxItem, acknowledge, enqueue, lease_inbox, record_outcome, replay};
+pub use stats::{DestinationStats, JobStats};

@@ -12,10 +12,13 @@ use crate::store::{CommitNote, Space, StoreError, Tx};
 /// the entries actually looked at.
 struct Pages {
     prefix: Vec<u8>,
-    page: std::vec::IntoIter<(Vec<u8>, Vec<u8>)>,
+    page: std::vec::IntoIter<Entry>,
     last: Option<Vec<u8>>,
     done: bool,
 }
+
+/// A key (without its space byte) and its value.
+type Entry = (Vec<u8>, Vec<u8>);
 
 /// Entries read from the store at a time.
 const PAGE: usize = 64;
@@ -25,7 +28,7 @@ impl Pages {
         Pages { prefix, page: Vec::new().into_iter(), last: None, done: false }
     }
 
-    fn next(&mut self, tx: &Tx<'_>) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn next(&mut self, tx: &Tx<'_>) -> Result<Option<Entry>, StoreError> {
         if let Some(entry) = self.page.next() {
             self.last = Some(entry.0.clone());
             return Ok(Some(entry));

@@ -110,7 +110,7 @@ pub fn server_config(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Resul
                 roots.add(cert).map_err(|e| TlsError::Invalid(format!("{}: {e}", ca.display())))?;
             }
             // Certificates are asked for, not required: only clients configured with
-            // an mTLS requirement are refused without one (CONTRACT §0).
+            // an mTLS requirement are refused without one (docs/CONTRACT.md §0).
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
                 .allow_unauthenticated()
                 .build()

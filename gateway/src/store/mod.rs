@@ -1,5 +1,5 @@
 //! The durable store: sled 0.34 behind a single writer with group commit
-//! (DESIGN §3).
+//! (docs/ARCHITECTURE.md §3).
 //!
 //! Every write is a command run by one writer thread against the store and the
 //! batch so far; the writer takes all pending commands, applies them as one atomic

@@ -1,4 +1,4 @@
-//! The working-time calendar (DOMAIN §6): when the agency's clock runs.
+//! The working-time calendar (docs/DOMAIN.md §6): when the agency's clock runs.
 //!
 //! Working time is the office hours of each weekday (half-open intervals
 //! `[open, close)`), minus public holidays, plus make-up working days — all data from
@@ -111,7 +111,7 @@ pub(crate) mod test_support {
     use super::*;
 
     /// The sample province's hours (07:00–11:30, 13:30–17:00 = 8 h) with the 2026 and
-    /// provisional 2027 days off of DOMAIN §10.
+    /// provisional 2027 days off of docs/DOMAIN.md §10.
     pub fn vn_calendar() -> Calendar {
         let cfg: CalendarConfig = toml::from_str(
             r#"

@@ -1,4 +1,4 @@
-//! Validated identifiers of the one-stop domain (DOMAIN §3).
+//! Validated identifiers of the one-stop domain (docs/DOMAIN.md §3).
 //!
 //! Each identifier is a newtype that can only hold a well-formed value: it is built
 //! with `FromStr` (or a constructor that cannot fail), shown with `Display`, and

@@ -4,8 +4,8 @@
 
 use std::{net::SocketAddr, path::Path};
 
-use super::file::ConfigFile;
-use super::{TlsMode, resolve};
+use super::TlsMode;
+use crate::config::{file::ConfigFile, resolve};
 
 /// Every published key file, by name.
 const PUBLISHED: &[(&str, &str)] = &[

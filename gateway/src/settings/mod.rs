@@ -1,0 +1,353 @@
+//! The checked runtime settings every other module reads, built from the
+//! configuration file (`crate::config`): all problems are reported at once, each
+//! with the file and its key path; secrets come from the environment only.
+
+pub mod warnings;
+
+use std::{
+    net::IpAddr,
+    path::{Path, PathBuf},
+};
+
+use ipnet::IpNet;
+use motcua_schemas::{Calendar, WorkingDuration};
+
+use crate::auth::{
+    clients::Clients,
+    keys::{self, SigningKey},
+};
+use crate::catalogue::Catalogue;
+use crate::config::file::{
+    ConfigFile, LimitsSection, PeerSection, RateSection, RetrySection, StoreSection, TlsSection,
+};
+use crate::config::{Problem, Problems, check_file, check_url, resolve};
+use crate::network::Network;
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {error}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The parser's message (with line and column).
+        message: String,
+    },
+    /// The file parsed but its content is wrong.
+    #[error("{path}: {} problem(s):\n{}", problems.len(), problems.iter().map(|p| format!("  {path}: {}: {}", p.path, p.message)).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Every problem.
+        problems: Vec<Problem>,
+    },
+}
+
+/// How the main listener speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsMode {
+    /// A self-signed certificate generated into the data directory.
+    Dev,
+    /// Plain HTTP behind a terminating proxy.
+    Off,
+    /// Certificate chain and key files.
+    Files {
+        /// Chain.
+        cert: PathBuf,
+        /// Key.
+        key: PathBuf,
+    },
+}
+
+/// An outbound peer (portal or postal service).
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// Its id (the audience of the gateway's tokens).
+    pub id: String,
+    /// Base URL without a trailing slash.
+    pub url: String,
+    /// Extra CA to trust.
+    pub ca_file: Option<PathBuf>,
+    /// Timeout of one call, if not the default.
+    pub timeout_secs: Option<u64>,
+    /// Calls in flight at once, if not the default.
+    pub concurrency: Option<usize>,
+}
+
+/// `[gateway]`, checked.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
+    /// Main listener.
+    pub listen: std::net::SocketAddr,
+    /// TLS mode.
+    pub tls: TlsMode,
+    /// CA of client certificates, for mutual TLS.
+    pub client_ca_file: Option<PathBuf>,
+    /// Plain listener for probes and metrics.
+    pub admin_listen: Option<std::net::SocketAddr>,
+    /// Audience tokens must carry.
+    pub audience: String,
+    /// Issuer of the gateway's own tokens.
+    pub issuer: String,
+    /// The gateway's signing key.
+    pub signing: SigningKey,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Per-IP limit for public calls and failed token checks.
+    pub public_rate: RateSection,
+}
+
+/// `[deadlines]`, checked.
+#[derive(Debug, Clone)]
+pub struct Deadlines {
+    /// The provincial centre's desk.
+    pub centre_desk: Option<String>,
+    /// Lead of the due-soon notice.
+    pub due_soon_lead: WorkingDuration,
+    /// Grace for the explanation.
+    pub explanation_grace: WorkingDuration,
+    /// How far an event's time may lie ahead of the gateway's clock, in seconds.
+    pub event_clock_skew_secs: u64,
+    /// How late an event may be reported and still be judged by its own time, in seconds.
+    pub report_tolerance_secs: u64,
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The file it came from.
+    pub source: PathBuf,
+    /// `[gateway]`.
+    pub gateway: GatewaySettings,
+    /// `[store]`.
+    pub store: StoreSection,
+    /// `[limits]`.
+    pub limits: LimitsSection,
+    /// Callers.
+    pub clients: Clients,
+    /// Units and desks.
+    pub network: Network,
+    /// Procedures.
+    pub catalogue: Catalogue,
+    /// Working time.
+    pub calendar: Calendar,
+    /// Deadline rules.
+    pub deadlines: Deadlines,
+    /// The postal service.
+    pub postal: Option<Peer>,
+    /// The portal.
+    pub portal: Option<Peer>,
+    /// Retries.
+    pub retry: RetrySection,
+    /// Years whose days off are provisional (for summaries).
+    pub provisional_years: Vec<i16>,
+    /// What is valid but unfit for production (published keys, development TLS).
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    /// Reads and validates the file at `path`.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let shown = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), error: source })?;
+        Settings::parse(&text, path)
+    }
+
+    /// Validates `text` as if read from `path` (relative paths resolve against its directory).
+    pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        let shown = path.display().to_string();
+        let file: ConfigFile =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: shown.clone(), message: e.to_string() })?;
+        let base = path.parent().map(Path::to_owned).unwrap_or_default();
+        validate(file, &base, path)
+            .map_err(|problems| ConfigError::Invalid { path: shown, problems: problems.into_vec() })
+    }
+}
+
+fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Problems> {
+    let mut problems = Problems::default();
+    let g = &file.gateway;
+
+    let tls = match &g.tls {
+        TlsSection::Mode(m) if m == "dev" => TlsMode::Dev,
+        TlsSection::Mode(m) if m == "off" => TlsMode::Off,
+        TlsSection::Mode(m) => {
+            problems.add("gateway.tls", format!("{m:?} is not \"dev\", \"off\" or {{ cert_file, key_file }}"));
+            TlsMode::Dev
+        }
+        TlsSection::Files { cert_file, key_file } => {
+            let (cert, key) = (resolve(base, cert_file), resolve(base, key_file));
+            check_file("gateway.tls.cert_file", &cert, &mut problems);
+            check_file("gateway.tls.key_file", &key, &mut problems);
+            TlsMode::Files { cert, key }
+        }
+    };
+    let client_ca_file = g.client_ca_file.as_ref().map(|f| resolve(base, f));
+    if let Some(ca) = &client_ca_file {
+        check_file("gateway.client_ca_file", ca, &mut problems);
+        if tls == TlsMode::Off {
+            problems.add("gateway.client_ca_file", "mutual TLS needs TLS; it is off");
+        }
+    }
+    let trusted_proxies = g
+        .trusted_proxies
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| {
+            p.parse::<IpNet>()
+                .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    problems
+                        .add(format!("gateway.trusted_proxies[{i}]"), format!("{p:?} is not an address or CIDR block"))
+                })
+                .ok()
+        })
+        .collect::<Vec<_>>();
+    if !trusted_proxies.is_empty() && tls != TlsMode::Off {
+        problems.add("gateway.trusted_proxies", "X-Forwarded-For is only believed with tls = \"off\"");
+    }
+    if g.signing_kid.trim().is_empty() {
+        problems.add("gateway.signing_kid", "must not be empty");
+    }
+    let signing = keys::load_signing_key(&resolve(base, &g.signing_key_file), &g.signing_kid)
+        .map_err(|e| problems.add("gateway.signing_key_file", e))
+        .ok();
+    if g.audience.trim().is_empty() {
+        problems.add("gateway.audience", "must not be empty");
+    }
+    if g.public_rate.per_second == 0 || g.public_rate.burst == 0 {
+        problems.add("gateway.public_rate", "per_second and burst must be at least 1");
+    }
+
+    if file.store.cache_capacity_mb == 0 || file.store.max_batch == 0 {
+        problems.add("store", "cache_capacity_mb and max_batch must be at least 1");
+    }
+    let l = &file.limits;
+    if l.body_bytes < 1024 || l.json_depth < 4 || l.xml_depth < 4 {
+        problems.add("limits", "body_bytes must be at least 1024 and depths at least 4");
+    }
+    if l.header_read_timeout_secs == 0
+        || l.request_timeout_secs == 0
+        || l.tls_handshake_timeout_secs == 0
+        || l.idle_timeout_secs == 0
+        || l.max_connections == 0
+        || l.max_connections_per_ip == 0
+        || l.lookup_wrong_answers == 0
+        || l.lookup_window_secs == 0
+    {
+        problems.add(
+            "limits",
+            "timeouts, connection limits, lookup_wrong_answers and lookup_window_secs must be at least 1",
+        );
+    }
+
+    let network = Network::build(&file.units, &file.desks, &mut problems);
+    let catalogue = Catalogue::build(&file.procedures, &network, &mut problems);
+    let clients = Clients::build(&file.clients, base, &network, &g.issuer, client_ca_file.is_some(), &mut problems);
+    if !clients.iter().any(|c| c.role == crate::config::file::Role::Admin) {
+        problems.add("clients", "configure at least one admin client");
+    }
+
+    let calendar = Calendar::new(&file.calendar)
+        .map_err(|list| {
+            for p in list {
+                problems.add(format!("calendar.{}", p.path), p.message);
+            }
+        })
+        .ok();
+
+    let d = &file.deadlines;
+    if let Some(centre) = &d.centre_desk
+        && network.desk(centre).is_none()
+    {
+        problems.add("deadlines.centre_desk", format!("desk {centre:?} is not configured"));
+    }
+    if d.due_soon_lead.is_zero() || d.explanation_grace.is_zero() {
+        problems.add("deadlines", "due_soon_lead and explanation_grace must be positive");
+    }
+    if d.event_clock_skew_secs > 3600 || d.report_tolerance_secs > 30 * 86_400 {
+        problems.add("deadlines", "event_clock_skew_secs may be at most 3600 and report_tolerance_secs 30 days");
+    }
+
+    let peer = |name: &str, p: &Option<PeerSection>, problems: &mut Problems| {
+        p.as_ref().map(|p| {
+            check_url(&format!("{name}.url"), &p.url, problems);
+            if p.id.trim().is_empty() {
+                problems.add(format!("{name}.id"), "must not be empty");
+            }
+            Peer {
+                id: p.id.clone(),
+                url: p.url.trim_end_matches('/').to_owned(),
+                ca_file: p.ca_file.as_ref().map(|f| resolve(base, f)),
+                timeout_secs: p.timeout_secs,
+                concurrency: p.concurrency,
+            }
+        })
+    };
+    let postal = peer("postal", &file.postal, &mut problems);
+    let portal = peer("portal", &file.portal, &mut problems);
+    let r = &file.retry;
+    if r.max_attempts == 0
+        || r.base_ms == 0
+        || r.base_ms > r.cap_ms
+        || r.timeout_secs == 0
+        || r.concurrency == 0
+        || r.pull_visibility_secs == 0
+    {
+        problems.add(
+            "retry",
+            "need max_attempts ≥ 1, 0 < base_ms ≤ cap_ms, and positive timeout, concurrency and visibility",
+        );
+    }
+
+    let (Some(signing), Some(calendar), true) = (signing, calendar, problems.is_empty()) else {
+        return Err(problems);
+    };
+    let provisional_years = file.calendar.years.iter().filter(|y| y.provisional).map(|y| y.year).collect();
+    let warnings = warnings::warnings(&file, base, &tls, g.listen);
+    Ok(Settings {
+        source: source.to_owned(),
+        gateway: GatewaySettings {
+            listen: g.listen,
+            tls,
+            client_ca_file,
+            admin_listen: g.admin_listen,
+            audience: g.audience.clone(),
+            issuer: g.issuer.clone(),
+            signing,
+            data_dir: resolve(base, &g.data_dir),
+            trusted_proxies,
+            public_rate: g.public_rate,
+        },
+        store: file.store,
+        limits: file.limits,
+        clients,
+        network,
+        catalogue,
+        calendar,
+        deadlines: Deadlines {
+            centre_desk: d.centre_desk.clone(),
+            due_soon_lead: d.due_soon_lead,
+            explanation_grace: d.explanation_grace,
+            event_clock_skew_secs: d.event_clock_skew_secs,
+            report_tolerance_secs: d.report_tolerance_secs,
+        },
+        postal,
+        portal,
+        retry: file.retry,
+        provisional_years,
+        warnings,
+    })
+}
