@@ -1,4 +1,5 @@
-//! Checks real responses against the schemas of `schemas/openapi.yaml`.
+//! Checks real responses against the schemas of the OpenAPI document the gateway
+//! serves (`schemas/openapi.yaml` with the portal dossier's schema embedded).
 
 use std::sync::OnceLock;
 
@@ -6,7 +7,9 @@ use serde_json::Value;
 
 fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| serde_yaml_ng::from_str(&crate::repo_file("schemas/openapi.yaml")).expect("openapi.yaml parses"))
+    DOC.get_or_init(|| {
+        serde_yaml_ng::from_str(motcua_gateway::http::openapi::document()).expect("the served document parses")
+    })
 }
 
 /// The response schema of `method path` (a template such as `/v1/dossiers/{code}`)

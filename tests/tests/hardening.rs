@@ -345,3 +345,24 @@ async fn a_delivery_whose_effect_cannot_be_saved_is_not_sent_again() {
     let metrics = reqwest::get(gw.admin_url("/metrics")).await.unwrap().text().await.unwrap();
     assert!(metrics.lines().any(|l| l == "motcua_delivery_effects_held_total 1"), "{metrics}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_upload_hears_its_refusal_instead_of_a_reset() {
+    let gw = Gateway::start(TestConfig::sample());
+    let big = vec![b'a'; 3 * 1024 * 1024];
+    for http2 in [false, true] {
+        let builder = gw.client_builder();
+        let client = if http2 { builder.http2_prior_knowledge() } else { builder.http1_only() }.build().unwrap();
+        // The portal's token on the postal route: refused before the body is read.
+        let response = client
+            .post(gw.url("/v1/postal/dossiers"))
+            .bearer_auth(motcua_tests::tokens::token("portal-dev"))
+            .header("content-type", "application/xml")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("http2 {http2}: {e}"));
+        assert_eq!(response.status(), 403, "http2 {http2}");
+        assert!(response.text().await.unwrap().contains("forbidden"));
+    }
+}

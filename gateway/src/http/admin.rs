@@ -3,13 +3,11 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    extract::{Path, Query, State},
-};
+use axum::{Json, extract::State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::{Path, Query};
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
 use crate::config::file::Role;

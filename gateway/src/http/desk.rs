@@ -3,18 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    body::Body,
-    extract::{Path, Query, State},
-    http::HeaderMap,
-};
+use axum::{Json, body::Body, extract::State, http::HeaderMap};
 use jiff::SignedDuration;
 use motcua_adapters::desk::parse_event;
 use motcua_schemas::{DossierCode, time::format_rfc3339};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::{Path, Query};
 use super::{
     body::{self, MediaType},
     caller::Caller,

@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use axum::{
     Json,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, header},
     response::{IntoResponse, Response},
 };
 use motcua_schemas::DossierCode;
 
+use super::extract::{Path, Query};
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
 use crate::config::file::Role;
@@ -121,7 +122,7 @@ pub async fn apology(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(code): Path<String>,
-    axum::extract::Query(query): axum::extract::Query<ApologyQuery>,
+    Query(query): Query<ApologyQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;

@@ -39,14 +39,6 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
-/// The contract in OpenAPI 3.1.
-pub const OPENAPI: &str = include_str!("../../../schemas/openapi.yaml");
-
-/// `GET /openapi.yaml`.
-pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/yaml; charset=utf-8")], OPENAPI).into_response()
-}
-
 /// `GET /.well-known/jwks.json`: the keys that verify the gateway's own tokens.
 pub async fn jwks(State(app): State<Arc<App>>) -> Response {
     let settings = app.settings();

@@ -6,9 +6,12 @@ pub mod body;
 pub mod caller;
 pub mod desk;
 pub mod dossiers;
+pub mod drain;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod intake;
+pub mod openapi;
 pub mod public;
 pub mod reports;
 
@@ -139,12 +142,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/backup", post(admin::backup))
         .route("/.well-known/jwks.json", get(health::jwks))
         .route("/metrics", get(metrics_with_token))
-        .route("/openapi.yaml", get(health::openapi))
+        .route("/openapi.yaml", get(openapi::serve))
         .merge(probe_routes())
         .merge(postal)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), access_log))
+        .layer(middleware::from_fn_with_state(app.clone(), drain::drain_unread))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
         .with_state(app)

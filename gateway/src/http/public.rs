@@ -3,14 +3,12 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use motcua_schemas::{DossierCode, time::format_rfc3339};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::Query;
 use super::{caller::PublicCaller, error::ApiError};
 use crate::app::App;
 use crate::dossiers::DossierRecord;

@@ -3,15 +3,13 @@
 
 use std::{collections::BTreeSet, sync::Arc};
 
-use axum::{
-    Json,
-    extract::{Query, State},
-};
+use axum::{Json, extract::State};
 use jiff::civil::Date;
 use motcua_schemas::{DossierCode, Status, UnitCode, time::format_rfc3339};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::extract::Query;
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
 use crate::config::file::Role;
