@@ -366,3 +366,21 @@ async fn a_refused_upload_hears_its_refusal_instead_of_a_reset() {
         assert!(response.text().await.unwrap().contains("forbidden"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn text_that_would_display_other_than_it_reads_is_refused() {
+    let gw = Gateway::start(TestConfig::sample());
+    let names = [
+        ("a bidi override", "Giàng A \u{202E}ửS"),
+        ("a zero-width space", "Giàng\u{200B} A Sử"),
+        ("a non-character", "Giàng A Sử\u{FFFE}"),
+    ];
+    for (i, (what, name)) in names.into_iter().enumerate() {
+        let mut body = motcua_tests::samples::portal(&format!("DVC-TEXT-{i}"));
+        body["MaDonViNhan"] = "04600".into();
+        body["ChuHoSo"]["HoTen"] = name.into();
+        let (status, answer) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
+        assert_eq!(status, 422, "{what}: {answer}");
+        assert_eq!(answer["errors"][0]["pointer"], "/ChuHoSo/HoTen", "{what}: {answer}");
+    }
+}

@@ -160,6 +160,12 @@ async fn the_admin_cli_shows_queues_dead_letters_and_overdue_dossiers() {
     assert_eq!(letters["dead_letters"][0]["job"]["dossier"], code.as_str());
     let (_, table, _) = cli(&gw, &["admin", "dead-letters"]);
     assert!(table.contains(&id) && table.contains("HTTP 400"), "{table}");
+    // The log says why the delivery failed, without the desk's own words.
+    assert!(
+        gw.logs().lines().any(|l| l.contains("delivery attempt failed") && l.contains("cause=HTTP 400")),
+        "{}",
+        gw.logs()
+    );
 
     desk.script(Arc::new(|_: &[Received]| StatusCode::CREATED.into_response()));
     let (ok, replayed, err) = cli(&gw, &["admin", "dead-letters", "--replay", &id]);
