@@ -255,8 +255,8 @@ mod tests {
         assert_eq!((e.kind, e.fields), (EventType::Received, EventFields::None));
         let e = parse(serde_json::json!({"event_id": "e2", "type": "supplement_requested", "at": "2026-11-26T08:00:00+07:00", "items": ["Giấy chứng sinh"]})).unwrap();
         assert_eq!(e.fields, EventFields::Items(vec!["Giấy chứng sinh".into()]));
-        let e = parse(serde_json::json!({"event_id": "e3", "type": "forward", "at": "2026-11-26T08:00:00+07:00", "unit": "04249"})).unwrap();
-        assert_eq!(e.fields, EventFields::Forward("04249".parse().unwrap()));
+        let e = parse(serde_json::json!({"event_id": "e3", "type": "forward", "at": "2026-11-26T08:00:00+07:00", "unit": "04252"})).unwrap();
+        assert_eq!(e.fields, EventFields::Forward("04252".parse().unwrap()));
         let e = parse(serde_json::json!({"event_id": "e4", "type": "result_ready", "at": "2026-11-26T08:00:00+07:00",
             "result_documents": [{"name": "Giấy khai sinh", "url": "https://desk.example.vn/r/1"}], "return_method": "post"})).unwrap();
         assert!(

@@ -28,3 +28,4 @@ pub mod store;
 pub mod supervise;
 pub mod table;
 pub mod telemetry;
+pub mod unit_import;

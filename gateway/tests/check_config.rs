@@ -38,16 +38,13 @@ fn the_sample_configuration_passes_with_a_summary() {
 fn a_broken_copy_reports_every_problem_with_its_key_path() {
     let sample = std::fs::read_to_string(sample_path()).unwrap();
     let mut broken = sample.clone();
-    broken = replace_once(&broken, "desk = \"mc-phinh-ho\"\n\n", "desk = \"mc-khong-co\"\n\n");
-    broken = replace_once(
-        &broken,
-        "code = \"04585\"\nname = \"Thị trấn Trạm Tấu\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04600\" }",
-        "code = \"04585\"\nname = \"Thị trấn Trạm Tấu\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04603\" }",
-    );
-    broken = replace_once(
-        &broken,
-        "code = \"04603\"\nname = \"Xã Bản Công\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04600\" }",
-        "code = \"04603\"\nname = \"Xã Bản Công\"\nlevel = \"xa\"\nparent = \"139\"\nretired = { on = \"2025-07-01\", successor = \"04585\" }",
+    broken = replace_once(&broken, "serves = [\"04609\"]", "serves = [\"99999\"]");
+    // Units of the main file come before those of the unit files: a second Xã Trạm Tấu
+    // overlapping the real one, and a successor that begins only months later.
+    broken.push_str(
+        "\n[[units]]\ncode = \"04606\"\nname = \"Xã Trạm Tấu (trùng)\"\nlevel = \"xa\"\nparent = \"15\"\nvalid_from = \"2025-07-01\"\n\
+         \n[[units]]\ncode = \"99001\"\nname = \"Xã Thử\"\nlevel = \"xa\"\nparent = \"15\"\nvalid_until = \"2025-06-30\"\nsuccessor = \"99002\"\n\
+         \n[[units]]\ncode = \"99002\"\nname = \"Xã Thử Hai\"\nlevel = \"xa\"\nparent = \"15\"\nvalid_from = \"2026-01-01\"\n",
     );
     broken = replace_once(
         &broken,
@@ -69,9 +66,9 @@ fn a_broken_copy_reports_every_problem_with_its_key_path() {
     std::fs::remove_file(&path).unwrap();
     assert!(!ok, "a broken configuration must fail:\n{stdout}");
     for expected in [
-        "broken-check-config-test.toml: units[15] (04594).desk: desk \"mc-khong-co\" is not configured",
-        "units[22] (04585).retired.successor: the succession chain loops back to this unit",
-        "units[23] (04603).retired.successor: the succession chain loops back to this unit",
+        "broken-check-config-test.toml: desks[4].serves[0]: no current unit has code \"99999\"",
+        "(04606).code: unit 04606 overlaps in time with \"Xã Trạm Tấu (trùng)\"",
+        "units[1] (99001).successor: unit 99002 does not exist on 2025-07-01, the day it would take over",
         "procedures[4] (1.004873).processing: a procedure needs a processing time",
         "clients[0] (portal-dev).key_file: cannot read",
         "desks[4].agency_code: invalid agency code",

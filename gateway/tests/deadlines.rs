@@ -340,7 +340,7 @@ async fn a_scripted_month_adds_up_number_by_number() {
         w.store.write(move |tx| events::rate(tx, &settings, &code, level, now)).await.unwrap().unwrap();
     }
 
-    let unit: UnitCode = "04600".parse().unwrap();
+    let unit: UnitCode = "04606".parse().unwrap();
     let report = stats::report(
         &w.store,
         &w.settings.network,
@@ -368,7 +368,7 @@ async fn a_scripted_month_adds_up_number_by_number() {
     let province = stats::report(
         &w.store,
         &w.settings.network,
-        &"10".parse().unwrap(),
+        &"15".parse().unwrap(),
         "2026-11-01".parse().unwrap(),
         "2026-11-30".parse().unwrap(),
     )

@@ -28,6 +28,9 @@ impl TestConfig {
         gateway.insert("listen".into(), "127.0.0.1:0".into());
         gateway.insert("admin_listen".into(), "127.0.0.1:0".into());
         absolutize(gateway.get_mut("signing_key_file").expect("signing key"));
+        for file in table.get_mut("unit_files").and_then(Value::as_array_mut).into_iter().flatten() {
+            absolutize(file);
+        }
         for client in table["clients"].as_array_mut().expect("[[clients]]") {
             let client = client.as_table_mut().expect("client table");
             for key in ["key_file", "jwks_file"] {

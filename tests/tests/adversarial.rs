@@ -71,7 +71,7 @@ async fn slow_clients_are_cut_off_and_never_starve_others() {
         slow.push(s);
     }
     let started = Instant::now();
-    let code = gw.submit_portal("DVC-SLOW-1", "04600").await;
+    let code = gw.submit_portal("DVC-SLOW-1", "04606").await;
     assert!(started.elapsed() < Duration::from_secs(2), "served in {:?}", started.elapsed());
     assert_eq!(gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await.0, 200);
     drop(slow);
@@ -261,7 +261,7 @@ async fn a_full_disk_stops_writes_without_losing_what_was_acknowledged() {
     let mut refused = None;
     for i in 0..20_000 {
         let mut body = portal(&format!("DVC-FULL-{i}"));
-        body["MaDonViNhan"] = "04600".into();
+        body["MaDonViNhan"] = "04606".into();
         let response =
             match gw.http.post(gw.url("/v1/portal/dossiers")).bearer_auth(token("portal-dev")).json(&body).send().await
             {
@@ -292,7 +292,7 @@ async fn a_full_disk_stops_writes_without_losing_what_was_acknowledged() {
     for code in &acknowledged {
         assert_eq!(gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await.0, 200, "{code} was acknowledged");
     }
-    gw.submit_portal("DVC-FULL-AFTER", "04600").await;
+    gw.submit_portal("DVC-FULL-AFTER", "04606").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -313,7 +313,7 @@ async fn twenty_sigkills_under_load_lose_nothing_acknowledged() {
                     n += 1;
                     let id = format!("DVC-KILL-{round}-{client}-{n}");
                     let mut body = portal(&id);
-                    body["MaDonViNhan"] = "04249".into();
+                    body["MaDonViNhan"] = "04252".into();
                     let Ok(response) = http.post(&url).bearer_auth(&bearer).json(&body).send().await else { continue };
                     if response.status() == 201
                         && let Ok(v) = response.json::<Value>().await

@@ -49,7 +49,7 @@ fn notices(desk: &Peer) -> Vec<(String, String)> {
 async fn submit(gw: &Gateway, id: &str) -> String {
     let mut body = motcua_tests::samples::portal(id);
     body["MaTTHC"] = "1.999001".into();
-    body["MaDonViNhan"] = "04249".into();
+    body["MaDonViNhan"] = "04252".into();
     let (status, created) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
     assert_eq!(status, 201, "{created}");
     created["code"].as_str().unwrap().to_owned()
@@ -97,7 +97,7 @@ async fn due_soon_overdue_and_explanation_notices_reach_the_desks() {
     assert_eq!(notice.json()["due_at"], dossier["due_at"]);
     assert!(notice.header("idempotency-key").unwrap().starts_with("notice-"));
     // The provincial centre sees the overdue dossier in its list.
-    let (_, listed) = gw.get_json("/v1/admin/dossiers?overdue=true&unit=10", "admin-dev").await;
+    let (_, listed) = gw.get_json("/v1/admin/dossiers?overdue=true&unit=15", "admin-dev").await;
     assert!(listed["dossiers"].as_array().unwrap().iter().any(|d| d["code"] == code.as_str()), "{listed}");
     // Notices are not repeated.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -153,7 +153,7 @@ async fn apologies_go_by_the_dossiers_channel() {
 
     // A postal dossier: the letter becomes postal order {code}-XL1.
     let xml =
-        postal(&s10("EE", 6161)).replace("1.001193", "1.999001").replace("<TargetUnit>04585", "<TargetUnit>04249");
+        postal(&s10("EE", 6161)).replace("1.001193", "1.999001").replace("<TargetUnit>04606", "<TargetUnit>04252");
     let (_, reply) = gw.post_xml("/v1/postal/dossiers", "postal-dev", xml).await;
     let by_post = xml_text(&reply, "MaHoSo").unwrap();
     assert_eq!(
@@ -207,7 +207,7 @@ async fn a_gateway_down_over_the_due_time_still_sends_the_overdue_notice_once() 
     assert_eq!(notices(&desk).iter().filter(|n| **n == overdue).count(), 1, "once, across restarts");
     let today = motcua_schemas::time::to_vn(jiff::Timestamp::now()).date();
     let (from, to) = (today.yesterday().unwrap(), today.tomorrow().unwrap());
-    let (_, stats) = gw.get_json(&format!("/v1/stats?unit=04249&from={from}&to={to}"), "admin-dev").await;
+    let (_, stats) = gw.get_json(&format!("/v1/stats?unit=04252&from={from}&to={to}"), "admin-dev").await;
     assert_eq!(stats["open_overdue"], 1, "{stats}");
     assert_eq!(stats["received"], 1, "{stats}");
 }

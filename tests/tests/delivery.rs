@@ -58,7 +58,7 @@ async fn a_desk_that_fails_then_recovers_gets_every_dossier_once() {
     let gw = Gateway::start(TestConfig::fast_retries().desk("mc-yen-bai", "url", desk.url()).set("retry.cap_ms", 300));
     let mut codes = BTreeSet::new();
     for i in 0..5 {
-        codes.insert(gw.submit_portal(&format!("DVC-RETRY-{i}"), "04249").await);
+        codes.insert(gw.submit_portal(&format!("DVC-RETRY-{i}"), "04252").await);
     }
     // While the desk fails, the admin queue shows the attempts.
     let attempts = eventually(20, "attempts in the admin queue", || async {
@@ -110,7 +110,7 @@ async fn a_desk_that_fails_then_recovers_gets_every_dossier_once() {
 async fn a_permanent_refusal_is_dead_lettered_at_once_and_replay_delivers() {
     let desk = Peer::answering(StatusCode::BAD_REQUEST).await;
     let gw = Gateway::start(TestConfig::fast_retries().desk("mc-yen-bai", "url", desk.url()));
-    let code = gw.submit_portal("DVC-DEAD-1", "04249").await;
+    let code = gw.submit_portal("DVC-DEAD-1", "04252").await;
     let letter = eventually(20, "a dead letter", || async {
         let (_, dead) = gw.get_json("/v1/admin/dead-letters", "admin-dev").await;
         dead["dead_letters"].as_array().and_then(|l| l.first().cloned())
@@ -152,9 +152,9 @@ async fn a_hanging_desk_times_out_and_never_blocks_another() {
         .desk("mc-yen-bai", "concurrency", 1)
         .desk("mc-nghia-lo", "url", healthy.url());
     let gw = Gateway::start(config);
-    let stuck = gw.submit_portal("DVC-HANG-1", "04249").await;
+    let stuck = gw.submit_portal("DVC-HANG-1", "04252").await;
     for i in 0..5 {
-        gw.submit_portal(&format!("DVC-HANG-OTHER-{i}"), "04282").await;
+        gw.submit_portal(&format!("DVC-HANG-OTHER-{i}"), "04288").await;
     }
     // The other desk keeps receiving while the first one hangs.
     eventually(10, "the healthy desk receives everything", || async { (healthy.received().len() >= 5).then_some(()) })
@@ -175,7 +175,7 @@ async fn deliveries_in_flight_survive_sigkill() {
     let mut gw = Gateway::start(TestConfig::fast_retries().desk("mc-yen-bai", "url", desk.url()));
     let mut codes = BTreeSet::new();
     for i in 0..20 {
-        codes.insert(gw.submit_portal(&format!("DVC-KILL-{i}"), "04249").await);
+        codes.insert(gw.submit_portal(&format!("DVC-KILL-{i}"), "04252").await);
     }
     eventually(10, "delivery attempts under way", || async { (desk.received().len() >= 5).then_some(()) }).await;
     gw.kill();
@@ -198,9 +198,9 @@ async fn deliveries_in_flight_survive_sigkill() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pull_desk_leases_acknowledges_and_sees_only_its_own() {
     let gw = Gateway::start(TestConfig::sample().set("retry.pull_visibility_secs", 2));
-    let first = gw.submit_portal("DVC-PULL-1", "04600").await;
-    let second = gw.submit_portal("DVC-PULL-2", "04585").await;
-    let elsewhere = gw.submit_portal("DVC-PULL-OTHER", "04594").await;
+    let first = gw.submit_portal("DVC-PULL-1", "04606").await;
+    let second = gw.submit_portal("DVC-PULL-2", "04600").await; // the former Xã Trạm Tấu
+    let elsewhere = gw.submit_portal("DVC-PULL-OTHER", "04609").await;
 
     let (status, inbox) = gw.get_json("/v1/desk/inbox?max=1", "mc-tram-tau-dev").await;
     assert_eq!(status, 200);
@@ -253,30 +253,78 @@ async fn retired_units_route_to_successors_and_forward_hands_over() {
         yen_bai.url(),
     ));
 
-    // Old district 139 with the applicant living in old commune 04606 (merged into
-    // 04615, which has no desk of its own): the provincial centre's desk serves it.
-    let mut body = motcua_tests::samples::portal("DVC-ROUTE-1");
-    body["MaDonViNhan"] = "139".into();
-    body["ChuHoSo"]["DiaChi"]["MaXa"] = "04606".into();
-    let (status, created) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
-    assert_eq!(status, 201);
-    assert_eq!(created["target_unit"], "04615");
-    assert_eq!(created["desk"], "hcc-tinh");
-    let steps: Vec<&str> =
-        created["history"].as_array().unwrap().iter().filter_map(|h| h["details"]["route"]["step"].as_str()).collect();
-    assert_eq!(steps, ["applicant_commune", "desk_fallback"]);
+    let route_of = |created: &Value| -> Vec<String> {
+        created["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|h| h["details"]["route"]["step"].as_str())
+            .map(str::to_owned)
+            .collect()
+    };
+    let notes = |created: &Value| -> Vec<String> {
+        created["history"].as_array().unwrap().iter().filter_map(|h| h["note"].as_str()).map(str::to_owned).collect()
+    };
+    let submit = |id: &'static str, unit: &'static str, commune: &'static str| {
+        let gw = &gw;
+        async move {
+            let mut body = motcua_tests::samples::portal(id);
+            body["MaDonViNhan"] = unit.into();
+            body["ChuHoSo"]["DiaChi"]["MaXa"] = commune.into();
+            let (status, created) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
+            assert_eq!(status, 201, "{id}: {created}");
+            created
+        }
+    };
+
+    // Former district 139 (Huyện Trạm Tấu) from an applicant of its former commune
+    // 04612 (Xã Bản Công, now part of Xã Hạnh Phúc, which has no desk of its own):
+    // the provincial centre's desk serves it.
+    let created = submit("DVC-ROUTE-1", "139", "04612").await;
+    assert_eq!((created["target_unit"].as_str(), created["desk"].as_str()), (Some("04585"), Some("hcc-tinh")));
+    assert_eq!(route_of(&created), ["applicant_commune", "desk_fallback"]);
+    assert!(
+        notes(&created).iter().any(|n| n == "Huyện Trạm Tấu (mã 139) không còn từ ngày 01/07/2025; hồ sơ do xã Hạnh Phúc (mã 04585), nơi người nộp cư trú, tiếp nhận"),
+        "{:?}",
+        notes(&created)
+    );
     let code = created["code"].as_str().unwrap().to_owned();
     assert!(code.starts_with("000.00.01.H38-"), "coded with the receiving desk's agency: {code}");
     eventually(10, "the provincial centre receives it", || async { (province.received().len() == 1).then_some(()) })
         .await;
 
-    // Old district 139 for an applicant from elsewhere: the district's successor.
-    let mut body = motcua_tests::samples::portal("DVC-ROUTE-2");
-    body["MaDonViNhan"] = "139".into();
-    body["ChuHoSo"]["DiaChi"]["MaXa"] = "04249".into();
-    let (_, created) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
-    assert_eq!(created["target_unit"], "04600");
-    assert_eq!(created["history"][1]["details"]["route"]["step"], "succession");
+    // The same district from an applicant elsewhere: the district's own successor.
+    let created = submit("DVC-ROUTE-2", "139", "04252").await;
+    assert_eq!((created["target_unit"].as_str(), created["desk"].as_str()), (Some("04606"), Some("mc-tram-tau")));
+    assert_eq!(route_of(&created), ["succession"]);
+
+    // 04600 was Xã Trạm Tấu until 30/06/2025; today's Xã Trạm Tấu is 04606.
+    let created = submit("DVC-ROUTE-3", "04600", "04600").await;
+    assert_eq!((created["target_unit"].as_str(), created["desk"].as_str()), (Some("04606"), Some("mc-tram-tau")));
+    assert!(notes(&created).iter().any(|n| n == "Mã đơn vị 04600 là xã Trạm Tấu đến hết ngày 30/06/2025; từ ngày 01/07/2025, xã Trạm Tấu (mã 04606) kế thừa"), "{:?}", notes(&created));
+
+    // 04585 names Xã Hạnh Phúc now (it was Thị trấn Trạm Tấu): no succession, but said.
+    let created = submit("DVC-ROUTE-4", "04585", "04585").await;
+    assert_eq!((created["target_unit"].as_str(), created["desk"].as_str()), (Some("04585"), Some("hcc-tinh")));
+    assert_eq!(route_of(&created), ["code_reused", "desk_fallback"]);
+    assert!(notes(&created).iter().any(
+        |n| n == "Mã đơn vị 04585 đến hết ngày 30/06/2025 là thị trấn Trạm Tấu; từ ngày 01/07/2025 là xã Hạnh Phúc"
+    ));
+
+    // 04606 today is Xã Trạm Tấu itself (it was Xã Pá Hu), and a commune of the former
+    // Lào Cai province (02665, Xã Vạn Hoà) goes to the ward that absorbed it (Phường
+    // Lào Cai, 02647).
+    let created = submit("DVC-ROUTE-5", "04606", "04606").await;
+    assert_eq!((created["target_unit"].as_str(), created["desk"].as_str()), (Some("04606"), Some("mc-tram-tau")));
+    assert_eq!(route_of(&created), ["code_reused"]);
+    assert!(
+        notes(&created)
+            .iter()
+            .any(|n| n == "Mã đơn vị 04606 đến hết ngày 30/06/2025 là xã Pá Hu; từ ngày 01/07/2025 là xã Trạm Tấu")
+    );
+    let created = submit("DVC-ROUTE-6", "02665", "02665").await;
+    assert_eq!((created["target_unit"].as_str(), created["desk"].as_str()), (Some("02647"), Some("hcc-tinh")));
+    assert_eq!(route_of(&created), ["succession", "desk_fallback"]);
 
     // The provincial centre receives the first dossier and hands it over to Yên Bái.
     let event = |id: &str, kind: &str| json!({"event_id": id, "type": kind, "at": jiff::Timestamp::now().to_string()});
@@ -285,11 +333,11 @@ async fn retired_units_route_to_successors_and_forward_hands_over() {
         200
     );
     let mut forward = event("e2", "forward");
-    forward["unit"] = "04249".into();
+    forward["unit"] = "04252".into();
     let (status, forwarded) = gw.post_json(&format!("/v1/desk/dossiers/{code}/events"), "hcc-tinh-dev", &forward).await;
     assert_eq!(status, 200, "{forwarded}");
     assert_eq!(forwarded["desk"], "mc-yen-bai");
-    assert_eq!(forwarded["target_unit"], "04249");
+    assert_eq!(forwarded["target_unit"], "04252");
     eventually(10, "the new desk receives it", || async { (yen_bai.received().len() == 1).then_some(()) }).await;
     assert_eq!(yen_bai.received()[0].json()["code"], code.as_str());
     // The first desk lost access; the new one has it.

@@ -20,7 +20,7 @@ async fn post_event(gw: &Gateway, code: &str, desk: &str, body: &Value) -> (u16,
 #[tokio::test(flavor = "multi_thread")]
 async fn a_desk_cannot_read_a_dossier_it_does_not_hold_by_replaying_an_event() {
     let gw = Gateway::start(TestConfig::sample());
-    let code = gw.submit_portal("DVC-REPLAY-1", "04600").await; // mc-tram-tau
+    let code = gw.submit_portal("DVC-REPLAY-1", "04606").await; // mc-tram-tau
     let received = event("tt-1", "received");
     assert_eq!(post_event(&gw, &code, "mc-tram-tau-dev", &received).await.0, 200);
 
@@ -33,7 +33,7 @@ async fn a_desk_cannot_read_a_dossier_it_does_not_hold_by_replaying_an_event() {
 
     // The holder forwards the dossier away; replaying its own event then reads nothing.
     let mut forward = event("tt-2", "forward");
-    forward["unit"] = "04594".into(); // mc-phinh-ho
+    forward["unit"] = "04609".into(); // mc-phinh-ho
     let (status, answer) = post_event(&gw, &code, "mc-tram-tau-dev", &forward).await;
     assert_eq!(status, 200, "{answer}");
     let (status, answer) = post_event(&gw, &code, "mc-tram-tau-dev", &received).await;
@@ -46,7 +46,7 @@ async fn a_desk_cannot_read_a_dossier_it_does_not_hold_by_replaying_an_event() {
 #[tokio::test(flavor = "multi_thread")]
 async fn backdated_and_future_events_are_refused_and_late_reports_counted() {
     let gw = Gateway::start(TestConfig::sample().set("deadlines.report_tolerance_secs", 1));
-    let code = gw.submit_portal("DVC-BACKDATE-1", "04600").await;
+    let code = gw.submit_portal("DVC-BACKDATE-1", "04606").await;
     let now = jiff::Timestamp::now();
     let ancient: jiff::Timestamp = "2001-01-01T08:00:00+07:00".parse::<jiff::Timestamp>().unwrap();
     let ahead = now + jiff::SignedDuration::from_hours(1);
@@ -69,14 +69,14 @@ async fn backdated_and_future_events_are_refused_and_late_reports_counted() {
 
     // One reported well after the time it gives (the tolerance here is one second) is
     // judged by the time it arrived, and counted.
-    let late = gw.submit_portal("DVC-BACKDATE-2", "04600").await;
+    let late = gw.submit_portal("DVC-BACKDATE-2", "04606").await;
     let (_, dossier) = post_event(&gw, &late, "mc-tram-tau-dev", &event("r2", "received")).await;
     let received_at: jiff::Timestamp =
         dossier["history"].as_array().unwrap().last().unwrap()["at"].as_str().unwrap().parse().unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let (status, dossier) = post_event(&gw, &late, "mc-tram-tau-dev", &result("done-2", received_at)).await;
     assert_eq!(status, 200, "{dossier}");
-    let (_, stats) = gw.get_json("/v1/stats?unit=04600&from=2020-01-01&to=2099-12-31", "admin-dev").await;
+    let (_, stats) = gw.get_json("/v1/stats?unit=04606&from=2020-01-01&to=2099-12-31", "admin-dev").await;
     assert_eq!((stats["resolved"].as_u64(), stats["late_reports"].as_u64()), (Some(2), Some(1)), "{stats}");
 }
 
@@ -89,7 +89,7 @@ fn result(id: &str, at: jiff::Timestamp) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_portal_supplied_code_never_blocks_the_agencys_own_codes() {
     let gw = Gateway::start(TestConfig::sample());
-    let first = gw.submit_portal("DVC-CODE-1", "04600").await; // mc-tram-tau's agency
+    let first = gw.submit_portal("DVC-CODE-1", "04606").await; // mc-tram-tau's agency
     let (agency, rest) = first.split_once('-').unwrap();
     let (day, seq) = rest.split_once('-').unwrap();
     let next = format!("{agency}-{day}-{:04}", seq.parse::<u32>().unwrap() + 1);
@@ -102,7 +102,7 @@ async fn a_portal_supplied_code_never_blocks_the_agencys_own_codes() {
     // Another agency's code and a code dated weeks ahead are refused with a pointer.
     for code in [&other_agency, &weeks_ahead] {
         let mut body = motcua_tests::samples::portal(&format!("DVC-CODE-{code}"));
-        body["MaDonViNhan"] = "04600".into();
+        body["MaDonViNhan"] = "04606".into();
         body["MaHoSo"] = code.as_str().into();
         let (status, answer) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
         assert_eq!(status, 422, "{code}: {answer}");
@@ -111,11 +111,11 @@ async fn a_portal_supplied_code_never_blocks_the_agencys_own_codes() {
 
     // The agency's own next number, taken by the portal, is stepped over.
     let mut body = motcua_tests::samples::portal("DVC-CODE-2");
-    body["MaDonViNhan"] = "04600".into();
+    body["MaDonViNhan"] = "04606".into();
     body["MaHoSo"] = next.as_str().into();
     let (status, answer) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
     assert_eq!((status, answer["code"].as_str()), (201, Some(next.as_str())), "{answer}");
-    let third = gw.submit_portal("DVC-CODE-3", "04600").await;
+    let third = gw.submit_portal("DVC-CODE-3", "04606").await;
     assert_eq!(third, format!("{agency}-{day}-{:04}", seq.parse::<u32>().unwrap() + 2));
 }
 
@@ -157,7 +157,7 @@ async fn silent_connections_are_reaped_and_capped_per_address() {
     }
     assert!(started.elapsed() < Duration::from_secs(6), "reaped after {:?}", started.elapsed());
     // The slots are free again: a normal client is served.
-    gw.submit_portal("DVC-SILENT-1", "04600").await;
+    gw.submit_portal("DVC-SILENT-1", "04606").await;
 
     // A kept-alive connection with nothing in flight is closed after the idle time.
     let mut idle = gw.tls_connect(b"http/1.1").await;
@@ -174,7 +174,7 @@ async fn the_public_lookup_locks_a_code_after_too_many_wrong_answers() {
         .set("gateway.public_rate.per_second", 1000)
         .set("gateway.public_rate.burst", 1000);
     let gw = Gateway::start(config);
-    let code = gw.submit_portal("DVC-LOOKUP-1", "04600").await;
+    let code = gw.submit_portal("DVC-LOOKUP-1", "04606").await;
     let id = motcua_tests::samples::portal("x")["ChuHoSo"]["DinhDanh"]["SoDinhDanh"].as_str().unwrap().to_owned();
     let right = id[id.len() - 4..].to_owned();
     let lookup = |code: String, last4: String| {
@@ -227,7 +227,7 @@ async fn the_data_directory_is_readable_by_the_gateways_user_only() {
     let gw = Gateway::start(TestConfig::sample());
     let mut body = motcua_tests::samples::portal("DVC-PERM-1");
     body["TaiLieuNop"][0] = json!({"TenTepDinhKem": "don.txt", "NoiDung": "aGVsbG8="});
-    body["MaDonViNhan"] = "04600".into();
+    body["MaDonViNhan"] = "04606".into();
     assert_eq!(gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await.0, 201);
     let response =
         gw.http.post(gw.url("/v1/admin/backup")).bearer_auth(motcua_tests::tokens::token("admin-dev")).send().await;
@@ -244,7 +244,7 @@ async fn a_failed_attachment_write_leaves_no_temporary_file() {
     let encoded = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &content);
     let mut body = motcua_tests::samples::portal("DVC-BLOB-BIG");
     body["TaiLieuNop"][0] = json!({"TenTepDinhKem": "ban-ve.pdf", "NoiDung": encoded});
-    body["MaDonViNhan"] = "04600".into();
+    body["MaDonViNhan"] = "04606".into();
     let (status, answer) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
     assert_eq!(status, 503, "{answer}");
     let mut temporary = Vec::new();
@@ -261,7 +261,7 @@ async fn a_failed_attachment_write_leaves_no_temporary_file() {
     }
     assert_eq!(temporary, Vec::<std::path::PathBuf>::new());
     // The gateway goes on: a small dossier is taken.
-    gw.submit_portal("DVC-BLOB-SMALL", "04600").await;
+    gw.submit_portal("DVC-BLOB-SMALL", "04606").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -269,7 +269,7 @@ async fn intake_leaves_every_record_room_to_grow() {
     let gw = Gateway::start(TestConfig::sample());
     let noise = motcua_tests::samples::noise(200 * 320);
     let mut body = motcua_tests::samples::portal("DVC-BIG-RECORD");
-    body["MaDonViNhan"] = "04600".into();
+    body["MaDonViNhan"] = "04606".into();
     let template = body["TaiLieuNop"][0].clone();
     let documents: Vec<Value> = (0..200)
         .map(|i| {
@@ -290,7 +290,7 @@ async fn intake_leaves_every_record_room_to_grow() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dossier_forwarded_back_to_its_first_desk_is_acknowledged_there() {
     let gw = Gateway::start(TestConfig::sample().set("retry.pull_visibility_secs", 1));
-    let code = gw.submit_portal("DVC-BACK-1", "04600").await; // mc-tram-tau, pull
+    let code = gw.submit_portal("DVC-BACK-1", "04606").await; // mc-tram-tau, pull
     let take = |desk: &'static str| {
         let (gw, code) = (&gw, code.clone());
         async move {
@@ -305,12 +305,12 @@ async fn a_dossier_forwarded_back_to_its_first_desk_is_acknowledged_there() {
     assert!(held && status == 200 && ack["repeated"].is_null(), "{ack}");
     assert_eq!(post_event(&gw, &code, "mc-tram-tau-dev", &event("a1", "received")).await.0, 200);
     let mut forward = event("a2", "forward");
-    forward["unit"] = "04594".into();
+    forward["unit"] = "04609".into();
     assert_eq!(post_event(&gw, &code, "mc-tram-tau-dev", &forward).await.0, 200);
     let (held, status, _) = take("mc-phinh-ho-dev").await;
     assert!(held && status == 200);
     let mut back = event("b1", "forward");
-    back["unit"] = "04600".into();
+    back["unit"] = "04606".into();
     assert_eq!(post_event(&gw, &code, "mc-phinh-ho-dev", &back).await.0, 200);
 
     // Back at the first desk: acknowledged anew, and then gone from its inbox.
@@ -327,7 +327,7 @@ async fn a_delivery_whose_effect_cannot_be_saved_is_not_sent_again() {
     use motcua_tests::peers::Peer;
     let mut gw = Gateway::start(TestConfig::fast_retries());
     // mc-yen-bai's sample URL has no server: the dossier waits in the outbox.
-    let code = gw.submit_portal("DVC-EFFECT-1", "04249").await;
+    let code = gw.submit_portal("DVC-EFFECT-1", "04252").await;
     gw.stop();
     gw.fill_record_to_the_limit(&code);
     let desk = Peer::answering(StatusCode::CREATED).await;
@@ -377,7 +377,7 @@ async fn text_that_would_display_other_than_it_reads_is_refused() {
     ];
     for (i, (what, name)) in names.into_iter().enumerate() {
         let mut body = motcua_tests::samples::portal(&format!("DVC-TEXT-{i}"));
-        body["MaDonViNhan"] = "04600".into();
+        body["MaDonViNhan"] = "04606".into();
         body["ChuHoSo"]["HoTen"] = name.into();
         let (status, answer) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
         assert_eq!(status, 422, "{what}: {answer}");

@@ -60,8 +60,8 @@ async fn a_portal_dossier_is_accepted_and_reads_back_normalized() {
     assert_eq!(stored["level"], 4);
     assert_eq!(stored["external_ref"], "DVC-E2E-0001");
     assert_eq!(stored["procedure"]["code"], "1.001193");
-    assert_eq!(stored["requested_unit"], "04585");
-    assert_eq!(stored["target_unit"], "04600");
+    assert_eq!(stored["requested_unit"], "04606");
+    assert_eq!(stored["target_unit"], "04606");
     assert_eq!(stored["desk"], "mc-tram-tau");
     assert_eq!(stored["documents"][0]["url"], "https://portal.example.vn/f/abc");
     assert_eq!(stored["fees"][0]["amount"], 8000);
@@ -71,9 +71,10 @@ async fn a_portal_dossier_is_accepted_and_reads_back_normalized() {
     assert_eq!(stored["due_at"], stored["appointment_at"]);
     let history = stored["history"].as_array().unwrap();
     assert_eq!(history[0]["type"], "intake");
+    assert_eq!(history[1]["details"]["route"]["step"], "code_reused", "the code named Xã Pá Hu before the reform");
     assert_eq!(
-        history[1]["details"]["route"]["step"], "succession",
-        "the merged commune's rerouting is in the history"
+        history[1]["note"],
+        "Mã đơn vị 04606 đến hết ngày 30/06/2025 là xã Pá Hu; từ ngày 01/07/2025 là xã Trạm Tấu"
     );
     assert_eq!(stored["code"], created["code"]);
 }

@@ -37,7 +37,7 @@ async fn metrics_are_served_to_scrapers_and_admins() {
         toml::Value::Table(toml::toml! { per_second = 1
         burst = 1 }),
     ));
-    gw.submit_portal("DVC-METRICS-1", "04600").await;
+    gw.submit_portal("DVC-METRICS-1", "04606").await;
     let _ = gw.get_json("/v1/dossiers/000.07.20.H38-261126-9999", "portal-dev").await; // over the limit
     let scraped = reqwest::get(gw.admin_url("/metrics")).await.unwrap();
     assert!(scraped.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
@@ -138,8 +138,8 @@ async fn logs_can_be_json_lines_with_one_line_per_request() {
 async fn the_admin_cli_shows_queues_dead_letters_and_overdue_dossiers() {
     let desk = Peer::answering(StatusCode::BAD_REQUEST).await;
     let gw = Gateway::start(TestConfig::fast_retries().desk("mc-yen-bai", "url", desk.url()));
-    let code = gw.submit_portal("DVC-CLI-1", "04249").await;
-    gw.submit_portal("DVC-CLI-2", "04600").await;
+    let code = gw.submit_portal("DVC-CLI-1", "04252").await;
+    gw.submit_portal("DVC-CLI-2", "04606").await;
     eventually(10, "a dead letter", || async {
         let (_, d) = gw.get_json("/v1/admin/dead-letters", "admin-dev").await;
         (d["dead_letters"].as_array().is_some_and(|l| !l.is_empty())).then_some(())
@@ -205,11 +205,11 @@ async fn a_restored_store_serves_the_same_dossiers_and_resumes_its_outbox() {
     // Desk mc-yen-bai is down (nothing listens on its sample URL): jobs stay queued.
     let mut codes = Vec::new();
     for i in 0..3 {
-        codes.push(gw.submit_portal(&format!("DVC-BACKUP-{i}"), "04249").await);
+        codes.push(gw.submit_portal(&format!("DVC-BACKUP-{i}"), "04252").await);
     }
     let mut body = motcua_tests::samples::portal("DVC-BACKUP-INLINE");
     body["TaiLieuNop"][0] = json!({"TenTepDinhKem": "don.txt", "NoiDung": "aGVsbG8="});
-    body["MaDonViNhan"] = "04249".into();
+    body["MaDonViNhan"] = "04252".into();
     let (status, inline) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
     assert_eq!(status, 201);
     codes.push(inline["code"].as_str().unwrap().to_owned());
@@ -346,7 +346,7 @@ async fn every_answer_of_a_whole_flow_matches_the_openapi_document() {
     let lookup = gw.http.get(gw.url(&format!("/v1/public/lookup?code={code}&id_last4=1234"))).send().await.unwrap();
     check_json("/v1/public/lookup", "get", lookup.status().as_u16(), &lookup.json().await.unwrap());
     let today = motcua_schemas::time::to_vn(jiff::Timestamp::now()).date();
-    let (status, stats) = gw.get_json(&format!("/v1/stats?unit=10&from={today}&to={today}"), "admin-dev").await;
+    let (status, stats) = gw.get_json(&format!("/v1/stats?unit=15&from={today}&to={today}"), "admin-dev").await;
     check_json("/v1/stats", "get", status, &stats);
     let (status, listed) = gw.get_json("/v1/admin/dossiers?status=9", "admin-dev").await;
     check_json("/v1/admin/dossiers", "get", status, &listed);

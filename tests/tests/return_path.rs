@@ -36,7 +36,7 @@ async fn a_level_4_dossier_with_its_result_by_post_reaches_status_10() {
     let config =
         TestConfig::fast_retries().peers(Some(&portal.url()), Some(&post.url()), &[("mc-yen-bai", &desk.url())]);
     let gw = Gateway::start(config);
-    let code = gw.submit_portal("DVC-RETURN-1", "04249").await;
+    let code = gw.submit_portal("DVC-RETURN-1", "04252").await;
     eventually(10, "the desk receives the dossier", || async { (!desk.received().is_empty()).then_some(()) }).await;
 
     for (id, kind) in [("r1", "received"), ("r2", "processing")] {
@@ -164,9 +164,9 @@ async fn refusals_finals_invalid_transitions_and_repeats() {
     }))
     .await;
     let gw = Gateway::start(TestConfig::fast_retries().peers(Some(&portal.url()), None, &[]));
-    let refused = gw.submit_portal("DVC-FINAL-1", "04600").await;
-    let withdrawn = gw.submit_portal("DVC-FINAL-2", "04600").await;
-    let stopped = gw.submit_portal("DVC-FINAL-3", "04600").await;
+    let refused = gw.submit_portal("DVC-FINAL-1", "04606").await;
+    let withdrawn = gw.submit_portal("DVC-FINAL-2", "04606").await;
+    let stopped = gw.submit_portal("DVC-FINAL-3", "04606").await;
     let desk = "mc-tram-tau-dev";
 
     // Not allowed from status 1: 409 with what is allowed.
@@ -219,7 +219,7 @@ async fn refusals_finals_invalid_transitions_and_repeats() {
 #[tokio::test(flavor = "multi_thread")]
 async fn lookup_rating_and_receipt() {
     let gw = Gateway::start(TestConfig::sample());
-    let code = gw.submit_portal("DVC-LOOKUP-1", "04600").await;
+    let code = gw.submit_portal("DVC-LOOKUP-1", "04606").await;
     let public = |query: String| {
         let http = gw.http.clone();
         let url = gw.url(&format!("/v1/public/lookup?{query}"));

@@ -370,11 +370,11 @@ mod tests {
         assert_eq!(i.applicant.name, "Giàng A Sử");
         assert_eq!(i.applicant.id_type, IdKind::CitizenId);
         assert_eq!(i.applicant.phone.as_ref().unwrap().as_str(), "0912345678");
-        assert_eq!(i.requested_unit.as_str(), "04585");
+        assert_eq!(i.requested_unit.as_str(), "04606");
         assert_eq!(i.return_method, ReturnMethod::Post);
         assert_eq!(i.return_address.as_ref().unwrap().recipient, "Giàng A Sử");
         assert_eq!(motcua_schemas::time::format_rfc3339(i.submitted_at), "2026-11-25T09:30:00+07:00");
-        assert_eq!(p.applicant_commune.unwrap().as_str(), "04585");
+        assert_eq!(p.applicant_commune.unwrap().as_str(), "04606");
         assert!(p.contents.is_empty());
     }
 

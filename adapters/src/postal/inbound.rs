@@ -321,7 +321,7 @@ mod tests {
         assert_eq!(p.intake.procedure.code.as_str(), "1.001193");
         assert_eq!(p.intake.documents[0].pages, Some(2));
         assert_eq!(p.intake.fees[0].amount, 8000);
-        assert_eq!(p.applicant_commune.unwrap().as_str(), "04585");
+        assert_eq!(p.applicant_commune.unwrap().as_str(), "04606");
         assert_eq!(p.post_office, "330000");
     }
 
@@ -368,7 +368,7 @@ mod tests {
             invalid_paths(&SAMPLE.replace("<TargetUnit>", "<Extra>1</Extra><TargetUnit>")),
             ["/BuuGuiHoSo/Extra"]
         );
-        assert_eq!(invalid_paths(&SAMPLE.replace("<TargetUnit>04585</TargetUnit>", "")), ["/BuuGuiHoSo/TargetUnit"]);
+        assert_eq!(invalid_paths(&SAMPLE.replace("<TargetUnit>04606</TargetUnit>", "")), ["/BuuGuiHoSo/TargetUnit"]);
     }
 
     /// Issue 12 §9: each of these was accepted although the XSD refuses it.

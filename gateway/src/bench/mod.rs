@@ -310,7 +310,7 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     let commits = metric(&after, "motcua_store_commits_total") - metric(&before, "motcua_store_commits_total");
     let batched =
         metric(&after, "motcua_store_commit_batch_size_sum") - metric(&before, "motcua_store_commit_batch_size_sum");
-    let stats_path = "/v1/stats?unit=10&from=2020-01-01&to=2099-12-31";
+    let stats_path = "/v1/stats?unit=15&from=2020-01-01&to=2099-12-31";
     let answers = load::probe(gateway_addr, tls.clone(), &admin, stats_path, 21).await;
     let mut times: Vec<f64> = answers.iter().skip(1).map(|(_, _, t)| t.as_secs_f64() * 1000.0).collect();
     times.sort_by(f64::total_cmp);

@@ -13,11 +13,11 @@ const PROCEDURES: [(&str, &str); 4] = [
     ("2.000815", "Chứng thực bản sao từ bản chính giấy tờ, văn bản"),
 ];
 /// Communes of the sample network: two served by pull desks, two by push desks.
-pub const ALL_UNITS: &[&str] = &["04585", "04600", "04249", "04282"];
+pub const ALL_UNITS: &[&str] = &["04606", "04609", "04252", "04288"];
 /// Communes of the sample network served by pull desks (no deliveries to make).
-pub const PULL_UNITS: &[&str] = &["04585", "04600", "04594"];
+pub const PULL_UNITS: &[&str] = &["04606", "04609"];
 /// Communes of the sample network served by push desks.
-pub const PUSH_UNITS: &[&str] = &["04249", "04282"];
+pub const PUSH_UNITS: &[&str] = &["04252", "04288"];
 
 /// A portal submission of about 2 KB, unique by `id`, addressed to one of `units`.
 pub fn portal(id: &str, n: u64, units: &[&str]) -> Vec<u8> {
@@ -36,7 +36,7 @@ pub fn portal(id: &str, n: u64, units: &[&str]) -> Vec<u8> {
             "HoTen": name, "LoaiDoiTuong": 1,
             "DinhDanh": {"LoaiDinhDanh": 1, "SoDinhDanh": citizen},
             "SoDienThoai": "0912345678", "Email": "cong.dan@example.vn",
-            "DiaChi": {"ChiTiet": "Tổ dân phố số 3, đường Nguyễn Thái Học", "MaTinh": "15", "MaHuyen": "139", "MaXa": unit}
+            "DiaChi": {"ChiTiet": "Tổ dân phố số 3, đường Nguyễn Thái Học", "MaTinh": "15", "MaXa": unit}
         },
         "NgayNopHoSo": "20261125093000",
         "TaiLieuNop": [
@@ -53,7 +53,7 @@ pub fn portal(id: &str, n: u64, units: &[&str]) -> Vec<u8> {
         ],
         "LePhi": [{"TenLePhi": "Lệ phí đăng ký hộ tịch", "SoTien": 8000, "DaThanhToan": true, "MaGiaoDich": format!("PAY-{n}")}],
         "HinhThucNhanKetQua": 2,
-        "DiaChiNhanKetQua": {"ChiTiet": "Tổ dân phố số 3, đường Nguyễn Thái Học", "MaTinh": "15", "MaHuyen": "139", "MaXa": unit,
+        "DiaChiNhanKetQua": {"ChiTiet": "Tổ dân phố số 3, đường Nguyễn Thái Học", "MaTinh": "15", "MaXa": unit,
                               "NguoiNhan": name, "SoDienThoai": "0912345678"}
     }))
     .unwrap_or_default()

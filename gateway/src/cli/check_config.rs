@@ -62,11 +62,16 @@ fn summary(s: &Settings) -> String {
         ),
     );
     let units: Vec<_> = s.network.units().collect();
-    let retired = units.iter().filter(|u| u.retired.is_some()).count();
+    let current: Vec<_> = units.iter().filter(|u| u.valid_until.is_none()).collect();
+    let ended = units.len() - current.len();
     line(
         &mut out,
         "units",
-        format!("{} ({}; {retired} retired)", units.len(), counts(units.iter().map(|u| u.level.as_str()))),
+        format!(
+            "{} in force ({}); {ended} ended, with their successors",
+            current.len(),
+            counts(current.iter().map(|u| u.level.as_str()))
+        ),
     );
     line(&mut out, "procedures", s.catalogue.len().to_string());
     let mut years: BTreeMap<i16, (usize, usize)> = BTreeMap::new();

@@ -5,6 +5,7 @@ mod bench;
 mod check_config;
 mod serve;
 mod token;
+mod units;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -106,6 +107,11 @@ pub enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Administrative units: build a province's units file from the official lists.
+    Units {
+        #[command(subcommand)]
+        command: units::UnitsCommand,
+    },
 }
 
 /// Runs a parsed command line.
@@ -135,6 +141,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
+        Command::Units { command } => units::run(command),
         Command::Token { client, ttl, config, key } => {
             token::run(&config, &client, ttl, key.as_deref()).map(|()| ExitCode::SUCCESS)
         }

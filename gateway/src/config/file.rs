@@ -25,6 +25,10 @@ pub struct ConfigFile {
     /// `[[desks]]`: the one-stop desks dossiers are delivered to.
     #[serde(default)]
     pub desks: Vec<DeskSection>,
+    /// Files of further `[[units]]`, relative to this file (e.g. a province's units
+    /// as `motcua units import` writes them).
+    #[serde(default)]
+    pub unit_files: Vec<PathBuf>,
     /// `[[units]]`: the administrative units, as a tree.
     #[serde(default)]
     pub units: Vec<UnitSection>,
@@ -328,6 +332,9 @@ pub struct DeskSection {
     pub timeout_secs: Option<u64>,
     /// Calls in flight at once (the retry section's default otherwise).
     pub concurrency: Option<usize>,
+    /// Units (current codes) whose desk this is; the same as `desk` on the unit.
+    #[serde(default)]
+    pub serves: Vec<String>,
 }
 
 /// `[[units]]`.
@@ -344,18 +351,22 @@ pub struct UnitSection {
     pub parent: Option<String>,
     /// The desk serving the unit (its nearest ancestor's otherwise).
     pub desk: Option<String>,
-    /// Retirement: from which date and to which successor.
-    pub retired: Option<RetiredSection>,
+    /// First day the unit exists (`YYYY-MM-DD`); since always if absent.
+    pub valid_from: Option<String>,
+    /// Last day the unit exists; it still does if absent.
+    pub valid_until: Option<String>,
+    /// For a unit that ended, the unit that takes over the day after (for a former
+    /// district, the one used when the applicant's own commune does not decide).
+    pub successor: Option<String>,
 }
 
-/// `retired = { on = "2025-07-01", successor = "04600" }`.
-#[derive(Debug, Clone, Deserialize)]
+/// A file of `[[units]]` named by `unit_files` (as `motcua units import` writes it).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RetiredSection {
-    /// The first day the unit no longer exists.
-    pub on: String,
-    /// The unit that took over.
-    pub successor: String,
+pub struct UnitsFile {
+    /// The units.
+    #[serde(default)]
+    pub units: Vec<UnitSection>,
 }
 
 /// `[[procedures]]`.

@@ -19,6 +19,9 @@ pub fn relocated(source: &Path, data_dir: &Path) -> Result<Table, String> {
             *v = Value::String(base.join(p).display().to_string());
         }
     };
+    for file in table.get_mut("unit_files").and_then(Value::as_array_mut).into_iter().flatten() {
+        absolute(file);
+    }
     let gateway = table.get_mut("gateway").and_then(Value::as_table_mut).ok_or("no [gateway] section")?;
     gateway.insert("listen".into(), "127.0.0.1:0".into());
     gateway.remove("admin_listen");

@@ -276,7 +276,7 @@ async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &pe
 
     // C first: its clock runs while the others go through.
     let c = demo
-        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-C", "04249", 3)))
+        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-C", "04252", 3)))
         .await?;
     let c_code = c["code"].as_str().unwrap_or_default().to_owned();
     demo.say("C", format!("portal, online result: {c_code} due {}", c["due_at"].as_str().unwrap_or_default()));
@@ -285,7 +285,7 @@ async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &pe
 
     // A: portal, toàn trình, result by post.
     let a = demo
-        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-A", "04249", 2)))
+        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-A", "04252", 2)))
         .await?;
     let a_code = a["code"].as_str().unwrap_or_default().to_owned();
     demo.say("A", format!("portal, result by post: {a_code} → desk {}", a["desk"].as_str().unwrap_or_default()));
@@ -386,7 +386,7 @@ async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &pe
 
     // D refused at the desk; E withdrawn by the applicant.
     let d = demo
-        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-D", "04600", 1)))
+        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-D", "04606", 1)))
         .await?;
     let d_code = d["code"].as_str().unwrap_or_default().to_owned();
     demo.say("D", format!("portal: {d_code}"));
@@ -406,7 +406,7 @@ async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &pe
         expect_overdue: false,
     });
     let e = demo
-        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-E", "04600", 1)))
+        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-E", "04606", 1)))
         .await?;
     let e_code = e["code"].as_str().unwrap_or_default().to_owned();
     demo.say("E", format!("portal: {e_code}"));

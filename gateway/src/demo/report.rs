@@ -49,7 +49,7 @@ pub(super) async fn report(
     print!("{}", crate::table::render(&["", "CODE", "STORY", "FINAL STATUS", "OVERDUE", "CHECK"], &rows));
     let today = to_vn(jiff::Timestamp::now()).date();
     let stats = demo
-        .json(reqwest::Method::GET, &format!("/v1/stats?unit=10&from={today}&to={today}"), "admin-dev", None)
+        .json(reqwest::Method::GET, &format!("/v1/stats?unit=15&from={today}&to={today}"), "admin-dev", None)
         .await?;
     println!();
     let measures = [

@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 use super::record::DossierRecord;
 use crate::catalogue::Procedure;
 use crate::clock::Clock;
-use crate::network::RouteStep;
 use crate::outbox::{self, Destination, JobKind};
 use crate::settings::Settings;
 use crate::store::{Space, Store, StoreError, Tx};
@@ -102,23 +101,6 @@ pub fn check<'s>(settings: &'s Settings, intake: &Intake) -> Result<&'s Procedur
     match procedure {
         Some(p) if errors.is_empty() => Ok(p),
         _ => Err(errors),
-    }
-}
-
-fn route_note(step: &RouteStep) -> String {
-    match step {
-        RouteStep::Succession { from, to, since } => {
-            format!("Đơn vị {from} không còn từ ngày {since}; chuyển đến đơn vị kế thừa {to}")
-        }
-        RouteStep::ApplicantCommune { from, to } => {
-            format!("Đơn vị {from} không còn; chuyển đến xã, phường nơi người nộp cư trú {to}")
-        }
-        RouteStep::Competence { from, to, level } => {
-            format!("Thủ tục không thuộc thẩm quyền của đơn vị {from}; chuyển lên đơn vị {to} (cấp {level})")
-        }
-        RouteStep::DeskFallback { unit, served_by, desk } => {
-            format!("Đơn vị {unit} chưa có Bộ phận Một cửa; do Bộ phận Một cửa của {served_by} ({desk}) tiếp nhận")
-        }
     }
 }
 
@@ -259,7 +241,7 @@ fn accept(
             actor: "gateway".to_owned(),
             status_before: Some(Status::NewlyRegistered),
             status_after: Status::NewlyRegistered,
-            note: Some(route_note(step)),
+            note: Some(step.note(&settings.network)),
             details: Some(serde_json::json!({ "route": step })),
         });
     }

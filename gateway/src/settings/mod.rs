@@ -176,6 +176,23 @@ impl Settings {
     }
 }
 
+/// The units of the file and of every file it names in `unit_files`.
+fn all_units(file: &ConfigFile, base: &Path, problems: &mut Problems) -> Vec<crate::config::file::UnitSection> {
+    let mut units = file.units.clone();
+    for (i, name) in file.unit_files.iter().enumerate() {
+        let path = resolve(base, name);
+        let at = format!("unit_files[{i}]");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match toml::from_str::<crate::config::file::UnitsFile>(&text) {
+                Ok(more) => units.extend(more.units),
+                Err(e) => problems.add(at, format!("{}: {e}", path.display())),
+            },
+            Err(e) => problems.add(at, format!("cannot read {}: {e}", path.display())),
+        }
+    }
+    units
+}
+
 fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Problems> {
     let mut problems = Problems::default();
     let g = &file.gateway;
@@ -253,7 +270,8 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
         );
     }
 
-    let network = Network::build(&file.units, &file.desks, &mut problems);
+    let units = all_units(&file, base, &mut problems);
+    let network = Network::build(&units, &file.desks, &mut problems);
     let catalogue = Catalogue::build(&file.procedures, &network, &mut problems);
     let clients = Clients::build(&file.clients, base, &network, &g.issuer, client_ca_file.is_some(), &mut problems);
     if !clients.iter().any(|c| c.role == crate::config::file::Role::Admin) {
