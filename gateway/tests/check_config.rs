@@ -149,3 +149,17 @@ fn a_certificate_and_a_key_that_do_not_belong_together_are_refused() {
     assert!(good_ok, "{good_err}");
     assert!(!bad_ok && bad_err.contains("gateway.tls"), "{bad_err}");
 }
+
+#[test]
+fn a_year_without_a_calendar_is_warned_about() {
+    let sample = std::fs::read_to_string(sample_path()).unwrap();
+    let start = sample.find("[[calendar.years]]\nyear = 2027").unwrap();
+    let end = sample[start..].find("[deadlines]").unwrap() + start;
+    let path = write_beside_sample(".no-2027.toml", &format!("{}{}", &sample[..start], &sample[end..]));
+    let (ok, _, stderr) = check(&path);
+    std::fs::remove_file(&path).unwrap();
+    assert!(ok);
+    assert!(stderr.contains("WARNING: calendar: 2027 has no days off configured"), "{stderr}");
+    let (_, _, stderr) = check(&sample_path());
+    assert!(!stderr.contains("WARNING: calendar:"), "both years are configured in the sample: {stderr}");
+}

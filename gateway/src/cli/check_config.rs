@@ -90,6 +90,9 @@ fn summary(s: &Settings) -> String {
         .collect::<Vec<_>>()
         .join("; ");
     line(&mut out, "calendar", calendar);
+    for period in &s.calendar_periods {
+        line(&mut out, "", format!("office hours of their own: {period}"));
+    }
     line(
         &mut out,
         "deadlines",

@@ -152,6 +152,8 @@ pub struct Settings {
     pub retry: RetrySection,
     /// Years whose days off are provisional (for summaries).
     pub provisional_years: Vec<i16>,
+    /// The calendar's periods with hours of their own, described (for summaries).
+    pub calendar_periods: Vec<String>,
     /// What is valid but unfit for production (published keys, development TLS).
     pub warnings: Vec<String>,
 }
@@ -334,6 +336,8 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
         return Err(problems);
     };
     let provisional_years = file.calendar.years.iter().filter(|y| y.provisional).map(|y| y.year).collect();
+    let calendar_periods =
+        file.calendar.periods.iter().map(|p| format!("{} {}..{}", p.name, p.from, p.until).trim().to_owned()).collect();
     let warnings = warnings::warnings(&file, base, &tls, g.listen);
     Ok(Settings {
         source: source.to_owned(),
@@ -366,6 +370,34 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
         portal,
         retry: file.retry,
         provisional_years,
+        calendar_periods,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+
+    use super::*;
+
+    fn sample() -> Settings {
+        Settings::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/gateway.toml")).unwrap()
+    }
+
+    #[test]
+    fn the_provisional_tet_of_2027_follows_the_saturday_years() {
+        let s = sample();
+        assert!(s.provisional_years.contains(&2027));
+        let off: Vec<_> = (3..=11).map(|d| s.calendar.is_holiday(date(2027, 2, d))).collect();
+        assert_eq!(off, [false, true, true, true, true, true, true, true, false], "Thu 4 to Wed 10 Feb");
+    }
+
+    #[test]
+    fn the_sample_has_winter_hours() {
+        let s = sample();
+        let opening = |d| s.calendar.hours_on(d).first().map(|i| i.open);
+        assert_eq!(opening(date(2026, 11, 26)), Some(450), "07:30 in winter");
+        assert_eq!(opening(date(2026, 6, 4)), Some(420), "07:00 in summer");
+    }
 }

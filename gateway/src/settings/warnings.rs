@@ -53,6 +53,14 @@ pub fn warnings(file: &ConfigFile, base: &Path, tls: &TlsMode, listen: SocketAdd
             }
         }
     }
+    let this_year = motcua_schemas::time::to_vn(jiff::Timestamp::now()).year();
+    for year in [this_year, this_year.saturating_add(1)] {
+        if !file.calendar.years.iter().any(|y| y.year == year) {
+            warnings.push(format!(
+                "calendar: {year} has no days off configured, so its holidays count as working days; add [[calendar.years]] year = {year}"
+            ));
+        }
+    }
     match tls {
         TlsMode::Dev => warnings.push(
             "gateway.tls = \"dev\": a self-signed development certificate; give cert_file and key_file in production"

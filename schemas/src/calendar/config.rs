@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::{SignedDuration, civil::Date};
 use serde::{Deserialize, Serialize};
 
-use super::{Calendar, CalendarProblem, OfficeInterval};
+use super::{Calendar, CalendarProblem, OfficeInterval, Period};
 
 /// `[calendar]`: office hours, the length of a working day, and the days off and
 /// make-up working days of each year.
@@ -15,8 +15,12 @@ pub struct CalendarConfig {
     /// How long one working day is, in hours (processing times in days use it).
     #[serde(default = "default_working_day_hours")]
     pub working_day_hours: u8,
-    /// When the office is open on each weekday.
+    /// When the office is open on each weekday, outside the periods below.
     pub office_hours: OfficeHoursConfig,
+    /// Periods of the year with office hours of their own (summer and winter
+    /// hours), chosen by date every year.
+    #[serde(default)]
+    pub periods: Vec<PeriodConfig>,
     /// Public holidays and make-up working days, per year.
     #[serde(default)]
     pub years: Vec<YearConfig>,
@@ -55,6 +59,22 @@ pub struct OfficeHoursConfig {
     /// Hours of a make-up working day; Monday's hours when absent.
     #[serde(default)]
     pub make_up: Option<Vec<String>>,
+}
+
+/// `[[calendar.periods]]`: office hours from one day of the year to another,
+/// every year (`MM-DD`, inclusive; `from` after `until` runs over the new year).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodConfig {
+    /// What it is called, e.g. "Giờ làm việc mùa đông".
+    #[serde(default)]
+    pub name: String,
+    /// First day, `MM-DD`.
+    pub from: String,
+    /// Last day, `MM-DD`.
+    pub until: String,
+    /// The hours of each weekday in the period.
+    pub office_hours: OfficeHoursConfig,
 }
 
 /// `[[calendar.years]]`: the days off and make-up working days one year's
@@ -139,8 +159,77 @@ fn parse_dates(path: &str, year: i16, items: &[String], problems: &mut Vec<Calen
     out
 }
 
+/// `MM-DD` as (month, day), checked against a leap year.
+fn parse_month_day(path: &str, text: &str, problems: &mut Vec<CalendarProblem>) -> Option<(i8, i8)> {
+    let parsed = text.split_once('-').and_then(|(m, d)| {
+        let (m, d): (i8, i8) = (m.parse().ok()?, d.parse().ok()?);
+        jiff::civil::Date::new(2024, m, d).ok().map(|_| (m, d))
+    });
+    if parsed.is_none() {
+        problems.push(CalendarProblem {
+            path: path.to_owned(),
+            message: format!("{text:?} is not a day of the year MM-DD"),
+        });
+    }
+    parsed
+}
+
+/// Office hours per weekday and of make-up days, from one `OfficeHoursConfig`.
+fn week(
+    path: &str,
+    h: &OfficeHoursConfig,
+    problems: &mut Vec<CalendarProblem>,
+) -> ([Vec<OfficeInterval>; 7], Vec<OfficeInterval>) {
+    let named = [
+        ("mon", &h.mon),
+        ("tue", &h.tue),
+        ("wed", &h.wed),
+        ("thu", &h.thu),
+        ("fri", &h.fri),
+        ("sat", &h.sat),
+        ("sun", &h.sun),
+    ];
+    let weekly = named.map(|(day, items)| parse_intervals(&format!("{path}.{day}"), items, problems));
+    let make_up_hours = match &h.make_up {
+        Some(items) => parse_intervals(&format!("{path}.make_up"), items, problems),
+        None => weekly[0].clone(),
+    };
+    if weekly.iter().all(Vec::is_empty) {
+        problems.push(CalendarProblem {
+            path: path.to_owned(),
+            message: "no weekday has office hours, so the clock could never run".to_owned(),
+        });
+    }
+    (weekly, make_up_hours)
+}
+
 pub(super) fn build(cfg: &CalendarConfig) -> Result<Calendar, Vec<CalendarProblem>> {
     let mut problems = Vec::new();
+    let mut periods = Vec::new();
+    let mut covered = std::collections::BTreeMap::new();
+    for (i, p) in cfg.periods.iter().enumerate() {
+        let at = format!("periods[{i}]");
+        let from = parse_month_day(&format!("{at}.from"), &p.from, &mut problems);
+        let until = parse_month_day(&format!("{at}.until"), &p.until, &mut problems);
+        let (weekly, make_up_hours) = week(&format!("{at}.office_hours"), &p.office_hours, &mut problems);
+        let (Some(from), Some(until)) = (from, until) else { continue };
+        let period = Period { from, until, weekly, make_up_hours };
+        // Every day of a leap year belongs to at most one period.
+        let mut day = jiff::civil::date(2024, 1, 1);
+        while day.year() == 2024 {
+            if period.contains(day)
+                && let Some(other) = covered.insert((day.month(), day.day()), i)
+            {
+                problems.push(CalendarProblem {
+                    path: at.clone(),
+                    message: format!("overlaps periods[{other}] on {:02}-{:02}", day.month(), day.day()),
+                });
+                break;
+            }
+            day = day.tomorrow().expect("within 2024");
+        }
+        periods.push(period);
+    }
     let h = &cfg.office_hours;
     let named = [
         ("mon", &h.mon),
@@ -210,6 +299,7 @@ pub(super) fn build(cfg: &CalendarConfig) -> Result<Calendar, Vec<CalendarProble
     }
     Ok(Calendar {
         weekly,
+        periods,
         make_up_hours,
         holidays,
         make_up_days,
@@ -268,6 +358,50 @@ mod tests {
             ],
             "{problems:#?}"
         );
+    }
+
+    #[test]
+    fn summer_and_winter_hours_are_chosen_by_date() {
+        let cal = Calendar::new(&cfg(r#"
+            [office_hours]
+            mon = ["07:00-11:30", "13:30-17:00"]
+            [[periods]]
+            name = "Giờ làm việc mùa đông"
+            from = "10-15"
+            until = "04-14"
+            office_hours = { mon = ["07:30-11:30", "13:00-17:00"] }
+            "#))
+        .unwrap();
+        let summer = [OfficeInterval { open: 420, close: 690 }, OfficeInterval { open: 810, close: 1020 }];
+        let winter = [OfficeInterval { open: 450, close: 690 }, OfficeInterval { open: 780, close: 1020 }];
+        assert_eq!(cal.hours_on(date(2026, 10, 12)), &summer, "Monday 12 Oct");
+        assert_eq!(cal.hours_on(date(2026, 10, 19)), &winter, "Monday 19 Oct");
+        assert_eq!(cal.hours_on(date(2027, 1, 4)), &winter, "across the new year");
+        assert_eq!(cal.hours_on(date(2027, 4, 12)), &winter, "Monday 12 Apr");
+        assert_eq!(cal.hours_on(date(2027, 4, 19)), &summer, "Monday 19 Apr");
+    }
+
+    #[test]
+    fn overlapping_and_malformed_periods_are_refused() {
+        let problems = Calendar::new(&cfg(r#"
+            [office_hours]
+            mon = ["07:00-11:30"]
+            [[periods]]
+            from = "10-15"
+            until = "04-14"
+            office_hours = { mon = ["07:30-11:30"] }
+            [[periods]]
+            from = "04-01"
+            until = "05-01"
+            office_hours = { mon = ["07:30-11:30"] }
+            [[periods]]
+            from = "02-30"
+            until = "03-01"
+            office_hours = { mon = ["07:30-11:30"] }
+            "#))
+        .unwrap_err();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["periods[1]", "periods[2].from"], "{problems:#?}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ mod config;
 mod processing;
 mod walk;
 
-pub use config::{CalendarConfig, OfficeHoursConfig, YearConfig};
+pub use config::{CalendarConfig, OfficeHoursConfig, PeriodConfig, YearConfig};
 pub use processing::{Deadline, ProcessingTime, SupplementPolicy, WorkingDuration, clock_start};
 
 use std::collections::BTreeSet;
@@ -46,11 +46,34 @@ pub struct CalendarProblem {
     pub message: String,
 }
 
+/// Office hours from one day of the year to another, every year.
+#[derive(Debug, Clone)]
+pub(crate) struct Period {
+    from: (i8, i8),
+    until: (i8, i8),
+    weekly: [Vec<OfficeInterval>; 7],
+    make_up_hours: Vec<OfficeInterval>,
+}
+
+impl Period {
+    /// True when `date` falls in the period (which may run over the new year).
+    pub(crate) fn contains(&self, date: Date) -> bool {
+        let day = (date.month(), date.day());
+        if self.from <= self.until {
+            self.from <= day && day <= self.until
+        } else {
+            day >= self.from || day <= self.until
+        }
+    }
+}
+
 /// A validated working-time calendar.
 #[derive(Debug, Clone)]
 pub struct Calendar {
-    /// Office hours per weekday, Monday first.
+    /// Office hours per weekday, Monday first, outside the periods.
     weekly: [Vec<OfficeInterval>; 7],
+    /// Periods of the year with hours of their own.
+    periods: Vec<Period>,
     /// Office hours of a make-up working day.
     make_up_hours: Vec<OfficeInterval>,
     holidays: BTreeSet<Date>,
@@ -71,13 +94,22 @@ impl Calendar {
 
     /// The office hours of `date` (empty on days off).
     pub fn hours_on(&self, date: Date) -> &[OfficeInterval] {
+        let (weekly, make_up) = match self.periods.iter().find(|p| p.contains(date)) {
+            Some(p) => (&p.weekly, &p.make_up_hours),
+            None => (&self.weekly, &self.make_up_hours),
+        };
         if self.make_up_days.contains(&date) {
-            &self.make_up_hours
+            make_up
         } else if self.holidays.contains(&date) {
             &[]
         } else {
-            &self.weekly[usize::from(date.weekday().to_monday_zero_offset().unsigned_abs())]
+            &weekly[usize::from(date.weekday().to_monday_zero_offset().unsigned_abs())]
         }
+    }
+
+    /// The years whose days off are configured.
+    pub fn years(&self) -> std::collections::BTreeSet<i16> {
+        self.holidays.iter().chain(&self.make_up_days).map(|d| d.year()).collect()
     }
 
     /// True when the office is open at some time of `date`.
