@@ -31,6 +31,8 @@ pub struct Procedure {
     pub supplement: SupplementPolicy,
     /// Published fees.
     pub fees: Vec<FeeSection>,
+    /// Names of its documents by component code.
+    pub documents: std::collections::BTreeMap<String, String>,
 }
 
 /// All procedures, by code.
@@ -89,6 +91,7 @@ impl Catalogue {
                 cutoff,
                 supplement: p.supplement,
                 fees: p.fees.clone(),
+                documents: p.documents.iter().map(|(k, v)| (k.clone(), motcua_schemas::text::nfc(v))).collect(),
             };
             if catalogue.by_code.insert(code.to_string(), procedure).is_some() {
                 problems.add(format!("{at}.code"), format!("procedure {code} is configured twice"));

@@ -335,6 +335,10 @@ pub struct DeskSection {
     /// Units (current codes) whose desk this is; the same as `desk` on the unit.
     #[serde(default)]
     pub serves: Vec<String>,
+    /// The signature block of the letters it issues, e.g. `["KT. CHỦ TỊCH",
+    /// "PHÓ CHỦ TỊCH"]`; `["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]` by default.
+    #[serde(default)]
+    pub signer: Vec<String>,
 }
 
 /// `[[units]]`.
@@ -389,6 +393,10 @@ pub struct ProcedureSection {
     /// What a received supplement does to the clock.
     #[serde(default)]
     pub supplement: SupplementPolicy,
+    /// The documents a dossier of this procedure holds, by component code
+    /// (`MaThanhPhanHoSo`), with the names the forms print.
+    #[serde(default)]
+    pub documents: std::collections::BTreeMap<String, String>,
     /// Published fees (informational).
     #[serde(default)]
     pub fees: Vec<FeeSection>,

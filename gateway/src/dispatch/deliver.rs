@@ -130,7 +130,8 @@ async fn call(app: &Context, outbound: &Outbound, destination: &str, job: &Job) 
             }
         }
         JobKind::Letter { n } => {
-            let Some(Ok(text)) = forms::render_apology(&record, &settings, *n, forms::Format::Text) else {
+            let letter = record.document("04", usize::try_from(*n).unwrap_or(usize::MAX));
+            let Some(Ok(text)) = letter.map(|l| l.render(forms::Format::Text)) else {
                 return (CallOutcome::Rejected { reason: format!("apology {n} cannot be rendered") }, Effect::None);
             };
             let d = &record.dossier;

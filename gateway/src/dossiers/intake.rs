@@ -276,8 +276,15 @@ fn accept(
         submitted_by: s.client_id.clone(),
         fingerprint,
         compliance: Default::default(),
+        receipt: None,
+        documents: Vec::new(),
         saved: None,
     };
+    // The receipt is issued now, from what was registered now, and never changes.
+    let desk_name = desk.name.clone();
+    record.receipt = Some(record.dossier.receipt(&desk_name));
+    let receipt = crate::forms::issue_receipt(&record, settings, now);
+    record.documents.push(receipt);
     record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
     tx.put_json(Space::Idempotency, idem_key.as_bytes(), &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;

@@ -28,5 +28,7 @@ pub struct Served<'a> {
 pub fn served<'a>(record: &'a DossierRecord, settings: &Settings) -> Served<'a> {
     let dossier = &record.dossier;
     let desk_name = settings.network.desk(&dossier.desk).map(|d| d.name.as_str()).unwrap_or(dossier.desk.as_str());
-    Served { dossier, receipt: dossier.receipt(desk_name), repeated: None }
+    // The receipt as registered at intake; computed for records older than that.
+    let receipt = record.receipt.clone().unwrap_or_else(|| dossier.receipt(desk_name));
+    Served { dossier, receipt, repeated: None }
 }

@@ -16,7 +16,7 @@ use super::{caller::Caller, error::ApiError};
 use crate::app::App;
 use crate::config::file::Role;
 use crate::dossiers::{DossierRecord, served};
-use crate::forms::{self, Format};
+use crate::forms::Format;
 use crate::store::Space;
 
 /// True when `caller` may see `record`.
@@ -50,7 +50,8 @@ pub async fn get_one(
     Ok(Json(serde_json::to_value(served(&record, &settings)).map_err(|_| ApiError::internal())?))
 }
 
-/// `GET /v1/dossiers/{code}/receipt`: the Mẫu 01 receipt, HTML or plain text.
+/// `GET /v1/dossiers/{code}/receipt`: the Mẫu 01 receipt as issued at intake, HTML
+/// or plain text.
 pub async fn receipt(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -59,7 +60,53 @@ pub async fn receipt(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
     let record = load_visible(&app, &caller, &code)?;
-    render_form(&headers, |format| forms::render_receipt(&record, &app.settings(), format))
+    let document = record.document("01", 1).ok_or_else(|| ApiError::not_found("this dossier has no receipt"))?;
+    render_form(&headers, |format| document.render(format))
+}
+
+/// `GET /v1/dossiers/{code}/documents`: the forms issued for the dossier.
+pub async fn documents(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
+    let record = load_visible(&app, &caller, &code)?;
+    let code = record.dossier.code.as_str();
+    let list: Vec<serde_json::Value> = record
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            serde_json::json!({
+                "index": i + 1,
+                "form": d.content.form,
+                "title": d.content.title,
+                "number": d.content.number,
+                "issued_at": motcua_schemas::time::format_rfc3339(d.issued_at),
+                "sha256": d.sha256,
+                "href": format!("/v1/dossiers/{code}/documents/{}", i + 1),
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "code": code, "documents": list })))
+}
+
+/// `GET /v1/dossiers/{code}/documents/{index}`: one issued form, HTML or plain text.
+pub async fn document(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path((code, index)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
+    let record = load_visible(&app, &caller, &code)?;
+    let document = index
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| record.documents.get(i.checked_sub(1)?))
+        .ok_or_else(|| ApiError::not_found("this dossier has no such document"))?;
+    render_form(&headers, |format| document.render(format))
 }
 
 /// Renders a form as HTML, or as plain text when the caller prefers it.
@@ -127,10 +174,8 @@ pub async fn apology(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
     let record = load_visible(&app, &caller, &code)?;
-    let n = query.n.unwrap_or(record.compliance.apologies);
-    let settings = app.settings();
-    if forms::render_apology(&record, &settings, n, Format::Text).is_none() {
-        return Err(ApiError::not_found("this dossier has no such apology"));
-    }
-    render_form(&headers, |format| forms::render_apology(&record, &settings, n, format).unwrap_or(Ok(String::new())))
+    let issued = record.documents.iter().filter(|d| d.content.form == "04").count();
+    let n = query.n.map_or(issued, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let document = record.document("04", n).ok_or_else(|| ApiError::not_found("this dossier has no such apology"))?;
+    render_form(&headers, |format| document.render(format))
 }

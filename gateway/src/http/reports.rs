@@ -36,6 +36,13 @@ pub async fn stats(
     caller: Caller,
     Query(q): Query<StatsQuery>,
 ) -> Result<Json<stats::Report>, ApiError> {
+    let (unit, from, to) = unit_and_period(&app, &caller, &q)?;
+    Ok(Json(stats::report(&app.store, &app.settings().network, &unit, from, to)?))
+}
+
+/// The unit and period of a report, once the caller may see them: admins every
+/// unit, a desk the units it serves.
+fn unit_and_period(app: &App, caller: &Caller, q: &StatsQuery) -> Result<(UnitCode, Date, Date), ApiError> {
     caller.require(&[Role::Admin, Role::Desk])?;
     let settings = app.settings();
     let unit: UnitCode =
@@ -53,10 +60,33 @@ pub async fn stats(
     if caller.client.role == Role::Desk {
         let serving = settings.network.ancestry(&unit).find_map(|u| u.desk.clone());
         if serving.as_deref() != caller.desk() {
-            return Err(ApiError::forbidden("a desk sees the statistics of the units it serves"));
+            return Err(ApiError::forbidden("a desk sees the reports of the units it serves"));
         }
     }
-    Ok(Json(stats::report(&app.store, &settings.network, &unit, from, to)?))
+    Ok((unit, from, to))
+}
+
+/// `GET /v1/logbook?unit=…&from=…&to=…`: Mẫu 07, the log book of a unit and its
+/// sub-units, as HTML, plain text (`Accept: text/plain`) or CSV (`Accept: text/csv`).
+pub async fn logbook(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<StatsQuery>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let (unit, from, to) = unit_and_period(&app, &caller, &q)?;
+    let book = crate::forms::log_book(&app.store, &app.settings(), &unit, from, to)?;
+    let accept = headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if accept.contains("text/csv") {
+        let disposition = format!("attachment; filename=\"so-theo-doi-{unit}-{from}-{to}.csv\"");
+        let headers = [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ];
+        return Ok((headers, book.csv()).into_response());
+    }
+    super::dossiers::render_form(&headers, |format| book.document.render(format))
 }
 
 /// `?status=&overdue=&unit=&limit=&after=`.

@@ -61,6 +61,7 @@ impl Network {
             ca_file: d.ca_file.clone(),
             timeout_secs: d.timeout_secs,
             concurrency: d.concurrency,
+            signer: d.signer.clone(),
         };
         if self.desks.insert(d.id.clone(), desk).is_some() {
             problems.add(format!("{at}.id"), format!("desk {:?} is configured twice", d.id));

@@ -35,6 +35,8 @@ pub struct Desk {
     pub timeout_secs: Option<u64>,
     /// Calls in flight at once, if not the default.
     pub concurrency: Option<usize>,
+    /// The signature block of its letters (empty: the default).
+    pub signer: Vec<String>,
 }
 
 /// An administrative unit as it was during its validity period.

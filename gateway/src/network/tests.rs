@@ -45,6 +45,7 @@ fn desk(id: &str, serves: &[&str]) -> DeskSection {
         timeout_secs: None,
         concurrency: None,
         serves: serves.iter().map(|s| (*s).to_owned()).collect(),
+        signer: Vec::new(),
     }
 }
 
