@@ -135,7 +135,7 @@ async fn apologies_go_by_the_dossiers_channel() {
     let body = letter.json();
     assert_eq!(body["MaHoSo"], online.as_str());
     assert_eq!(body["LoaiThu"], "XIN_LOI");
-    assert!(body["NoiDung"].as_str().unwrap().contains("PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ"));
+    assert!(body["NoiDung"].as_str().unwrap().contains("VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT"));
     assert!(body["NoiDung"].as_str().unwrap().contains("Cần lấy ý kiến cơ quan liên quan"));
     assert_eq!(body["NgayHenTraMoi"].as_str().map(str::len), Some(14));
     assert_eq!(letter.header("idempotency-key").unwrap(), format!("{online}:XL1"));
@@ -149,7 +149,7 @@ async fn apologies_go_by_the_dossiers_channel() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("Phiếu xin lỗi") && html.contains("Giàng A Sử"), "{html}");
+    assert!(html.contains("VĂN BẢN XIN LỖI") && html.contains("Giàng A Sử"), "{html}");
 
     // A postal dossier: the letter becomes postal order {code}-XL1.
     let xml =

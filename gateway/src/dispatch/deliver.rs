@@ -151,7 +151,7 @@ async fn call(app: &Context, outbound: &Outbound, destination: &str, job: &Job) 
                 let xml = postal::outbound::order(
                     &order_code,
                     &receiver,
-                    "Phiếu xin lỗi và hẹn lại ngày trả kết quả (Mẫu 04)",
+                    "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết (Mẫu 04)",
                 );
                 match postal::outbound::send_order(&route.client, &route.base, &token, &order_code, xml).await {
                     CallOutcome::Accepted { body, status } => match postal::outbound::order_item_code(&body) {
