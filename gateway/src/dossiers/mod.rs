@@ -28,7 +28,12 @@ pub struct Served<'a> {
 pub fn served<'a>(record: &'a DossierRecord, settings: &Settings) -> Served<'a> {
     let dossier = &record.dossier;
     let desk_name = settings.network.desk(&dossier.desk).map(|d| d.name.as_str()).unwrap_or(dossier.desk.as_str());
-    // The receipt as registered at intake; computed for records older than that.
-    let receipt = record.receipt.clone().unwrap_or_else(|| dossier.receipt(desk_name));
+    // The receipt as registered at intake (computed for records older than that).
+    let mut receipt = dossier.receipt(desk_name);
+    if let Some(facts) = &record.receipt {
+        receipt.appointment_at = facts.appointment_at;
+        receipt.return_method = facts.return_method;
+        receipt.desk = facts.desk.clone();
+    }
     Served { dossier, receipt, repeated: None }
 }

@@ -21,10 +21,10 @@ pub struct DossierRecord {
     /// The directive's bookkeeping: marks scheduled and made, apologies, explanations.
     #[serde(default)]
     pub compliance: Compliance,
-    /// The Mẫu 01 receipt data as registered at intake (it never changes).
+    /// What the Mẫu 01 receipt says beyond the submission, fixed at intake.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub receipt: Option<motcua_schemas::Receipt>,
-    /// The forms issued for it (01–06), each as issued.
+    pub receipt: Option<crate::forms::ReceiptFacts>,
+    /// The forms issued for it after intake (02–06), each as issued.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<crate::forms::IssuedDocument>,
     /// What the indexes and statistics were computed from when it was loaded (`None`
@@ -132,11 +132,6 @@ impl DossierRecord {
             r.saved = Some(Summary::of(&r));
             r
         }))
-    }
-
-    /// The `n`-th issued form `form` ("01" … "06"), from 1.
-    pub fn document(&self, form: &str, n: usize) -> Option<&crate::forms::IssuedDocument> {
-        self.documents.iter().filter(|d| d.content.form == form).nth(n.checked_sub(1)?)
     }
 
     /// Appends a history entry and returns its sequence number.

@@ -68,10 +68,6 @@ impl<'a> Context<'a> {
     fn signed(&self, note: &str) -> Signature {
         Signature { title: self.signer.clone(), note: note.to_owned() }
     }
-
-    fn fully_online(&self) -> bool {
-        self.d.channel == Channel::Portal && self.d.level == Some(4)
-    }
 }
 
 /// "Bản Km 21, xã Trạm Tấu, tỉnh Lào Cai": the address with its units named.
@@ -112,15 +108,80 @@ fn document_name(
     }
 }
 
-/// Mẫu 01, issued at intake: what was received and when the result will be returned,
-/// as registered then.
-pub fn issue_receipt(record: &DossierRecord, settings: &Settings, at: Timestamp) -> IssuedDocument {
-    let cx = Context::new(record, settings);
-    let d = cx.d;
-    let mut c = cx.content("01", "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", d.code.to_string(), at);
-    let mut body = vec![Block::Paragraph(format!("{} tiếp nhận hồ sơ của: Ông/Bà {}", cx.desk, d.applicant.name))];
-    if let Some(address) = &d.applicant.address {
-        body.push(Block::Paragraph(format!("Địa chỉ: {}", address_in_words(address, &settings.network, at))));
+/// What the receipt (Mẫu 01) says beyond the registered submission, fixed at intake:
+/// the appointment and return method as registered, and every name as written
+/// then. The receipt's content is the submission (whose SHA-256 is the dossier's
+/// fingerprint) and these facts; its SHA-256 is taken over both, so it is issued at
+/// intake at the cost of a few short strings, and the receipt reads the same for as
+/// long as the dossier is kept.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReceiptFacts {
+    /// When it was issued.
+    #[serde(with = "motcua_schemas::time::rfc3339")]
+    pub issued_at: Timestamp,
+    /// The appointment as registered.
+    #[serde(with = "motcua_schemas::time::rfc3339")]
+    pub appointment_at: Timestamp,
+    /// The return method as registered.
+    pub return_method: ReturnMethod,
+    /// The receiving desk's name.
+    pub desk: String,
+    /// The unit that handles the dossier.
+    pub unit: String,
+    /// The processing time in words.
+    pub processing: String,
+    /// The applicant's address in words.
+    pub address: Option<String>,
+    /// Where the result goes by post, in words.
+    pub return_to: Option<String>,
+    /// The documents received, by name.
+    pub documents: Vec<String>,
+    /// SHA-256 of the submission's fingerprint and these facts.
+    pub sha256: String,
+}
+
+/// Fixes the receipt's facts at intake.
+pub fn issue_receipt(record: &DossierRecord, settings: &Settings, at: Timestamp) -> ReceiptFacts {
+    let d = &record.dossier;
+    let unit = settings.network.unit(&d.target_unit).map_or_else(|| d.target_unit.to_string(), |u| u.name.clone());
+    let desk = settings.network.desk(&d.desk).map_or_else(|| d.desk.clone(), |desk| desk.name.clone());
+    let code = &d.procedure.code;
+    let mut facts = ReceiptFacts {
+        issued_at: at,
+        appointment_at: d.appointment_at,
+        return_method: d.return_method,
+        desk,
+        unit,
+        processing: settings.catalogue.get(code).map(|p| processing_text(p.processing)).unwrap_or_default(),
+        address: d.applicant.address.as_ref().map(|a| address_in_words(a, &settings.network, at)),
+        return_to: d.return_address.as_ref().map(|a| address_in_words(&a.address, &settings.network, at)),
+        documents: d.documents.iter().map(|doc| document_name(doc, settings, code)).collect(),
+        sha256: String::new(),
+    };
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    ctx.update(record.fingerprint.as_bytes());
+    ctx.update(&serde_json::to_vec(&facts).unwrap_or_default());
+    facts.sha256 = ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    facts
+}
+
+/// Mẫu 01 as issued: what was received and when the result will be returned, as
+/// registered at intake.
+pub fn receipt(d: &Dossier, f: &ReceiptFacts) -> IssuedDocument {
+    let mut c = Content {
+        form: "01".to_owned(),
+        title: "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ".to_owned(),
+        number: d.code.to_string(),
+        authority: vec![committee_upper(&f.unit), f.desk.to_uppercase()],
+        place_date: format!("{}, {}", place(&f.unit), date_line(f.issued_at)),
+        addressee: None,
+        body: Vec::new(),
+        signatures: Vec::new(),
+        basis: basis("01"),
+    };
+    let mut body = vec![Block::Paragraph(format!("{} tiếp nhận hồ sơ của: Ông/Bà {}", f.desk, d.applicant.name))];
+    if let Some(address) = &f.address {
+        body.push(Block::Paragraph(format!("Địa chỉ: {address}")));
     }
     if let Some(phone) = &d.applicant.phone {
         body.push(Block::Paragraph(format!("Số điện thoại: {phone}")));
@@ -133,32 +194,28 @@ pub fn issue_receipt(record: &DossierRecord, settings: &Settings, at: Timestamp)
         d.procedure.name, d.procedure.code
     )));
     body.push(Block::Paragraph("1. Thành phần hồ sơ nộp gồm:".to_owned()));
-    let code = &d.procedure.code;
-    body.extend(d.documents.iter().map(|doc| Block::Item(document_name(doc, settings, code))));
-    let processing = settings.catalogue.get(code).map(|p| processing_text(p.processing)).unwrap_or_default();
+    body.extend(f.documents.iter().map(|name| Block::Item(name.clone())));
     body.push(Block::Paragraph("2. Số lượng hồ sơ: 01 (bộ).".to_owned()));
-    body.push(Block::Paragraph(format!("3. Thời gian giải quyết hồ sơ theo quy định là: {processing}.")));
+    body.push(Block::Paragraph(format!("3. Thời gian giải quyết hồ sơ theo quy định là: {}.", f.processing)));
     body.push(Block::Paragraph(format!("4. Thời gian nhận hồ sơ: {}.", long_time(d.received_at))));
-    body.push(Block::Paragraph(format!("5. Thời gian trả kết quả giải quyết hồ sơ: {}.", long_time(d.appointment_at))));
-    let returned = match d.return_method {
-        ReturnMethod::Desk => format!("tại {}", cx.desk),
-        ReturnMethod::Post => match &d.return_address {
-            Some(a) => format!(
-                "qua dịch vụ bưu chính công ích, tại địa chỉ {}",
-                address_in_words(&a.address, &settings.network, at)
-            ),
+    body.push(Block::Paragraph(format!("5. Thời gian trả kết quả giải quyết hồ sơ: {}.", long_time(f.appointment_at))));
+    let returned = match f.return_method {
+        ReturnMethod::Desk => format!("tại {}", f.desk),
+        ReturnMethod::Post => match &f.return_to {
+            Some(to) => format!("qua dịch vụ bưu chính công ích, tại địa chỉ {to}"),
             None => "qua dịch vụ bưu chính công ích".to_owned(),
         },
         ReturnMethod::Online => "trực tuyến, qua Cổng Dịch vụ công".to_owned(),
     };
     body.push(Block::Paragraph(format!("6. Đăng ký nhận kết quả: {returned}.")));
+    let fully_online = d.channel == Channel::Portal && d.level == Some(4);
     let channel = match d.channel {
-        Channel::Portal if d.level == Some(4) => "trực tuyến toàn trình qua Cổng Dịch vụ công",
+        Channel::Portal if fully_online => "trực tuyến toàn trình qua Cổng Dịch vụ công",
         Channel::Portal => "trực tuyến một phần qua Cổng Dịch vụ công",
         Channel::Postal => "qua dịch vụ bưu chính công ích",
     };
     body.push(Block::Paragraph(format!("Hình thức nộp hồ sơ: {channel}.")));
-    if cx.fully_online() {
+    if fully_online {
         body.push(Block::Paragraph(
             "Giấy này được gửi điện tử cho người nộp qua Cổng Dịch vụ công; hồ sơ nộp trực tuyến toàn trình không cần chữ ký tay."
                 .to_owned(),
@@ -174,12 +231,25 @@ pub fn issue_receipt(record: &DossierRecord, settings: &Settings, at: Timestamp)
         ];
     }
     c.body = body;
-    IssuedDocument::issue(c, at)
+    IssuedDocument { issued_at: f.issued_at, content: c, sha256: f.sha256.clone() }
 }
 
 /// The `n`-th form `form` of the dossier, counting the one being issued.
 fn nth(record: &DossierRecord, form: &str) -> usize {
     record.documents.iter().filter(|doc| doc.content.form == form).count() + 1
+}
+
+impl DossierRecord {
+    /// Every form issued for the dossier, in order: the receipt first.
+    pub fn issued(&self) -> Vec<IssuedDocument> {
+        let receipt = self.receipt.as_ref().map(|f| receipt(&self.dossier, f));
+        receipt.into_iter().chain(self.documents.iter().cloned()).collect()
+    }
+
+    /// The `n`-th issued form `form` ("01" … "06"), from 1.
+    pub fn document(&self, form: &str, n: usize) -> Option<IssuedDocument> {
+        self.issued().into_iter().filter(|d| d.content.form == form).nth(n.checked_sub(1)?)
+    }
 }
 
 fn text(details: Option<&serde_json::Value>, key: &str) -> String {

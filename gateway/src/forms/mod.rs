@@ -16,7 +16,7 @@ mod logbook;
 mod words;
 
 pub use document::{Block, IssuedDocument, Signature};
-pub use issue::{issue_for_event, issue_receipt};
+pub use issue::{ReceiptFacts, issue_for_event, issue_receipt, receipt};
 pub use logbook::{LogBook, log_book};
 pub use words::{long_time, processing_text};
 

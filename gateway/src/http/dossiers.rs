@@ -74,7 +74,7 @@ pub async fn documents(
     let record = load_visible(&app, &caller, &code)?;
     let code = record.dossier.code.as_str();
     let list: Vec<serde_json::Value> = record
-        .documents
+        .issued()
         .iter()
         .enumerate()
         .map(|(i, d)| {
@@ -104,7 +104,7 @@ pub async fn document(
     let document = index
         .parse::<usize>()
         .ok()
-        .and_then(|i| record.documents.get(i.checked_sub(1)?))
+        .and_then(|i| record.issued().into_iter().nth(i.checked_sub(1)?))
         .ok_or_else(|| ApiError::not_found("this dossier has no such document"))?;
     render_form(&headers, |format| document.render(format))
 }
@@ -174,7 +174,7 @@ pub async fn apology(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
     let record = load_visible(&app, &caller, &code)?;
-    let issued = record.documents.iter().filter(|d| d.content.form == "04").count();
+    let issued = record.issued().iter().filter(|d| d.content.form == "04").count();
     let n = query.n.map_or(issued, |n| usize::try_from(n).unwrap_or(usize::MAX));
     let document = record.document("04", n).ok_or_else(|| ApiError::not_found("this dossier has no such apology"))?;
     render_form(&headers, |format| document.render(format))
