@@ -163,3 +163,21 @@ fn a_year_without_a_calendar_is_warned_about() {
     let (_, _, stderr) = check(&sample_path());
     assert!(!stderr.contains("WARNING: calendar:"), "both years are configured in the sample: {stderr}");
 }
+
+#[test]
+fn the_units_file_is_what_the_import_makes_of_the_reference_lists() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lao-cai.toml");
+    let repo = sample_path().parent().unwrap().parent().unwrap().to_owned();
+    let run = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .current_dir(&repo)
+        .args(["units", "import", "--province", "15", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("99 communes in force"));
+    assert_eq!(String::from_utf8_lossy(&run.stderr).lines().filter(|l| l.starts_with("to settle:")).count(), 13);
+    let committed = std::fs::read_to_string(repo.join("config/units/lao-cai.toml")).unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), committed, "config/units/lao-cai.toml is the import's output");
+}

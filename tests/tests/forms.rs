@@ -158,3 +158,70 @@ async fn postal_dossiers_get_a_signed_receipt_and_their_refusal_or_stop() {
     let (status, _) = gw.get_json(&format!("/v1/logbook?unit=04252&from={today}&to={today}"), "mc-tram-tau-dev").await;
     assert_eq!(status, 403);
 }
+
+/// Every form of 01–06 for a dossier of each channel: a portal and a postal dossier
+/// through supplement, apology and result; another of each refused; another stopped.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_form_is_issued_for_a_dossier_of_each_channel() {
+    let gw = Gateway::start(TestConfig::sample());
+    let desk = "mc-tram-tau-dev";
+    let mut serial = 7100;
+    let mut new_dossier = |channel: &'static str| {
+        serial += 1;
+        let gw = &gw;
+        let serial = serial;
+        async move {
+            if channel == "portal" {
+                gw.submit_portal(&format!("DVC-ALL-{serial}"), "04606").await
+            } else {
+                let (status, reply) = gw
+                    .post_xml("/v1/postal/dossiers", "postal-dev", samples::postal(&samples::s10("EE", serial)))
+                    .await;
+                assert_eq!(status, 201, "{reply}");
+                samples::xml_text(&reply, "MaHoSo").unwrap()
+            }
+        }
+    };
+    for channel in ["portal", "postal"] {
+        let worked = new_dossier(channel).await;
+        post_event(&gw, &worked, desk, &event("w1", "received")).await;
+        let mut supplement = event("w2", "supplement_requested");
+        supplement["items"] = json!(["Tờ khai có chữ ký"]);
+        post_event(&gw, &worked, desk, &supplement).await;
+        post_event(&gw, &worked, desk, &event("w3", "supplement_received")).await;
+        let mut apology = event("w4", "apology");
+        apology["reason"] = "Chờ kết quả xác minh".into();
+        apology["new_appointment"] = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(48)).to_string().into();
+        post_event(&gw, &worked, desk, &apology).await;
+        let mut ready = event("w5", "result_ready");
+        ready["result_documents"] = json!([{ "name": "Giấy khai sinh (bản chính)" }]);
+        ready["return_method"] = "desk".into();
+        post_event(&gw, &worked, desk, &ready).await;
+        let refused = new_dossier(channel).await;
+        let mut refusal = event("r1", "refused");
+        refusal["reason"] = "Thiếu giấy tờ bắt buộc".into();
+        post_event(&gw, &refused, desk, &refusal).await;
+        let stopped = new_dossier(channel).await;
+        let mut stop = event("s1", "stopped");
+        stop["reason"] = "Người nộp đề nghị dừng".into();
+        post_event(&gw, &stopped, desk, &stop).await;
+
+        let mut forms = Vec::new();
+        for code in [&worked, &refused, &stopped] {
+            for (i, d) in forms_of(&gw, code).await.iter().enumerate() {
+                let form = d["form"].as_str().unwrap().to_owned();
+                for accept in ["text/plain", "text/html"] {
+                    let (status, body) = text(&gw, &format!("/v1/dossiers/{code}/documents/{}", i + 1), accept).await;
+                    assert_eq!(status, 200, "{channel} {form} {accept}");
+                    assert!(
+                        body.contains(d["title"].as_str().unwrap()) && body.contains("Thông tư số 03/2025/TT-VPCP")
+                    );
+                }
+                forms.push(form);
+            }
+        }
+        forms.sort();
+        forms.dedup();
+        assert_eq!(forms, ["01", "02", "03", "04", "05", "06"], "{channel}");
+    }
+}

@@ -118,9 +118,11 @@ fn a_former_commune_goes_to_the_commune_that_absorbed_it() {
         "Mã đơn vị 04600 là xã Trạm Tấu đến hết ngày 30/06/2025; từ ngày 01/07/2025, xã Trạm Tấu (mã 04606) kế thừa"
     );
     assert!(matches!(&route.steps[1], RouteStep::DeskFallback { desk, .. } if desk == "hcc"));
-    // Today's 04606 is Xã Trạm Tấu, formerly Xã Pá Hu.
+    // Today's 04606 is Xã Trạm Tấu; until 30/06/2025 the code named Xã Pá Hu.
     let route = net.route(&code("04606"), None, &xa(), TODAY).unwrap();
     assert_eq!(route.target, code("04606"));
+    assert_eq!(net.unit_on(&code("04606"), date(2025, 6, 30)).unwrap().name, "Xã Pá Hu");
+    assert_eq!(net.unit_on(&code("04606"), date(2025, 7, 1)).unwrap().name, "Xã Trạm Tấu");
     // Before the reform, 04600 was itself.
     assert_eq!(net.unit_on(&code("04600"), date(2025, 6, 1)).unwrap().name, "Xã Trạm Tấu");
 }
