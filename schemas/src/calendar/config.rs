@@ -230,27 +230,7 @@ pub(super) fn build(cfg: &CalendarConfig) -> Result<Calendar, Vec<CalendarProble
         }
         periods.push(period);
     }
-    let h = &cfg.office_hours;
-    let named = [
-        ("mon", &h.mon),
-        ("tue", &h.tue),
-        ("wed", &h.wed),
-        ("thu", &h.thu),
-        ("fri", &h.fri),
-        ("sat", &h.sat),
-        ("sun", &h.sun),
-    ];
-    let weekly = named.map(|(day, items)| parse_intervals(&format!("office_hours.{day}"), items, &mut problems));
-    let make_up_hours = match &h.make_up {
-        Some(items) => parse_intervals("office_hours.make_up", items, &mut problems),
-        None => weekly[0].clone(),
-    };
-    if weekly.iter().all(Vec::is_empty) && problems.is_empty() {
-        problems.push(CalendarProblem {
-            path: "office_hours".to_owned(),
-            message: "no weekday has office hours, so the clock could never run".to_owned(),
-        });
-    }
+    let (weekly, make_up_hours) = week("office_hours", &cfg.office_hours, &mut problems);
     if make_up_hours.is_empty() && cfg.years.iter().any(|y| !y.make_up_days.is_empty()) {
         problems.push(CalendarProblem {
             path: "office_hours.make_up".to_owned(),
