@@ -257,9 +257,15 @@ fn apply(
     let details: serde_json::Value = details.into();
     transition(tx, settings, &mut record, event.kind, desk, at, now, event.note.clone(), Some(details.clone()))?;
     // The form the event calls for (02, 03, 04, 05, 06) is issued with it.
-    if let Some(document) =
-        crate::forms::issue_for_event(&record, settings, event.kind, Some(&details), event.note.as_deref(), at)
-    {
+    if let Some(document) = crate::forms::issue_for_event(
+        &record.dossier,
+        &record.issued(),
+        settings,
+        event.kind,
+        Some(&details),
+        event.note.as_deref(),
+        at,
+    ) {
         record.documents.push(document);
     }
     if event.kind == EventType::ResultReady && record.dossier.return_method == ReturnMethod::Post {

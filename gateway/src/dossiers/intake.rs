@@ -281,7 +281,7 @@ fn accept(
         saved: None,
     };
     // The receipt is issued now, from what was registered now, and never changes.
-    record.receipt = Some(crate::forms::issue_receipt(&record, settings, now));
+    record.receipt = Some(crate::forms::issue_receipt(&record.dossier, &record.fingerprint, settings, now));
     record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
     tx.put_json(Space::Idempotency, idem_key.as_bytes(), &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;

@@ -37,3 +37,29 @@ pub fn served<'a>(record: &'a DossierRecord, settings: &Settings) -> Served<'a> 
     }
     Served { dossier, receipt, repeated: None }
 }
+
+/// The dossiers that units `units` received on the Vietnam days `from..=to`, read
+/// through the status index (which names each dossier's unit).
+pub fn received_by(
+    store: &crate::store::Store,
+    units: &std::collections::BTreeSet<String>,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> Result<Vec<motcua_schemas::Dossier>, crate::store::StoreError> {
+    use crate::store::{Space, decode};
+    let mut out = Vec::new();
+    for item in store.scan_prefix(Space::Index, b"st|") {
+        let (key, value) = item?;
+        if !units.contains(String::from_utf8_lossy(&value).as_ref()) {
+            continue;
+        }
+        let Some(code) = key.rsplit(|b| *b == b'|').next() else { continue };
+        let Some(bytes) = store.get(Space::Dossier, code)? else { continue };
+        let record: DossierRecord = decode(Space::Dossier, code, &bytes)?;
+        let day = motcua_schemas::time::to_vn(record.dossier.received_at).date();
+        if from <= day && day <= to {
+            out.push(record.dossier);
+        }
+    }
+    Ok(out)
+}

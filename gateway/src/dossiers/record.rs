@@ -134,6 +134,17 @@ impl DossierRecord {
         }))
     }
 
+    /// Every form issued for the dossier, in order: the receipt first.
+    pub fn issued(&self) -> Vec<crate::forms::IssuedDocument> {
+        let receipt = self.receipt.as_ref().map(|f| crate::forms::receipt(&self.dossier, f));
+        receipt.into_iter().chain(self.documents.iter().cloned()).collect()
+    }
+
+    /// The `n`-th issued form `form` ("01" … "06"), from 1.
+    pub fn document(&self, form: &str, n: usize) -> Option<crate::forms::IssuedDocument> {
+        self.issued().into_iter().filter(|d| d.content.form == form).nth(n.checked_sub(1)?)
+    }
+
     /// Appends a history entry and returns its sequence number.
     #[allow(clippy::too_many_arguments)]
     pub fn record_event(

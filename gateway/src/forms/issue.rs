@@ -6,7 +6,6 @@ use motcua_schemas::{Channel, Dossier, EventType, ReturnMethod, Status};
 
 use super::document::{Block, Content, IssuedDocument, Signature};
 use super::words::{committee, committee_upper, date_line, long_time, place, processing_text, short_time};
-use crate::dossiers::DossierRecord;
 use crate::network::Network;
 use crate::settings::Settings;
 
@@ -24,8 +23,7 @@ struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn new(record: &'a DossierRecord, settings: &Settings) -> Context<'a> {
-        let d = &record.dossier;
+    fn new(d: &'a Dossier, settings: &Settings) -> Context<'a> {
         let unit = settings.network.unit(&d.target_unit).map_or_else(|| d.target_unit.to_string(), |u| u.name.clone());
         let desk = settings.network.desk(&d.desk);
         let signer = desk
@@ -140,9 +138,9 @@ pub struct ReceiptFacts {
     pub sha256: String,
 }
 
-/// Fixes the receipt's facts at intake.
-pub fn issue_receipt(record: &DossierRecord, settings: &Settings, at: Timestamp) -> ReceiptFacts {
-    let d = &record.dossier;
+/// Fixes the receipt's facts of dossier `d` at intake; `fingerprint` is the SHA-256
+/// of its normalized submission.
+pub fn issue_receipt(d: &Dossier, fingerprint: &str, settings: &Settings, at: Timestamp) -> ReceiptFacts {
     let unit = settings.network.unit(&d.target_unit).map_or_else(|| d.target_unit.to_string(), |u| u.name.clone());
     let desk = settings.network.desk(&d.desk).map_or_else(|| d.desk.clone(), |desk| desk.name.clone());
     let code = &d.procedure.code;
@@ -159,7 +157,7 @@ pub fn issue_receipt(record: &DossierRecord, settings: &Settings, at: Timestamp)
         sha256: String::new(),
     };
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(record.fingerprint.as_bytes());
+    ctx.update(fingerprint.as_bytes());
     ctx.update(&serde_json::to_vec(&facts).unwrap_or_default());
     facts.sha256 = ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect();
     facts
@@ -234,43 +232,27 @@ pub fn receipt(d: &Dossier, f: &ReceiptFacts) -> IssuedDocument {
     IssuedDocument { issued_at: f.issued_at, content: c, sha256: f.sha256.clone() }
 }
 
-/// The `n`-th form `form` of the dossier, counting the one being issued.
-fn nth(record: &DossierRecord, form: &str) -> usize {
-    record.documents.iter().filter(|doc| doc.content.form == form).count() + 1
-}
-
-impl DossierRecord {
-    /// Every form issued for the dossier, in order: the receipt first.
-    pub fn issued(&self) -> Vec<IssuedDocument> {
-        let receipt = self.receipt.as_ref().map(|f| receipt(&self.dossier, f));
-        receipt.into_iter().chain(self.documents.iter().cloned()).collect()
-    }
-
-    /// The `n`-th issued form `form` ("01" … "06"), from 1.
-    pub fn document(&self, form: &str, n: usize) -> Option<IssuedDocument> {
-        self.issued().into_iter().filter(|d| d.content.form == form).nth(n.checked_sub(1)?)
-    }
-}
-
 fn text(details: Option<&serde_json::Value>, key: &str) -> String {
     details.and_then(|d| d.get(key)).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
 }
 
 /// The form an event issues (02 supplement, 03 refusal, 04 apology, 05 stop, 06
 /// control slip with the result), if any.
+/// `issued` are the forms issued for the dossier so far (to number the new one).
 pub fn issue_for_event(
-    record: &DossierRecord,
+    d: &Dossier,
+    issued: &[IssuedDocument],
     settings: &Settings,
     kind: EventType,
     details: Option<&serde_json::Value>,
     note: Option<&str>,
     at: Timestamp,
 ) -> Option<IssuedDocument> {
-    let cx = Context::new(record, settings);
-    let d = cx.d;
+    let cx = Context::new(d, settings);
+    let nth = |form: &str| issued.iter().filter(|doc| doc.content.form == form).count() + 1;
     let content = match kind {
         EventType::SupplementRequested => {
-            let n = nth(record, "02");
+            let n = nth("02");
             let mut c = cx.content("02", "PHIẾU YÊU CẦU BỔ SUNG, HOÀN THIỆN HỒ SƠ", format!("{}/YCBS-{n}", d.code), at);
             c.addressee = cx.addressee();
             c.body.push(cx.received_paragraph());
@@ -310,7 +292,7 @@ pub fn issue_for_event(
             c
         }
         EventType::Apology => {
-            let n = nth(record, "04");
+            let n = nth("04");
             let mut c = cx.content(
                 "04",
                 "VĂN BẢN XIN LỖI VÀ ĐỀ NGHỊ GIA HẠN THỜI GIAN GIẢI QUYẾT",

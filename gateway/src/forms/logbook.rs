@@ -2,16 +2,12 @@
 //! period, one row each, on screen (HTML) and as CSV. Unlike forms 01–06 it is not
 //! issued once: it is the register as it stands when asked for.
 
-use std::collections::BTreeSet;
-
 use jiff::civil::Date;
-use motcua_schemas::{Status, UnitCode, time::to_vn};
+use motcua_schemas::{Dossier, Status, UnitCode, time::to_vn};
 
 use super::document::{Block, Content, IssuedDocument};
 use super::words::{committee_upper, date_line, short_time};
-use crate::dossiers::DossierRecord;
 use crate::settings::Settings;
-use crate::store::{Space, Store, StoreError, decode};
 
 /// The log book of a unit over a period.
 #[derive(Debug, Clone)]
@@ -36,8 +32,7 @@ const HEADER: [&str; 11] = [
     "Ghi chú (trước hạn / đúng hạn / quá hạn)",
 ];
 
-fn row(n: usize, record: &DossierRecord, settings: &Settings) -> Vec<String> {
-    let d = &record.dossier;
+fn row(n: usize, d: &Dossier, settings: &Settings) -> Vec<String> {
     let at = |status: Status| {
         d.history.iter().find(|h| h.status_after == status && h.status_before != Some(status)).map(|h| h.at)
     };
@@ -75,33 +70,10 @@ fn row(n: usize, record: &DossierRecord, settings: &Settings) -> Vec<String> {
     ]
 }
 
-/// The log book of `unit` and its sub-units for the dossiers received `from..=to`
-/// (Vietnam days), in code order.
-pub fn log_book(
-    store: &Store,
-    settings: &Settings,
-    unit: &UnitCode,
-    from: Date,
-    to: Date,
-) -> Result<LogBook, StoreError> {
-    let units: BTreeSet<String> = settings.network.subtree(unit).iter().map(ToString::to_string).collect();
-    let mut records = Vec::new();
-    for item in store.scan_prefix(Space::Index, b"st|") {
-        let (key, value) = item?;
-        if !units.contains(String::from_utf8_lossy(&value).as_ref()) {
-            continue;
-        }
-        let Some(code) = key.rsplit(|b| *b == b'|').next() else { continue };
-        let Some(bytes) = store.get(Space::Dossier, code)? else { continue };
-        let record: DossierRecord = decode(Space::Dossier, code, &bytes)?;
-        let day = to_vn(record.dossier.received_at).date();
-        if from <= day && day <= to {
-            records.push(record);
-        }
-    }
-    records.sort_by(|a, b| {
-        a.dossier.received_at.cmp(&b.dossier.received_at).then(a.dossier.code.as_str().cmp(b.dossier.code.as_str()))
-    });
+/// The log book of `unit` and its sub-units over `from..=to` (Vietnam days), with
+/// the `dossiers` they received then.
+pub fn log_book(settings: &Settings, unit: &UnitCode, from: Date, to: Date, mut records: Vec<Dossier>) -> LogBook {
+    records.sort_by(|a, b| a.received_at.cmp(&b.received_at).then(a.code.as_str().cmp(b.code.as_str())));
     let mut rows = vec![HEADER.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
     rows.extend(records.iter().enumerate().map(|(i, r)| row(i + 1, r, settings)));
     let name = settings.network.unit(unit).map_or_else(|| unit.to_string(), |u| u.name.clone());
@@ -125,7 +97,7 @@ pub fn log_book(
         signatures: Vec::new(),
         basis: "Mẫu 07 — Phụ lục I, Thông tư số 03/2025/TT-VPCP".to_owned(),
     };
-    Ok(LogBook { rows, document: IssuedDocument::issue(content, now) })
+    LogBook { rows, document: IssuedDocument::issue(content, now) }
 }
 
 impl LogBook {

@@ -76,7 +76,10 @@ pub async fn logbook(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let (unit, from, to) = unit_and_period(&app, &caller, &q)?;
-    let book = crate::forms::log_book(&app.store, &app.settings(), &unit, from, to)?;
+    let settings = app.settings();
+    let units = settings.network.subtree(&unit).iter().map(ToString::to_string).collect();
+    let dossiers = crate::dossiers::received_by(&app.store, &units, from, to)?;
+    let book = crate::forms::log_book(&settings, &unit, from, to, dossiers);
     let accept = headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.contains("text/csv") {
         let disposition = format!("attachment; filename=\"so-theo-doi-{unit}-{from}-{to}.csv\"");
