@@ -44,6 +44,8 @@ done
 url=$(sed -n 's|^motcua: listening on \(https://[^ ]*\).*|\1|p' "$work/stdout")
 [ -n "$url" ] || { echo "the gateway did not start" >&2; cat "$work/gateway.log" >&2; exit 1; }
 
+# schemathesis keeps a cache in its working directory: keep it in the scratch one.
+cd "$work"
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
 run() {
   echo "schemathesis: $1"
