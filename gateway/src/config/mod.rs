@@ -3,6 +3,7 @@
 //! key path. The checked runtime form is `crate::settings`.
 
 pub mod file;
+mod network_file;
 pub mod relocate;
 
 use std::path::{Path, PathBuf};
