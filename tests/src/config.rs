@@ -126,6 +126,8 @@ impl TestConfig {
                 hours.insert(day.into(), all_day.clone());
             }
             calendar.insert("office_hours".into(), Value::Table(hours));
+            // Periods with hours of their own (winter hours) would override these.
+            calendar.remove("periods");
             calendar.remove("years");
         })
     }

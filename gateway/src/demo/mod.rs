@@ -178,6 +178,8 @@ fn demo_settings(
         hours.insert(day.into(), toml::Value::Array(vec!["00:00-24:00".into()]));
     }
     calendar.insert("office_hours".into(), hours.into());
+    // Periods with hours of their own (winter hours) would override these.
+    calendar.remove("periods");
     calendar.remove("years");
     for procedure in table.get_mut("procedures").and_then(toml::Value::as_array_mut).into_iter().flatten() {
         if let Some(p) = procedure.as_table_mut() {
