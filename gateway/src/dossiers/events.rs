@@ -259,7 +259,7 @@ fn apply(
     // The form the event calls for (02, 03, 04, 05, 06) is issued with it.
     if let Some(document) = crate::forms::issue_for_event(
         &record.dossier,
-        &record.issued(),
+        &record.documents,
         settings,
         event.kind,
         Some(&details),

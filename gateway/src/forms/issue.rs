@@ -238,7 +238,8 @@ fn text(details: Option<&serde_json::Value>, key: &str) -> String {
 
 /// The form an event issues (02 supplement, 03 refusal, 04 apology, 05 stop, 06
 /// control slip with the result), if any.
-/// `issued` are the forms issued for the dossier so far (to number the new one).
+/// `issued` are the forms issued for the dossier after its receipt (to number the
+/// new one).
 pub fn issue_for_event(
     d: &Dossier,
     issued: &[IssuedDocument],

@@ -174,7 +174,7 @@ pub async fn apology(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Portal, Role::Desk, Role::Admin])?;
     let record = load_visible(&app, &caller, &code)?;
-    let issued = record.issued().iter().filter(|d| d.content.form == "04").count();
+    let issued = record.documents.iter().filter(|d| d.content.form == "04").count();
     let n = query.n.map_or(issued, |n| usize::try_from(n).unwrap_or(usize::MAX));
     let document = record.document("04", n).ok_or_else(|| ApiError::not_found("this dossier has no such apology"))?;
     render_form(&headers, |format| document.render(format))
