@@ -57,7 +57,36 @@ pub struct DeskEvent {
     pub note: Option<String>,
     /// Type-specific fields.
     pub fields: EventFields,
+    /// Who did it, for the national portal's progress steps (docs/PEERS.md §1.6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub officer: Option<Officer>,
 }
+
+/// The officer who did a step: the portal's `NguoiXuLy`, `ChucDanh`, `PhongBanXuLy`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+pub struct Officer {
+    /// Full name (at most 50 characters, as the portal keeps it).
+    pub name: String,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOfficer {
+    name: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    department: Option<String>,
+}
+
+/// The longest officer name the portal keeps (docs/PEERS.md §1.6).
+pub const MAX_OFFICER_NAME: usize = 50;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,6 +113,8 @@ struct RawEvent {
     text: Option<String>,
     #[serde(default)]
     unit: Option<String>,
+    #[serde(default)]
+    officer: Option<RawOfficer>,
 }
 
 #[derive(Deserialize)]
@@ -197,11 +228,16 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
         Some(_) => Some(EventFields::None),
         None => None,
     };
+    let officer = raw.officer.as_ref().map(|o| Officer {
+        name: c.text("/officer/name", &o.name, MAX_OFFICER_NAME),
+        title: c.opt_text("/officer/title", o.title.as_deref(), MAX_NAME),
+        department: c.opt_text("/officer/department", o.department.as_deref(), MAX_NAME),
+    });
     let (Some(kind), Some(at), Some(fields), true) = (kind, at, fields, c.is_clean()) else {
         c.finish()?;
         return Err(InboundError::Invalid(vec![FieldError::new("", "the event is incomplete")]));
     };
-    Ok(DeskEvent { event_id, kind, at, note, fields })
+    Ok(DeskEvent { event_id, kind, at, note, fields, officer })
 }
 
 /// `POST {base}/v1/dossiers` with the dossier and `Idempotency-Key: <code>`.

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod desk;
+pub mod dvcqg;
 pub mod error;
 pub mod json;
 pub mod outbound;

@@ -54,14 +54,14 @@ impl Status {
         Status::ALL.get(usize::from(code).checked_sub(1)?).copied()
     }
 
-    /// The Vietnamese name the national portal shows.
+    /// The Vietnamese name exactly as the national portal seeds it (docs/PEERS.md §1.7).
     pub fn name(self) -> &'static str {
         match self {
             Status::NewlyRegistered => "Mới đăng ký",
-            Status::Received => "Đã tiếp nhận",
+            Status::Received => "Được tiếp nhận",
             Status::NotReceived => "Không được tiếp nhận",
             Status::Processing => "Đang xử lý",
-            Status::SupplementRequested => "Yêu cầu bổ sung hồ sơ",
+            Status::SupplementRequested => "Yêu cầu bổ sung giấy tờ",
             Status::FinancialObligation => "Yêu cầu thực hiện nghĩa vụ tài chính",
             Status::Withdrawn => "Công dân yêu cầu rút hồ sơ",
             Status::Stopped => "Dừng xử lý",

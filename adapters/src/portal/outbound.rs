@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::outbound::{CallOutcome, call};
 
 /// Vietnamese wording of an event for `NoiDungXuLy` when the desk gave no note.
-fn describe(kind: EventType) -> &'static str {
+pub fn describe(kind: EventType) -> &'static str {
     match kind {
         EventType::Intake => "Tiếp nhận hồ sơ",
         EventType::Received => "Bộ phận Một cửa đã tiếp nhận hồ sơ",

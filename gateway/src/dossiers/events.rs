@@ -166,6 +166,9 @@ fn apply(
     if at != event.at {
         details.insert("reported_at".into(), motcua_schemas::time::format_rfc3339(event.at).into());
     }
+    if let Some(officer) = &event.officer {
+        details.insert("officer".into(), json!(officer));
+    }
 
     // Check the transition before any side effect.
     event.kind.apply(record.dossier.status)?;

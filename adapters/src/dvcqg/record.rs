@@ -1,0 +1,241 @@
+//! What the gateway tells the national portal of a dossier (docs/PEERS.md §1.5–§1.7):
+//! its whole current record (`DongBoHoSoMC`) and its progress steps
+//! (`CapNhatTienDoHoSoMC`), every scalar a string, every date `yyyyMMddHHmmss` in
+//! Vietnam time, lists sent empty rather than left out.
+
+use std::collections::BTreeMap;
+
+use motcua_schemas::{ApplicantKind, Channel, Dossier, EventType, HistoryEntry, IdKind, ReturnMethod, Status};
+use serde_json::{Map, Value, json};
+
+use crate::portal::outbound::describe;
+
+/// The portal's status code for each local status: data, not code (docs/PEERS.md
+/// §1.7 — one integration sends its own 5, 6 and 8 as 9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusCodes(BTreeMap<u8, String>);
+
+impl Default for StatusCodes {
+    /// The portal's own numbering, which the local statuses follow.
+    fn default() -> Self {
+        StatusCodes(Status::ALL.iter().map(|s| (s.code(), s.code().to_string())).collect())
+    }
+}
+
+impl StatusCodes {
+    /// The default mapping with `overrides` (local code → portal code) applied.
+    pub fn with(overrides: &BTreeMap<u8, String>) -> StatusCodes {
+        let mut codes = StatusCodes::default();
+        for (local, portal) in overrides {
+            codes.0.insert(*local, portal.clone());
+        }
+        codes
+    }
+
+    /// The portal's code for `status`.
+    pub fn of(&self, status: Status) -> String {
+        self.0.get(&status.code()).cloned().unwrap_or_else(|| status.code().to_string())
+    }
+}
+
+/// What the record needs beyond the dossier itself.
+#[derive(Debug, Clone)]
+pub struct RecordContext<'a> {
+    /// The code the portal knows the dossier by (`MaHoSo`).
+    pub code: &'a str,
+    /// The processing unit's name (`DonViXuLy`).
+    pub unit_name: &'a str,
+    /// The procedure's field code and name (`MaLinhVuc`, `TenLinhVuc`).
+    pub field: (&'a str, &'a str),
+    /// Local status → portal code.
+    pub statuses: &'a StatusCodes,
+    /// Fields of fixed value whose meaning the public code does not show
+    /// (docs/PEERS.md §1.5: `NoiNopHoSo`, `DSKetNoiCSDL`, …), from configuration.
+    pub constants: &'a Map<String, Value>,
+    /// Fixed fields of each fee row (`HinhThucThu`, `LoaiPhiLePhi`), from configuration.
+    pub fee_constants: &'a Map<String, Value>,
+    /// `NguoiXuLy` of the steps the gateway itself records (intake).
+    pub intake_officer: &'a str,
+    /// `NguoiXuLy` of a step whose desk named no officer.
+    pub default_officer: &'a str,
+}
+
+/// The longest summary the portal keeps (docs/PEERS.md §1.5).
+const MAX_SUMMARY: usize = 995;
+/// The longest officer name the portal keeps (docs/PEERS.md §1.6).
+const MAX_OFFICER: usize = 50;
+
+fn date(at: Option<jiff::Timestamp>) -> Value {
+    Value::String(at.map(motcua_schemas::time::format_portal).unwrap_or_default())
+}
+
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max { text.to_owned() } else { text.chars().take(max).collect::<String>() + "..." }
+}
+
+fn first_time(d: &Dossier, status: Status) -> Option<jiff::Timestamp> {
+    d.history.iter().find(|h| h.status_after == status && h.status_before != Some(status)).map(|h| h.at)
+}
+
+fn applicant_kind(kind: ApplicantKind) -> &'static str {
+    match kind {
+        ApplicantKind::Citizen => "1",
+        ApplicantKind::Enterprise => "2",
+        ApplicantKind::StateAgency => "3",
+        ApplicantKind::Other => "4",
+    }
+}
+
+/// One `DongBoHoSoMC.data[]` item: the dossier's whole current record.
+pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
+    let a = &d.applicant;
+    let identity = match a.id_type {
+        IdKind::CitizenId | IdKind::LegacyId => {
+            vec![json!({ "LoaiDinhDanh": a.id_type.portal_code().to_string(), "SoDinhDanh": a.id_number })]
+        }
+        IdKind::TaxCode => Vec::new(),
+    };
+    let documents: Vec<Value> = d
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            json!({
+                "TepDinhKemId": (i + 1).to_string(),
+                "TenTepDinhKem": cut(&doc.name, 4000),
+                "IsDeleted": "False",
+                "MaThanhPhanHoSo": doc.component.clone().unwrap_or_default(),
+                "DuongDanTaiTepTin": doc.url.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let fees: Vec<Value> = d
+        .fees
+        .iter()
+        .map(|fee| {
+            let mut row = Map::new();
+            row.insert("TenPhiLePhi".into(), fee.name.clone().into());
+            row.insert("MaPhiLePhi".into(), "".into());
+            row.insert("Gia".into(), fee.amount.to_string().into());
+            for (k, v) in ctx.fee_constants {
+                row.insert(k.clone(), v.clone());
+            }
+            Value::Object(row)
+        })
+        .collect();
+    let results: Vec<Value> = d
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.kind == EventType::ResultReady)
+        .and_then(|h| h.details.as_ref()?.get("result_documents")?.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            json!({
+                "TenGiayTo": cut(doc.get("name").and_then(Value::as_str).unwrap_or_default(), 2000),
+                "MaThanhPhanHoSo": "",
+                "GiayToId": (i + 1).to_string(),
+                "DuongDanTepTinKetQua": doc.get("url").and_then(Value::as_str).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let processed = first_time(d, Status::Processed);
+    let returned = first_time(d, Status::Returned);
+    let ended = [Status::NotReceived, Status::Withdrawn, Status::Stopped]
+        .into_iter()
+        .filter_map(|s| first_time(d, s))
+        .min()
+        .or(processed);
+    let paid = d.fees.iter().any(|f| f.paid);
+    let mut out = Map::new();
+    let mut put = |k: &str, v: Value| {
+        out.insert(k.to_owned(), v);
+    };
+    put("MaHoSo", ctx.code.into());
+    put("MaTTHC", d.procedure.code.to_string().into());
+    put("TenTTHC", d.procedure.name.clone().into());
+    put("MaLinhVuc", ctx.field.0.into());
+    put("TenLinhVuc", ctx.field.1.into());
+    put("KenhThucHien", Channel::portal_code(d.channel).to_string().into());
+    put("ChuHoSo", a.name.clone().into());
+    put("SoGiayToChuHoSo", a.id_number.clone().into());
+    put("LoaiDoiTuong", applicant_kind(a.kind).into());
+    // The applicant's portal account (TechID) is not known to the gateway.
+    put("MaDoiTuong", "".into());
+    put("ThongTinKhac", "".into());
+    put("Email", a.email.clone().unwrap_or_default().into());
+    put("Fax", "".into());
+    put("SoDienThoai", a.phone.as_ref().map(|p| p.to_string()).unwrap_or_default().into());
+    put("TrichYeuHoSo", cut(&d.procedure.name, MAX_SUMMARY).into());
+    put("NgayNopHoSo", date(Some(d.submitted_at)));
+    put("NgayTiepNhan", date(Some(d.received_at)));
+    put("NgayHenTra", date(Some(d.appointment_at)));
+    put("NgayTra", date(returned));
+    put("NgayKetThucXuLy", date(ended));
+    put("NgayTuChoi", date(first_time(d, Status::NotReceived)));
+    put("TrangThaiHoSo", ctx.statuses.of(d.status).into());
+    put("ThongTinTra", "".into());
+    put("HinhThuc", if d.return_method == ReturnMethod::Post { "1" } else { "0" }.into());
+    put("DonViXuLy", ctx.unit_name.into());
+    put("SoBienNhan", "".into());
+    put("HoSoCoThanhPhanSoHoa", if d.documents.iter().any(|x| x.url.is_some() || x.stored) { "1" } else { "0" }.into());
+    put("DuocThanhToanTrucTuyen", if paid { "1" } else { "0" }.into());
+    put("DinhDanhCHS", Value::Array(identity));
+    put("TaiLieuNop", Value::Array(documents));
+    put("DanhSachLePhi", Value::Array(fees));
+    put("DanhSachGiayToKetQua", Value::Array(results));
+    put("DanhSachTepDinhKemKhac", json!([]));
+    put("DanhSachHoSoBoSung", json!([]));
+    for (k, v) in ctx.constants {
+        out.insert(k.clone(), v.clone());
+    }
+    Value::Object(out)
+}
+
+/// True for the history entries that are steps of the dossier's handling (the
+/// gateway's own notes — reminders, delivery marks — are not).
+pub fn is_step(h: &HistoryEntry) -> bool {
+    h.kind != EventType::Note
+}
+
+/// The `CapNhatTienDoHoSoMC.data[]` items of the steps after history entry `after`,
+/// at most `max` of them, and the sequence number of the last one sent.
+pub fn progress(d: &Dossier, ctx: &RecordContext<'_>, after: u32, max: usize) -> (Vec<Value>, Option<u32>) {
+    let steps: Vec<&HistoryEntry> = d.history.iter().filter(|h| is_step(h)).collect();
+    let mut out = Vec::new();
+    let mut last = None;
+    for (i, h) in steps.iter().enumerate() {
+        if h.seq <= after {
+            continue;
+        }
+        if out.len() == max {
+            break;
+        }
+        let officer = h.details.as_ref().and_then(|x| x.get("officer"));
+        let field = |k: &str| officer.and_then(|o| o.get(k)).and_then(Value::as_str).map(str::to_owned);
+        let name = field("name").unwrap_or_else(|| {
+            if h.kind == EventType::Intake { ctx.intake_officer } else { ctx.default_officer }.to_owned()
+        });
+        let started = i.checked_sub(1).and_then(|p| steps.get(p)).map_or(h.at, |p| p.at);
+        out.push(json!({
+            "MaHoSo": ctx.code,
+            "NguoiXuLy": name.chars().take(MAX_OFFICER).collect::<String>(),
+            "ChucDanh": field("title").unwrap_or_default(),
+            "ThoiDiemXuLy": date(Some(h.at)),
+            "PhongBanXuLy": field("department").unwrap_or_else(|| ctx.unit_name.to_owned()),
+            "NoiDungXuLy": h.note.clone().unwrap_or_else(|| describe(h.kind).to_owned()),
+            "TrangThai": ctx.statuses.of(h.status_after),
+            "NgayBatDau": date(Some(started)),
+            "NgayKetThucTheoQuyDinh": date(Some(d.due_at)),
+        }));
+        last = Some(h.seq);
+    }
+    (out, last)
+}
+
+/// True when steps after `after` remain to be sent.
+pub fn has_steps_after(d: &Dossier, after: u32) -> bool {
+    d.history.iter().any(|h| is_step(h) && h.seq > after)
+}
