@@ -53,6 +53,12 @@ fn snippet(body: &[u8]) -> String {
 /// or the connection error, without the peer's own words (which may echo personal
 /// data).
 pub fn loggable_cause(reason: &str) -> &str {
+    for marker in ["error_code ", "unreadable answer"] {
+        if let Some(at) = reason.find(marker) {
+            let end = reason[at..].find(':').map_or(reason.len(), |colon| at + colon);
+            return &reason[..end];
+        }
+    }
     match reason.strip_prefix("HTTP ") {
         Some(_) => reason.split_once(':').map_or(reason, |(status, _)| status),
         None => reason,
@@ -128,6 +134,9 @@ mod tests {
         };
         assert_eq!(loggable_cause(&reason), "HTTP 503");
         assert_eq!(loggable_cause("timed out"), "timed out");
+        assert_eq!(loggable_cause("error_code 1: Nguyen Van A"), "error_code 1");
+        assert_eq!(loggable_cause("login failed: error_code -1: Sai mật khẩu"), "login failed: error_code -1");
+        assert_eq!(loggable_cause("unreadable answer: Nguyen"), "unreadable answer");
     }
 
     #[test]

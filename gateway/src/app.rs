@@ -33,6 +33,8 @@ pub struct App {
     /// The supervised tasks that are down.
     pub tasks: Arc<crate::supervise::Tasks>,
     lookup_decoy: OnceLock<Option<Vec<u8>>>,
+    /// Verified HTTP Basic credentials.
+    pub basic: crate::auth::basic::BasicCache,
 }
 
 impl App {
@@ -55,6 +57,7 @@ impl App {
             settings: Arc::new(ArcSwap::from_pointee(settings)),
             limiters: ArcSwap::from_pointee(limiters),
             tokens: ArcSwap::from_pointee(TokenCache::default()),
+            basic: Default::default(),
             outbound: Arc::new(ArcSwap::new(outbound)),
             store,
             clock,

@@ -33,6 +33,8 @@ pub struct Procedure {
     pub fees: Vec<FeeSection>,
     /// Names of its documents by component code.
     pub documents: std::collections::BTreeMap<String, String>,
+    /// Its field in the national catalogue (`MaLinhVuc`, `TenLinhVuc`).
+    pub field: Option<(String, String)>,
 }
 
 /// All procedures, by code.
@@ -92,6 +94,7 @@ impl Catalogue {
                 supplement: p.supplement,
                 fees: p.fees.clone(),
                 documents: p.documents.iter().map(|(k, v)| (k.clone(), motcua_schemas::text::nfc(v))).collect(),
+                field: p.field.as_ref().map(|f| (f.code.clone(), motcua_schemas::text::nfc(&f.name))),
             };
             if catalogue.by_code.insert(code.to_string(), procedure).is_some() {
                 problems.add(format!("{at}.code"), format!("procedure {code} is configured twice"));

@@ -13,7 +13,7 @@
 use std::{sync::Arc, time::Duration};
 
 use jiff::Timestamp;
-use motcua_schemas::{Channel, DossierCode, EventType};
+use motcua_schemas::{DossierCode, EventType};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
@@ -42,7 +42,8 @@ fn parse_key(key: &[u8]) -> Option<(Timestamp, DossierCode, MarkKind)> {
     Some((at, code.parse().ok()?, kind))
 }
 
-fn notice(
+/// Queues a notice of `kind` about `record` for `desk`.
+pub(crate) fn notice(
     tx: &mut Tx<'_>,
     desk: &str,
     kind: NoticeKind,
@@ -83,9 +84,7 @@ fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Res
                 "Hồ sơ quá hạn giải quyết".into(),
                 json!({ "mark": "overdue", "apologized": apologized_in_time }),
             );
-            if record.dossier.channel == Channel::Portal && settings.portal.is_some() {
-                outbox::enqueue(tx, Destination::Portal, JobKind::PortalStatus { seq }, &code, now)?;
-            }
+            crate::dossiers::portal_sync::queue_mark(tx, settings, &record, seq, now)?;
             notice(tx, &desk, NoticeKind::Overdue, &record, now)?;
             if let Some(centre) = centre.filter(|c| *c != desk) {
                 notice(tx, &centre, NoticeKind::Overdue, &record, now)?;

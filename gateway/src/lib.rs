@@ -20,6 +20,7 @@ pub mod limits;
 pub mod metrics;
 pub mod network;
 pub mod outbox;
+pub mod portal_pull;
 pub mod run;
 pub mod server;
 pub mod settings;

@@ -138,6 +138,7 @@ pub async fn run(
     let (dispatcher, dispatch) = dispatch::start(app.dispatch_context(), notes_rx, shutdown_rx.clone(), grace);
     app.set_dispatch(dispatch);
     let clock = crate::deadlines::start(app.clone(), clock_rx, shutdown_rx.clone());
+    let pulling = crate::portal_pull::start(app.clone(), shutdown_rx.clone());
 
     let ended = tokio::select! {
         _ = stop => Ended::Stopped,
@@ -151,6 +152,7 @@ pub async fn run(
     }
     let _ = dispatcher.await;
     let _ = clock.await;
+    let _ = pulling.await;
     pruning.abort();
     if let Some(reloading) = reloading {
         reloading.abort();

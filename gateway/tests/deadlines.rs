@@ -81,7 +81,14 @@ impl World {
 
     async fn event(&mut self, code: &DossierCode, kind: EventType, fields: EventFields) -> DossierRecord {
         self.next += 1;
-        let event = DeskEvent { event_id: format!("ev-{}", self.next), kind, at: self.clock.now(), note: None, fields, officer: None };
+        let event = DeskEvent {
+            event_id: format!("ev-{}", self.next),
+            kind,
+            at: self.clock.now(),
+            note: None,
+            fields,
+            officer: None,
+        };
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         match events::apply_desk_event(
             &self.store,

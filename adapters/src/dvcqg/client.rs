@@ -177,7 +177,9 @@ impl DvcqgClient {
             }
             let response = match request.send().await {
                 Ok(r) => r,
-                Err(e) if e.is_timeout() => return Answer::Failed(failed(CallOutcome::Retry { reason: "timed out".into(), retry_after: None })),
+                Err(e) if e.is_timeout() => {
+                    return Answer::Failed(failed(CallOutcome::Retry { reason: "timed out".into(), retry_after: None }));
+                }
                 Err(e) => {
                     return Answer::Failed(failed(CallOutcome::Retry {
                         reason: format!("connection failed: {e}"),
@@ -193,7 +195,12 @@ impl DvcqgClient {
             let headers = response.headers().clone();
             let body = match response.bytes().await {
                 Ok(b) => b,
-                Err(e) => return Answer::Failed(SyncOutcome::Retry { reason: format!("answer interrupted: {e}"), retry_after: None }),
+                Err(e) => {
+                    return Answer::Failed(SyncOutcome::Retry {
+                        reason: format!("answer interrupted: {e}"),
+                        retry_after: None,
+                    });
+                }
             };
             return match classify(status, &headers, body.clone()) {
                 CallOutcome::Accepted { .. } if status != 409 => Answer::Read(self.rules.judge(&body)),
@@ -222,14 +229,18 @@ impl DvcqgClient {
                     (Verdict::Permanent, _) => {
                         Err(SyncOutcome::Rejected { reason: format!("login refused: {}", judged.reason) })
                     }
-                    _ => Err(SyncOutcome::Retry { reason: format!("login failed: {}", judged.reason), retry_after: None }),
+                    _ => Err(SyncOutcome::Retry {
+                        reason: format!("login failed: {}", judged.reason),
+                        retry_after: None,
+                    }),
                 }
             }
         }
     }
 
     async fn session(&self, renew: bool) -> Result<String, SyncOutcome> {
-        if !renew && let Some((s, until)) = self.session.lock().await.as_ref()
+        if !renew
+            && let Some((s, until)) = self.session.lock().await.as_ref()
             && *until > Instant::now()
         {
             return Ok(s.clone());

@@ -16,10 +16,33 @@ use crate::{InboundError, json};
 
 /// Every field the gateway reads; the others are kept as they came.
 const READ: &[&str] = &[
-    "MaHoSo", "MaTTHC", "TenTTHC", "ChuHoSo", "HoTenNguoiNop", "TenThuongNhan", "LoaiDoiTuong", "SoGiayToChuHoSo",
-    "DinhDanhCHS", "MaSoThue", "SoDienThoai", "DienThoai", "Email", "DiaChiChuHoSo", "DiaChiDoanhNghiep",
-    "MaDonViXuLy", "NgayNopHoSo", "NgayNop", "NgayTiepNhan", "HinhThuc", "HinhThucNhanKQ", "DiaChiNhanKetQua",
-    "TaiLieuNop", "DanhSachLePhi", "DuocThanhToanTrucTuyen", "TepDonDangKy", "TenTepDonDangKy",
+    "MaHoSo",
+    "MaTTHC",
+    "TenTTHC",
+    "ChuHoSo",
+    "HoTenNguoiNop",
+    "TenThuongNhan",
+    "LoaiDoiTuong",
+    "SoGiayToChuHoSo",
+    "DinhDanhCHS",
+    "MaSoThue",
+    "SoDienThoai",
+    "DienThoai",
+    "Email",
+    "DiaChiChuHoSo",
+    "DiaChiDoanhNghiep",
+    "MaDonViXuLy",
+    "NgayNopHoSo",
+    "NgayNop",
+    "NgayTiepNhan",
+    "HinhThuc",
+    "HinhThucNhanKQ",
+    "DiaChiNhanKetQua",
+    "TaiLieuNop",
+    "DanhSachLePhi",
+    "DuocThanhToanTrucTuyen",
+    "TepDonDangKy",
+    "TenTepDonDangKy",
 ];
 
 /// A portal dossier, normalized.
@@ -123,7 +146,15 @@ fn documents(
                 let sha256 = sha.as_ref().iter().map(|b| format!("{b:02x}")).collect();
                 contents.push(InlineContent { document: documents.len(), bytes: bytes.clone() });
                 let size = Some(bytes.len() as u64);
-                documents.push(Document { name, component: None, url: None, sha256: Some(sha256), size, pages: None, stored: true });
+                documents.push(Document {
+                    name,
+                    component: None,
+                    url: None,
+                    sha256: Some(sha256),
+                    size,
+                    pages: None,
+                    stored: true,
+                });
             }
         }
     };
@@ -152,14 +183,17 @@ fn documents(
         if scalar(doc.get("IsDeleted")).is_some_and(|d| d.eq_ignore_ascii_case("true")) {
             continue;
         }
-        let name = c.text(&format!("{at}/TenTepDinhKem"), &scalar(doc.get("TenTepDinhKem")).unwrap_or_default(), MAX_NAME);
+        let name =
+            c.text(&format!("{at}/TenTepDinhKem"), &scalar(doc.get("TenTepDinhKem")).unwrap_or_default(), MAX_NAME);
         if let Some(data) = scalar(doc.get("Base64")) {
             inline(c, &format!("{at}/Base64"), name, &data, documents);
             continue;
         }
         let url = scalar(doc.get("DuongDanTaiTepTin"));
         if let Some(u) = &url
-            && (!(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2048 || u.contains(char::is_whitespace))
+            && (!(u.starts_with("https://") || u.starts_with("http://"))
+                || u.len() > 2048
+                || u.contains(char::is_whitespace))
         {
             c.fail(format!("{at}/DuongDanTaiTepTin"), "must be an http(s) URL");
         }
@@ -232,10 +266,13 @@ pub fn normalize(
             }
             kind
         }
-        None if identity.as_ref().is_some_and(|(id, _)| id.kind() == IdKind::TaxCode) => Some(ApplicantKind::Enterprise),
+        None if identity.as_ref().is_some_and(|(id, _)| id.kind() == IdKind::TaxCode) => {
+            Some(ApplicantKind::Enterprise)
+        }
         None => Some(ApplicantKind::Citizen),
     };
-    let phone = first(obj, &["SoDienThoai", "DienThoai"]).and_then(|(k, v)| c.parse::<PhoneNumber>(&format!("/{k}"), &v));
+    let phone =
+        first(obj, &["SoDienThoai", "DienThoai"]).and_then(|(k, v)| c.parse::<PhoneNumber>(&format!("/{k}"), &v));
     let email = c.opt_text("/Email", scalar(obj.get("Email")).as_deref(), 254);
     if email.as_ref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
         c.fail("/Email", "is not an e-mail address");
@@ -284,7 +321,9 @@ pub fn normalize(
             Some(ReturnAddress { address, recipient, phone })
         }
         None if by_post => match &home {
-            Some(address) => Some(ReturnAddress { address: address.clone(), recipient: name.clone(), phone: phone.clone() }),
+            Some(address) => {
+                Some(ReturnAddress { address: address.clone(), recipient: name.clone(), phone: phone.clone() })
+            }
             None => {
                 c.fail("/DiaChiNhanKetQua", "is required when the result is returned by post (HinhThuc 1)");
                 None
@@ -295,7 +334,8 @@ pub fn normalize(
     let (mut docs, mut contents) = (Vec::new(), Vec::new());
     documents(&mut c, obj, &mut docs, &mut contents);
     let fees = fees(&mut c, obj);
-    let extra: Map<String, Value> = obj.iter().filter(|(k, _)| !READ.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let extra: Map<String, Value> =
+        obj.iter().filter(|(k, _)| !READ.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
     let applicant_commune = home.as_ref().and_then(|a| a.commune.clone());
     let (Some(procedure_code), Some((id, id_pointer)), Some(kind), Some(unit), Some(submitted_at), true) =
         (procedure_code, identity, kind, unit, submitted_at, c.is_clean())

@@ -128,7 +128,11 @@ mod tests {
     fn rules() -> ReplyRules {
         ReplyRules {
             rules: vec![
-                ReplyRule { error_code: Some(3), message_contains: Some("đã tồn tại".into()), verdict: Verdict::Exists },
+                ReplyRule {
+                    error_code: Some(3),
+                    message_contains: Some("đã tồn tại".into()),
+                    verdict: Verdict::Exists,
+                },
                 ReplyRule { error_code: Some(-1), message_contains: Some("phiên".into()), verdict: Verdict::Session },
                 ReplyRule { error_code: Some(2), message_contains: None, verdict: Verdict::Permanent },
             ],

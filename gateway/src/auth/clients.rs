@@ -25,6 +25,8 @@ pub enum KeySource {
     Jwks(PathBuf),
     /// An HMAC secret in this environment variable.
     SecretEnv(String),
+    /// No tokens: the client authenticates with HTTP Basic only.
+    BasicOnly,
 }
 
 /// The client certificate a client must present.
@@ -57,6 +59,8 @@ pub struct Client {
     pub mtls: Option<MtlsRule>,
     /// Its rate limit.
     pub rate: RateSection,
+    /// The Argon2id hash of its HTTP Basic password.
+    pub basic_hash: Option<String>,
 }
 
 /// All clients, by issuer and by id.
@@ -130,12 +134,19 @@ impl Clients {
             if c.issuer.trim().is_empty() || c.issuer == gateway_issuer {
                 problems.add(format!("{at}.issuer"), "must be non-empty and differ from the gateway's own issuer");
             }
+            if let Some(hash) = &c.basic_hash
+                && !hash.starts_with("$argon2id$")
+            {
+                problems.add(format!("{at}.basic_hash"), "must be an Argon2id hash (motcua hash-secret writes one)");
+            }
             let source = match (&c.key_file, &c.jwks_file, &c.secret_env) {
                 (Some(f), None, None) => Some(KeySource::Pem(crate::config::resolve(base, f))),
                 (None, Some(f), None) => Some(KeySource::Jwks(crate::config::resolve(base, f))),
                 (None, None, Some(v)) => Some(KeySource::SecretEnv(v.clone())),
+                (None, None, None) if c.basic_hash.is_some() => Some(KeySource::BasicOnly),
                 _ => {
-                    problems.add(at.clone(), "give exactly one of key_file, jwks_file or secret_env");
+                    problems
+                        .add(at.clone(), "give exactly one of key_file, jwks_file or secret_env (or only basic_hash)");
                     None
                 }
             };
@@ -143,7 +154,7 @@ impl Clients {
                 Some(KeySource::Pem(p)) => keys::load_public_pem(p).map(|k| vec![k]),
                 Some(KeySource::Jwks(p)) => keys::load_jwks(p),
                 Some(KeySource::SecretEnv(v)) => keys::load_hmac_secret(v).map(|k| vec![k]),
-                None => Ok(Vec::new()),
+                Some(KeySource::BasicOnly) | None => Ok(Vec::new()),
             }
             .unwrap_or_else(|e| {
                 let key = match &source {
@@ -158,7 +169,11 @@ impl Clients {
             if keys.iter().any(|k| Some(k.family) != family) {
                 problems.add(format!("{at}.jwks_file"), "all keys of a client must be of one family");
             }
-            let algorithms = parse_algorithms(&at, &c.algorithms, family, problems);
+            let algorithms = if source == Some(KeySource::BasicOnly) {
+                Vec::new()
+            } else {
+                parse_algorithms(&at, &c.algorithms, family, problems)
+            };
             let mtls = c.mtls.as_ref().and_then(|m| {
                 if !has_client_ca {
                     problems.add(format!("{at}.mtls"), "mutual TLS needs [gateway] client_ca_file");
@@ -193,6 +208,7 @@ impl Clients {
                 algorithms,
                 mtls,
                 rate: c.rate,
+                basic_hash: c.basic_hash.clone(),
             });
             if clients.by_issuer.insert(c.issuer.clone(), client.clone()).is_some() {
                 problems.add(format!("{at}.issuer"), format!("issuer {:?} is used by another client", c.issuer));

@@ -277,11 +277,16 @@ pub struct ClientSection {
     /// The environment variable holding an HMAC secret.
     pub secret_env: Option<String>,
     /// Algorithms its tokens may use (`EdDSA`, `ES256`, `RS256`, `HS256`, …).
+    #[serde(default)]
     pub algorithms: Vec<String>,
     /// A client certificate it must present.
     pub mtls: Option<MtlsSection>,
     /// Its rate limit.
     pub rate: RateSection,
+    /// An Argon2id hash (PHC string) of its HTTP Basic password, for a peer that can
+    /// only call with Basic authentication (the national portal's pushes); the
+    /// user name is the client's id. Write one with `motcua hash-secret`.
+    pub basic_hash: Option<String>,
 }
 
 /// `mtls = { subject = "...", sha256 = "..." }`: either or both must match.
@@ -331,6 +336,19 @@ pub struct ProcedureSection {
     /// Published fees (informational).
     #[serde(default)]
     pub fees: Vec<FeeSection>,
+    /// The field (lĩnh vực) of the national catalogue: `{ code = "…", name = "…" }`,
+    /// sent to the portal as `MaLinhVuc` and `TenLinhVuc`.
+    pub field: Option<FieldSection>,
+}
+
+/// A procedure's field in the national catalogue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSection {
+    /// `MaLinhVuc`.
+    pub code: String,
+    /// `TenLinhVuc`.
+    pub name: String,
 }
 
 fn all_channels() -> Vec<Channel> {
@@ -410,6 +428,23 @@ pub struct PeerSection {
     pub timeout_secs: Option<u64>,
     /// Calls in flight at once.
     pub concurrency: Option<usize>,
+    /// What the peer speaks: `"motcua"` (the gateway's own contract, docs/CONTRACT.md)
+    /// or, for the portal, `"dvcqg"` (the national portal, docs/PEERS.md §1).
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// `[portal.dvcqg]`: how the national portal is reached and read.
+    pub dvcqg: Option<super::dvcqg_file::DvcqgSection>,
+}
+
+/// A peer's protocol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// The gateway's own contract.
+    #[default]
+    Motcua,
+    /// The national public service portal.
+    Dvcqg,
 }
 
 /// `[retry]`.

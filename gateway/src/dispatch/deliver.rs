@@ -3,13 +3,13 @@
 //! in one store command before the dispatcher forgets the job.
 
 use jiff::Timestamp;
-use motcua_adapters::{desk, outbound::CallOutcome, portal, postal};
+use motcua_adapters::{desk, dvcqg, outbound::CallOutcome, portal, postal};
 use motcua_schemas::{EventType, ReturnMethod, Status};
 use serde_json::json;
 
 use super::Context;
 use super::{outbound::Outbound, retry::backoff};
-use crate::dossiers::{DossierRecord, events, served};
+use crate::dossiers::{DossierRecord, events, portal_sync, served};
 use crate::forms;
 use crate::outbox::{self, DeliveryOutcome, Job, JobKind};
 use crate::store::{Space, StoreError};
@@ -43,10 +43,25 @@ pub enum Progress {
 /// What a successful call brought back that the record must keep.
 enum Effect {
     None,
-    Delivered { desk: String },
-    PortalAccepted { seq: u32 },
+    Delivered {
+        desk: String,
+    },
+    PortalAccepted {
+        seq: u32,
+    },
     ReturnItem(motcua_schemas::S10ItemCode),
-    LetterItem { n: u32, item: motcua_schemas::S10ItemCode },
+    /// A newer sync of the dossier carries a later state: this one was not sent.
+    Superseded,
+    /// The national portal has the record.
+    PortalRegistered,
+    /// The national portal has the steps up to this history entry.
+    StepsSynced {
+        upto: u32,
+    },
+    LetterItem {
+        n: u32,
+        item: motcua_schemas::S10ItemCode,
+    },
 }
 
 impl Effect {
@@ -57,6 +72,9 @@ impl Effect {
             Effect::PortalAccepted { .. } => "portal_accepted",
             Effect::ReturnItem(_) => "return_item",
             Effect::LetterItem { .. } => "letter_item",
+            Effect::Superseded => "superseded",
+            Effect::PortalRegistered => "portal_registered",
+            Effect::StepsSynced { .. } => "steps_synced",
         }
     }
 
@@ -109,6 +127,7 @@ async fn call(app: &Context, outbound: &Outbound, destination: &str, job: &Job) 
             let outcome = portal::outbound::send_status(&route.client, &route.base, &token, code, *seq, &payload).await;
             (outcome, Effect::PortalAccepted { seq: *seq })
         }
+        JobKind::PortalRecord | JobKind::PortalProgress => sync_portal(app, outbound, job, &record).await,
         JobKind::ReturnOrder => {
             let Some(receiver) = record.dossier.return_address.clone() else {
                 return (CallOutcome::Rejected { reason: "the dossier has no return address".into() }, Effect::None);
@@ -170,6 +189,62 @@ async fn call(app: &Context, outbound: &Outbound, destination: &str, job: &Job) 
     }
 }
 
+fn accepted() -> CallOutcome {
+    CallOutcome::Accepted { status: 200, body: bytes::Bytes::new() }
+}
+
+/// A record or progress sync to the national portal, built from the dossier as it is
+/// now (docs/PEERS.md §1.5, §1.6).
+async fn sync_portal(app: &Context, outbound: &Outbound, job: &Job, record: &DossierRecord) -> (CallOutcome, Effect) {
+    let settings = app.settings();
+    let (Some(client), Some(dvcqg)) = (outbound.dvcqg(), settings.portal.as_ref().and_then(|p| p.dvcqg.as_ref()))
+    else {
+        return (
+            CallOutcome::Rejected { reason: "the portal is not configured for the dvcqg protocol".into() },
+            Effect::None,
+        );
+    };
+    if portal_sync::superseded(&app.store, job) {
+        return (accepted(), Effect::Superseded);
+    }
+    let d = &record.dossier;
+    let unit_name = settings
+        .network
+        .unit(&d.target_unit)
+        .map(|u| u.name.as_str())
+        .or_else(|| settings.network.desk(&d.desk).map(|x| x.name.as_str()))
+        .unwrap_or(d.desk.as_str());
+    let field = settings.catalogue.get(&d.procedure.code).and_then(|p| p.field.as_ref());
+    let code = record.portal.origin_code.as_deref().unwrap_or(d.code.as_str());
+    let ctx = dvcqg::RecordContext {
+        code,
+        unit_name,
+        field: field.map_or(("", ""), |(c, n)| (c.as_str(), n.as_str())),
+        statuses: &dvcqg.statuses,
+        constants: &dvcqg.constants,
+        fee_constants: &dvcqg.fee_constants,
+        intake_officer: &dvcqg.intake_officer,
+        default_officer: &dvcqg.default_officer,
+    };
+    match job.kind {
+        JobKind::PortalRecord => {
+            let body = dvcqg::record::record(d, &ctx);
+            match client.sync_record(&body, record.portal.registered).await {
+                dvcqg::SyncOutcome::Done { .. } => (accepted(), Effect::PortalRegistered),
+                other => (other.into_call(), Effect::None),
+            }
+        }
+        _ => {
+            let (steps, last) = dvcqg::record::progress(d, &ctx, record.portal.steps_synced, dvcqg.max_steps);
+            let Some(upto) = last else { return (accepted(), Effect::None) };
+            match client.sync_progress(&steps).await {
+                dvcqg::SyncOutcome::Done { .. } => (accepted(), Effect::StepsSynced { upto }),
+                other => (other.into_call(), Effect::None),
+            }
+        }
+    }
+}
+
 /// Delivers the job `id` at `key` and records the outcome, reporting on `progress`
 /// when the call has ended.
 pub async fn deliver(
@@ -224,7 +299,16 @@ pub async fn deliver(
             let delivered = matches!(result, DeliveryOutcome::Delivered);
             let Some(job) = outbox::record_outcome(tx, &key, result, now, max_attempts)? else { return Ok(None) };
             if !delivered {
+                if tx.get(Space::Outbox, &key)?.is_none() {
+                    portal_sync::remember_dead(tx, &job);
+                }
                 return Ok(None);
+            }
+            if !matches!(effect, Effect::Superseded) {
+                let settled = portal_sync::settle_dead(tx, &job)?;
+                if settled > 0 {
+                    tracing::info!(job = job.id, dossier = %job.dossier, settled, "a portal sync made good the syncs given up before it");
+                }
             }
             // The outcome is recorded whatever becomes of its effect on the dossier:
             // an effect that cannot be saved is kept aside, never a reason to call
@@ -267,7 +351,19 @@ fn apply_effect(
 ) -> Result<(), StoreError> {
     let Some(mut record) = DossierRecord::load(tx, &job.dossier)? else { return Ok(()) };
     match effect {
-        Effect::None => return Ok(()),
+        Effect::None | Effect::Superseded => return Ok(()),
+        Effect::PortalRegistered => {
+            if record.portal.registered {
+                return Ok(());
+            }
+            record.portal.registered = true;
+        }
+        Effect::StepsSynced { upto } => {
+            record.portal.steps_synced = record.portal.steps_synced.max(upto);
+            if motcua_adapters::dvcqg::record::has_steps_after(&record.dossier, record.portal.steps_synced) {
+                portal_sync::queue_more_progress(tx, &record, now)?;
+            }
+        }
         Effect::Delivered { desk } => {
             events::note(
                 &mut record,

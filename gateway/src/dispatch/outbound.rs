@@ -46,6 +46,7 @@ pub struct Outbound {
     signing: SigningKey,
     issuer: String,
     tokens: Mutex<HashMap<String, (String, i64)>>,
+    dvcqg: Option<std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>>,
 }
 
 fn client(timeout: Duration, ca_file: Option<&std::path::Path>, concurrency: usize) -> Result<reqwest::Client, String> {
@@ -102,12 +103,30 @@ impl Outbound {
                 add(destination, &p.id, &p.url, p.ca_file.as_deref(), p.timeout_secs, p.concurrency)?;
             }
         }
+        let dvcqg = settings.portal.as_ref().and_then(|portal| {
+            let d = portal.dvcqg.as_ref()?;
+            let route = routes.get(&Destination::Portal.name())?;
+            Some(std::sync::Arc::new(motcua_adapters::dvcqg::DvcqgClient::new(
+                route.client.clone(),
+                portal.url.clone(),
+                d.transport.clone(),
+                d.oauth.clone(),
+                d.rules.clone(),
+            )))
+        });
         Ok(Outbound {
             routes,
+            dvcqg,
             signing: settings.gateway.signing.clone(),
             issuer: settings.gateway.issuer.clone(),
             tokens: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The national portal's client, when the portal speaks its protocol. It keeps
+    /// the portal's session and the LGSP's token across calls.
+    pub fn dvcqg(&self) -> Option<&std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>> {
+        self.dvcqg.as_ref()
     }
 
     /// The destinations the gateway pushes to.

@@ -75,9 +75,7 @@ pub fn transition(
     let before = record.dossier.status;
     let after = kind.apply(before)?;
     let seq = record.record_event(kind, actor, at, now, after, note, details);
-    if before != after && record.dossier.channel == Channel::Portal && settings.portal.is_some() {
-        outbox::enqueue(tx, Destination::Portal, JobKind::PortalStatus { seq }, &record.dossier.code, now)?;
-    }
+    super::portal_sync::queue(tx, settings, record, seq, before != after, now)?;
     Ok(seq)
 }
 
@@ -210,7 +208,9 @@ fn apply(
             let n = record.compliance.apologies;
             details.insert("letter".into(), n.into());
             match record.dossier.channel {
-                Channel::Portal if settings.portal.is_some() => {
+                // The national portal has no letter: the apology reaches it as a
+                // progress step and the record's new appointment.
+                Channel::Portal if settings.portal.as_ref().is_some_and(|p| p.dvcqg.is_none()) => {
                     outbox::enqueue(tx, Destination::Portal, JobKind::Letter { n }, code, now)?;
                 }
                 Channel::Postal if settings.postal.is_some() => {

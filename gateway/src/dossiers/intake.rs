@@ -31,6 +31,9 @@ pub struct Submission {
     pub contents: Vec<InlineContent>,
     /// The submitting client.
     pub client_id: String,
+    /// For a dossier from the national portal: its code there and the record's
+    /// fields the gateway does not read.
+    pub portal: Option<super::record::PortalState>,
 }
 
 /// Why a submission was not accepted.
@@ -57,6 +60,8 @@ pub enum IntakeOutcome {
     Created(Box<DossierRecord>),
     /// The same submission again: the dossier it created (200).
     Repeated(Box<DossierRecord>),
+    /// A new version of a dossier from the national portal, taken as an update.
+    Updated(Box<DossierRecord>),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -65,6 +70,10 @@ struct IdempotencyEntry {
 }
 
 fn idempotency_key(submission: &Submission) -> String {
+    if let Some(code) = submission.portal.as_ref().and_then(|p| p.origin_code.as_ref()) {
+        // The national portal's code names the dossier whichever way it came in.
+        return format!("dvcqg:{code}");
+    }
     match submission.intake.channel {
         Channel::Portal => format!("portal:{}:{}", submission.client_id, submission.intake.external_ref),
         Channel::Postal => format!("s10:{}", submission.intake.external_ref),
@@ -112,7 +121,12 @@ pub async fn submit(
     clock: Arc<dyn Clock>,
     submission: Submission,
 ) -> Result<IntakeOutcome, IntakeError> {
-    let fingerprint = fingerprint(&submission.intake, submission.applicant_commune.as_ref());
+    let mut fingerprint = fingerprint(&submission.intake, submission.applicant_commune.as_ref());
+    if let Some(portal) = submission.portal.as_ref().filter(|p| !p.extra.is_empty()) {
+        let extra = serde_json::to_vec(&portal.extra).unwrap_or_default();
+        let digest = ring::digest::digest(&ring::digest::SHA256, &[fingerprint.as_bytes(), &extra].concat());
+        fingerprint = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    }
     if !submission.contents.is_empty() {
         let blobs = store.blobs().clone();
         let contents = submission.contents.clone();
@@ -126,6 +140,63 @@ pub async fn submit(
             .map_err(IntakeError::Blob)?;
     }
     store.write(move |tx| accept(tx, &settings, &submission, fingerprint, clock.now())).await?
+}
+
+/// Takes a new version of a dossier the national portal sent again: what the
+/// applicant may change (contact, documents, fees, return address, the fields the
+/// gateway does not read) is replaced, the change is recorded in the history with the
+/// fields it touched, and the desk is told to read the dossier again. Its code,
+/// procedure, unit and clock stay as they are.
+fn update_from_portal(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    mut record: DossierRecord,
+    s: &Submission,
+    fingerprint: String,
+    now: Timestamp,
+) -> Result<DossierRecord, IntakeError> {
+    let (old, new) = (&record.dossier, &s.intake);
+    let mut changed = Vec::new();
+    if old.applicant.phone != new.applicant.phone {
+        changed.push("SoDienThoai");
+    }
+    if old.applicant.email != new.applicant.email {
+        changed.push("Email");
+    }
+    if old.documents != new.documents {
+        changed.push("TaiLieuNop");
+    }
+    if old.fees != new.fees {
+        changed.push("DanhSachLePhi");
+    }
+    if old.return_address != new.return_address || old.return_method != new.return_method {
+        changed.push("DiaChiNhanKetQua");
+    }
+    let extra = s.portal.as_ref().map(|p| p.extra.clone()).unwrap_or_default();
+    if record.portal.extra != extra {
+        changed.push("các trường khác");
+    }
+    let d = &mut record.dossier;
+    d.applicant.phone = new.applicant.phone.clone();
+    d.applicant.email = new.applicant.email.clone();
+    d.documents = new.documents.clone();
+    d.fees = new.fees.clone();
+    if !d.status.is_final() && d.status != Status::Processed {
+        d.return_method = new.return_method;
+        d.return_address = new.return_address.clone();
+    }
+    record.portal.extra = extra;
+    record.fingerprint = fingerprint;
+    let text = if changed.is_empty() {
+        "Cổng Dịch vụ công quốc gia gửi lại hồ sơ".to_owned()
+    } else {
+        format!("Cổng Dịch vụ công quốc gia cập nhật hồ sơ ({})", changed.join(", "))
+    };
+    super::events::note(&mut record, now, text, serde_json::json!({ "mark": "portal_update", "fields": changed }));
+    let desk = record.dossier.desk.clone();
+    crate::deadlines::notice(tx, &desk, crate::outbox::NoticeKind::Updated, &record, now)?;
+    record.save(tx, settings, now)?;
+    Ok(record)
 }
 
 /// A code a peer supplies must be one of the agency that receives the dossier and of
@@ -181,6 +252,8 @@ fn accept(
             .ok_or_else(|| StoreError::Corrupt(format!("idempotency key of missing dossier {}", entry.code)))?;
         return if record.fingerprint == fingerprint {
             Ok(IntakeOutcome::Repeated(Box::new(record)))
+        } else if s.portal.is_some() && record.portal.origin_code.is_some() {
+            update_from_portal(tx, settings, record, s, fingerprint, now).map(|r| IntakeOutcome::Updated(Box::new(r)))
         } else {
             Err(IntakeError::Conflict(format!(
                 "{} {} was already submitted with different content (dossier {})",
@@ -278,6 +351,7 @@ fn accept(
         compliance: Default::default(),
         receipt: None,
         documents: Vec::new(),
+        portal: s.portal.clone().unwrap_or_default(),
         saved: None,
     };
     // The receipt is issued now, from what was registered now, and never changes.
@@ -285,5 +359,8 @@ fn accept(
     record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
     tx.put_json(Space::Idempotency, idem_key.as_bytes(), &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
+    // The contract tells the portal of status changes only; the national portal is
+    // sent the new record at once.
+    super::portal_sync::queue(tx, settings, &record, 1, false, now)?;
     Ok(IntakeOutcome::Created(Box::new(record)))
 }

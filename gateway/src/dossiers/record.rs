@@ -27,10 +27,40 @@ pub struct DossierRecord {
     /// The forms issued for it after intake (02–06), each as issued.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub documents: Vec<crate::forms::IssuedDocument>,
+    /// What the national portal has of it.
+    #[serde(default, skip_serializing_if = "PortalState::is_empty")]
+    pub portal: PortalState,
     /// What the indexes and statistics were computed from when it was loaded (`None`
     /// for a new record), so that saving it can move exactly what changed.
     #[serde(skip)]
     pub(crate) saved: Option<Summary>,
+}
+
+/// What the national portal has of a dossier (docs/PEERS.md §1.5, §1.8).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortalState {
+    /// The portal's own code (`MaHoSo`) of a dossier that came from the portal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_code: Option<String>,
+    /// The portal has the record: later record syncs are updates.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registered: bool,
+    /// The history entry up to which the portal has the progress steps.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub steps_synced: u32,
+    /// The fields of the portal's record the gateway does not read, as they came.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl PortalState {
+    fn is_empty(&self) -> bool {
+        *self == PortalState::default()
+    }
 }
 
 /// What the indexes and statistics were last computed from.

@@ -95,22 +95,25 @@ impl FromRequestParts<Arc<App>> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
         let settings = app.settings();
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim);
+        let authorization = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token =
+            authorization.and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))).map(str::trim);
+        let basic = authorization.and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
         let now = jiff::Timestamp::now().as_second();
-        let verified = match token {
-            None => Err(verify::TokenError("a bearer token is required".into())),
-            Some(token) => app.tokens().verify(token, &settings.clients, &settings.gateway.audience, now),
+        let verified = match (token, basic) {
+            (Some(token), _) => app.tokens().verify(token, &settings.clients, &settings.gateway.audience, now),
+            (None, Some(basic)) => app.basic.verify(basic, &settings.clients).await.map(|client| verify::Verified {
+                subject: client.id.clone(),
+                client,
+                expires_at: now,
+            }),
+            (None, None) => Err(verify::TokenError("a bearer token is required".into())),
         };
         let verified = match verified {
             Ok(v) => v,
             Err(reason) => {
                 limit_ip(app, parts)?;
-                return Err(ApiError::unauthorized(&reason.0, token.is_some()));
+                return Err(ApiError::unauthorized(&reason.0, token.is_some() || basic.is_some()));
             }
         };
         let client = verified.client;

@@ -35,6 +35,7 @@ fn split(app: &App, outcome: IntakeOutcome) -> (StatusCode, Box<DossierRecord>) 
     let (status, record, label) = match outcome {
         IntakeOutcome::Created(record) => (StatusCode::CREATED, record, "created"),
         IntakeOutcome::Repeated(record) => (StatusCode::OK, record, "repeated"),
+        IntakeOutcome::Updated(record) => (StatusCode::OK, record, "updated"),
     };
     let labels = IntakeLabels { channel: record.dossier.channel.as_str().to_owned(), outcome: label.to_owned() };
     app.metrics.intake.get_or_create(&labels).inc();
@@ -72,6 +73,7 @@ pub async fn portal(
         inbound_item: None,
         contents: parsed.contents,
         client_id: caller.client.id.clone(),
+        portal: None,
     };
     let (status, record) =
         split(&app, intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await?);
@@ -98,6 +100,7 @@ pub async fn postal(
         inbound_item: Some(parsed.item),
         contents: Vec::new(),
         client_id: caller.client.id.clone(),
+        portal: None,
     };
     let (status, record) = split(&app, intake::submit(&app.store, settings, app.clock.clone(), submission).await?);
     let xml =

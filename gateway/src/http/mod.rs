@@ -7,6 +7,7 @@ pub mod caller;
 pub mod desk;
 pub mod dossiers;
 pub mod drain;
+pub mod dvcqg;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -126,6 +127,7 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(middleware::map_response(error::problem_to_postal_xml));
     Router::new()
         .route("/v1/portal/dossiers", post(intake::portal))
+        .route("/v1/dvcqg/dossiers", post(dvcqg::push))
         .route("/v1/dossiers/{code}", get(dossiers::get_one))
         .route("/v1/dossiers/{code}/receipt", get(dossiers::receipt))
         .route("/v1/dossiers/{code}/apology", get(dossiers::apology))

@@ -43,6 +43,8 @@ pub enum NoticeKind {
     DueSoon,
     /// The due time has passed.
     Overdue,
+    /// The portal sent a new version of the dossier: read it again.
+    Updated,
     /// The explanation of a late dossier is overdue.
     ExplanationMissing,
 }
@@ -75,6 +77,12 @@ pub enum JobKind {
         /// The history entry.
         seq: u32,
     },
+    /// Send the dossier's whole current record to the national portal
+    /// (`DongBoHoSoMC`); a newer one of the same dossier supersedes it.
+    PortalRecord,
+    /// Send the national portal the progress steps it does not have yet
+    /// (`CapNhatTienDoHoSoMC`); a newer one of the same dossier supersedes it.
+    PortalProgress,
     /// Ask the postal service to return the result to the applicant.
     ReturnOrder,
     /// Send the `n`-th apology letter (Mẫu 04) by the dossier's channel.

@@ -2,6 +2,7 @@
 //! configuration file (`crate::config`): all problems are reported at once, each
 //! with the file and its key path; secrets come from the environment only.
 
+pub mod dvcqg;
 pub mod warnings;
 
 use std::{
@@ -18,7 +19,7 @@ use crate::auth::{
 };
 use crate::catalogue::Catalogue;
 use crate::config::file::{
-    ConfigFile, LimitsSection, PeerSection, RateSection, RetrySection, StoreSection, TlsSection,
+    ConfigFile, LimitsSection, PeerSection, Protocol, RateSection, RetrySection, StoreSection, TlsSection,
 };
 use crate::config::{Problem, Problems, check_file, check_url, resolve};
 use crate::network::Network;
@@ -81,6 +82,9 @@ pub struct Peer {
     pub timeout_secs: Option<u64>,
     /// Calls in flight at once, if not the default.
     pub concurrency: Option<usize>,
+    /// The national portal's protocol, when the peer speaks it rather than the
+    /// gateway's own contract.
+    pub dvcqg: Option<dvcqg::DvcqgSettings>,
 }
 
 /// `[gateway]`, checked.
@@ -307,12 +311,29 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
             if p.id.trim().is_empty() {
                 problems.add(format!("{name}.id"), "must not be empty");
             }
+            let dvcqg = match (p.protocol, &p.dvcqg) {
+                (Protocol::Motcua, None) => None,
+                (Protocol::Dvcqg, Some(section)) if name == "portal" => Some(dvcqg::check(section, &network, problems)),
+                (Protocol::Dvcqg, None) if name == "portal" => {
+                    problems.add(format!("{name}.dvcqg"), "the dvcqg protocol needs a [portal.dvcqg] section");
+                    None
+                }
+                (Protocol::Dvcqg, _) => {
+                    problems.add(format!("{name}.protocol"), "only the portal speaks the dvcqg protocol");
+                    None
+                }
+                (Protocol::Motcua, Some(_)) => {
+                    problems.add(format!("{name}.dvcqg"), "set protocol = \"dvcqg\" to use this section");
+                    None
+                }
+            };
             Peer {
                 id: p.id.clone(),
                 url: p.url.trim_end_matches('/').to_owned(),
                 ca_file: p.ca_file.as_ref().map(|f| resolve(base, f)),
                 timeout_secs: p.timeout_secs,
                 concurrency: p.concurrency,
+                dvcqg,
             }
         })
     };

@@ -1,0 +1,152 @@
+//! `[portal.dvcqg]` as written: how the national portal (or the provincial connector
+//! or LGSP in front of it) is reached, how its answers are read, how local statuses
+//! and units map to its codes, and which of its units are pulled
+//! (docs/PEERS.md §1). What the public code does not show is set here, not in code.
+
+use std::collections::BTreeMap;
+
+use motcua_adapters::dvcqg::{ReplyRule, Verdict};
+use motcua_schemas::Channel;
+use serde::Deserialize;
+
+/// `[portal.dvcqg]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DvcqgSection {
+    /// `"session"` (log in, then service envelopes) or `"connector"` (bare arrays to
+    /// a provincial connector's URLs).
+    pub transport: TransportKind,
+    /// Session: the login path under the portal's URL.
+    pub auth_path: Option<String>,
+    /// Session: the services path under the portal's URL.
+    pub service_path: Option<String>,
+    /// Session: the environment variable holding the user name.
+    pub username_env: Option<String>,
+    /// Session: the environment variable holding the password.
+    pub password_env: Option<String>,
+    /// Session: `madonvi` of every envelope (the province's unit id at the portal).
+    pub madonvi: Option<String>,
+    /// Session: the `dstcode` header, if the portal asks for one.
+    pub dstcode: Option<String>,
+    /// Session: seconds a session is used before logging in again.
+    #[serde(default = "default_session_ttl")]
+    pub session_ttl_secs: u64,
+    /// Connector: the create path (`URLThemMoi`).
+    pub create_path: Option<String>,
+    /// Connector: the update path (`URLCapNhat`).
+    pub update_path: Option<String>,
+    /// Connector: the progress path (`URLDongBoTienTrinh`).
+    pub progress_path: Option<String>,
+    /// An LGSP's OAuth2 client-credentials grant in front of the portal.
+    pub oauth: Option<OAuthSection>,
+    /// Most progress steps in one `CapNhatTienDoHoSoMC` request.
+    #[serde(default = "default_max_steps")]
+    pub max_steps: usize,
+    /// The channels whose dossiers are synced to the portal.
+    #[serde(default = "default_sync_channels")]
+    pub sync_channels: Vec<Channel>,
+    /// `NguoiXuLy` of the steps the gateway records itself (intake).
+    #[serde(default = "default_intake_officer")]
+    pub intake_officer: String,
+    /// `NguoiXuLy` of a step whose desk named no officer.
+    #[serde(default = "default_officer")]
+    pub default_officer: String,
+    /// Local status code → the portal's `TrangThaiHoSo` (e.g. `"6" = "9"`); statuses
+    /// not named keep the portal's own numbering.
+    #[serde(default)]
+    pub status_codes: BTreeMap<String, String>,
+    /// How answers are read, first match first; `error_code` 0 is success and any
+    /// other code `otherwise`.
+    #[serde(default)]
+    pub replies: Vec<ReplyRule>,
+    /// What a non-zero `error_code` no rule names means (`"retry"` or `"permanent"`).
+    #[serde(default = "default_otherwise")]
+    pub otherwise: Verdict,
+    /// Text a success message must contain, for a connector that answers in words.
+    pub success_message: Option<String>,
+    /// Record fields of fixed value whose meaning is not public (`NoiNopHoSo`, …).
+    #[serde(default)]
+    pub constants: serde_json::Map<String, serde_json::Value>,
+    /// Fixed fields of each fee row (`HinhThucThu`, `LoaiPhiLePhi`).
+    #[serde(default)]
+    pub fee_constants: serde_json::Map<String, serde_json::Value>,
+    /// The portal's unit ids (`MaDonViXuLy`, `donViXuLy`) and the units they are.
+    #[serde(default)]
+    pub units: Vec<UnitMapping>,
+    /// Dossiers the portal only lists, fetched by the gateway.
+    pub pull: Option<PullSection>,
+}
+
+/// How the portal is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    /// Style A of docs/PEERS.md §1.1.
+    Session,
+    /// Style B of docs/PEERS.md §1.1.
+    Connector,
+}
+
+/// `[portal.dvcqg.oauth]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSection {
+    /// The LGSP's token URL.
+    pub token_url: String,
+    /// The client id.
+    pub client_id: String,
+    /// The environment variable holding the client secret.
+    pub client_secret_env: String,
+}
+
+/// `[[portal.dvcqg.units]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitMapping {
+    /// The portal's unit id.
+    pub portal: String,
+    /// The unit of the network (statistics code).
+    pub unit: String,
+}
+
+/// `[portal.dvcqg.pull]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullSection {
+    /// The portal's unit ids whose new dossiers are listed.
+    pub units: Vec<String>,
+    /// Only these procedures are taken in (all when empty).
+    #[serde(default)]
+    pub procedures: Vec<String>,
+    /// Seconds between rounds.
+    #[serde(default = "default_interval")]
+    pub interval_secs: u64,
+    /// Days listed before the cursor's day, for dossiers the portal lists late.
+    #[serde(default = "default_lookback")]
+    pub lookback_days: u32,
+}
+
+fn default_session_ttl() -> u64 {
+    600
+}
+fn default_max_steps() -> usize {
+    10
+}
+fn default_sync_channels() -> Vec<Channel> {
+    vec![Channel::Portal]
+}
+fn default_intake_officer() -> String {
+    "Cán bộ một cửa".into()
+}
+fn default_officer() -> String {
+    "Chuyên viên".into()
+}
+fn default_otherwise() -> Verdict {
+    Verdict::Retry
+}
+fn default_interval() -> u64 {
+    300
+}
+fn default_lookback() -> u32 {
+    3
+}

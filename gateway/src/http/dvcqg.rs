@@ -1,0 +1,138 @@
+//! `POST /v1/dvcqg/dossiers`: dossiers the national portal pushes, in its own record
+//! shape (docs/PEERS.md §1.5, §1.10), answered as it expects — HTTP 200
+//! `{"error_code":0,"message":"<MaHoSo>| …"}` — with a repeated `MaHoSo` taken as an
+//! update. The portal authenticates with HTTP Basic or a token.
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use motcua_adapters::{InboundError, dvcqg::inbound};
+use serde_json::{Value, json};
+
+use super::{
+    body::{self, MediaType},
+    caller::Caller,
+    error::ApiError,
+};
+use crate::app::App;
+use crate::config::file::Role;
+use crate::dossiers::{
+    intake::{self, IntakeError, IntakeOutcome, Submission},
+    record::PortalState,
+};
+use crate::metrics::IntakeLabels;
+
+/// What became of one pushed record: `error_code` and the message after `MaHoSo| `.
+struct Outcome {
+    code: String,
+    error_code: i64,
+    message: String,
+}
+
+fn describe(errors: &[motcua_schemas::FieldError]) -> String {
+    errors.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; ")
+}
+
+fn refused(code: String, error: InboundError) -> Outcome {
+    let message = match error {
+        InboundError::Invalid(errors) => describe(&errors),
+        other => other.to_string(),
+    };
+    Outcome { code, error_code: -1, message }
+}
+
+async fn take(
+    app: &App,
+    caller: &Caller,
+    record: &serde_json::Map<String, Value>,
+    unit: Option<&str>,
+) -> Result<Outcome, ApiError> {
+    let settings = app.settings();
+    let code = record.get("MaHoSo").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let Some(dvcqg) = settings.portal.as_ref().and_then(|p| p.dvcqg.as_ref()) else {
+        return Err(ApiError::not_found("the national portal's protocol is not configured"));
+    };
+    let mut parsed = match inbound::normalize(record, unit, &dvcqg.units) {
+        Ok(p) => p,
+        Err(e) => return Ok(refused(code, e)),
+    };
+    if parsed.intake.procedure.name.is_empty()
+        && let Some(p) = settings.catalogue.get(&parsed.intake.procedure.code)
+    {
+        parsed.intake.procedure.name = p.name.clone();
+    }
+    if let Err(errors) = intake::check(&settings, &parsed.intake) {
+        return Ok(Outcome { code, error_code: -1, message: describe(&errors) });
+    }
+    let portal = PortalState {
+        origin_code: Some(parsed.portal_code.clone()),
+        registered: true,
+        extra: parsed.extra,
+        ..Default::default()
+    };
+    let submission = Submission {
+        intake: parsed.intake,
+        applicant_commune: parsed.applicant_commune,
+        inbound_item: None,
+        contents: parsed.contents,
+        client_id: caller.client.id.clone(),
+        portal: Some(portal),
+    };
+    let outcome = match intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await {
+        Ok(o) => o,
+        Err(IntakeError::Invalid(errors)) => return Ok(Outcome { code, error_code: -1, message: describe(&errors) }),
+        Err(IntakeError::Conflict(message)) => return Ok(Outcome { code, error_code: 1, message }),
+        Err(e) => return Err(e.into()),
+    };
+    let (label, record, message) = match outcome {
+        IntakeOutcome::Created(r) => ("created", r, "Tiếp nhận hồ sơ thành công"),
+        IntakeOutcome::Repeated(r) => ("repeated", r, "Hồ sơ đã được tiếp nhận trước đó"),
+        IntakeOutcome::Updated(r) => ("updated", r, "Cập nhật hồ sơ thành công"),
+    };
+    let labels = IntakeLabels { channel: "dvcqg".to_owned(), outcome: label.to_owned() };
+    app.metrics.intake.get_or_create(&labels).inc();
+    Ok(Outcome { code, error_code: 0, message: format!("{message} (mã hồ sơ {})", record.dossier.code) })
+}
+
+/// `POST /v1/dvcqg/dossiers`.
+pub async fn push(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Portal])?;
+    let settings = app.settings();
+    if settings.portal.as_ref().and_then(|p| p.dvcqg.as_ref()).is_none() {
+        return Err(ApiError::not_found("the national portal's protocol is not configured"));
+    }
+    let bytes = body::read(&headers, body, MediaType::Json, settings.limits.body_bytes).await?;
+    let pushed = match inbound::parse_push(&bytes, settings.limits.json_depth) {
+        Ok(p) => p,
+        Err(e) => {
+            let Outcome { message, .. } = refused(String::new(), e);
+            let reply = json!({ "error_code": -1, "message": format!("| {message}") });
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(reply)).into_response());
+        }
+    };
+    let mut outcomes = Vec::with_capacity(pushed.records.len());
+    for record in &pushed.records {
+        outcomes.push(take(&app, &caller, record, pushed.unit.as_deref()).await?);
+    }
+    let worst = outcomes.iter().map(|o| o.error_code).find(|c| *c != 0).unwrap_or(0);
+    let message = outcomes.iter().map(|o| format!("{}| {}", o.code, o.message)).collect::<Vec<_>>().join("; ");
+    let mut reply = json!({ "error_code": worst, "message": message });
+    if outcomes.len() > 1 {
+        reply["result"] = outcomes
+            .iter()
+            .map(|o| json!({ "MaHoSo": o.code, "error_code": o.error_code, "message": o.message }))
+            .collect();
+    }
+    let status = if worst == -1 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    Ok((status, axum::Json(reply)).into_response())
+}

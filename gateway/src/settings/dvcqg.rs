@@ -1,0 +1,203 @@
+//! `[portal.dvcqg]`, checked: the transport with its secrets read from the
+//! environment, the reply table, the status and unit mappings, and the pull.
+
+use std::{collections::BTreeMap, collections::HashMap, time::Duration};
+
+use motcua_adapters::dvcqg::{ReplyRules, StatusCodes, Transport, client::OAuth, inbound::UnitMap};
+use motcua_schemas::{Channel, Status, UnitCode};
+
+use crate::config::{
+    Problems,
+    dvcqg_file::{DvcqgSection, TransportKind},
+};
+use crate::network::Network;
+
+/// The national portal's settings.
+#[derive(Debug, Clone)]
+pub struct DvcqgSettings {
+    /// How it is reached.
+    pub transport: Transport,
+    /// The LGSP in front of it.
+    pub oauth: Option<OAuth>,
+    /// How its answers are read.
+    pub rules: ReplyRules,
+    /// Local status → portal code.
+    pub statuses: StatusCodes,
+    /// Most steps per progress request.
+    pub max_steps: usize,
+    /// Channels whose dossiers are synced.
+    pub sync_channels: Vec<Channel>,
+    /// `NguoiXuLy` of the gateway's own steps.
+    pub intake_officer: String,
+    /// `NguoiXuLy` when the desk named nobody.
+    pub default_officer: String,
+    /// Fixed record fields.
+    pub constants: serde_json::Map<String, serde_json::Value>,
+    /// Fixed fee-row fields.
+    pub fee_constants: serde_json::Map<String, serde_json::Value>,
+    /// The portal's unit ids and the units they are.
+    pub units: PortalUnits,
+    /// What is pulled.
+    pub pull: Option<PullSettings>,
+}
+
+/// The portal's unit ids and the network's units.
+#[derive(Debug, Clone, Default)]
+pub struct PortalUnits(HashMap<String, UnitCode>);
+
+impl UnitMap for PortalUnits {
+    fn unit(&self, portal_unit: &str) -> Option<UnitCode> {
+        self.0.get(portal_unit).cloned()
+    }
+}
+
+/// What the poller lists.
+#[derive(Debug, Clone)]
+pub struct PullSettings {
+    /// The portal's unit ids.
+    pub units: Vec<String>,
+    /// The procedures taken in (all when empty).
+    pub procedures: Vec<String>,
+    /// Time between rounds.
+    pub interval: Duration,
+    /// Days listed before the cursor's day.
+    pub lookback_days: u32,
+}
+
+fn env(at: &str, var: &Option<String>, problems: &mut Problems) -> String {
+    let Some(var) = var else {
+        problems.add(at, "is required");
+        return String::new();
+    };
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => v,
+        _ => {
+            problems.add(at, format!("the environment variable {var} is not set"));
+            String::new()
+        }
+    }
+}
+
+fn path(at: &str, value: &Option<String>, problems: &mut Problems) -> String {
+    match value {
+        Some(p) if p.starts_with('/') => p.clone(),
+        Some(_) => {
+            problems.add(at, "must start with '/'");
+            String::new()
+        }
+        None => {
+            problems.add(at, "is required for this transport");
+            String::new()
+        }
+    }
+}
+
+/// Checks `[portal.dvcqg]`.
+pub fn check(section: &DvcqgSection, network: &Network, problems: &mut Problems) -> DvcqgSettings {
+    let at = "portal.dvcqg";
+    let transport = match section.transport {
+        TransportKind::Session => {
+            if section.session_ttl_secs == 0 {
+                problems.add(format!("{at}.session_ttl_secs"), "must be positive");
+            }
+            Transport::Session {
+                auth_path: path(&format!("{at}.auth_path"), &section.auth_path, problems),
+                service_path: path(&format!("{at}.service_path"), &section.service_path, problems),
+                username: env(&format!("{at}.username_env"), &section.username_env, problems),
+                password: env(&format!("{at}.password_env"), &section.password_env, problems),
+                unit: section.madonvi.clone().unwrap_or_else(|| {
+                    problems.add(format!("{at}.madonvi"), "is required for the session transport");
+                    String::new()
+                }),
+                dstcode: section.dstcode.clone(),
+                session_ttl: Duration::from_secs(section.session_ttl_secs),
+            }
+        }
+        TransportKind::Connector => Transport::Connector {
+            create_path: path(&format!("{at}.create_path"), &section.create_path, problems),
+            update_path: path(&format!("{at}.update_path"), &section.update_path, problems),
+            progress_path: path(&format!("{at}.progress_path"), &section.progress_path, problems),
+        },
+    };
+    let oauth = section.oauth.as_ref().map(|o| {
+        if !(o.token_url.starts_with("https://") || o.token_url.starts_with("http://")) {
+            problems.add(format!("{at}.oauth.token_url"), "must be an http(s) URL");
+        }
+        OAuth {
+            token_url: o.token_url.clone(),
+            client_id: o.client_id.clone(),
+            client_secret: env(&format!("{at}.oauth.client_secret_env"), &Some(o.client_secret_env.clone()), problems),
+        }
+    });
+    let mut overrides = BTreeMap::new();
+    for (local, portal) in &section.status_codes {
+        match local.parse::<u8>().ok().and_then(Status::from_code) {
+            Some(status) if !portal.trim().is_empty() => {
+                overrides.insert(status.code(), portal.trim().to_owned());
+            }
+            _ => problems.add(format!("{at}.status_codes.{local}"), "map a local status code 1–10 to a portal code"),
+        }
+    }
+    for (i, rule) in section.replies.iter().enumerate() {
+        if rule.error_code.is_none() && rule.message_contains.is_none() {
+            problems.add(format!("{at}.replies[{i}]"), "give an error_code, a message_contains, or both");
+        }
+    }
+    if !(1..=100).contains(&section.max_steps) {
+        problems.add(format!("{at}.max_steps"), "must be from 1 to 100");
+    }
+    if section.sync_channels.is_empty() {
+        problems.add(format!("{at}.sync_channels"), "name at least one channel");
+    }
+    let mut units = HashMap::new();
+    for (i, m) in section.units.iter().enumerate() {
+        match m.unit.parse::<UnitCode>() {
+            Ok(unit) if network.knows(&unit) => {
+                if units.insert(m.portal.clone(), unit).is_some() {
+                    problems.add(format!("{at}.units[{i}].portal"), format!("{} is mapped twice", m.portal));
+                }
+            }
+            _ => problems.add(format!("{at}.units[{i}].unit"), format!("unit {} is not in the network", m.unit)),
+        }
+    }
+    let pull = section.pull.as_ref().map(|p| {
+        if section.transport != TransportKind::Session {
+            problems.add(format!("{at}.pull"), "pulling needs the session transport");
+        }
+        if p.units.is_empty() {
+            problems.add(format!("{at}.pull.units"), "name at least one of the portal's unit ids");
+        }
+        for (i, unit) in p.units.iter().enumerate() {
+            if !units.contains_key(unit) && unit.parse::<UnitCode>().map_or(true, |u| !network.knows(&u)) {
+                problems.add(format!("{at}.pull.units[{i}]"), format!("{unit} is not mapped in portal.dvcqg.units"));
+            }
+        }
+        if p.interval_secs == 0 || p.lookback_days > 31 {
+            problems.add(format!("{at}.pull"), "interval_secs must be positive and lookback_days at most 31");
+        }
+        PullSettings {
+            units: p.units.clone(),
+            procedures: p.procedures.clone(),
+            interval: Duration::from_secs(p.interval_secs.max(1)),
+            lookback_days: p.lookback_days,
+        }
+    });
+    DvcqgSettings {
+        transport,
+        oauth,
+        rules: ReplyRules {
+            rules: section.replies.clone(),
+            success_message: section.success_message.clone(),
+            otherwise: section.otherwise,
+        },
+        statuses: StatusCodes::with(&overrides),
+        max_steps: section.max_steps.clamp(1, 100),
+        sync_channels: section.sync_channels.clone(),
+        intake_officer: section.intake_officer.clone(),
+        default_officer: section.default_officer.clone(),
+        constants: section.constants.clone(),
+        fee_constants: section.fee_constants.clone(),
+        units: PortalUnits(units),
+        pull,
+    }
+}
