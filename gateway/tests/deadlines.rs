@@ -71,11 +71,12 @@ impl World {
             inbound_item: None,
             contents: Vec::new(),
             client_id: "portal-dev".into(),
+            portal: None,
         };
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         match intake::submit(&self.store, self.settings.clone(), clock, submission).await.unwrap() {
             IntakeOutcome::Created(r) => r.dossier.code,
-            IntakeOutcome::Repeated(_) => panic!("a new dossier"),
+            IntakeOutcome::Repeated(_) | IntakeOutcome::Updated(_) => panic!("a new dossier"),
         }
     }
 

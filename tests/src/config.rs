@@ -161,3 +161,65 @@ impl TestConfig {
         })
     }
 }
+
+/// The environment the national portal's account comes from in tests.
+pub fn dvcqg_env() -> Vec<(String, String)> {
+    vec![
+        ("MOTCUA_DVCQG_USER".into(), "motcua".into()),
+        ("MOTCUA_DVCQG_PASSWORD".into(), "mat-khau-thu".into()),
+        ("MOTCUA_LGSP_SECRET".into(), "bi-mat-lgsp".into()),
+    ]
+}
+
+impl TestConfig {
+    /// The portal as the national portal at `url` (the simulator's session
+    /// transport), with the reply table the simulator's answers need, the unit id
+    /// `000.07.20.H38` mapped to Trạm Tấu (04606), and `[portal.dvcqg.pull]` when
+    /// `pull_every_secs` is given. Run with [`dvcqg_env`].
+    pub fn dvcqg(self, url: &str, pull_every_secs: Option<u64>) -> TestConfig {
+        let mut section: Table = toml::from_str(
+            r#"
+transport = "session"
+auth_path = "/auth"
+service_path = "/service"
+username_env = "MOTCUA_DVCQG_USER"
+password_env = "MOTCUA_DVCQG_PASSWORD"
+madonvi = "000.00.00.H38"
+replies = [
+  { error_code = -1, message_contains = "phiên", verdict = "session" },
+  { error_code = -3, message_contains = "đã tồn tại", verdict = "exists" },
+  { error_code = 3, message_contains = "đã tồn tại", verdict = "exists" },
+  { error_code = 99, verdict = "permanent" },
+]
+units = [{ portal = "000.07.20.H38", unit = "04606" }]
+constants = { NoiNopHoSo = "2", DSKetNoiCSDL = [{ MaCSDL = "7" }] }
+fee_constants = { HinhThucThu = "1", LoaiPhiLePhi = "1" }
+"#,
+        )
+        .expect("the section parses");
+        if let Some(secs) = pull_every_secs {
+            let pull: Table = toml::from_str(&format!(
+                "units = [\"000.07.20.H38\"]\ninterval_secs = {secs}\nlookback_days = 3\n"
+            ))
+            .expect("the pull parses");
+            section.insert("pull".into(), Value::Table(pull));
+        }
+        self.set("portal.url", url).set("portal.id", "dvcqg").set("portal.protocol", "dvcqg").set("portal.dvcqg", section)
+    }
+
+    /// As [`TestConfig::dvcqg`], through a provincial connector behind an LGSP.
+    pub fn dvcqg_connector(self, url: &str) -> TestConfig {
+        let section: Table = toml::from_str(&format!(
+            r#"
+transport = "connector"
+create_path = "/connector/ThemMoi"
+update_path = "/connector/CapNhat"
+progress_path = "/connector/DongBoTienTrinh"
+oauth = {{ token_url = "{url}/token", client_id = "motcua-lgsp", client_secret_env = "MOTCUA_LGSP_SECRET" }}
+replies = [{{ error_code = -3, message_contains = "đã tồn tại", verdict = "exists" }}]
+"#
+        ))
+        .expect("the section parses");
+        self.set("portal.url", url).set("portal.id", "dvcqg").set("portal.protocol", "dvcqg").set("portal.dvcqg", section)
+    }
+}

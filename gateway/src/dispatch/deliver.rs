@@ -52,8 +52,8 @@ enum Effect {
     ReturnItem(motcua_schemas::S10ItemCode),
     /// A newer sync of the dossier carries a later state: this one was not sent.
     Superseded,
-    /// The national portal has the record.
-    PortalRegistered,
+    /// The national portal has the record, as of the status it was sent with.
+    PortalRegistered { sent: Status },
     /// The national portal has the steps up to this history entry.
     StepsSynced {
         upto: u32,
@@ -73,7 +73,7 @@ impl Effect {
             Effect::ReturnItem(_) => "return_item",
             Effect::LetterItem { .. } => "letter_item",
             Effect::Superseded => "superseded",
-            Effect::PortalRegistered => "portal_registered",
+            Effect::PortalRegistered { .. } => "portal_registered",
             Effect::StepsSynced { .. } => "steps_synced",
         }
     }
@@ -230,7 +230,7 @@ async fn sync_portal(app: &Context, outbound: &Outbound, job: &Job, record: &Dos
         JobKind::PortalRecord => {
             let body = dvcqg::record::record(d, &ctx);
             match client.sync_record(&body, record.portal.registered).await {
-                dvcqg::SyncOutcome::Done { .. } => (accepted(), Effect::PortalRegistered),
+                dvcqg::SyncOutcome::Done { .. } => (accepted(), Effect::PortalRegistered { sent: d.status }),
                 other => (other.into_call(), Effect::None),
             }
         }
@@ -352,11 +352,17 @@ fn apply_effect(
     let Some(mut record) = DossierRecord::load(tx, &job.dossier)? else { return Ok(()) };
     match effect {
         Effect::None | Effect::Superseded => return Ok(()),
-        Effect::PortalRegistered => {
-            if record.portal.registered {
+        Effect::PortalRegistered { sent } => {
+            let online_result = sent == Status::Processed
+                && record.dossier.status == Status::Processed
+                && record.dossier.return_method == ReturnMethod::Online;
+            if record.portal.registered && !online_result {
                 return Ok(());
             }
             record.portal.registered = true;
+            if online_result {
+                portal_accepted(tx, settings, &mut record, now)?;
+            }
         }
         Effect::StepsSynced { upto } => {
             record.portal.steps_synced = record.portal.steps_synced.max(upto);
@@ -380,21 +386,7 @@ fn apply_effect(
             if !online_result {
                 return Ok(());
             }
-            events::transition(
-                tx,
-                settings,
-                &mut record,
-                EventType::PortalAccepted,
-                "portal",
-                now,
-                now,
-                Some("Cổng dịch vụ công đã nhận kết quả trực tuyến".into()),
-                None,
-            )
-            .map_err(|e| match e {
-                events::EventError::Store(e) => e,
-                other => StoreError::Corrupt(other.to_string()),
-            })?;
+            portal_accepted(tx, settings, &mut record, now)?;
         }
         Effect::LetterItem { n, item } => {
             let order = format!("{}-XL{n}", job.dossier);
@@ -419,6 +411,31 @@ fn apply_effect(
         }
     }
     record.save(tx, settings, now)
+}
+
+/// The portal has the online result: the dossier's result is returned (status 10).
+fn portal_accepted(
+    tx: &mut crate::store::Tx<'_>,
+    settings: &crate::settings::Settings,
+    record: &mut DossierRecord,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    events::transition(
+        tx,
+        settings,
+        record,
+        EventType::PortalAccepted,
+        "portal",
+        now,
+        now,
+        Some("Cổng dịch vụ công đã nhận kết quả trực tuyến".into()),
+        None,
+    )
+    .map(drop)
+    .map_err(|e| match e {
+        events::EventError::Store(e) => e,
+        other => StoreError::Corrupt(other.to_string()),
+    })
 }
 
 /// Remembers which dossier a shipment belongs to, for the postal delivery events.

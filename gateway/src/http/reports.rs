@@ -156,6 +156,7 @@ pub async fn dossiers(
         }
         items.push(json!({
             "code": d.code,
+            "external_ref": d.external_ref,
             "status": d.status,
             "status_name": d.status_name,
             "overdue": d.overdue,

@@ -1,0 +1,312 @@
+//! The national portal as it really is, against the real binary and the DVCQG
+//! simulator on loopback: dossiers pushed in the portal's record shape and pulled
+//! by the poller reach a desk; every change reaches the portal as valid
+//! `DongBoHoSoMC` and `CapNhatTienDoHoSoMC` calls; a session expires mid-stream;
+//! "already exists" turns into an update; HTTP 200 with `error_code` 1 is retried,
+//! given up, and made good by the next sync; after an outage the portal holds the
+//! dossier's real final state; a connector behind an LGSP takes the same records.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use base64::Engine as _;
+use motcua_simulators::dvcqg::{DvcqgSim, Listed, Setup};
+use motcua_tests::{
+    Gateway, TestConfig,
+    config::dvcqg_env,
+    eventually,
+};
+use serde_json::{Value, json};
+use toml::Table;
+
+fn event(id: &str, kind: &str) -> Value {
+    json!({ "event_id": id, "type": kind, "at": jiff::Timestamp::now().to_string() })
+}
+
+async fn post_event(gw: &Gateway, code: &str, desk: &str, body: &Value) {
+    let (status, reply) = gw.post_json(&format!("/v1/desk/dossiers/{code}/events"), desk, body).await;
+    assert_eq!(status, 200, "{body} → {reply}");
+}
+
+fn today() -> jiff::civil::Date {
+    motcua_schemas::time::to_vn(jiff::Timestamp::now()).date()
+}
+
+/// A record as the portal pushes it: every scalar a string.
+fn pushed_record(code: &str) -> Value {
+    let now = motcua_schemas::time::to_vn(jiff::Timestamp::now());
+    json!({
+        "MaHoSo": code, "MaTTHC": "1.001193", "TenTTHC": "Đăng ký khai sinh",
+        "ChuHoSo": "Lò Thị Mai", "LoaiDoiTuong": "1", "SoGiayToChuHoSo": "015190001234",
+        "SoDienThoai": "0912345678", "Email": "", "MaDonViXuLy": "000.07.20.H38",
+        "NgayNopHoSo": now.strftime("%Y%m%d%H%M%S").to_string(), "HinhThuc": "0", "KenhThucHien": "2",
+        "TaiLieuNop": [{ "TepDinhKemId": "1", "TenTepDinhKem": "Tờ khai đăng ký khai sinh", "IsDeleted": "False",
+                         "MaThanhPhanHoSo": "TP01", "DuongDanTaiTepTin": "https://dichvucong.gov.vn/f/1" }],
+        "DanhSachLePhi": [], "DuocThanhToanTrucTuyen": "0", "NoiNopHoSo": "2", "MaHoSoKhac": null
+    })
+}
+
+fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
+
+fn push_client() -> Table {
+    let hash = motcua_gateway::auth::basic::hash_secret("mat-khau-day").expect("a hash");
+    toml::from_str(&format!(
+        "id = \"dvcqg-push\"\nrole = \"portal\"\nissuer = \"dvcqg-push\"\nbasic_hash = \"{hash}\"\nrate = {{ per_second = 50, burst = 100 }}\n"
+    ))
+    .expect("a client table")
+}
+
+async fn push(gw: &Gateway, authorization: &str, body: &Value) -> (u16, Value) {
+    let response = gw
+        .client_builder()
+        .build()
+        .expect("a client")
+        .post(gw.url("/v1/dvcqg/dossiers"))
+        .header("authorization", authorization)
+        .json(body)
+        .send()
+        .await
+        .expect("the gateway answers");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn inbox_codes(gw: &Gateway) -> Vec<String> {
+    let (_, inbox) = gw.get_json("/v1/desk/inbox", "mc-tram-tau-dev").await;
+    inbox["items"].as_array().into_iter().flatten().filter_map(|i| i["code"].as_str().map(str::to_owned)).collect()
+}
+
+/// The gateway's code of the dossier the portal knows as `portal_code`.
+async fn local_code(gw: &Gateway, portal_code: &str) -> Option<String> {
+    let (_, list) = gw.get_json("/v1/admin/dossiers?unit=04606", "admin-dev").await;
+    list["dossiers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["external_ref"] == portal_code)
+        .and_then(|d| d["code"].as_str().map(str::to_owned))
+}
+
+fn statuses(steps: &[Value]) -> Vec<String> {
+    steps.iter().map(|s| s["TrangThai"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pushed_and_pulled_dossiers_reach_a_desk_and_every_change_reaches_the_portal() {
+    let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
+    let mut pulled = pushed_record("G22.99-PULL-0001");
+    pulled["HoTenNguoiNop"] = pulled["ChuHoSo"].take();
+    pulled.as_object_mut().unwrap().remove("ChuHoSo");
+    pulled["NgayNop"] = today().strftime("%d/%m/%Y 08:15:00").to_string().into();
+    pulled.as_object_mut().unwrap().remove("NgayNopHoSo");
+    pulled["TaiLieuNop"] = json!([{ "TenTepDinhKem": "Giấy chứng sinh", "DuongDanTaiTepTin": "/files/gcs.pdf" }]);
+    sim.list(Listed {
+        unit: "000.07.20.H38".into(),
+        day: today(),
+        detail: pulled,
+        files: BTreeMap::from([("/files/gcs.pdf".to_owned(), b"%PDF-1.4 giay chung sinh".to_vec())]),
+    });
+    let config = TestConfig::fast_retries().all_day().dvcqg(&sim.url(), Some(1)).add_client(push_client());
+    let mut gw = Gateway::start_with_env(config, dvcqg_env());
+
+    // Push: Basic authentication, the portal's envelope, the portal's answer. The
+    // portal holds its own dossier.
+    sim.hold(pushed_record("G22.99-PUSH-0001"));
+    let envelope = json!({ "service": "DongBoHoSoMC", "isUpdating": "False", "madonvi": "000.07.20.H38",
+                           "data": [pushed_record("G22.99-PUSH-0001")] });
+    let (status, _) = push(&gw, &basic("dvcqg-push", "sai-mat-khau"), &envelope).await;
+    assert_eq!(status, 401);
+    let (status, reply) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &envelope).await;
+    assert_eq!((status, &reply["error_code"]), (200, &json!(0)), "{reply}");
+    assert!(reply["message"].as_str().unwrap().starts_with("G22.99-PUSH-0001| "), "{reply}");
+    let (status, again) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &envelope).await;
+    assert_eq!((status, &again["error_code"]), (200, &json!(0)), "{again}");
+    // A repeated MaHoSo with new content is an update.
+    let mut changed = envelope.clone();
+    changed["isUpdating"] = "True".into();
+    changed["data"][0]["SoDienThoai"] = "0987654321".into();
+    let (status, updated) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &changed).await;
+    assert_eq!((status, &updated["error_code"]), (200, &json!(0)), "{updated}");
+    // A missing required field is named; an unknown field is no reason to refuse.
+    let mut broken = envelope.clone();
+    broken["data"][0]["MaHoSo"] = "G22.99-PUSH-0002".into();
+    broken["data"][0].as_object_mut().unwrap().remove("ChuHoSo");
+    let (status, refused) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &broken).await;
+    assert_eq!((status, &refused["error_code"]), (422, &json!(-1)), "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("/ChuHoSo"), "{refused}");
+
+    let pushed = local_code(&gw, "G22.99-PUSH-0001").await.expect("the pushed dossier is stored");
+    let (_, dossier) = gw.get_json(&format!("/v1/dossiers/{pushed}"), "admin-dev").await;
+    assert_eq!(dossier["applicant"]["phone"], "0987654321");
+    assert!(dossier["history"].as_array().unwrap().iter().any(|h| h["details"]["mark"] == "portal_update"));
+
+    // Pull: the poller takes the listed dossier once, with its document's content.
+    let pulled_code =
+        eventually(15, "the pulled dossier", || async { local_code(&gw, "G22.99-PULL-0001").await }).await;
+    let (_, dossier) = gw.get_json(&format!("/v1/dossiers/{pulled_code}"), "admin-dev").await;
+    assert_eq!(dossier["documents"][0]["stored"], true, "{dossier}");
+    let inbox = inbox_codes(&gw).await;
+    assert!(inbox.contains(&pushed) && inbox.contains(&pulled_code), "{inbox:?}");
+    assert_eq!(sim.fetched("G22.99-PULL-0001"), 1);
+
+    // A restart neither repeats nor skips: the same listing is settled, nothing fetched again.
+    gw.restart();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sim.fetched("G22.99-PULL-0001"), 1);
+    let (_, list) = gw.get_json("/v1/admin/dossiers?unit=04606", "admin-dev").await;
+    let pulled_copies =
+        list["dossiers"].as_array().unwrap().iter().filter(|d| d["external_ref"] == "G22.99-PULL-0001").count();
+    assert_eq!(pulled_copies, 1);
+
+    // The desk works the pushed dossier; each change reaches the portal.
+    assert_eq!(gw.post_json(&format!("/v1/desk/inbox/{pushed}/ack"), "mc-tram-tau-dev", &json!({})).await.0, 200);
+    let mut received = event("d1", "received");
+    received["officer"] = json!({ "name": "Hoàng Văn Sáng", "title": "Công chức Tư pháp - Hộ tịch", "department": "Bộ phận Một cửa xã Trạm Tấu" });
+    post_event(&gw, &pushed, "mc-tram-tau-dev", &received).await;
+    post_event(&gw, &pushed, "mc-tram-tau-dev", &event("d2", "processing")).await;
+    let mut result = event("d3", "result_ready");
+    result["result_documents"] = json!([{ "name": "Giấy khai sinh (bản chính)", "url": "https://motcua.example/kq/1.pdf" }]);
+    post_event(&gw, &pushed, "mc-tram-tau-dev", &result).await;
+    let record = eventually(15, "the portal's record at status 9", || async {
+        sim.record("G22.99-PUSH-0001").filter(|r| r["TrangThaiHoSo"] == "9")
+    })
+    .await;
+    assert_eq!(record["DanhSachGiayToKetQua"][0]["TenGiayTo"], "Giấy khai sinh (bản chính)");
+    assert_eq!(record["NoiNopHoSo"], "2", "configured constants are sent");
+    assert_eq!(record["DinhDanhCHS"][0]["LoaiDinhDanh"], "1");
+    let steps = eventually(15, "every step at the portal", || async {
+        let steps = sim.steps("G22.99-PUSH-0001");
+        (statuses(&steps).last().map(String::as_str) == Some("9")).then_some(steps)
+    })
+    .await;
+    assert_eq!(statuses(&steps), ["1", "2", "4", "9"]);
+    assert_eq!(steps[1]["NguoiXuLy"], "Hoàng Văn Sáng");
+    assert_eq!(steps[1]["ChucDanh"], "Công chức Tư pháp - Hộ tịch");
+    assert_eq!(steps[0]["NguoiXuLy"], "Cán bộ một cửa");
+    // A dossier from the portal is an update from the first sync.
+    assert!(sim.taken().iter().filter(|t| t.service == "DongBoHoSoMC").all(|t| t.updating));
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}
+
+/// A dossier received by the gateway's own intake: the portal does not have it yet.
+async fn local_dossier(gw: &Gateway, id: &str) -> String {
+    let mut body = motcua_tests::samples::portal(id);
+    body["MaDonViNhan"] = "04606".into();
+    body["HinhThucNhanKetQua"] = 1.into();
+    let (status, created) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
+    assert_eq!(status, 201, "{created}");
+    created["code"].as_str().expect("a code").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exists_session_expiry_errors_and_outage_all_end_on_the_real_state() {
+    let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
+    let config = TestConfig::fast_retries().all_day().dvcqg(&sim.url(), None).set("retry.max_attempts", 3);
+    let gw = Gateway::start_with_env(config, dvcqg_env());
+
+    // "Already exists": the portal holds the code before the gateway's first sync.
+    sim.set(|s| s.down = true);
+    let code = local_dossier(&gw, "DVCQG-EXISTS-1").await;
+    sim.hold(json!({ "MaHoSo": code, "TrangThaiHoSo": "1" }));
+    sim.set(|s| s.down = false);
+    eventually(15, "the create turned into an update", || async {
+        sim.taken().iter().any(|t| t.service == "DongBoHoSoMC" && t.updating && t.item["MaHoSo"] == code.as_str()).then_some(())
+    })
+    .await;
+    assert!(sim.answers().get("-3").is_some_and(|n| *n >= 1), "{:?}", sim.answers());
+    eventually(15, "the intake step", || async { (!sim.steps(&code).is_empty()).then_some(()) }).await;
+
+    // A session that expires mid-stream: the gateway logs in again and goes on.
+    let logins = sim.logins();
+    sim.expire_sessions();
+    assert_eq!(gw.post_json(&format!("/v1/desk/inbox/{code}/ack"), "mc-tram-tau-dev", &json!({})).await.0, 200);
+    post_event(&gw, &code, "mc-tram-tau-dev", &event("e1", "received")).await;
+    eventually(15, "status 2 after a new login", || async {
+        sim.record(&code).filter(|r| r["TrangThaiHoSo"] == "2").map(drop)
+    })
+    .await;
+    assert_eq!(sim.logins(), logins + 1);
+
+    // HTTP 200 with error_code 1: retried, then given up.
+    sim.set(|s| s.always_error = true);
+    post_event(&gw, &code, "mc-tram-tau-dev", &event("e2", "processing")).await;
+    let dead = eventually(20, "the syncs given up", || async {
+        let (_, dead) = gw.get_json("/v1/admin/dead-letters", "admin-dev").await;
+        let items: Vec<Value> = dead["dead_letters"].as_array().cloned().unwrap_or_default();
+        let ours: Vec<Value> = items.into_iter().filter(|d| d["job"]["dossier"] == code.as_str()).collect();
+        (ours.len() == 2).then_some(ours)
+    })
+    .await;
+    assert!(dead.iter().all(|d| d["error"].as_str().unwrap().starts_with("error_code 1: ")), "{dead:?}");
+    assert!(dead.iter().all(|d| d["job"]["attempts"] == 3), "{dead:?}");
+    assert!(sim.answers().get("1").is_some_and(|n| *n >= 3));
+    assert!(!gw.logs().contains("Lỗi hệ thống"), "the peer's words stay out of the log");
+    assert_eq!(sim.record(&code).unwrap()["TrangThaiHoSo"], "2");
+
+    // The next sync makes it good: the portal ends on the real state, the dead letters go.
+    sim.set(|s| s.always_error = false);
+    post_event(&gw, &code, "mc-tram-tau-dev", &event("e3", "result_ready")).await;
+    eventually(15, "status 9 and steps 1, 2, 4, 9", || async {
+        let done = sim.record(&code).is_some_and(|r| r["TrangThaiHoSo"] == "9")
+            && statuses(&sim.steps(&code)) == ["1", "2", "4", "9"];
+        done.then_some(())
+    })
+    .await;
+    eventually(10, "the dead letters made good", || async {
+        let (_, dead) = gw.get_json("/v1/admin/dead-letters", "admin-dev").await;
+        let left = dead["dead_letters"].as_array().into_iter().flatten().filter(|d| d["job"]["dossier"] == code.as_str()).count();
+        (left == 0).then_some(())
+    })
+    .await;
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_an_outage_the_portal_holds_the_final_state_sent_once() {
+    let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
+    let gw = Gateway::start_with_env(TestConfig::fast_retries().all_day().dvcqg(&sim.url(), None), dvcqg_env());
+    let code = local_dossier(&gw, "DVCQG-OUTAGE-1").await;
+    eventually(15, "the first sync", || async { sim.record(&code).map(drop) }).await;
+
+    sim.set(|s| s.down = true);
+    assert_eq!(gw.post_json(&format!("/v1/desk/inbox/{code}/ack"), "mc-tram-tau-dev", &json!({})).await.0, 200);
+    for (i, kind) in ["received", "processing", "result_ready", "returned_at_desk"].iter().enumerate() {
+        post_event(&gw, &code, "mc-tram-tau-dev", &event(&format!("o{i}"), kind)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let before = sim.taken().len();
+    sim.set(|s| s.down = false);
+    eventually(20, "the final state at the portal", || async {
+        let done = sim.record(&code).is_some_and(|r| r["TrangThaiHoSo"] == "10")
+            && statuses(&sim.steps(&code)) == ["1", "2", "4", "9", "10"];
+        done.then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Superseded syncs were not sent: one record and one progress call after the outage.
+    let after: Vec<_> = sim.taken().into_iter().skip(before).collect();
+    let records = after.iter().filter(|t| t.service == "DongBoHoSoMC").count();
+    assert_eq!(records, 1, "{after:?}");
+    assert_eq!(sim.record(&code).unwrap()["NgayTra"].as_str().map(str::len), Some(14));
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connector_behind_an_lgsp_takes_the_same_records() {
+    let setup = Setup { lgsp: Some(("motcua-lgsp".into(), "bi-mat-lgsp".into())), ..Setup::default() };
+    let sim = DvcqgSim::start(setup).await.expect("the simulator starts");
+    let gw = Gateway::start_with_env(TestConfig::fast_retries().all_day().dvcqg_connector(&sim.url()), dvcqg_env());
+    let code = local_dossier(&gw, "DVCQG-LGSP-1").await;
+    assert_eq!(gw.post_json(&format!("/v1/desk/inbox/{code}/ack"), "mc-tram-tau-dev", &json!({})).await.0, 200);
+    post_event(&gw, &code, "mc-tram-tau-dev", &event("l1", "received")).await;
+    eventually(15, "the record and steps through the connector", || async {
+        let done = sim.record(&code).is_some_and(|r| r["TrangThaiHoSo"] == "2")
+            && statuses(&sim.steps(&code)) == ["1", "2"];
+        done.then_some(())
+    })
+    .await;
+    assert_eq!(sim.token_grants(), 1, "the LGSP token is reused");
+    assert_eq!(sim.logins(), 0, "a connector needs no session");
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}
