@@ -198,13 +198,15 @@ fee_constants = { HinhThucThu = "1", LoaiPhiLePhi = "1" }
         )
         .expect("the section parses");
         if let Some(secs) = pull_every_secs {
-            let pull: Table = toml::from_str(&format!(
-                "units = [\"000.07.20.H38\"]\ninterval_secs = {secs}\nlookback_days = 3\n"
-            ))
-            .expect("the pull parses");
+            let pull: Table =
+                toml::from_str(&format!("units = [\"000.07.20.H38\"]\ninterval_secs = {secs}\nlookback_days = 3\n"))
+                    .expect("the pull parses");
             section.insert("pull".into(), Value::Table(pull));
         }
-        self.set("portal.url", url).set("portal.id", "dvcqg").set("portal.protocol", "dvcqg").set("portal.dvcqg", section)
+        self.set("portal.url", url)
+            .set("portal.id", "dvcqg")
+            .set("portal.protocol", "dvcqg")
+            .set("portal.dvcqg", section)
     }
 
     /// As [`TestConfig::dvcqg`], through a provincial connector behind an LGSP.
@@ -220,6 +222,9 @@ replies = [{{ error_code = -3, message_contains = "đã tồn tại", verdict = 
 "#
         ))
         .expect("the section parses");
-        self.set("portal.url", url).set("portal.id", "dvcqg").set("portal.protocol", "dvcqg").set("portal.dvcqg", section)
+        self.set("portal.url", url)
+            .set("portal.id", "dvcqg")
+            .set("portal.protocol", "dvcqg")
+            .set("portal.dvcqg", section)
     }
 }

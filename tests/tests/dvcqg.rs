@@ -10,11 +10,7 @@ use std::{collections::BTreeMap, time::Duration};
 
 use base64::Engine as _;
 use motcua_simulators::dvcqg::{DvcqgSim, Listed, Setup};
-use motcua_tests::{
-    Gateway, TestConfig,
-    config::dvcqg_env,
-    eventually,
-};
+use motcua_tests::{Gateway, TestConfig, config::dvcqg_env, eventually};
 use serde_json::{Value, json};
 use toml::Table;
 
@@ -166,7 +162,8 @@ async fn pushed_and_pulled_dossiers_reach_a_desk_and_every_change_reaches_the_po
     post_event(&gw, &pushed, "mc-tram-tau-dev", &received).await;
     post_event(&gw, &pushed, "mc-tram-tau-dev", &event("d2", "processing")).await;
     let mut result = event("d3", "result_ready");
-    result["result_documents"] = json!([{ "name": "Giấy khai sinh (bản chính)", "url": "https://motcua.example/kq/1.pdf" }]);
+    result["result_documents"] =
+        json!([{ "name": "Giấy khai sinh (bản chính)", "url": "https://motcua.example/kq/1.pdf" }]);
     post_event(&gw, &pushed, "mc-tram-tau-dev", &result).await;
     let record = eventually(15, "the portal's record at status 9", || async {
         sim.record("G22.99-PUSH-0001").filter(|r| r["TrangThaiHoSo"] == "9")
@@ -211,7 +208,10 @@ async fn exists_session_expiry_errors_and_outage_all_end_on_the_real_state() {
     sim.hold(json!({ "MaHoSo": code, "TrangThaiHoSo": "1" }));
     sim.set(|s| s.down = false);
     eventually(15, "the create turned into an update", || async {
-        sim.taken().iter().any(|t| t.service == "DongBoHoSoMC" && t.updating && t.item["MaHoSo"] == code.as_str()).then_some(())
+        sim.taken()
+            .iter()
+            .any(|t| t.service == "DongBoHoSoMC" && t.updating && t.item["MaHoSo"] == code.as_str())
+            .then_some(())
     })
     .await;
     assert!(sim.answers().get("-3").is_some_and(|n| *n >= 1), "{:?}", sim.answers());
@@ -255,7 +255,12 @@ async fn exists_session_expiry_errors_and_outage_all_end_on_the_real_state() {
     .await;
     eventually(10, "the dead letters made good", || async {
         let (_, dead) = gw.get_json("/v1/admin/dead-letters", "admin-dev").await;
-        let left = dead["dead_letters"].as_array().into_iter().flatten().filter(|d| d["job"]["dossier"] == code.as_str()).count();
+        let left = dead["dead_letters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["job"]["dossier"] == code.as_str())
+            .count();
         (left == 0).then_some(())
     })
     .await;
@@ -301,8 +306,8 @@ async fn a_connector_behind_an_lgsp_takes_the_same_records() {
     assert_eq!(gw.post_json(&format!("/v1/desk/inbox/{code}/ack"), "mc-tram-tau-dev", &json!({})).await.0, 200);
     post_event(&gw, &code, "mc-tram-tau-dev", &event("l1", "received")).await;
     eventually(15, "the record and steps through the connector", || async {
-        let done = sim.record(&code).is_some_and(|r| r["TrangThaiHoSo"] == "2")
-            && statuses(&sim.steps(&code)) == ["1", "2"];
+        let done =
+            sim.record(&code).is_some_and(|r| r["TrangThaiHoSo"] == "2") && statuses(&sim.steps(&code)) == ["1", "2"];
         done.then_some(())
     })
     .await;

@@ -178,7 +178,10 @@ impl DvcqgClient {
             let response = match request.send().await {
                 Ok(r) => r,
                 Err(e) if e.is_timeout() => {
-                    return Answer::Failed(failed(CallOutcome::Retry { reason: "timed out".into(), retry_after: None }));
+                    return Answer::Failed(failed(CallOutcome::Retry {
+                        reason: "timed out".into(),
+                        retry_after: None,
+                    }));
                 }
                 Err(e) => {
                     return Answer::Failed(failed(CallOutcome::Retry {

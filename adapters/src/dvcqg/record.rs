@@ -225,7 +225,13 @@ pub fn progress(d: &Dossier, ctx: &RecordContext<'_>, after: u32, max: usize) ->
             "ChucDanh": field("title").unwrap_or_default(),
             "ThoiDiemXuLy": date(Some(h.at)),
             "PhongBanXuLy": field("department").unwrap_or_else(|| ctx.unit_name.to_owned()),
-            "NoiDungXuLy": h.note.clone().unwrap_or_else(|| describe(h.kind).to_owned()),
+            "NoiDungXuLy": h.note.clone().unwrap_or_else(|| {
+                let reason = h.details.as_ref().and_then(|x| x.get("reason")).and_then(Value::as_str);
+                match reason {
+                    Some(reason) => format!("{}: {reason}", describe(h.kind)),
+                    None => describe(h.kind).to_owned(),
+                }
+            }),
             "TrangThai": ctx.statuses.of(h.status_after),
             "NgayBatDau": date(Some(started)),
             "NgayKetThucTheoQuyDinh": date(Some(d.due_at)),

@@ -107,6 +107,9 @@ pub enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Read a secret on standard input and print its Argon2id hash, for a client's
+    /// `basic_hash`.
+    HashSecret,
     /// Administrative units: build a province's units file from the official lists.
     Units {
         #[command(subcommand)]
@@ -142,6 +145,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
         Command::Units { command } => units::run(command),
+        Command::HashSecret => {
+            let mut secret = String::new();
+            std::io::stdin().read_line(&mut secret)?;
+            let secret = secret.trim_end_matches(['\r', '\n']);
+            if secret.len() < 16 {
+                anyhow::bail!("a secret needs at least 16 characters");
+            }
+            println!("{}", motcua_gateway::auth::basic::hash_secret(secret).map_err(|e| anyhow::anyhow!(e))?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Token { client, ttl, config, key } => {
             token::run(&config, &client, ttl, key.as_deref()).map(|()| ExitCode::SUCCESS)
         }

@@ -1,8 +1,9 @@
 //! `motcua demo`: the whole flow in under a minute. It starts the gateway on a
 //! temporary data directory with the sample network (procedures of 12 working
 //! seconds, office hours all day, deadline leads in seconds), real HTTP peers on
-//! loopback for the portal, the postal service and a push desk (the pull desk is
-//! played by the demo itself), sends dossiers through both channels, drives them
+//! loopback — the national portal's simulator, the postal service and a push desk
+//! (the pull desk is played by the demo itself) — sends dossiers through every
+//! channel (the portal's own push and pull included), drives them
 //! through their lives, and prints a timeline, a table of final statuses and the
 //! statistics. It succeeds when every dossier ended where it should.
 
@@ -25,6 +26,7 @@ use crate::auth::{
 };
 use crate::config::relocate::relocated;
 use crate::settings::Settings;
+use motcua_simulators::dvcqg::{DvcqgSim, Listed};
 use report::{Outcome, report};
 
 /// Why the demo could not run.
@@ -93,6 +95,37 @@ impl Demo {
         Ok(value)
     }
 
+    /// Pushes a record as the national portal does; returns the gateway's code.
+    async fn push(&self, record: &Value) -> Result<String, DemoError> {
+        let envelope =
+            json!({ "service": "DongBoHoSoMC", "isUpdating": "False", "madonvi": PORTAL_UNIT, "data": [record] });
+        let response = self
+            .http
+            .post(format!("{}/v1/dvcqg/dossiers", self.base))
+            .basic_auth(PUSH_CLIENT, Some(PUSH_SECRET))
+            .json(&envelope)
+            .send()
+            .await
+            .map_err(fail)?;
+        let reply: Value = response.json().await.map_err(fail)?;
+        if reply["error_code"] != 0 {
+            return Err(fail(format!("the push was refused: {reply}")));
+        }
+        let code = record["MaHoSo"].as_str().unwrap_or_default();
+        self.code_of(code).await?.ok_or_else(|| fail(format!("no dossier for {code}")))
+    }
+
+    /// The gateway's code of the dossier the portal knows as `portal_code`.
+    async fn code_of(&self, portal_code: &str) -> Result<Option<String>, DemoError> {
+        let list = self.json(reqwest::Method::GET, "/v1/admin/dossiers?unit=04606", "admin-dev", None).await?;
+        Ok(list["dossiers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["external_ref"] == portal_code)
+            .and_then(|d| d["code"].as_str().map(str::to_owned)))
+    }
+
     async fn dossier(&self, code: &str) -> Result<Value, DemoError> {
         self.json(reqwest::Method::GET, &format!("/v1/dossiers/{code}"), "admin-dev", None).await
     }
@@ -137,6 +170,19 @@ impl Demo {
     }
 }
 
+/// A dossier as the national portal holds it (docs/PEERS.md §1.5): every scalar a string.
+fn national_record(code: &str, name: &str, id_number: &str) -> Value {
+    let now = motcua_schemas::time::format_portal(jiff::Timestamp::now());
+    json!({
+        "MaHoSo": code, "MaTTHC": "1.001193", "TenTTHC": "Đăng ký khai sinh", "ChuHoSo": name,
+        "LoaiDoiTuong": "1", "SoGiayToChuHoSo": id_number, "SoDienThoai": "0912345678",
+        "MaDonViXuLy": PORTAL_UNIT, "NgayNopHoSo": now, "HinhThuc": "0", "KenhThucHien": "2",
+        "TaiLieuNop": [{ "TenTepDinhKem": "Tờ khai đăng ký khai sinh", "IsDeleted": "False",
+                         "MaThanhPhanHoSo": "TP01", "DuongDanTaiTepTin": "https://dichvucong.gov.vn/tep/1" }],
+        "DanhSachLePhi": [], "NoiNopHoSo": "2"
+    })
+}
+
 fn portal_dossier(id: &str, unit: &str, return_method: u8) -> Value {
     let mut body: Value =
         serde_json::from_str(include_str!("../../../schemas/samples/portal-dossier.json")).unwrap_or_default();
@@ -170,6 +216,38 @@ fn demo_settings(
     desk: &str,
 ) -> Result<Settings, DemoError> {
     let mut table = relocated(source, data_dir).map_err(fail)?;
+    let hash = crate::auth::basic::hash_secret(PUSH_SECRET).map_err(fail)?;
+    let push_client: toml::Table = toml::from_str(&format!(
+        "id = \"{PUSH_CLIENT}\"\nrole = \"portal\"\nissuer = \"{PUSH_CLIENT}\"\nbasic_hash = \"{hash}\"\nrate = {{ per_second = 50, burst = 100 }}\n"
+    ))
+    .map_err(fail)?;
+    if let Some(clients) = table.get_mut("clients").and_then(toml::Value::as_array_mut) {
+        clients.push(push_client.into());
+    }
+    let national: toml::Table = toml::from_str(&format!(
+        r#"
+id = "dvcqg"
+url = "{portal}"
+protocol = "dvcqg"
+[dvcqg]
+transport = "session"
+auth_path = "/auth"
+service_path = "/service"
+username_env = "DEMO_DVCQG_USER"
+password_env = "DEMO_DVCQG_PASSWORD"
+madonvi = "000.00.00.H38"
+replies = [
+  {{ error_code = -1, message_contains = "phiên", verdict = "session" }},
+  {{ error_code = -3, message_contains = "đã tồn tại", verdict = "exists" }},
+  {{ error_code = 99, verdict = "permanent" }},
+]
+units = [{{ portal = "{PORTAL_UNIT}", unit = "04606" }}]
+constants = {{ NoiNopHoSo = "2" }}
+pull = {{ units = ["{PORTAL_UNIT}"], interval_secs = 1, lookback_days = 1 }}
+"#
+    ))
+    .map_err(fail)?;
+    table.insert("portal".into(), national.into());
     let calendar =
         table.get_mut("calendar").and_then(toml::Value::as_table_mut).ok_or_else(|| fail("no [calendar]"))?;
     calendar.insert("working_day_hours".into(), 24.into());
@@ -196,14 +274,25 @@ fn demo_settings(
     set("deadlines", "explanation_grace", "6s".into());
     set("retry", "base_ms", 100.into());
     set("retry", "cap_ms", 1000.into());
-    set("portal", "url", portal.into());
     set("postal", "url", postal.into());
     for d in crate::config::relocate::entries_where(&mut table, "desks", "id", "mc-yen-bai") {
         d.insert("url".into(), desk.into());
     }
     let text = toml::to_string(&table).map_err(fail)?;
-    Settings::parse(&text, &data_dir.join("demo.toml")).map_err(fail)
+    let account = motcua_simulators::dvcqg::Setup::default();
+    let env = |name: &str| match name {
+        "DEMO_DVCQG_USER" => Some(account.username.clone()),
+        "DEMO_DVCQG_PASSWORD" => Some(account.password.clone()),
+        _ => None,
+    };
+    Settings::parse_with_env(&text, &data_dir.join("demo.toml"), &env).map_err(fail)
 }
+
+/// The demo's client for the national portal's pushes, and its Basic password.
+const PUSH_CLIENT: &str = "dvcqg-demo";
+const PUSH_SECRET: &str = "mat-khau-cua-cong-quoc-gia";
+/// The portal's id of the Trạm Tấu desk's unit.
+const PORTAL_UNIT: &str = "000.07.20.H38";
 
 /// Runs the demo on the configuration at `config`; true when every dossier ended
 /// where it should.
@@ -216,7 +305,7 @@ pub async fn run(config: &Path) -> Result<bool, DemoError> {
     ));
     let data_dir = workdir.join("data");
     std::fs::create_dir_all(&data_dir).map_err(fail)?;
-    let portal = peers::start(peers::Role::Portal).await.map_err(fail)?;
+    let portal = DvcqgSim::start(motcua_simulators::dvcqg::Setup::default()).await.map_err(fail)?;
     let post = peers::start(peers::Role::Postal).await.map_err(fail)?;
     let desk = peers::start(peers::Role::Desk).await.map_err(fail)?;
     let settings = demo_settings(config, &data_dir, &portal.url(), &post.url(), &desk.url())?;
@@ -254,7 +343,7 @@ pub async fn run(config: &Path) -> Result<bool, DemoError> {
     demo.say(
         "",
         format!(
-            "gateway on https://{addr}; portal {}, post {}, push desk mc-yen-bai {}; pull desk mc-tram-tau played here",
+            "gateway on https://{addr}; national portal {}, post {}, push desk mc-yen-bai {}; pull desk mc-tram-tau played here",
             portal.url(),
             post.url(),
             desk.url()
@@ -272,7 +361,7 @@ pub async fn run(config: &Path) -> Result<bool, DemoError> {
     result
 }
 
-async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &peers::Peer) -> Result<bool, DemoError> {
+async fn script(demo: &Demo, portal: &DvcqgSim, post: &peers::Peer, desk: &peers::Peer) -> Result<bool, DemoError> {
     use reqwest::Method;
     let mut outcomes = Vec::new();
 
@@ -386,12 +475,12 @@ async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &pe
         expect_overdue: false,
     });
 
-    // D refused at the desk; E withdrawn by the applicant.
-    let d = demo
-        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-D", "04606", 1)))
-        .await?;
-    let d_code = d["code"].as_str().unwrap_or_default().to_owned();
-    demo.say("D", format!("portal: {d_code}"));
+    // D, pushed by the national portal in its own record shape, is refused at the
+    // desk; E, listed by the portal and pulled by the gateway, is withdrawn.
+    let d_record = national_record("DEMO-D-0001", "Đinh Văn Dũng", "015190004321");
+    portal.hold(d_record.clone());
+    let d_code = demo.push(&d_record).await?;
+    demo.say("D", format!("pushed by the national portal (HTTP Basic, its record shape): {d_code}"));
     demo.event(
         "D",
         &d_code,
@@ -402,21 +491,27 @@ async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &pe
     .await?;
     outcomes.push(Outcome {
         label: "D",
-        story: "refused at the desk",
+        story: "national portal push → refused at the desk",
         code: d_code,
         expected: Status::NotReceived,
         expect_overdue: false,
     });
-    let e = demo
-        .json(Method::POST, "/v1/portal/dossiers", "portal-dev", Some(portal_dossier("DEMO-E", "04606", 1)))
-        .await?;
-    let e_code = e["code"].as_str().unwrap_or_default().to_owned();
-    demo.say("E", format!("portal: {e_code}"));
+    let mut e_record = national_record("DEMO-E-0001", "Lường Thị Én", "015190005678");
+    e_record["TaiLieuNop"][0]["DuongDanTaiTepTin"] = "/tep/DEMO-E-0001/to-khai.pdf".into();
+    portal.list(Listed {
+        unit: PORTAL_UNIT.into(),
+        day: motcua_schemas::time::to_vn(jiff::Timestamp::now()).date(),
+        detail: e_record,
+        files: [("/tep/DEMO-E-0001/to-khai.pdf".to_owned(), b"%PDF-1.4 to khai".to_vec())].into(),
+    });
+    let e_code =
+        demo.until("E pulled from the national portal", 15, || async { demo.code_of("DEMO-E-0001").await }).await?;
+    demo.say("E", format!("pulled from the national portal's list: {e_code}"));
     demo.event("E", &e_code, "mc-tram-tau-dev", "received", json!({})).await?;
     demo.event("E", &e_code, "mc-tram-tau-dev", "withdrawn", json!({})).await?;
     outcomes.push(Outcome {
         label: "E",
-        story: "withdrawn by the applicant",
+        story: "national portal pull → withdrawn",
         code: e_code,
         expected: Status::Withdrawn,
         expect_overdue: false,
@@ -448,11 +543,14 @@ async fn script(demo: &Demo, portal: &peers::Peer, post: &peers::Peer, desk: &pe
         json!({ "new_appointment": appointment, "reason": "Cần xác minh thêm thông tin" }),
     )
     .await?;
-    demo.until("C's apology letter at the portal", 10, || async {
-        Ok(portal.calls().iter().any(|l| l.path == "/v1/letters").then_some(()))
+    let c_portal = c_code.clone();
+    demo.until("C's apology at the national portal", 10, || async {
+        let steps = portal.steps(&c_portal);
+        let apology = |s: &Value| s["NoiDungXuLy"].as_str().is_some_and(|t| t.ends_with("Cần xác minh thêm thông tin"));
+        Ok(steps.iter().any(apology).then_some(()))
     })
     .await?;
-    demo.say("C", "Mẫu 04 apology letter delivered to the portal");
+    demo.say("C", "Mẫu 04 apology issued; the national portal has it as a progress step with the new appointment");
     demo.until("C's overdue mark", 30, notice("overdue")).await?;
     demo.say("C", "overdue: notices to the desk and to the provincial centre");
     demo.event(

@@ -1,5 +1,6 @@
-//! The demo's stand-ins for the peers: a portal, the postal service and a push desk,
-//! each a real HTTP server on loopback that records what it receives.
+//! The demo's stand-ins for the postal service and a push desk, each a real HTTP
+//! server on loopback that records what it receives (the national portal's is
+//! `motcua_simulators::dvcqg`).
 
 use std::{
     net::SocketAddr,
@@ -36,8 +37,6 @@ impl Call {
 /// What kind of peer it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// Answers 200 to status calls and letters.
-    Portal,
     /// Answers orders with a fresh S10 item code.
     Postal,
     /// Answers 201 to dossiers and notices.
@@ -80,7 +79,6 @@ async fn receive(State(state): State<PeerState>, uri: Uri, headers: HeaderMap, b
         earlier.unwrap_or(calls.len() - 1)
     };
     match state.role {
-        Role::Portal => StatusCode::OK.into_response(),
         Role::Desk => StatusCode::CREATED.into_response(),
         Role::Postal => {
             let Ok(item) = S10ItemCode::build("RR", 1000 + position as u32, "VN") else {

@@ -25,7 +25,7 @@ pub(super) struct Outcome {
 pub(super) async fn report(
     demo: &Demo,
     outcomes: &[Outcome],
-    portal: &peers::Peer,
+    portal: &motcua_simulators::dvcqg::DvcqgSim,
     post: &peers::Peer,
 ) -> Result<bool, DemoError> {
     println!();
@@ -103,12 +103,19 @@ pub(super) async fn report(
             .collect::<std::collections::BTreeSet<_>>()
             .len()
     };
+    let taken = portal.taken();
+    let records = taken.iter().filter(|t| t.service == "DongBoHoSoMC").count();
+    let steps = taken.iter().filter(|t| t.service == "CapNhatTienDoHoSoMC").count();
+    let violations = portal.violations();
     println!(
-        "\nthe portal received {} status changes and {} letter; the post {} order; each call carried its Idempotency-Key",
-        distinct(portal, "/v1/status"),
-        distinct(portal, "/v1/letters"),
+        "\nthe national portal took {records} record syncs (DongBoHoSoMC) and {steps} progress steps (CapNhatTienDoHoSoMC), {} of its rules broken; the post {} order, with its Idempotency-Key",
+        violations.len(),
         distinct(post, "/v1/orders")
     );
+    for v in &violations {
+        println!("  the portal refused: {v}");
+    }
+    all_ok &= violations.is_empty();
     println!(
         "{} in {:.1} s",
         if all_ok { "every dossier ended where it should" } else { "SOME DOSSIERS DID NOT END WHERE THEY SHOULD" },

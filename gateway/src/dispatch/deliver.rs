@@ -53,7 +53,9 @@ enum Effect {
     /// A newer sync of the dossier carries a later state: this one was not sent.
     Superseded,
     /// The national portal has the record, as of the status it was sent with.
-    PortalRegistered { sent: Status },
+    PortalRegistered {
+        sent: Status,
+    },
     /// The national portal has the steps up to this history entry.
     StepsSynced {
         upto: u32,

@@ -112,11 +112,11 @@ pub fn settle_dead(tx: &mut Tx<'_>, job: &Job) -> Result<usize, StoreError> {
     for (key, _) in entries {
         let id = key.get(prefix.len()..).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse::<u64>().ok());
         tx.remove(Space::Index, &key);
-        if let Some(id) = id.filter(|id| *id < job.id) {
-            if tx.get(Space::Dead, &id.to_be_bytes())?.is_some() {
-                tx.remove(Space::Dead, &id.to_be_bytes());
-                settled += 1;
-            }
+        if let Some(id) = id.filter(|id| *id < job.id)
+            && tx.get(Space::Dead, &id.to_be_bytes())?.is_some()
+        {
+            tx.remove(Space::Dead, &id.to_be_bytes());
+            settled += 1;
         }
     }
     Ok(settled)

@@ -64,13 +64,16 @@ pub struct PullSettings {
     pub lookback_days: u32,
 }
 
-fn env(at: &str, var: &Option<String>, problems: &mut Problems) -> String {
+/// Reads a secret from the environment variable `var` names.
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn secret(env: Env<'_>, at: &str, var: &Option<String>, problems: &mut Problems) -> String {
     let Some(var) = var else {
         problems.add(at, "is required");
         return String::new();
     };
-    match std::env::var(var) {
-        Ok(v) if !v.is_empty() => v,
+    match env(var) {
+        Some(v) if !v.is_empty() => v,
         _ => {
             problems.add(at, format!("the environment variable {var} is not set"));
             String::new()
@@ -93,7 +96,7 @@ fn path(at: &str, value: &Option<String>, problems: &mut Problems) -> String {
 }
 
 /// Checks `[portal.dvcqg]`.
-pub fn check(section: &DvcqgSection, network: &Network, problems: &mut Problems) -> DvcqgSettings {
+pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: &mut Problems) -> DvcqgSettings {
     let at = "portal.dvcqg";
     let transport = match section.transport {
         TransportKind::Session => {
@@ -103,8 +106,8 @@ pub fn check(section: &DvcqgSection, network: &Network, problems: &mut Problems)
             Transport::Session {
                 auth_path: path(&format!("{at}.auth_path"), &section.auth_path, problems),
                 service_path: path(&format!("{at}.service_path"), &section.service_path, problems),
-                username: env(&format!("{at}.username_env"), &section.username_env, problems),
-                password: env(&format!("{at}.password_env"), &section.password_env, problems),
+                username: secret(env, &format!("{at}.username_env"), &section.username_env, problems),
+                password: secret(env, &format!("{at}.password_env"), &section.password_env, problems),
                 unit: section.madonvi.clone().unwrap_or_else(|| {
                     problems.add(format!("{at}.madonvi"), "is required for the session transport");
                     String::new()
@@ -126,7 +129,12 @@ pub fn check(section: &DvcqgSection, network: &Network, problems: &mut Problems)
         OAuth {
             token_url: o.token_url.clone(),
             client_id: o.client_id.clone(),
-            client_secret: env(&format!("{at}.oauth.client_secret_env"), &Some(o.client_secret_env.clone()), problems),
+            client_secret: secret(
+                env,
+                &format!("{at}.oauth.client_secret_env"),
+                &Some(o.client_secret_env.clone()),
+                problems,
+            ),
         }
     });
     let mut overrides = BTreeMap::new();

@@ -173,11 +173,21 @@ impl Settings {
 
     /// Validates `text` as if read from `path` (relative paths resolve against its directory).
     pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        Settings::parse_with_env(text, path, &|name| std::env::var(name).ok())
+    }
+
+    /// As [`Settings::parse`], with the national portal's secrets read through `env`
+    /// rather than the process environment (the demo gives its simulator's account).
+    pub fn parse_with_env(
+        text: &str,
+        path: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
         let shown = path.display().to_string();
         let file: ConfigFile =
             toml::from_str(text).map_err(|e| ConfigError::Parse { path: shown.clone(), message: e.to_string() })?;
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
-        validate(file, &base, path)
+        validate(file, &base, path, env)
             .map_err(|problems| ConfigError::Invalid { path: shown, problems: problems.into_vec() })
     }
 }
@@ -199,7 +209,12 @@ fn all_units(file: &ConfigFile, base: &Path, problems: &mut Problems) -> Vec<cra
     units
 }
 
-fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Problems> {
+fn validate(
+    file: ConfigFile,
+    base: &Path,
+    source: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Settings, Problems> {
     let mut problems = Problems::default();
     let g = &file.gateway;
 
@@ -313,7 +328,9 @@ fn validate(file: ConfigFile, base: &Path, source: &Path) -> Result<Settings, Pr
             }
             let dvcqg = match (p.protocol, &p.dvcqg) {
                 (Protocol::Motcua, None) => None,
-                (Protocol::Dvcqg, Some(section)) if name == "portal" => Some(dvcqg::check(section, &network, problems)),
+                (Protocol::Dvcqg, Some(section)) if name == "portal" => {
+                    Some(dvcqg::check(section, &network, env, problems))
+                }
                 (Protocol::Dvcqg, None) if name == "portal" => {
                     problems.add(format!("{name}.dvcqg"), "the dvcqg protocol needs a [portal.dvcqg] section");
                     None

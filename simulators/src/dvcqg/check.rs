@@ -6,20 +6,59 @@ use serde_json::{Map, Value};
 
 /// The record fields both public integrations send.
 pub const RECORD_FIELDS: &[&str] = &[
-    "MaHoSo", "MaTTHC", "TenTTHC", "MaLinhVuc", "TenLinhVuc", "KenhThucHien", "ChuHoSo", "SoGiayToChuHoSo",
-    "LoaiDoiTuong", "MaDoiTuong", "ThongTinKhac", "Email", "Fax", "SoDienThoai", "TrichYeuHoSo", "NgayTiepNhan",
-    "NgayHenTra", "NgayTra", "NgayKetThucXuLy", "TrangThaiHoSo", "ThongTinTra", "HinhThuc", "DonViXuLy",
-    "TaiLieuNop", "DanhSachLePhi", "DanhSachGiayToKetQua", "DanhSachTepDinhKemKhac", "DanhSachHoSoBoSung",
+    "MaHoSo",
+    "MaTTHC",
+    "TenTTHC",
+    "MaLinhVuc",
+    "TenLinhVuc",
+    "KenhThucHien",
+    "ChuHoSo",
+    "SoGiayToChuHoSo",
+    "LoaiDoiTuong",
+    "MaDoiTuong",
+    "ThongTinKhac",
+    "Email",
+    "Fax",
+    "SoDienThoai",
+    "TrichYeuHoSo",
+    "NgayTiepNhan",
+    "NgayHenTra",
+    "NgayTra",
+    "NgayKetThucXuLy",
+    "TrangThaiHoSo",
+    "ThongTinTra",
+    "HinhThuc",
+    "DonViXuLy",
+    "TaiLieuNop",
+    "DanhSachLePhi",
+    "DanhSachGiayToKetQua",
+    "DanhSachTepDinhKemKhac",
+    "DanhSachHoSoBoSung",
     "DinhDanhCHS",
 ];
 
-const RECORD_DATES: &[&str] = &["NgayTiepNhan", "NgayHenTra", "NgayTra", "NgayKetThucXuLy", "NgayNopHoSo", "NgayTuChoi"];
-const RECORD_LISTS: &[&str] =
-    &["TaiLieuNop", "DanhSachLePhi", "DanhSachGiayToKetQua", "DanhSachTepDinhKemKhac", "DanhSachHoSoBoSung", "DinhDanhCHS", "DSKetNoiCSDL"];
+const RECORD_DATES: &[&str] =
+    &["NgayTiepNhan", "NgayHenTra", "NgayTra", "NgayKetThucXuLy", "NgayNopHoSo", "NgayTuChoi"];
+const RECORD_LISTS: &[&str] = &[
+    "TaiLieuNop",
+    "DanhSachLePhi",
+    "DanhSachGiayToKetQua",
+    "DanhSachTepDinhKemKhac",
+    "DanhSachHoSoBoSung",
+    "DinhDanhCHS",
+    "DSKetNoiCSDL",
+];
 
 /// The progress step fields (docs/PEERS.md §1.6).
 pub const STEP_FIELDS: &[&str] = &[
-    "MaHoSo", "NguoiXuLy", "ChucDanh", "ThoiDiemXuLy", "PhongBanXuLy", "NoiDungXuLy", "TrangThai", "NgayBatDau",
+    "MaHoSo",
+    "NguoiXuLy",
+    "ChucDanh",
+    "ThoiDiemXuLy",
+    "PhongBanXuLy",
+    "NoiDungXuLy",
+    "TrangThai",
+    "NgayBatDau",
     "NgayKetThucTheoQuyDinh",
 ];
 
@@ -28,9 +67,7 @@ pub const MAX_STEPS: usize = 10;
 
 /// True for `yyyyMMddHHmmss` naming a real time.
 pub fn is_date(s: &str) -> bool {
-    s.len() == 14
-        && s.bytes().all(|b| b.is_ascii_digit())
-        && jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", s).is_ok()
+    s.len() == 14 && s.bytes().all(|b| b.is_ascii_digit()) && jiff::civil::DateTime::strptime("%Y%m%d%H%M%S", s).is_ok()
 }
 
 fn code_in(s: &str, range: std::ops::RangeInclusive<u32>) -> bool {
@@ -61,10 +98,8 @@ pub fn record(record: &Value) -> Vec<String> {
         }
     }
     for (key, value) in obj {
-        if RECORD_LISTS.contains(&key.as_str()) {
-            if !value.is_array() {
-                problems.push(format!("{key} is not a list"));
-            }
+        if RECORD_LISTS.contains(&key.as_str()) && !value.is_array() {
+            problems.push(format!("{key} is not a list"));
         }
         if let Some(p) = strings_only(value, key) {
             problems.push(p);

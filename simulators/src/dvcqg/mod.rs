@@ -410,8 +410,12 @@ fn lookups(s: &mut Books, service: &str, obj: &Map<String, Value>) -> Response {
         }
         "TraCuuHoSo" => {
             let code = text(obj, "mahoso").unwrap_or_default();
-            let found: Vec<Value> =
-                s.listed.iter().filter(|l| l.detail.get("MaHoSo").and_then(Value::as_str) == Some(&code)).map(|l| l.detail.clone()).collect();
+            let found: Vec<Value> = s
+                .listed
+                .iter()
+                .filter(|l| l.detail.get("MaHoSo").and_then(Value::as_str) == Some(&code))
+                .map(|l| l.detail.clone())
+                .collect();
             *s.fetched.entry(code).or_default() += 1;
             *s.answers.entry("0".into()).or_default() += 1;
             axum::Json(json!({ "error_code": "0", "message": "Thành công", "data": found })).into_response()
@@ -439,9 +443,11 @@ async fn service(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
         return r;
     }
     let mut s = shared.1.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(obj) = json_object(&body, &mut s.violations) else { return give(&mut s, "99", "Dữ liệu không hợp lệ") };
+    let Some(obj) = json_object(&body, &mut s.violations) else {
+        return give(&mut s, "99", "Dữ liệu không hợp lệ");
+    };
     let session = text(&obj, "session").unwrap_or_default();
-    if !s.sessions.get(&session).is_some_and(|until| *until > Instant::now()) {
+    if s.sessions.get(&session).is_none_or(|until| *until <= Instant::now()) {
         return give(&mut s, "-1", "Phiên làm việc không hợp lệ hoặc đã hết hạn");
     }
     if text(&obj, "madonvi").is_none_or(|u| u.is_empty()) {
