@@ -245,3 +245,110 @@ pub fn progress(d: &Dossier, ctx: &RecordContext<'_>, after: u32, max: usize) ->
 pub fn has_steps_after(d: &Dossier, after: u32) -> bool {
     d.history.iter().any(|h| is_step(h) && h.seq > after)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use motcua_schemas::{Applicant, PostalInfo, ProcedureRef};
+
+    fn dossier(steps: usize) -> Dossier {
+        let at = jiff::Timestamp::from_second(1_790_000_000).unwrap();
+        let history = (0..steps)
+            .map(|i| HistoryEntry {
+                seq: u32::try_from(i + 1).unwrap(),
+                at,
+                recorded_at: at,
+                kind: if i == 0 { EventType::Intake } else { EventType::Processing },
+                actor: "x".into(),
+                status_before: None,
+                status_after: Status::Processing,
+                note: None,
+                details: (i == 1).then(|| json!({ "officer": { "name": "Nguyễn Thị Thu Hà", "title": "Công chức" } })),
+            })
+            .collect();
+        Dossier {
+            code: "000.07.20.H38-261125-0001".parse().unwrap(),
+            channel: Channel::Portal,
+            level: None,
+            external_ref: "X".into(),
+            procedure: ProcedureRef { code: "1.001193".parse().unwrap(), name: "Đăng ký khai sinh".into() },
+            applicant: Applicant {
+                kind: ApplicantKind::Citizen,
+                name: "Lò Văn A".into(),
+                id_type: IdKind::CitizenId,
+                id_number: "015190001234".into(),
+                phone: None,
+                email: None,
+                address: None,
+            },
+            requested_unit: "04606".into(),
+            target_unit: "04606".parse().unwrap(),
+            desk: "mc".into(),
+            documents: Vec::new(),
+            fees: vec![motcua_schemas::Fee { name: "Lệ phí".into(), amount: 8000, paid: true, transaction: None }],
+            return_method: ReturnMethod::Desk,
+            return_address: None,
+            submitted_at: at,
+            received_at: at,
+            due_at: at,
+            appointment_at: at,
+            status: Status::Processing,
+            status_name: String::new(),
+            overdue: false,
+            history,
+            postal: PostalInfo::default(),
+            rating: None,
+        }
+    }
+
+    fn context<'a>(statuses: &'a StatusCodes, empty: &'a Map<String, Value>) -> RecordContext<'a> {
+        RecordContext {
+            code: "G22-1",
+            unit_name: "Xã Trạm Tấu",
+            field: ("HT", "Hộ tịch"),
+            statuses,
+            constants: empty,
+            fee_constants: empty,
+            intake_officer: "Cán bộ một cửa",
+            default_officer: "Chuyên viên",
+        }
+    }
+
+    fn all_strings(v: &Value) -> bool {
+        match v {
+            Value::String(_) => true,
+            Value::Array(items) => items.iter().all(all_strings),
+            Value::Object(obj) => obj.values().all(all_strings),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn every_scalar_of_the_record_is_a_string_and_statuses_map() {
+        let statuses = StatusCodes::with(&BTreeMap::from([(4, "9".to_owned())]));
+        let empty = Map::new();
+        let r = record(&dossier(2), &context(&statuses, &empty));
+        assert!(all_strings(&r), "{r}");
+        assert_eq!(r["TrangThaiHoSo"], "9");
+        assert_eq!(r["NgayTra"], "");
+        assert_eq!(r["DuocThanhToanTrucTuyen"], "1");
+        assert_eq!(r["DanhSachLePhi"][0]["Gia"], "8000");
+    }
+
+    #[test]
+    fn steps_go_at_most_max_at_a_time_from_where_the_portal_is() {
+        let (statuses, empty) = (StatusCodes::default(), Map::new());
+        let d = dossier(13);
+        let ctx = context(&statuses, &empty);
+        let (first, last) = progress(&d, &ctx, 0, 10);
+        assert_eq!((first.len(), last), (10, Some(10)));
+        assert_eq!(first[0]["NguoiXuLy"], "Cán bộ một cửa");
+        assert_eq!(first[1]["NguoiXuLy"], "Nguyễn Thị Thu Hà");
+        assert_eq!(first[2]["NguoiXuLy"], "Chuyên viên");
+        assert!(first.iter().all(all_strings));
+        assert!(has_steps_after(&d, 10));
+        let (rest, last) = progress(&d, &ctx, 10, 10);
+        assert_eq!((rest.len(), last), (3, Some(13)));
+        assert!(!has_steps_after(&d, 13));
+    }
+}

@@ -209,3 +209,43 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
         pull,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(text: &str) -> DvcqgSection {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn missing_secrets_and_paths_are_named() {
+        let network = Network::default();
+        let mut problems = Problems::default();
+        let s = section("transport = \"session\"\nauth_path = \"auth\"\nusername_env = \"U\"\npassword_env = \"P\"\n");
+        let env = |name: &str| (name == "U").then(|| "motcua".to_owned());
+        check(&s, &network, &env, &mut problems);
+        let paths: Vec<_> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "portal.dvcqg.auth_path",
+                "portal.dvcqg.service_path",
+                "portal.dvcqg.password_env",
+                "portal.dvcqg.madonvi"
+            ]
+        );
+    }
+
+    #[test]
+    fn status_codes_map_local_codes_only() {
+        let network = Network::default();
+        let mut problems = Problems::default();
+        let s = section("transport = \"connector\"\ncreate_path = \"/c\"\nupdate_path = \"/u\"\nprogress_path = \"/p\"\nstatus_codes = { \"6\" = \"9\", \"11\" = \"9\" }\n");
+        let settings = check(&s, &network, &|_| None, &mut problems);
+        assert_eq!(settings.statuses.of(Status::FinancialObligation), "9");
+        assert_eq!(settings.statuses.of(Status::Processing), "4");
+        let paths: Vec<_> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["portal.dvcqg.status_codes.11"]);
+    }
+}
