@@ -241,7 +241,9 @@ mod tests {
     fn status_codes_map_local_codes_only() {
         let network = Network::default();
         let mut problems = Problems::default();
-        let s = section("transport = \"connector\"\ncreate_path = \"/c\"\nupdate_path = \"/u\"\nprogress_path = \"/p\"\nstatus_codes = { \"6\" = \"9\", \"11\" = \"9\" }\n");
+        let s = section(
+            "transport = \"connector\"\ncreate_path = \"/c\"\nupdate_path = \"/u\"\nprogress_path = \"/p\"\nstatus_codes = { \"6\" = \"9\", \"11\" = \"9\" }\n",
+        );
         let settings = check(&s, &network, &|_| None, &mut problems);
         assert_eq!(settings.statuses.of(Status::FinancialObligation), "9");
         assert_eq!(settings.statuses.of(Status::Processing), "4");
