@@ -10,6 +10,7 @@ pub mod json;
 pub mod outbound;
 pub mod portal;
 pub mod postal;
+pub mod vnpost;
 pub mod xml;
 
 pub use error::InboundError;

@@ -66,6 +66,13 @@ pub struct TaskLabels {
     pub task: String,
 }
 
+/// Labels of a tracking status code.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StatusCodeLabels {
+    /// The code.
+    pub status_code: String,
+}
+
 /// Every metric of the gateway.
 pub struct Metrics {
     registry: Registry,
@@ -89,6 +96,12 @@ pub struct Metrics {
     pub effects_held: Counter,
     /// Panics of supervised tasks, by task.
     pub task_panics: Family<TaskLabels, Counter>,
+    /// Free codes in the waybill pool.
+    pub waybills_free: Gauge<i64, AtomicI64>,
+    /// VNPost tracking events of codes the table does not name, by code.
+    pub vnpost_unknown: Family<StatusCodeLabels, Counter>,
+    /// VNPost tracking events of no order of the gateway.
+    pub vnpost_unmatched: Counter,
     outbox_depth: Family<DestinationLabels, Gauge>,
     outbox_oldest: Family<DestinationLabels, Gauge>,
     outbox_in_flight: Family<DestinationLabels, Gauge>,
@@ -114,6 +127,9 @@ impl Metrics {
             marks_held: Counter::default(),
             effects_held: Counter::default(),
             task_panics: Family::default(),
+            waybills_free: Gauge::default(),
+            vnpost_unknown: Family::default(),
+            vnpost_unmatched: Counter::default(),
             outbox_depth: Family::default(),
             outbox_oldest: Family::default(),
             outbox_in_flight: Family::default(),
@@ -166,6 +182,17 @@ impl Metrics {
             m.task_panics.clone(),
         );
         registry.register("open_overdue_dossiers", "Open dossiers marked overdue", m.open_overdue.clone());
+        registry.register("waybills_free", "Free codes in the waybill pool", m.waybills_free.clone());
+        registry.register(
+            "vnpost_tracking_unknown_status",
+            "VNPost tracking events whose StatusCode the table does not name",
+            m.vnpost_unknown.clone(),
+        );
+        registry.register(
+            "vnpost_tracking_unmatched",
+            "VNPost tracking events of no order of the gateway",
+            m.vnpost_unmatched.clone(),
+        );
         registry.register(
             "rate_limited_requests",
             "Requests refused by a rate limit, per client",
@@ -191,6 +218,11 @@ impl Metrics {
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+
+    /// Counts a tracking event of a code the table does not name.
+    pub fn vnpost_unknown_status(&self, code: i64) {
+        self.vnpost_unknown.get_or_create(&StatusCodeLabels { status_code: code.to_string() }).inc();
     }
 
     /// Counts a delivery attempt and its outcome.

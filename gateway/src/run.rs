@@ -139,6 +139,7 @@ pub async fn run(
     app.set_dispatch(dispatch);
     let clock = crate::deadlines::start(app.clone(), clock_rx, shutdown_rx.clone());
     let pulling = crate::portal_pull::start(app.clone(), shutdown_rx.clone());
+    let tracking = crate::tracking::start(app.clone(), shutdown_rx.clone());
 
     let ended = tokio::select! {
         _ = stop => Ended::Stopped,
@@ -153,6 +154,7 @@ pub async fn run(
     let _ = dispatcher.await;
     let _ = clock.await;
     let _ = pulling.await;
+    let _ = tracking.await;
     pruning.abort();
     if let Some(reloading) = reloading {
         reloading.abort();

@@ -249,6 +249,56 @@ pub struct PostalInfo {
     pub return_status: Option<String>,
     /// Letters sent by post.
     pub letters: Vec<PostalLetter>,
+    /// Orders placed with VNPost for this dossier (docs/PEERS.md §2).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub orders: Vec<PostOrder>,
+}
+
+/// What a postal order carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderKind {
+    /// The dossier's papers, from the applicant's home to the desk.
+    Collection,
+    /// The result, from the desk to the applicant.
+    Return,
+    /// A letter (the Mẫu 04 apology) to the applicant.
+    Letter,
+}
+
+/// Where a postal order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderState {
+    /// Queued; the operator has not confirmed it yet.
+    Requested,
+    /// The operator has it (`Status` 100 or 101).
+    Created,
+    /// The post has the shipment.
+    PickedUp,
+    /// Delivered.
+    Delivered,
+    /// Could not be delivered.
+    Undeliverable,
+    /// Cancelled before pick-up.
+    Cancelled,
+}
+
+/// An order placed with the postal operator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostOrder {
+    /// `OrderNumber`.
+    pub number: String,
+    /// What it carries.
+    pub kind: OrderKind,
+    /// The waybill code it was sent with, from the pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<S10ItemCode>,
+    /// Where it stands.
+    pub state: OrderState,
+    /// The operator's words for its last tracking event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event: Option<String>,
 }
 
 /// A dossier as stored and served (docs/CONTRACT.md §8).

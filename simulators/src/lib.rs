@@ -6,3 +6,4 @@
 
 pub mod dvcqg;
 mod serve;
+pub mod vnpost;

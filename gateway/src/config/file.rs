@@ -434,6 +434,8 @@ pub struct PeerSection {
     pub protocol: Protocol,
     /// `[portal.dvcqg]`: how the national portal is reached and read.
     pub dvcqg: Option<super::dvcqg_file::DvcqgSection>,
+    /// `[postal.vnpost]`: VNPost as its client (docs/PEERS.md §2).
+    pub vnpost: Option<super::vnpost_file::VnpostSection>,
 }
 
 /// A peer's protocol.
@@ -445,6 +447,8 @@ pub enum Protocol {
     Motcua,
     /// The national public service portal.
     Dvcqg,
+    /// VNPost, the gateway as its client.
+    Vnpost,
 }
 
 /// `[retry]`.

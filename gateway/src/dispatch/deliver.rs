@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 use motcua_adapters::{desk, dvcqg, outbound::CallOutcome, portal, postal};
-use motcua_schemas::{EventType, ReturnMethod, Status};
+use motcua_schemas::{EventType, OrderKind, OrderState, ReturnMethod, Status};
 use serde_json::json;
 
 use super::Context;
@@ -60,6 +60,10 @@ enum Effect {
     StepsSynced {
         upto: u32,
     },
+    /// VNPost has the order (`Status` 100 or 101), sent with this waybill code.
+    OrderCreated { number: String, item: Option<motcua_schemas::S10ItemCode> },
+    /// VNPost cancelled the order.
+    OrderCancelled { number: String },
     LetterItem {
         n: u32,
         item: motcua_schemas::S10ItemCode,
@@ -77,6 +81,8 @@ impl Effect {
             Effect::Superseded => "superseded",
             Effect::PortalRegistered { .. } => "portal_registered",
             Effect::StepsSynced { .. } => "steps_synced",
+            Effect::OrderCreated { .. } => "order_created",
+            Effect::OrderCancelled { .. } => "order_cancelled",
         }
     }
 
@@ -85,6 +91,7 @@ impl Effect {
     fn item(&self) -> Option<&motcua_schemas::S10ItemCode> {
         match self {
             Effect::ReturnItem(item) | Effect::LetterItem { item, .. } => Some(item),
+            Effect::OrderCreated { item: Some(item), .. } => Some(item),
             _ => None,
         }
     }
@@ -112,6 +119,9 @@ async fn call(app: &Context, outbound: &Outbound, destination: &str, job: &Job) 
     };
     let settings = app.settings();
     let code = job.dossier.as_str();
+    if job.destination == crate::outbox::Destination::Postal && outbound.vnpost().is_some() {
+        return order_vnpost(app, outbound, job, &record).await;
+    }
     match &job.kind {
         JobKind::Deliver => {
             let body = served(&record, &settings);
@@ -130,6 +140,10 @@ async fn call(app: &Context, outbound: &Outbound, destination: &str, job: &Job) 
             (outcome, Effect::PortalAccepted { seq: *seq })
         }
         JobKind::PortalRecord | JobKind::PortalProgress => sync_portal(app, outbound, job, &record).await,
+        JobKind::CollectionOrder | JobKind::CancelOrder { .. } => (
+            CallOutcome::Rejected { reason: "VNPost orders need [postal] protocol = \"vnpost\"".into() },
+            Effect::None,
+        ),
         JobKind::ReturnOrder => {
             let Some(receiver) = record.dossier.return_address.clone() else {
                 return (CallOutcome::Rejected { reason: "the dossier has no return address".into() }, Effect::None);
@@ -247,6 +261,57 @@ async fn sync_portal(app: &Context, outbound: &Outbound, job: &Job, record: &Dos
     }
 }
 
+/// An order, or its cancellation, with VNPost (docs/PEERS.md §2.2, §2.4). The waybill
+/// code is taken from the pool and bound to the order's number before the call, so a
+/// call made again after a crash carries the same code.
+async fn order_vnpost(app: &Context, outbound: &Outbound, job: &Job, record: &DossierRecord) -> (CallOutcome, Effect) {
+    let settings = app.settings();
+    let (Some(client), Some(vnpost)) = (outbound.vnpost(), settings.postal.as_ref().and_then(|p| p.vnpost.as_ref()))
+    else {
+        return (CallOutcome::Rejected { reason: "VNPost is not configured".into() }, Effect::None);
+    };
+    let (kind, letter) = match &job.kind {
+        JobKind::CancelOrder { number } => {
+            return match client.cancel(number).await {
+                accepted @ CallOutcome::Accepted { .. } => (accepted, Effect::OrderCancelled { number: number.clone() }),
+                other => (other, Effect::None),
+            };
+        }
+        JobKind::CollectionOrder => (OrderKind::Collection, 0),
+        JobKind::ReturnOrder => (OrderKind::Return, 0),
+        JobKind::Letter { n } => (OrderKind::Letter, *n),
+        _ => return (CallOutcome::Rejected { reason: "not a postal order".into() }, Effect::None),
+    };
+    let number = crate::post_orders::number(record, kind, letter, vnpost);
+    let item = if vnpost.item_codes_from_pool {
+        let bound = number.clone();
+        let taken = app.store.write(move |tx| crate::waybills::take(tx, &bound)).await;
+        let free = crate::waybills::free(&app.store);
+        app.metrics.waybills_free.set(i64::try_from(free).unwrap_or(i64::MAX));
+        if free < vnpost.pool_low_water {
+            tracing::warn!(free, low_water = vnpost.pool_low_water, "the waybill pool is running low: import a new batch");
+        }
+        match taken {
+            Ok(Ok(Some(item))) => Some(item),
+            Ok(Ok(None)) => {
+                let reason = "the waybill pool is empty".to_owned();
+                return (CallOutcome::Retry { reason, retry_after: None }, Effect::None);
+            }
+            Ok(Err(e)) | Err(e) => return (CallOutcome::Retry { reason: e.to_string(), retry_after: None }, Effect::None),
+        }
+    } else {
+        None
+    };
+    let order = match crate::post_orders::build(record, kind, letter, &settings, vnpost, item.as_ref()) {
+        Ok(order) => order,
+        Err(reason) => return (CallOutcome::Rejected { reason }, Effect::None),
+    };
+    match client.create(&order).await {
+        accepted @ CallOutcome::Accepted { .. } => (accepted, Effect::OrderCreated { number, item }),
+        other => (other, Effect::None),
+    }
+}
+
 /// Delivers the job `id` at `key` and records the outcome, reporting on `progress`
 /// when the call has ended.
 pub async fn deliver(
@@ -354,6 +419,45 @@ fn apply_effect(
     let Some(mut record) = DossierRecord::load(tx, &job.dossier)? else { return Ok(()) };
     match effect {
         Effect::None | Effect::Superseded => return Ok(()),
+        Effect::OrderCreated { number, item } => {
+            let Some(order) = record.dossier.postal.orders.iter_mut().find(|o| o.number == number) else {
+                return Ok(());
+            };
+            if order.state == OrderState::Requested {
+                order.state = OrderState::Created;
+            }
+            order.item = item.clone();
+            let kind = order.kind;
+            if kind == OrderKind::Return {
+                record.dossier.postal.return_item = item.clone();
+            }
+            if let Some(letter) = record.dossier.postal.letters.iter_mut().find(|l| l.order_code == number) {
+                letter.item_code = item.clone();
+            }
+            let shown = item.as_ref().map_or(String::new(), |i| format!(", mã bưu gửi {i}"));
+            let what = match kind {
+                OrderKind::Collection => "thu gom hồ sơ tại nhà",
+                OrderKind::Return => "trả kết quả tại nhà",
+                OrderKind::Letter => "gửi văn bản xin lỗi",
+            };
+            events::note(
+                &mut record,
+                now,
+                format!("Bưu điện đã nhận đơn hàng {what} ({number}{shown})"),
+                json!({ "mark": "vnpost_order", "order": number, "item": item }),
+            );
+        }
+        Effect::OrderCancelled { number } => {
+            if let Some(order) = record.dossier.postal.orders.iter_mut().find(|o| o.number == number) {
+                order.state = OrderState::Cancelled;
+            }
+            events::note(
+                &mut record,
+                now,
+                format!("Đã hủy đơn hàng với Bưu điện ({number})"),
+                json!({ "mark": "vnpost_cancelled", "order": number }),
+            );
+        }
         Effect::PortalRegistered { sent } => {
             let online_result = sent == Status::Processed
                 && record.dossier.status == Status::Processed

@@ -47,6 +47,7 @@ pub struct Outbound {
     issuer: String,
     tokens: Mutex<HashMap<String, (String, i64)>>,
     dvcqg: Option<std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>>,
+    vnpost: Option<std::sync::Arc<motcua_adapters::vnpost::VnpostClient>>,
 }
 
 fn client(timeout: Duration, ca_file: Option<&std::path::Path>, concurrency: usize) -> Result<reqwest::Client, String> {
@@ -114,9 +115,22 @@ impl Outbound {
                 d.rules.clone(),
             )))
         });
+        let vnpost = settings.postal.as_ref().and_then(|postal| {
+            let v = postal.vnpost.as_ref()?;
+            let route = routes.get(&Destination::Postal.name())?;
+            Some(std::sync::Arc::new(motcua_adapters::vnpost::VnpostClient::new(
+                route.client.clone(),
+                postal.url.clone(),
+                v.auth.clone(),
+                v.paths.clone(),
+                v.customer_code.clone(),
+                v.rules.clone(),
+            )))
+        });
         Ok(Outbound {
             routes,
             dvcqg,
+            vnpost,
             signing: settings.gateway.signing.clone(),
             issuer: settings.gateway.issuer.clone(),
             tokens: Mutex::new(HashMap::new()),
@@ -127,6 +141,11 @@ impl Outbound {
     /// the portal's session and the LGSP's token across calls.
     pub fn dvcqg(&self) -> Option<&std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>> {
         self.dvcqg.as_ref()
+    }
+
+    /// VNPost's client, when the postal peer is VNPost itself. It keeps the token.
+    pub fn vnpost(&self) -> Option<&std::sync::Arc<motcua_adapters::vnpost::VnpostClient>> {
+        self.vnpost.as_ref()
     }
 
     /// The destinations the gateway pushes to.

@@ -220,7 +220,15 @@ fn apply(
                         item_code: None,
                         status: None,
                     });
-                    outbox::enqueue(tx, Destination::Postal, JobKind::Letter { n }, code, now)?;
+                    match settings.postal.as_ref().and_then(|p| p.vnpost.as_ref()) {
+                        Some(vnpost) => {
+                            let kind = motcua_schemas::OrderKind::Letter;
+                            crate::post_orders::request(tx, &mut record, kind, n, vnpost, now)?;
+                        }
+                        None => {
+                            outbox::enqueue(tx, Destination::Postal, JobKind::Letter { n }, code, now)?;
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -271,8 +279,20 @@ fn apply(
     ) {
         record.documents.push(document);
     }
+    let vnpost = settings.postal.as_ref().and_then(|p| p.vnpost.as_ref());
     if event.kind == EventType::ResultReady && record.dossier.return_method == ReturnMethod::Post {
-        outbox::enqueue(tx, Destination::Postal, JobKind::ReturnOrder, code, now)?;
+        match vnpost {
+            Some(vnpost) => {
+                crate::post_orders::request(tx, &mut record, motcua_schemas::OrderKind::Return, 0, vnpost, now)?;
+            }
+            None => {
+                outbox::enqueue(tx, Destination::Postal, JobKind::ReturnOrder, code, now)?;
+            }
+        }
+    }
+    // Papers the post has not picked up yet need not travel any more.
+    if matches!(event.kind, EventType::Withdrawn | EventType::Refused | EventType::Stopped) && vnpost.is_some() {
+        crate::post_orders::cancel_open(tx, &record, now)?;
     }
     record.save(tx, settings, now)?;
     tx.put_json(Space::Applied, mark.as_bytes(), &AppliedEvent { fingerprint })?;

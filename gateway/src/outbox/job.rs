@@ -45,6 +45,8 @@ pub enum NoticeKind {
     Overdue,
     /// The portal sent a new version of the dossier: read it again.
     Updated,
+    /// The post could not deliver the result.
+    ReturnFailed,
     /// The explanation of a late dossier is overdue.
     ExplanationMissing,
 }
@@ -85,6 +87,13 @@ pub enum JobKind {
     PortalProgress,
     /// Ask the postal service to return the result to the applicant.
     ReturnOrder,
+    /// Ask VNPost to collect the dossier's papers from the applicant's home.
+    CollectionOrder,
+    /// Cancel a VNPost order the post has not picked up.
+    CancelOrder {
+        /// Its `OrderNumber`.
+        number: String,
+    },
     /// Send the `n`-th apology letter (Mẫu 04) by the dossier's channel.
     Letter {
         /// Which letter, from 1.

@@ -3,6 +3,7 @@
 //! with the file and its key path; secrets come from the environment only.
 
 pub mod dvcqg;
+pub mod vnpost;
 pub mod warnings;
 
 use std::{
@@ -85,6 +86,8 @@ pub struct Peer {
     /// The national portal's protocol, when the peer speaks it rather than the
     /// gateway's own contract.
     pub dvcqg: Option<dvcqg::DvcqgSettings>,
+    /// VNPost's protocol, when the postal peer is VNPost itself.
+    pub vnpost: Option<vnpost::VnpostSettings>,
 }
 
 /// `[gateway]`, checked.
@@ -327,7 +330,6 @@ fn validate(
                 problems.add(format!("{name}.id"), "must not be empty");
             }
             let dvcqg = match (p.protocol, &p.dvcqg) {
-                (Protocol::Motcua, None) => None,
                 (Protocol::Dvcqg, Some(section)) if name == "portal" => {
                     Some(dvcqg::check(section, &network, env, problems))
                 }
@@ -339,10 +341,29 @@ fn validate(
                     problems.add(format!("{name}.protocol"), "only the portal speaks the dvcqg protocol");
                     None
                 }
-                (Protocol::Motcua, Some(_)) => {
+                (_, Some(_)) => {
                     problems.add(format!("{name}.dvcqg"), "set protocol = \"dvcqg\" to use this section");
                     None
                 }
+                (_, None) => None,
+            };
+            let vnpost = match (p.protocol, &p.vnpost) {
+                (Protocol::Vnpost, Some(section)) if name == "postal" => {
+                    Some(vnpost::check(section, &network, env, problems))
+                }
+                (Protocol::Vnpost, None) if name == "postal" => {
+                    problems.add(format!("{name}.vnpost"), "the vnpost protocol needs a [postal.vnpost] section");
+                    None
+                }
+                (Protocol::Vnpost, _) => {
+                    problems.add(format!("{name}.protocol"), "only the postal peer speaks the vnpost protocol");
+                    None
+                }
+                (_, Some(_)) => {
+                    problems.add(format!("{name}.vnpost"), "set protocol = \"vnpost\" to use this section");
+                    None
+                }
+                (_, None) => None,
             };
             Peer {
                 id: p.id.clone(),
@@ -351,6 +372,7 @@ fn validate(
                 timeout_secs: p.timeout_secs,
                 concurrency: p.concurrency,
                 dvcqg,
+                vnpost,
             }
         })
     };

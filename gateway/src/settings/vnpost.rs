@@ -1,0 +1,177 @@
+//! `[postal.vnpost]`, checked: the client's secrets read from the environment, the
+//! status and tracking tables, VNPost's numbers for the network's units, and the
+//! desks' addresses, each desk's unit mapped to a VNPost province.
+
+use std::{collections::HashMap, time::Duration};
+
+use motcua_adapters::vnpost::{Auth, Paths, StatusRules};
+use motcua_schemas::{Address, UnitCode};
+
+use crate::config::{
+    Problems,
+    vnpost_file::{AuthSection, DeskAddress, TrackingMeaning, VnpostSection},
+};
+use crate::network::Network;
+
+/// VNPost's settings.
+#[derive(Debug, Clone)]
+pub struct VnpostSettings {
+    /// `CustomerCode`.
+    pub customer_code: String,
+    /// Authentication.
+    pub auth: Auth,
+    /// Service paths.
+    pub paths: Paths,
+    /// Events per tracking page.
+    pub page_size: usize,
+    /// Time between tracking rounds.
+    pub poll_interval: Duration,
+    /// Orders carry a waybill code from the pool.
+    pub item_codes_from_pool: bool,
+    /// Warn below this many free codes.
+    pub pool_low_water: usize,
+    /// How `Status` answers are read.
+    pub rules: StatusRules,
+    /// Tracking `StatusCode` → meaning.
+    pub tracking: HashMap<i64, TrackingMeaning>,
+    /// `OrderNumber` suffix of collection orders.
+    pub collection_suffix: String,
+    /// VNPost's numbers for units.
+    pub numbers: PostalNumbers,
+    /// The desks' addresses, by desk id.
+    pub desks: HashMap<String, DeskAddress>,
+}
+
+/// VNPost's province and district numbers of the network's units (docs/PEERS.md §2.8:
+/// they are not the statistics office's codes).
+#[derive(Debug, Clone, Default)]
+pub struct PostalNumbers {
+    provinces: HashMap<String, i64>,
+    districts: HashMap<String, i64>,
+}
+
+impl PostalNumbers {
+    /// VNPost's province and district numbers for an address: from its most specific
+    /// unit up through its parents, the first unit with a province number and the
+    /// first with a district number (0 when none: the district is optional). An error
+    /// names the unit that has no province number.
+    pub fn of(&self, network: &Network, address: &Address) -> Result<(i64, i64), String> {
+        let start = address.commune.as_ref().or(address.district.as_ref()).or(address.province.as_ref());
+        let Some(start) = start else { return Err("the address names no unit (province, district or commune)".into()) };
+        let (mut province, mut district) = (None, None);
+        let mut at = Some(start.clone());
+        let mut steps = 0;
+        while let Some(code) = at {
+            district = district.or_else(|| self.districts.get(code.as_str()).copied());
+            province = province.or_else(|| self.provinces.get(code.as_str()).copied());
+            at = network.unit(&code).and_then(|u| u.parent.clone());
+            steps += 1;
+            if province.is_some() || steps > 8 {
+                break;
+            }
+        }
+        if province.is_none() && let Some(p) = &address.province {
+            province = self.provinces.get(p.as_str()).copied();
+        }
+        let name = network.unit(start).map_or_else(String::new, |u| format!(" ({})", u.name));
+        let province = province
+            .ok_or_else(|| format!("unit {start}{name} has no VNPost province number in [postal.vnpost] codes"))?;
+        Ok((province, district.unwrap_or(0)))
+    }
+}
+
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn secret(env: Env<'_>, at: &str, var: &str, problems: &mut Problems) -> String {
+    match env(var) {
+        Some(v) if !v.is_empty() => v,
+        _ => {
+            problems.add(at, format!("the environment variable {var} is not set"));
+            String::new()
+        }
+    }
+}
+
+/// Checks `[postal.vnpost]`.
+pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems: &mut Problems) -> VnpostSettings {
+    let at = "postal.vnpost";
+    if section.customer_code.trim().is_empty() {
+        problems.add(format!("{at}.customer_code"), "must not be empty");
+    }
+    let auth = match &section.auth {
+        AuthSection::Oauth { token_url, key_env, secret_env } => {
+            if !(token_url.starts_with("https://") || token_url.starts_with("http://")) {
+                problems.add(format!("{at}.auth.token_url"), "must be an http(s) URL");
+            }
+            Auth::OAuth {
+                token_url: token_url.clone(),
+                key: secret(env, &format!("{at}.auth.key_env"), key_env, problems),
+                secret: secret(env, &format!("{at}.auth.secret_env"), secret_env, problems),
+            }
+        }
+        AuthSection::Static { token_env } => Auth::Static(secret(env, &format!("{at}.auth.token_env"), token_env, problems)),
+    };
+    for (key, path) in
+        [("order_path", &section.order_path), ("cancel_path", &section.cancel_path), ("tracking_path", &section.tracking_path)]
+    {
+        if !path.starts_with('/') {
+            problems.add(format!("{at}.{key}"), "must start with '/'");
+        }
+    }
+    if !(1..=1000).contains(&section.page_size) || section.poll_interval_secs == 0 {
+        problems.add(at, "page_size must be from 1 to 1000 and poll_interval_secs positive");
+    }
+    let mut numbers = PostalNumbers::default();
+    for (i, m) in section.codes.iter().enumerate() {
+        let known = m.unit.parse::<UnitCode>().is_ok_and(|u| network.knows(&u));
+        if !known {
+            problems.add(format!("{at}.codes[{i}].unit"), format!("unit {} is not in the network", m.unit));
+        }
+        if m.province.is_none() && m.district.is_none() {
+            problems.add(format!("{at}.codes[{i}]"), "give a province or a district number");
+        }
+        if let Some(p) = m.province {
+            numbers.provinces.insert(m.unit.clone(), p);
+        }
+        if let Some(d) = m.district {
+            numbers.districts.insert(m.unit.clone(), d);
+        }
+    }
+    let mut desks = HashMap::new();
+    for (i, d) in section.desks.iter().enumerate() {
+        if network.desk(&d.desk).is_none() {
+            problems.add(format!("{at}.desks[{i}].desk"), format!("desk {:?} is not configured", d.desk));
+        }
+        match d.unit.parse::<UnitCode>() {
+            Ok(unit) => {
+                let address = Address { detail: d.address.clone(), province: None, district: None, commune: Some(unit) };
+                if let Err(e) = numbers.of(network, &address) {
+                    problems.add(format!("{at}.desks[{i}].unit"), e);
+                }
+            }
+            Err(_) => problems.add(format!("{at}.desks[{i}].unit"), format!("{} is not a unit code", d.unit)),
+        }
+        if d.address.trim().is_empty() || d.phone.trim().is_empty() {
+            problems.add(format!("{at}.desks[{i}]"), "a desk's address and phone are required by VNPost");
+        }
+        desks.insert(d.desk.clone(), d.clone());
+    }
+    VnpostSettings {
+        customer_code: section.customer_code.clone(),
+        auth,
+        paths: Paths {
+            order: section.order_path.clone(),
+            cancel: section.cancel_path.clone(),
+            tracking: section.tracking_path.clone(),
+        },
+        page_size: section.page_size.clamp(1, 1000),
+        poll_interval: Duration::from_secs(section.poll_interval_secs.max(1)),
+        item_codes_from_pool: section.item_codes_from_pool,
+        pool_low_water: section.pool_low_water,
+        rules: StatusRules { rules: section.statuses.clone(), otherwise: section.otherwise },
+        tracking: section.tracking.iter().map(|t| (t.status_code, t.meaning)).collect(),
+        collection_suffix: section.collection_suffix.clone(),
+        numbers,
+        desks,
+    }
+}
