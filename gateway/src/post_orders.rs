@@ -43,7 +43,13 @@ pub fn request(
         return Ok(number);
     }
     record.dossier.postal.orders.retain(|o| o.number != number);
-    record.dossier.postal.orders.push(PostOrder { number: number.clone(), kind, item: None, state: OrderState::Requested, last_event: None });
+    record.dossier.postal.orders.push(PostOrder {
+        number: number.clone(),
+        kind,
+        item: None,
+        state: OrderState::Requested,
+        last_event: None,
+    });
     tx.put(Space::Index, &order_key(&number), record.dossier.code.as_str().as_bytes().to_vec());
     let job = match kind {
         OrderKind::Collection => JobKind::CollectionOrder,
@@ -66,7 +72,13 @@ pub fn cancel_open(tx: &mut Tx<'_>, record: &DossierRecord, now: Timestamp) -> R
         .map(|o| o.number.clone())
         .collect();
     for number in &open {
-        outbox::enqueue(tx, Destination::Postal, JobKind::CancelOrder { number: number.clone() }, &record.dossier.code, now)?;
+        outbox::enqueue(
+            tx,
+            Destination::Postal,
+            JobKind::CancelOrder { number: number.clone() },
+            &record.dossier.code,
+            now,
+        )?;
     }
     Ok(open.len())
 }
@@ -94,7 +106,8 @@ fn party(
 /// The desk's end of an order.
 fn desk_party(record: &DossierRecord, settings: &Settings, vnpost: &VnpostSettings) -> Result<OrderParty, String> {
     let desk = &record.dossier.desk;
-    let at = vnpost.desks.get(desk).ok_or_else(|| format!("desk {desk} has no postal address in [postal.vnpost] desks"))?;
+    let at =
+        vnpost.desks.get(desk).ok_or_else(|| format!("desk {desk} has no postal address in [postal.vnpost] desks"))?;
     let name = settings.network.desk(desk).map_or(desk.as_str(), |d| d.name.as_str());
     let unit = at.unit.parse().map_err(|_| format!("desk {desk}: {} is not a unit code", at.unit))?;
     let address = Address { detail: at.address.clone(), province: None, district: None, commune: Some(unit) };

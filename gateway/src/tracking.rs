@@ -43,7 +43,12 @@ fn transition_error(e: events::EventError) -> StoreError {
 }
 
 /// Applies one event and moves the cursor past it.
-pub fn apply(tx: &mut Tx<'_>, settings: &Settings, event: &TrackingEvent, now: Timestamp) -> Result<Applied, StoreError> {
+pub fn apply(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    event: &TrackingEvent,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
     tx.put(Space::Meta, CURSOR, event.id.clone().into_bytes());
     let mark = format!("vnpost|{}", event.id);
     if tx.get(Space::Applied, mark.as_bytes())?.is_some() {
@@ -56,7 +61,12 @@ pub fn apply(tx: &mut Tx<'_>, settings: &Settings, event: &TrackingEvent, now: T
     let code: DossierCode =
         String::from_utf8_lossy(&code).parse().map_err(|_| StoreError::Corrupt("order index".into()))?;
     let Some(mut record) = DossierRecord::load(tx, &code)? else { return Ok(Applied::Unmatched) };
-    let meaning = settings.postal.as_ref().and_then(|p| p.vnpost.as_ref()).and_then(|v| v.tracking.get(&event.status_code)).copied();
+    let meaning = settings
+        .postal
+        .as_ref()
+        .and_then(|p| p.vnpost.as_ref())
+        .and_then(|v| v.tracking.get(&event.status_code))
+        .copied();
     let at = Timestamp::from_millisecond(event.event_time_ms).ok().filter(|t| *t <= now).unwrap_or(now);
     let words = if event.message.is_empty() { format!("mã {}", event.status_code) } else { event.message.clone() };
     let Some(index) = record.dossier.postal.orders.iter().position(|o| o.number == event.order_number) else {
@@ -87,8 +97,18 @@ pub fn apply(tx: &mut Tx<'_>, settings: &Settings, event: &TrackingEvent, now: T
     match (meaning, kind) {
         (Some(TrackingMeaning::Delivered), OrderKind::Return) if record.dossier.status == Status::Processed => {
             let note = Some(format!("{what} ({}): {words}", event.order_number));
-            events::transition(tx, settings, &mut record, EventType::PostalDelivered, "postal", at, now, note, Some(details))
-                .map_err(transition_error)?;
+            events::transition(
+                tx,
+                settings,
+                &mut record,
+                EventType::PostalDelivered,
+                "postal",
+                at,
+                now,
+                note,
+                Some(details),
+            )
+            .map_err(transition_error)?;
         }
         (Some(TrackingMeaning::Delivered), OrderKind::Collection) => {
             let mut details = details;
@@ -98,7 +118,12 @@ pub fn apply(tx: &mut Tx<'_>, settings: &Settings, event: &TrackingEvent, now: T
         (Some(TrackingMeaning::Undeliverable), OrderKind::Return) => {
             let mut details = details;
             details["mark"] = "return_failed".into();
-            events::note(&mut record, at, format!("Phát kết quả không thành công ({}): {words}", event.order_number), details);
+            events::note(
+                &mut record,
+                at,
+                format!("Phát kết quả không thành công ({}): {words}", event.order_number),
+                details,
+            );
             let desk = record.dossier.desk.clone();
             crate::deadlines::notice(tx, &desk, NoticeKind::ReturnFailed, &record, now)?;
         }

@@ -197,7 +197,9 @@ fn valid_s10(code: &str) -> bool {
     if b.len() != 13 || !b[..2].iter().all(u8::is_ascii_uppercase) || !b[11..].iter().all(u8::is_ascii_uppercase) {
         return false;
     }
-    let Some(digits) = b[2..11].iter().map(|d| d.is_ascii_digit().then(|| u32::from(d - b'0'))).collect::<Option<Vec<_>>>() else {
+    let Some(digits) =
+        b[2..11].iter().map(|d| d.is_ascii_digit().then(|| u32::from(d - b'0'))).collect::<Option<Vec<_>>>()
+    else {
         return false;
     };
     let sum: u32 = digits[..8].iter().zip([8, 6, 4, 2, 3, 5, 9, 7]).map(|(d, w)| d * w).sum();
@@ -213,8 +215,18 @@ fn valid_s10(code: &str) -> bool {
 fn check_order(obj: &Map<String, Value>, setup: &Setup) -> Vec<String> {
     let mut problems = Vec::new();
     let strings = [
-        "CustomerCode", "OrderNumber", "SenderAddress", "SenderName", "SenderEmail", "SenderTel", "SenderDesc",
-        "Description", "ReceiverName", "ReceiverAddress", "ReceiverTel", "ReceiverEmail",
+        "CustomerCode",
+        "OrderNumber",
+        "SenderAddress",
+        "SenderName",
+        "SenderEmail",
+        "SenderTel",
+        "SenderDesc",
+        "Description",
+        "ReceiverName",
+        "ReceiverAddress",
+        "ReceiverTel",
+        "ReceiverEmail",
     ];
     for key in strings {
         match obj.get(key) {
@@ -223,7 +235,16 @@ fn check_order(obj: &Map<String, Value>, setup: &Setup) -> Vec<String> {
             other => problems.push(format!("{key} is {other:?}, not a string")),
         }
     }
-    for key in ["CustomerCode", "OrderNumber", "SenderName", "SenderAddress", "SenderTel", "ReceiverName", "ReceiverAddress", "ReceiverTel"] {
+    for key in [
+        "CustomerCode",
+        "OrderNumber",
+        "SenderName",
+        "SenderAddress",
+        "SenderTel",
+        "ReceiverName",
+        "ReceiverAddress",
+        "ReceiverTel",
+    ] {
         if obj.get(key).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
             problems.push(format!("{key} is required"));
         }
@@ -246,15 +267,31 @@ fn check_order(obj: &Map<String, Value>, setup: &Setup) -> Vec<String> {
     if obj.get("CustomerCode").and_then(Value::as_str) != Some(setup.customer_code.as_str()) {
         problems.push("CustomerCode is not this customer's".into());
     }
-    if let Some(item) = obj.get("ItemCode") {
-        if !item.as_str().is_some_and(valid_s10) {
-            problems.push(format!("ItemCode {item} is not a valid S10 code"));
-        }
+    if let Some(item) = obj.get("ItemCode")
+        && !item.as_str().is_some_and(valid_s10)
+    {
+        problems.push(format!("ItemCode {item} is not a valid S10 code"));
     }
     let known = [
-        "CustomerCode", "OrderNumber", "CODAmount", "SenderProvince", "SenderDistrict", "SenderAddress", "SenderName",
-        "SenderEmail", "SenderTel", "SenderDesc", "Description", "ReceiverName", "ReceiverAddress", "ReceiverTel",
-        "ReceiverProvince", "ReceiverDistrict", "ReceiverEmail", "ItemCode", "FlagConfig",
+        "CustomerCode",
+        "OrderNumber",
+        "CODAmount",
+        "SenderProvince",
+        "SenderDistrict",
+        "SenderAddress",
+        "SenderName",
+        "SenderEmail",
+        "SenderTel",
+        "SenderDesc",
+        "Description",
+        "ReceiverName",
+        "ReceiverAddress",
+        "ReceiverTel",
+        "ReceiverProvince",
+        "ReceiverDistrict",
+        "ReceiverEmail",
+        "ItemCode",
+        "FlagConfig",
     ];
     for key in obj.keys() {
         if !known.contains(&key.as_str()) {
@@ -310,7 +347,11 @@ async fn order(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) ->
     reply("100", "Tạo đơn hàng thành công")
 }
 
-async fn cancel(State(shared): State<Shared>, headers: HeaderMap, Query(q): Query<BTreeMap<String, String>>) -> Response {
+async fn cancel(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     let mut b = shared.1.lock().unwrap_or_else(|e| e.into_inner());
     if b.switches.down {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
@@ -330,7 +371,11 @@ async fn cancel(State(shared): State<Shared>, headers: HeaderMap, Query(q): Quer
     reply("100", "Hủy đơn hàng thành công")
 }
 
-async fn tracking(State(shared): State<Shared>, headers: HeaderMap, Query(q): Query<BTreeMap<String, String>>) -> Response {
+async fn tracking(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
     let (page, delay) = {
         let mut b = shared.1.lock().unwrap_or_else(|e| e.into_inner());
         if b.switches.down {
@@ -360,7 +405,8 @@ async fn tracking(State(shared): State<Shared>, headers: HeaderMap, Query(q): Qu
         tokio::time::sleep(delay).await;
     }
     let n = page.len();
-    axum::Json(json!({ "_size": n, "_total_pages": 1, "_returned": n, "_embedded": { "rh:doc": page } })).into_response()
+    axum::Json(json!({ "_size": n, "_total_pages": 1, "_returned": n, "_embedded": { "rh:doc": page } }))
+        .into_response()
 }
 
 #[cfg(test)]

@@ -228,3 +228,44 @@ replies = [{{ error_code = -3, message_contains = "đã tồn tại", verdict = 
             .set("portal.dvcqg", section)
     }
 }
+
+/// The environment VNPost's client credentials come from in tests.
+pub fn vnpost_env() -> Vec<(String, String)> {
+    vec![("MOTCUA_VNPOST_KEY".into(), "motcua-key".into()), ("MOTCUA_VNPOST_SECRET".into(), "motcua-secret".into())]
+}
+
+impl TestConfig {
+    /// The postal peer as VNPost at `url` (the simulator), the gateway its client:
+    /// client credentials, waybill codes from the pool, two tracking events a page,
+    /// VNPost's numbers for Lào Cai (33) and Trạm Tấu (3320), the Trạm Tấu desk's
+    /// address. Run with [`vnpost_env`].
+    pub fn vnpost(self, url: &str) -> TestConfig {
+        let section: Table = toml::from_str(&format!(
+            r#"
+customer_code = "HCC-LAOCAI"
+auth = {{ kind = "oauth", token_url = "{url}/token", key_env = "MOTCUA_VNPOST_KEY", secret_env = "MOTCUA_VNPOST_SECRET" }}
+order_path = "/order"
+cancel_path = "/cancel"
+tracking_path = "/tracking"
+page_size = 2
+poll_interval_secs = 1
+item_codes_from_pool = true
+pool_low_water = 5
+statuses = [{{ status = 500, verdict = "retry" }}]
+otherwise = "permanent"
+tracking = [
+  {{ status_code = 2, meaning = "picked_up" }},
+  {{ status_code = 4, meaning = "delivered" }},
+  {{ status_code = 5, meaning = "undeliverable" }},
+]
+codes = [{{ unit = "15", province = 33 }}, {{ unit = "04606", district = 3320 }}]
+desks = [{{ desk = "mc-tram-tau", address = "Tổ 1, xã Trạm Tấu", phone = "02163878123", unit = "04606" }}]
+"#
+        ))
+        .expect("the section parses");
+        self.set("postal.url", url)
+            .set("postal.id", "vnpost")
+            .set("postal.protocol", "vnpost")
+            .set("postal.vnpost", section)
+    }
+}

@@ -83,13 +83,20 @@ impl VnpostClient {
         &self.customer_code
     }
 
-    async fn authorize(&self, request: reqwest::RequestBuilder, renew: bool) -> Result<reqwest::RequestBuilder, CallOutcome> {
+    async fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        renew: bool,
+    ) -> Result<reqwest::RequestBuilder, CallOutcome> {
         let (token_url, key, secret) = match &self.auth {
             Auth::Static(token) => return Ok(request.header("access_token", token)),
             Auth::OAuth { token_url, key, secret } => (token_url, key, secret),
         };
         let mut cached = self.token.lock().await;
-        if !renew && let Some((token, until)) = cached.as_ref() && *until > Instant::now() {
+        if !renew
+            && let Some((token, until)) = cached.as_ref()
+            && *until > Instant::now()
+        {
             return Ok(request.header("authorization", token.clone()));
         }
         let basic = base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"));
@@ -101,7 +108,9 @@ impl VnpostClient {
         let outcome = crate::outbound::call(grant).await;
         let CallOutcome::Accepted { body, .. } = outcome else {
             return Err(match outcome {
-                CallOutcome::Rejected { reason } => CallOutcome::Rejected { reason: format!("token refused: {reason}") },
+                CallOutcome::Rejected { reason } => {
+                    CallOutcome::Rejected { reason: format!("token refused: {reason}") }
+                }
                 other => other,
             });
         };

@@ -89,7 +89,9 @@ pub fn contents(code: &str, procedure: &str, first_part: &str, direction: Direct
         Direction::Collection => "Thu gom hồ sơ tại nhà",
         Direction::Return => "Trả hồ sơ tại nhà",
     };
-    format!("Mã hồ sơ: {code}||Tên thủ tục: {procedure}||Thành phần hồ sơ 1: {first_part}||Tên dịch vụ: {service}||CMND: {id_number}")
+    format!(
+        "Mã hồ sơ: {code}||Tên thủ tục: {procedure}||Thành phần hồ sơ 1: {first_part}||Tên dịch vụ: {service}||CMND: {id_number}"
+    )
 }
 
 /// What a `Status` means.
@@ -158,7 +160,11 @@ impl StatusRules {
         let message = field(&obj, "Message").and_then(Value::as_str).unwrap_or_default();
         let message: String = message.chars().take(200).collect();
         let Some(status) = status else {
-            return Judged { status: None, verdict: OrderVerdict::Retry, reason: "unreadable answer: no Status".into() };
+            return Judged {
+                status: None,
+                verdict: OrderVerdict::Retry,
+                reason: "unreadable answer: no Status".into(),
+            };
         };
         let verdict = match status {
             100 | 101 => OrderVerdict::Success,

@@ -102,7 +102,9 @@ mod tests {
         assert_eq!(parsed.events.len(), 2);
         assert_eq!(parsed.events[0].status_code, 4);
         assert_eq!(parsed.events[1].status_code, 7);
-        assert!(parse_page(br#"{"_embedded":{"rh:doc":[{"_id":{"$oid":"x"},"OrderNumber":"A","StatusCode":4}]}}"#).is_err());
+        assert!(
+            parse_page(br#"{"_embedded":{"rh:doc":[{"_id":{"$oid":"x"},"OrderNumber":"A","StatusCode":4}]}}"#).is_err()
+        );
         assert_eq!(parse_page(br#"{"_returned":0}"#).unwrap().events.len(), 0);
     }
 }

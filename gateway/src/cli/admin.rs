@@ -65,6 +65,12 @@ pub enum AdminCommand {
         #[arg(long)]
         after: Option<String>,
     },
+    /// Import a batch of VNPost waybill codes (one S10 code per line) into the pool.
+    Waybills {
+        /// The file of codes.
+        #[arg(long)]
+        import: std::path::PathBuf,
+    },
 }
 
 struct Api {
@@ -173,6 +179,21 @@ fn rows(list: &Value, columns: &[&str]) -> Vec<Vec<String>> {
 pub fn run(connection: Connection, command: AdminCommand) -> anyhow::Result<ExitCode> {
     let api = Api::new(&connection)?;
     let (value, rendered) = match command {
+        AdminCommand::Waybills { import } => {
+            let text = std::fs::read_to_string(&import)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", import.display()))?;
+            let request = api
+                .http
+                .post(format!("{}/v1/admin/waybills", api.base))
+                .header("content-type", "text/plain")
+                .body(text);
+            let v = api.json(request)?;
+            let t = format!(
+                "{} codes added, {} already known, invalid lines {}; {} free in the pool\n",
+                v["added"], v["known"], v["invalid_lines"], v["free"]
+            );
+            (v, t)
+        }
         AdminCommand::Queue => {
             let v = api.json(api.http.get(format!("{}/v1/admin/queue", api.base)))?;
             let rows = rows(

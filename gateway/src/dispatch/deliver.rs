@@ -61,9 +61,14 @@ enum Effect {
         upto: u32,
     },
     /// VNPost has the order (`Status` 100 or 101), sent with this waybill code.
-    OrderCreated { number: String, item: Option<motcua_schemas::S10ItemCode> },
+    OrderCreated {
+        number: String,
+        item: Option<motcua_schemas::S10ItemCode>,
+    },
     /// VNPost cancelled the order.
-    OrderCancelled { number: String },
+    OrderCancelled {
+        number: String,
+    },
     LetterItem {
         n: u32,
         item: motcua_schemas::S10ItemCode,
@@ -140,10 +145,9 @@ async fn call(app: &Context, outbound: &Outbound, destination: &str, job: &Job) 
             (outcome, Effect::PortalAccepted { seq: *seq })
         }
         JobKind::PortalRecord | JobKind::PortalProgress => sync_portal(app, outbound, job, &record).await,
-        JobKind::CollectionOrder | JobKind::CancelOrder { .. } => (
-            CallOutcome::Rejected { reason: "VNPost orders need [postal] protocol = \"vnpost\"".into() },
-            Effect::None,
-        ),
+        JobKind::CollectionOrder | JobKind::CancelOrder { .. } => {
+            (CallOutcome::Rejected { reason: "VNPost orders need [postal] protocol = \"vnpost\"".into() }, Effect::None)
+        }
         JobKind::ReturnOrder => {
             let Some(receiver) = record.dossier.return_address.clone() else {
                 return (CallOutcome::Rejected { reason: "the dossier has no return address".into() }, Effect::None);
@@ -273,7 +277,9 @@ async fn order_vnpost(app: &Context, outbound: &Outbound, job: &Job, record: &Do
     let (kind, letter) = match &job.kind {
         JobKind::CancelOrder { number } => {
             return match client.cancel(number).await {
-                accepted @ CallOutcome::Accepted { .. } => (accepted, Effect::OrderCancelled { number: number.clone() }),
+                accepted @ CallOutcome::Accepted { .. } => {
+                    (accepted, Effect::OrderCancelled { number: number.clone() })
+                }
                 other => (other, Effect::None),
             };
         }
@@ -289,7 +295,11 @@ async fn order_vnpost(app: &Context, outbound: &Outbound, job: &Job, record: &Do
         let free = crate::waybills::free(&app.store);
         app.metrics.waybills_free.set(i64::try_from(free).unwrap_or(i64::MAX));
         if free < vnpost.pool_low_water {
-            tracing::warn!(free, low_water = vnpost.pool_low_water, "the waybill pool is running low: import a new batch");
+            tracing::warn!(
+                free,
+                low_water = vnpost.pool_low_water,
+                "the waybill pool is running low: import a new batch"
+            );
         }
         match taken {
             Ok(Ok(Some(item))) => Some(item),
@@ -297,7 +307,9 @@ async fn order_vnpost(app: &Context, outbound: &Outbound, job: &Job, record: &Do
                 let reason = "the waybill pool is empty".to_owned();
                 return (CallOutcome::Retry { reason, retry_after: None }, Effect::None);
             }
-            Ok(Err(e)) | Err(e) => return (CallOutcome::Retry { reason: e.to_string(), retry_after: None }, Effect::None),
+            Ok(Err(e)) | Err(e) => {
+                return (CallOutcome::Retry { reason: e.to_string(), retry_after: None }, Effect::None);
+            }
         }
     } else {
         None

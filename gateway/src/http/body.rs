@@ -17,6 +17,8 @@ pub enum MediaType {
     Json,
     /// `application/xml` or `text/xml`.
     Xml,
+    /// `text/plain`.
+    Text,
 }
 
 impl MediaType {
@@ -24,6 +26,7 @@ impl MediaType {
         match self {
             MediaType::Json => essence == "application/json",
             MediaType::Xml => essence == "application/xml" || essence == "text/xml",
+            MediaType::Text => essence == "text/plain",
         }
     }
 
@@ -31,6 +34,7 @@ impl MediaType {
         match self {
             MediaType::Json => "application/json",
             MediaType::Xml => "application/xml",
+            MediaType::Text => "text/plain",
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod health;
 pub mod intake;
 pub mod openapi;
+pub mod post;
 pub mod public;
 pub mod reports;
 
@@ -141,6 +142,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/desk/inbox", get(desk::inbox))
         .route("/v1/desk/inbox/{item}/ack", post(desk::ack))
         .route("/v1/desk/dossiers/{code}/events", post(desk::event))
+        .route("/v1/desk/dossiers/{code}/collection", post(self::post::collection))
+        .route("/v1/admin/waybills", post(self::post::import_waybills))
         .route("/v1/admin/queue", get(admin::queue))
         .route("/v1/admin/dead-letters", get(admin::dead_letters))
         .route("/v1/admin/dead-letters/{id}/replay", post(admin::replay))

@@ -70,7 +70,9 @@ impl PostalNumbers {
                 break;
             }
         }
-        if province.is_none() && let Some(p) = &address.province {
+        if province.is_none()
+            && let Some(p) = &address.province
+        {
             province = self.provinces.get(p.as_str()).copied();
         }
         let name = network.unit(start).map_or_else(String::new, |u| format!(" ({})", u.name));
@@ -109,11 +111,15 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
                 secret: secret(env, &format!("{at}.auth.secret_env"), secret_env, problems),
             }
         }
-        AuthSection::Static { token_env } => Auth::Static(secret(env, &format!("{at}.auth.token_env"), token_env, problems)),
+        AuthSection::Static { token_env } => {
+            Auth::Static(secret(env, &format!("{at}.auth.token_env"), token_env, problems))
+        }
     };
-    for (key, path) in
-        [("order_path", &section.order_path), ("cancel_path", &section.cancel_path), ("tracking_path", &section.tracking_path)]
-    {
+    for (key, path) in [
+        ("order_path", &section.order_path),
+        ("cancel_path", &section.cancel_path),
+        ("tracking_path", &section.tracking_path),
+    ] {
         if !path.starts_with('/') {
             problems.add(format!("{at}.{key}"), "must start with '/'");
         }
@@ -144,7 +150,8 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
         }
         match d.unit.parse::<UnitCode>() {
             Ok(unit) => {
-                let address = Address { detail: d.address.clone(), province: None, district: None, commune: Some(unit) };
+                let address =
+                    Address { detail: d.address.clone(), province: None, district: None, commune: Some(unit) };
                 if let Err(e) = numbers.of(network, &address) {
                     problems.add(format!("{at}.desks[{i}].unit"), e);
                 }
