@@ -26,7 +26,10 @@ use crate::auth::{
 };
 use crate::config::relocate::relocated;
 use crate::settings::Settings;
-use motcua_simulators::dvcqg::{DvcqgSim, Listed};
+use motcua_simulators::{
+    dvcqg::{DvcqgSim, Listed},
+    vnpost::VnpostSim,
+};
 use report::{Outcome, report};
 
 /// Why the demo could not run.
@@ -248,6 +251,32 @@ pull = {{ units = ["{PORTAL_UNIT}"], interval_secs = 1, lookback_days = 1 }}
     ))
     .map_err(fail)?;
     table.insert("portal".into(), national.into());
+    let post_office: toml::Table = toml::from_str(&format!(
+        r#"
+id = "vnpost"
+url = "{postal}"
+protocol = "vnpost"
+[vnpost]
+customer_code = "{customer}"
+auth = {{ kind = "oauth", token_url = "{postal}/token", key_env = "DEMO_VNPOST_KEY", secret_env = "DEMO_VNPOST_SECRET" }}
+order_path = "/order"
+cancel_path = "/cancel"
+tracking_path = "/tracking"
+poll_interval_secs = 1
+item_codes_from_pool = true
+pool_low_water = 2
+statuses = [{{ status = 500, verdict = "retry" }}]
+tracking = [{{ status_code = 2, meaning = "picked_up" }}, {{ status_code = 4, meaning = "delivered" }}]
+codes = [{{ unit = "15", province = 33 }}]
+desks = [
+  {{ desk = "mc-yen-bai", address = "Trụ sở UBND phường Yên Bái", phone = "02163852000", unit = "04252" }},
+  {{ desk = "mc-tram-tau", address = "Trụ sở UBND xã Trạm Tấu", phone = "02163878123", unit = "04606" }},
+]
+"#,
+        customer = motcua_simulators::vnpost::Setup::default().customer_code
+    ))
+    .map_err(fail)?;
+    table.insert("postal".into(), post_office.into());
     let calendar =
         table.get_mut("calendar").and_then(toml::Value::as_table_mut).ok_or_else(|| fail("no [calendar]"))?;
     calendar.insert("working_day_hours".into(), 24.into());
@@ -274,15 +303,17 @@ pull = {{ units = ["{PORTAL_UNIT}"], interval_secs = 1, lookback_days = 1 }}
     set("deadlines", "explanation_grace", "6s".into());
     set("retry", "base_ms", 100.into());
     set("retry", "cap_ms", 1000.into());
-    set("postal", "url", postal.into());
     for d in crate::config::relocate::entries_where(&mut table, "desks", "id", "mc-yen-bai") {
         d.insert("url".into(), desk.into());
     }
     let text = toml::to_string(&table).map_err(fail)?;
-    let account = motcua_simulators::dvcqg::Setup::default();
+    let (account, post_office) =
+        (motcua_simulators::dvcqg::Setup::default(), motcua_simulators::vnpost::Setup::default());
     let env = |name: &str| match name {
         "DEMO_DVCQG_USER" => Some(account.username.clone()),
         "DEMO_DVCQG_PASSWORD" => Some(account.password.clone()),
+        "DEMO_VNPOST_KEY" => Some(post_office.key.clone()),
+        "DEMO_VNPOST_SECRET" => Some(post_office.secret.clone()),
         _ => None,
     };
     Settings::parse_with_env(&text, &data_dir.join("demo.toml"), &env).map_err(fail)
@@ -306,8 +337,8 @@ pub async fn run(config: &Path) -> Result<bool, DemoError> {
     let data_dir = workdir.join("data");
     std::fs::create_dir_all(&data_dir).map_err(fail)?;
     let portal = DvcqgSim::start(motcua_simulators::dvcqg::Setup::default()).await.map_err(fail)?;
-    let post = peers::start(peers::Role::Postal).await.map_err(fail)?;
-    let desk = peers::start(peers::Role::Desk).await.map_err(fail)?;
+    let post = VnpostSim::start(motcua_simulators::vnpost::Setup::default()).await.map_err(fail)?;
+    let desk = peers::start().await.map_err(fail)?;
     let settings = demo_settings(config, &data_dir, &portal.url(), &post.url(), &desk.url())?;
     let settings_for_run = settings.clone();
 
@@ -343,7 +374,7 @@ pub async fn run(config: &Path) -> Result<bool, DemoError> {
     demo.say(
         "",
         format!(
-            "gateway on https://{addr}; national portal {}, post {}, push desk mc-yen-bai {}; pull desk mc-tram-tau played here",
+            "gateway on https://{addr}; national portal {}, VNPost {}, push desk mc-yen-bai {}; pull desk mc-tram-tau played here",
             portal.url(),
             post.url(),
             desk.url()
@@ -361,9 +392,20 @@ pub async fn run(config: &Path) -> Result<bool, DemoError> {
     result
 }
 
-async fn script(demo: &Demo, portal: &DvcqgSim, post: &peers::Peer, desk: &peers::Peer) -> Result<bool, DemoError> {
+async fn script(demo: &Demo, portal: &DvcqgSim, post: &VnpostSim, desk: &peers::Peer) -> Result<bool, DemoError> {
     use reqwest::Method;
     let mut outcomes = Vec::new();
+    let batch: Vec<String> = (1..=5)
+        .filter_map(|n| motcua_schemas::S10ItemCode::build("EE", 70_000_000 + n, "VN").ok())
+        .map(|c| c.to_string())
+        .collect();
+    let (status, reply) = demo
+        .request(Method::POST, "/v1/admin/waybills", "admin-dev", Some(("text/plain", batch.join("\n").into_bytes())))
+        .await?;
+    if status != 200 {
+        return Err(fail(format!("the waybill import answered {status}: {reply}")));
+    }
+    demo.say("", format!("{} VNPost waybill codes imported into the pool", batch.len()));
 
     // C first: its clock runs while the others go through.
     let c = demo
@@ -399,18 +441,23 @@ async fn script(demo: &Demo, portal: &DvcqgSim, post: &peers::Peer, desk: &peers
     let item = demo
         .until("the postal return order", 10, || async {
             let d = demo.dossier(&a_code).await?;
-            Ok(d["postal"]["return_item"].as_str().map(str::to_owned))
+            let created = d["postal"]["orders"][0]["state"] == "created";
+            Ok(d["postal"]["return_item"].as_str().filter(|_| created).map(str::to_owned))
         })
         .await?;
-    demo.say("A", format!("postal return order created, S10 item {item}"));
-    let delivered = format!(
-        "<SuKienBuuGui xmlns=\"urn:motcua:postal:v1\"><ItemCode>{item}</ItemCode><Status>DELIVERED</Status><At>{}</At><Note>Đã phát cho người nhận</Note></SuKienBuuGui>",
-        jiff::Timestamp::now()
+    demo.say(
+        "A",
+        format!("postal return order created with VNPost (OrderNumber {a_code}), S10 item {item} from the pool"),
     );
-    let (_, reply) = demo
-        .request(Method::POST, "/v1/postal/events", "postal-dev", Some(("application/xml", delivered.into_bytes())))
+    post.track(&a_code, 2, "Bưu cục đã nhận bưu gửi");
+    post.track(&a_code, 4, "Phát thành công");
+    let status = demo
+        .until("the delivery read from the tracking feed", 10, || async {
+            let d = demo.dossier(&a_code).await?;
+            Ok((d["status"] == 10).then_some(d["status"].clone()))
+        })
         .await?;
-    demo.say("A", format!("post delivers the result → status {}", xml_text(&reply, "TrangThai").unwrap_or_default()));
+    demo.say("A", format!("post delivers the result (read from VNPost's tracking feed) → status {status}"));
     demo.json(Method::POST, &format!("/v1/portal/dossiers/{a_code}/rating"), "portal-dev", Some(json!({ "level": 3 })))
         .await?;
     demo.say("A", "the citizen rates the service: rất hài lòng");

@@ -182,3 +182,30 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
         desks,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_gets_vnposts_numbers_from_its_units_or_an_error_naming_the_unit() {
+        let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/gateway.toml");
+        let settings = crate::settings::Settings::load(&sample).expect("the sample loads");
+        let mut numbers = PostalNumbers::default();
+        numbers.provinces.insert("15".into(), 33);
+        numbers.districts.insert("04606".into(), 3320);
+        let commune = |code: &str| Address {
+            detail: "Bản Km 21".into(),
+            province: None,
+            district: None,
+            commune: Some(code.parse().unwrap()),
+        };
+        assert_eq!(numbers.of(&settings.network, &commune("04606")), Ok((33, 3320)));
+        assert_eq!(numbers.of(&settings.network, &commune("04609")), Ok((33, 0)), "the district is optional");
+        let none = PostalNumbers::default();
+        let err = none.of(&settings.network, &commune("04606")).unwrap_err();
+        assert!(err.starts_with("unit 04606 (") && err.contains("has no VNPost province number"), "{err}");
+        let empty = Address { detail: "x".into(), province: None, district: None, commune: None };
+        assert!(numbers.of(&settings.network, &empty).is_err());
+    }
+}
