@@ -166,6 +166,7 @@ async fn take(app: &App, dvcqg: &DvcqgSettings, detail: &Map<String, Value>, uni
     {
         parsed.intake.procedure.name = p.name.clone();
     }
+    parsed.intake.collect_from_home = dvcqg.asks_for_collection(&parsed.extra);
     intake::check(&settings, &parsed.intake).map_err(|errors| {
         Taken::Refused(errors.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; "))
     })?;

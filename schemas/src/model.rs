@@ -480,6 +480,10 @@ pub struct Intake {
     pub return_method: ReturnMethod,
     /// Where a result by post goes.
     pub return_address: Option<ReturnAddress>,
+    /// The applicant asks the post to collect the papers from home (thu gom hồ sơ tại
+    /// nhà). Left out of the serialized form when false, so that older fingerprints hold.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub collect_from_home: bool,
     /// When the applicant submitted.
     #[serde(with = "rfc3339")]
     pub submitted_at: Timestamp,

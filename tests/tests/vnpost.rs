@@ -25,7 +25,13 @@ async fn post_event(gw: &Gateway, code: &str, body: &Value) {
 
 /// A portal dossier for Trạm Tấu, result by post, a fee of 8,000 đồng still due.
 async fn dossier(gw: &Gateway, id: &str) -> String {
+    submit(gw, id, false).await
+}
+
+/// As [`dossier`], with the applicant asking for collection from home or not.
+async fn submit(gw: &Gateway, id: &str, collect: bool) -> String {
     let mut body = motcua_tests::samples::portal(id);
+    body["ThuGomTaiNha"] = collect.into();
     body["MucDo"] = 3.into();
     body["LePhi"][0]["DaThanhToan"] = false.into();
     body["LePhi"][0].as_object_mut().unwrap().remove("MaGiaoDich");
@@ -231,11 +237,11 @@ async fn tracking_events_are_applied_once_each_across_a_restart_mid_page() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_withdrawal_cancels_the_orders_the_post_has_not_picked_up() {
+async fn a_collection_asked_for_at_the_portal_is_cancelled_on_withdrawal() {
     let (sim, gw) = start().await;
     import_codes(&gw, &codes(300, 5)).await;
-    let code = dossier(&gw, "VNP-CANCEL-1").await;
-    assert_eq!(gw.post_json(&format!("/v1/desk/dossiers/{code}/collection"), DESK, &json!({})).await.0, 202);
+    // The applicant asked the portal for collection from home: the order is placed at intake.
+    let code = submit(&gw, "VNP-CANCEL-1", true).await;
     let number = format!("{code}-TG");
     eventually(15, "the collection order", || async {
         (order_state(&gw, &code, &number).await.as_deref() == Some("created")).then_some(())

@@ -345,6 +345,9 @@ pub fn normalize(
     };
     let _ = id_pointer;
     let intake = Intake {
+        // Whether the applicant asked for collection is read by the gateway from the
+        // field its configuration names (the public record shape has none).
+        collect_from_home: false,
         channel: Channel::Portal,
         level: None,
         external_ref: portal_code.clone(),

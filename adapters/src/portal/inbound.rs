@@ -31,6 +31,8 @@ struct PortalDossier {
     HinhThucNhanKetQua: i64,
     #[serde(default)]
     DiaChiNhanKetQua: Option<DiaChiNhan>,
+    #[serde(default)]
+    ThuGomTaiNha: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -328,6 +330,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         fees,
         return_method,
         return_address,
+        collect_from_home: raw.ThuGomTaiNha,
         submitted_at,
         pointers: IntakePointers {
             procedure: "/MaTTHC".into(),

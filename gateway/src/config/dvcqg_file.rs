@@ -75,6 +75,9 @@ pub struct DvcqgSection {
     pub units: Vec<UnitMapping>,
     /// Dossiers the portal only lists, fetched by the gateway.
     pub pull: Option<PullSection>,
+    /// The record field (kept among those the gateway does not read) whose value `1`
+    /// or `True` means the applicant asked for the papers to be collected from home.
+    pub collection_field: Option<String>,
 }
 
 /// How the portal is reached.

@@ -354,6 +354,25 @@ fn accept(
         portal: s.portal.clone().unwrap_or_default(),
         saved: None,
     };
+    if intake.collect_from_home {
+        match settings.postal.as_ref().and_then(|p| p.vnpost.as_ref()) {
+            Some(vnpost) => {
+                let kind = motcua_schemas::OrderKind::Collection;
+                let number = crate::post_orders::request(tx, &mut record, kind, 0, vnpost, now)?;
+                let text = format!("Người nộp đề nghị thu gom hồ sơ tại nhà: đã đặt Bưu điện ({number})");
+                super::events::note(
+                    &mut record,
+                    now,
+                    text,
+                    serde_json::json!({ "mark": "collection_requested", "order": number }),
+                );
+            }
+            None => {
+                let text = "Người nộp đề nghị thu gom hồ sơ tại nhà; chưa có dịch vụ bưu chính để đặt".to_owned();
+                super::events::note(&mut record, now, text, serde_json::json!({ "mark": "collection_unplaced" }));
+            }
+        }
+    }
     // The receipt is issued now, from what was registered now, and never changes.
     record.receipt = Some(crate::forms::issue_receipt(&record.dossier, &record.fingerprint, settings, now));
     record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;

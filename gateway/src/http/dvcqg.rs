@@ -66,6 +66,7 @@ async fn take(
     {
         parsed.intake.procedure.name = p.name.clone();
     }
+    parsed.intake.collect_from_home = dvcqg.asks_for_collection(&parsed.extra);
     if let Err(errors) = intake::check(&settings, &parsed.intake) {
         return Ok(Outcome { code, error_code: -1, message: describe(&errors) });
     }

@@ -39,6 +39,21 @@ pub struct DvcqgSettings {
     pub units: PortalUnits,
     /// What is pulled.
     pub pull: Option<PullSettings>,
+    /// The record field asking for collection from home.
+    pub collection_field: Option<String>,
+}
+
+impl DvcqgSettings {
+    /// Whether a record's kept fields ask for collection from home.
+    pub fn asks_for_collection(&self, extra: &serde_json::Map<String, serde_json::Value>) -> bool {
+        let Some(field) = &self.collection_field else { return false };
+        match extra.get(field) {
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(serde_json::Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
+            Some(serde_json::Value::Number(n)) => n.as_i64() == Some(1),
+            _ => false,
+        }
+    }
 }
 
 /// The portal's unit ids and the network's units.
@@ -207,6 +222,7 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
         fee_constants: section.fee_constants.clone(),
         units: PortalUnits(units),
         pull,
+        collection_field: section.collection_field.clone(),
     }
 }
 
