@@ -25,7 +25,10 @@ pub enum BackupError {
     Io(#[from] io::Error),
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] sled::Error),
+    Store(#[from] crate::store::StoreError),
+    /// The backend could not commit a restored batch.
+    #[error("the store could not take the restored entries: {0}")]
+    Commit(String),
     /// The snapshot is not whole or not ours.
     #[error("not a valid snapshot: {0}")]
     Invalid(String),
@@ -74,13 +77,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes a snapshot of `db` and the blobs under `blobs` to `out`. Run it where no
-/// write can happen meanwhile (the store's exclusive step).
-pub fn export(db: &sled::Db, blobs: &Path, out: impl Write) -> Result<Summary, BackupError> {
+/// Writes a snapshot of everything in `backend` and the blobs under `blobs` to `out`.
+/// Run it where no write can happen meanwhile (the store's exclusive step).
+pub fn export(backend: &dyn crate::store::Backend, blobs: &Path, out: impl Write) -> Result<Summary, BackupError> {
     let mut out = HashingWriter { inner: io::BufWriter::new(out), digest: Context::new(&SHA256) };
     out.write_all(HEADER)?;
     let mut entries = 0u64;
-    for item in db.iter() {
+    for item in backend.scan_from(std::ops::Bound::Unbounded) {
         let (key, value) = item?;
         record(&mut out, b'k', &key, &value)?;
         entries += 1;
@@ -174,25 +177,22 @@ pub fn restore(bytes: &[u8], data_dir: &Path, cache_capacity_mb: u64) -> Result<
     }
     crate::files::private_dir(data_dir)?;
     let blobs = crate::store::BlobStore::open(&data_dir.join("blobs"))?;
-    let db = sled::Config::new().path(&store_dir).cache_capacity(cache_capacity_mb * 1024 * 1024).open()?;
-    let mut batch = sled::Batch::default();
-    let mut pending = 0usize;
+    let backend = crate::store::SledBackend::open(&store_dir, cache_capacity_mb, data_dir)?;
+    let mut batch = std::collections::BTreeMap::new();
     for record in records {
         match record {
             Record::Entry(key, value) => {
-                batch.insert(key, value);
-                pending += 1;
-                if pending >= 10_000 {
-                    db.apply_batch(std::mem::take(&mut batch))?;
-                    pending = 0;
+                batch.insert(key.to_vec(), Some(value.to_vec()));
+                if batch.len() >= 10_000 {
+                    crate::store::Backend::commit(&backend, &std::mem::take(&mut batch))
+                        .map_err(BackupError::Commit)?;
                 }
             }
             Record::Blob(name, content) => blobs.put(name, content)?,
         }
     }
-    db.apply_batch(batch)?;
-    db.flush()?;
-    fs::File::open(store_dir.join("db"))?.sync_all()?;
+    crate::store::Backend::commit(&backend, &batch).map_err(BackupError::Commit)?;
+    crate::store::Backend::close(&backend);
     Ok(summary)
 }
 
@@ -203,9 +203,12 @@ mod tests {
     #[test]
     fn a_snapshot_round_trips_and_damage_is_detected() {
         let source = tempfile::tempdir().unwrap();
-        let db = sled::open(source.path().join("store")).unwrap();
-        db.insert(b"dA", b"one".to_vec()).unwrap();
-        db.insert(b"oB", b"two".to_vec()).unwrap();
+        use crate::store::{Backend, Overlay, SledBackend};
+        let db = SledBackend::open(&source.path().join("store"), 8, source.path()).unwrap();
+        let mut batch = Overlay::new();
+        batch.insert(b"dA".to_vec(), Some(b"one".to_vec()));
+        batch.insert(b"oB".to_vec(), Some(b"two".to_vec()));
+        db.commit(&batch).unwrap();
         let blobs = crate::store::BlobStore::open(&source.path().join("blobs")).unwrap();
         let hash = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
         blobs.put(hash, b"hello").unwrap();
@@ -216,8 +219,8 @@ mod tests {
 
         let target = tempfile::tempdir().unwrap();
         restore(&snapshot, target.path(), 8).unwrap();
-        let restored = sled::open(target.path().join("store")).unwrap();
-        assert_eq!(restored.get(b"oB").unwrap().unwrap().as_ref(), b"two");
+        let restored = SledBackend::open(&target.path().join("store"), 8, target.path()).unwrap();
+        assert_eq!(restored.get(b"oB").unwrap().unwrap(), b"two");
         assert_eq!(
             crate::store::BlobStore::open(&target.path().join("blobs")).unwrap().get(hash).unwrap().unwrap(),
             b"hello"

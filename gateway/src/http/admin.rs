@@ -91,10 +91,10 @@ pub async fn backup(State(app): State<Arc<App>>, caller: Caller) -> Result<axum:
     let target = path.clone();
     let summary = app
         .store
-        .exclusive(move |db| -> Result<crate::backup::Summary, crate::backup::BackupError> {
+        .exclusive(move |backend| -> Result<crate::backup::Summary, crate::backup::BackupError> {
             let _ = std::fs::remove_file(&target);
             let file = crate::files::create_new_private(&target)?;
-            let summary = crate::backup::export(db, &blobs, &file)?;
+            let summary = crate::backup::export(backend, &blobs, &file)?;
             file.sync_all()?;
             Ok(summary)
         })

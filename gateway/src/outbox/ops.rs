@@ -165,6 +165,8 @@ pub fn lease_inbox(
         job.attempts += 1;
         tx.put_json(Space::Outbox, &key, &job)?;
         tx.note(CommitNote::Job(key));
+        // Its dossier's later jobs wait for this one, in this lease too.
+        held.insert(job.dossier.clone());
         leased.push(job);
     }
     Ok(leased)
@@ -219,11 +221,15 @@ pub fn acknowledge(tx: &mut Tx<'_>, desk: &str, item: &str) -> Result<InboxItem,
     Ok(InboxItem::Acknowledged(job))
 }
 
-/// Puts dead letter `id` back into the outbox with a fresh attempt count.
+/// Puts dead letter `id` back into the outbox with a fresh attempt count, at the tail
+/// under a new id: behind whatever its dossier has queued since, so that a dossier's
+/// jobs still go one at a time (kept under its old id, it would be leased while a newer
+/// job of its dossier is held — a case the store's model test found).
 pub fn replay(tx: &mut Tx<'_>, id: u64, now: Timestamp) -> Result<Option<Job>, StoreError> {
     let Some(letter) = tx.get_json::<DeadLetter>(Space::Dead, &id.to_be_bytes())? else { return Ok(None) };
     tx.remove(Space::Dead, &id.to_be_bytes());
     let mut job = letter.job;
+    job.id = tx.next_counter(Space::Meta, b"job_seq")?;
     job.attempts = 0;
     job.not_before = now;
     job.leased_until = None;

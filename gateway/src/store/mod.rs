@@ -1,5 +1,5 @@
-//! The durable store: sled 0.34 behind a single writer with group commit
-//! (docs/ARCHITECTURE.md §3).
+//! The durable store: a backend (sled 0.34 on one node) behind a single writer with
+//! group commit (docs/ARCHITECTURE.md §3).
 //!
 //! Every write is a command run by one writer thread against the store and the
 //! batch so far; the writer takes all pending commands, applies them as one atomic
@@ -9,12 +9,14 @@
 //! Everything lives in one sled tree whose keys start with a one-byte `Space`, so
 //! that one batch is one atomic unit.
 
+pub mod backend;
 mod blobs;
 mod tx;
 mod writer;
 
+pub use backend::{Backend, SledBackend};
 pub use blobs::BlobStore;
-pub use tx::Tx;
+pub use tx::{Overlay, Tx};
 
 use std::{
     path::{Path, PathBuf},
@@ -98,12 +100,6 @@ pub enum StoreError {
     InUse(String),
 }
 
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Sled(e.to_string())
-    }
-}
-
 /// Store metrics, registered by the metrics module.
 #[derive(Debug, Clone)]
 pub struct StoreMetrics {
@@ -148,7 +144,7 @@ impl StoreHealth {
 
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type WriteFn = Box<dyn FnOnce(&mut Tx<'_>) -> Completion + Send>;
-type ExclusiveFn = Box<dyn FnOnce(&sled::Db) + Send>;
+type ExclusiveFn = Box<dyn FnOnce(&dyn Backend) + Send>;
 
 enum Command {
     Write(WriteFn),
@@ -161,7 +157,7 @@ enum Command {
 /// A cheap handle to the store.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
+    backend: Arc<dyn Backend>,
     commands: mpsc::Sender<Command>,
     health: Arc<StoreHealth>,
     failed: watch::Receiver<bool>,
@@ -211,32 +207,14 @@ impl Store {
         subscribers: Vec<mpsc::UnboundedSender<CommitNote>>,
     ) -> Result<Store, StoreError> {
         let dir = data_dir.join("store");
-        let db = sled::Config::new()
-            .path(&dir)
-            .cache_capacity(config.cache_capacity_mb.saturating_mul(1024 * 1024))
-            .flush_every_ms(None)
-            .mode(sled::Mode::HighThroughput)
-            .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("acquire lock") =>
-                {
-                    StoreError::InUse(data_dir.display().to_string())
-                }
-                other => other.into(),
-            })?;
-        // sled's own flush reaches the page cache only (sync_file_range); the writer
-        // fdatasyncs this handle so that an answered write is on the disk.
-        let data_file = std::fs::File::open(dir.join("db"))
-            .map_err(|e| StoreError::Sled(format!("cannot open sled's data file: {e}")))?;
+        let backend: Arc<dyn Backend> = Arc::new(SledBackend::open(&dir, config.cache_capacity_mb, data_dir)?);
         let blobs = BlobStore::open(&data_dir.join("blobs"))
             .map_err(|e| StoreError::Sled(format!("cannot open the blob directory: {e}")))?;
         let (tx, rx) = mpsc::channel(config.max_batch * 4);
         let health = Arc::new(StoreHealth::default());
         let (failed_tx, failed_rx) = watch::channel(false);
         let writer = writer::Writer {
-            db: db.clone(),
-            data_file,
+            backend: backend.clone(),
             commands: rx,
             max_batch: config.max_batch,
             health: health.clone(),
@@ -249,7 +227,7 @@ impl Store {
             .spawn(move || writer.run())
             .map_err(|e| StoreError::Sled(format!("cannot start the writer: {e}")))?;
         Ok(Store {
-            db,
+            backend,
             commands: tx,
             health,
             failed: failed_rx,
@@ -296,15 +274,16 @@ impl Store {
         answer.await.map_err(|_| StoreError::Unavailable)?
     }
 
-    /// Runs `f` in the writer thread between batches, with no write in progress.
+    /// Runs `f` in the writer thread between batches, with no write in progress (a
+    /// consistent export sees the backend through the seam, never its own handle).
     pub async fn exclusive<R, F>(&self, f: F) -> Result<R, StoreError>
     where
-        F: FnOnce(&sled::Db) -> R + Send + 'static,
+        F: FnOnce(&dyn Backend) -> R + Send + 'static,
         R: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let run: ExclusiveFn = Box::new(move |db: &sled::Db| {
-            let _ = reply.send(f(db));
+        let run: ExclusiveFn = Box::new(move |backend: &dyn Backend| {
+            let _ = reply.send(f(backend));
         });
         self.commands.send(Command::Exclusive(run)).await.map_err(|_| StoreError::Unavailable)?;
         answer.await.map_err(|_| StoreError::Unavailable)
@@ -312,7 +291,7 @@ impl Store {
 
     /// A committed (or in-batch) value.
     pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.get(tx::full_key(space, key))?.map(|v| v.to_vec()))
+        self.backend.get(&tx::full_key(space, key))
     }
 
     /// A value decoded from JSON.
@@ -326,20 +305,14 @@ impl Store {
         space: Space,
         prefix: &[u8],
     ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
-        self.db
-            .scan_prefix(tx::full_key(space, prefix))
-            .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(StoreError::from))
+        backend::scan_prefix(&*self.backend, &tx::full_key(space, prefix))
+            .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v)))
     }
 
     /// How many entries of `space` have keys that start with `prefix`, counted
     /// without copying or decoding them.
     pub fn count_prefix(&self, space: Space, prefix: &[u8]) -> Result<usize, StoreError> {
-        let mut count = 0;
-        for key in self.db.scan_prefix(tx::full_key(space, prefix)).keys() {
-            key?;
-            count += 1;
-        }
-        Ok(count)
+        self.backend.count_prefix(&tx::full_key(space, prefix))
     }
 
     /// Entries of `space` with keys in `[from, to)`, keys without the space byte.
@@ -349,9 +322,8 @@ impl Store {
         from: &[u8],
         to: &[u8],
     ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
-        self.db
-            .range(tx::full_key(space, from)..tx::full_key(space, to))
-            .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v.to_vec())).map_err(StoreError::from))
+        backend::range(&*self.backend, &tx::full_key(space, from), &tx::full_key(space, to))
+            .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v)))
     }
 
     /// The store's health, for probes.
@@ -377,7 +349,7 @@ impl Store {
 
     /// Size of the store on disk, in bytes.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        self.backend.size_on_disk()
     }
 
     /// Stops the writer after it has committed everything sent before, and waits for

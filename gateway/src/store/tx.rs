@@ -12,11 +12,11 @@ use super::{CommitNote, Space, StoreError};
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Pending writes: key → value, or `None` for a removal.
-pub(super) type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+pub type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 /// The view one command gets inside the writer.
 pub struct Tx<'a> {
-    pub(super) tree: &'a sled::Tree,
+    pub(super) tree: &'a dyn super::Backend,
     pub(super) batch: &'a mut Overlay,
     pub(super) local: Overlay,
     pub(super) notes: Vec<CommitNote>,
@@ -37,7 +37,7 @@ impl Tx<'_> {
         if let Some(v) = self.local.get(&full).or_else(|| self.batch.get(&full)) {
             return Ok(v.clone());
         }
-        Ok(self.tree.get(&full)?.map(|v| v.to_vec()))
+        self.tree.get(&full)
     }
 
     /// The current value of `key`, decoded from JSON.
@@ -88,8 +88,7 @@ impl Tx<'_> {
         let in_prefix = |k: &Vec<u8>| k.starts_with(&full);
         let mut tree = self
             .tree
-            .range::<Vec<u8>, _>((start.clone(), Unbounded))
-            .map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())))
+            .scan_from(start.clone())
             .take_while(|item| item.as_ref().map_or(true, |(k, _)| in_prefix(k)))
             .peekable();
         let mut batch = self.batch.range((start.clone(), Unbounded)).take_while(|(k, _)| in_prefix(k)).peekable();
@@ -98,7 +97,7 @@ impl Tx<'_> {
         while out.len() < limit {
             let tree_key = match tree.peek() {
                 Some(Ok((k, _))) => Some(k.clone()),
-                Some(Err(_)) => return Err(tree.next().and_then(Result::err).map_or(StoreError::Internal, Into::into)),
+                Some(Err(_)) => return Err(tree.next().and_then(Result::err).unwrap_or(StoreError::Internal)),
                 None => None,
             };
             let next = [tree_key.as_ref(), batch.peek().map(|(k, _)| *k), local.peek().map(|(k, _)| *k)]
@@ -166,10 +165,13 @@ mod tests {
 
     #[test]
     fn a_scan_merges_store_batch_and_command_and_reads_page_by_page() {
-        let db = sled::Config::new().temporary(true).open().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::super::SledBackend::open(&dir.path().join("store"), 16, dir.path()).unwrap();
+        let mut committed = Overlay::new();
         for k in ["a1", "a2", "a3", "a5", "b1"] {
-            db.insert(full_key(Space::Outbox, k.as_bytes()), k.as_bytes()).unwrap();
+            committed.insert(full_key(Space::Outbox, k.as_bytes()), Some(k.as_bytes().to_vec()));
         }
+        super::super::Backend::commit(&db, &committed).unwrap();
         let mut batch = Overlay::new();
         batch.insert(full_key(Space::Outbox, b"a2"), None);
         batch.insert(full_key(Space::Outbox, b"a4"), Some(b"batch".to_vec()));

@@ -12,8 +12,7 @@ use tokio::sync::{mpsc, watch};
 use super::{Command, CommitNote, Completion, StoreError, StoreHealth, StoreMetrics, Tx, tx::Overlay};
 
 pub(super) struct Writer {
-    pub(super) db: sled::Db,
-    pub(super) data_file: std::fs::File,
+    pub(super) backend: std::sync::Arc<dyn super::Backend>,
     pub(super) commands: mpsc::Receiver<Command>,
     pub(super) max_batch: usize,
     pub(super) health: Arc<StoreHealth>,
@@ -44,7 +43,7 @@ impl Writer {
                     Command::Exclusive(run) => {
                         // Commit what came before so the exclusive step sees it.
                         self.commit_batch(std::mem::take(&mut writes));
-                        run(&self.db);
+                        run(&*self.backend);
                     }
                     Command::Stop => stop = true,
                 }
@@ -54,8 +53,7 @@ impl Writer {
                 break;
             }
         }
-        let _ = self.db.flush();
-        let _ = self.data_file.sync_data();
+        self.backend.close();
     }
 
     fn commit_batch(&mut self, writes: Vec<super::WriteFn>) {
@@ -70,7 +68,8 @@ impl Writer {
             return;
         }
         self.health.committing_since_ms.store(now_ms(), Ordering::Release);
-        let tree: &sled::Tree = &self.db;
+        let backend = self.backend.clone();
+        let tree: &dyn super::Backend = &*backend;
         let mut batch = Overlay::new();
         let mut notes = Vec::new();
         let mut completions: Vec<Completion> = Vec::with_capacity(writes.len());
@@ -107,20 +106,8 @@ impl Writer {
         if batch.is_empty() {
             return Ok(());
         }
-        let mut sled_batch = sled::Batch::default();
-        for (key, value) in batch {
-            match value {
-                Some(value) => sled_batch.insert(key, value),
-                None => sled_batch.remove(key),
-            }
-        }
         let started = Instant::now();
-        let result = self
-            .db
-            .apply_batch(sled_batch)
-            .map_err(|e| e.to_string())
-            .and_then(|()| self.db.flush().map(drop).map_err(|e| e.to_string()))
-            .and_then(|()| self.data_file.sync_data().map_err(|e| e.to_string()));
+        let result = self.backend.commit(&batch);
         match result {
             Ok(()) => {
                 self.metrics.sync_seconds.observe(started.elapsed().as_secs_f64());
