@@ -30,9 +30,8 @@ use crate::store::{CommitNote, Space, Store, StoreError, Tx};
 const MARKS_PER_COMMAND: usize = 64;
 
 fn parse_key(key: &[u8]) -> Option<(Timestamp, DossierCode, MarkKind)> {
-    let at = Timestamp::from_second(i64::from_be_bytes(key.get(..8)?.try_into().ok()?)).ok()?;
-    let rest = std::str::from_utf8(key.get(8..)?).ok()?;
-    let (code, kind) = rest.rsplit_once('|')?;
+    let (at, code, kind) = crate::store::keys::parse_schedule(key)?;
+    let at = Timestamp::from_second(at).ok()?;
     let kind = match kind {
         "due_soon" => MarkKind::DueSoon,
         "overdue" => MarkKind::Overdue,

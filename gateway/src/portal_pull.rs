@@ -35,13 +35,7 @@ pub struct Round {
     pub advanced: bool,
 }
 
-fn cursor_key(unit: &str) -> Vec<u8> {
-    format!("dvcqg_pull|{unit}").into_bytes()
-}
-
-fn refused_key(code: &str) -> Vec<u8> {
-    format!("dvcqg_refused|{code}").into_bytes()
-}
+use crate::store::keys::{pull_cursor as cursor_key, pull_refused as refused_key};
 
 fn text(item: &Value, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| item.get(*k)?.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))

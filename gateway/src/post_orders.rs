@@ -14,7 +14,7 @@ use crate::store::{Space, StoreError, Tx};
 
 /// The index key from an `OrderNumber` to its dossier.
 pub fn order_key(number: &str) -> Vec<u8> {
-    format!("vnpost_order|{number}").into_bytes()
+    crate::store::keys::vnpost_order(number)
 }
 
 /// The `OrderNumber` of the dossier's order of `kind` (`letter`: the n-th letter).

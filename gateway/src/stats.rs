@@ -92,12 +92,12 @@ fn is_zero(n: &u64) -> bool {
 }
 
 fn key(unit: &UnitCode, date: Date) -> Vec<u8> {
-    format!("{unit}|{}", date.strftime("%Y%m%d")).into_bytes()
+    crate::store::keys::day_stats(unit.as_str(), &date.strftime("%Y%m%d").to_string())
 }
 
 /// The monthly changes of the state counters of `unit`: `{unit}#{yyyymm}`.
 fn month_key(unit: &UnitCode, date: Date) -> Vec<u8> {
-    format!("{unit}#{}", date.strftime("%Y%m")).into_bytes()
+    crate::store::keys::month_stats(unit.as_str(), &date.strftime("%Y%m").to_string())
 }
 
 /// The changes of the state counters in one month.

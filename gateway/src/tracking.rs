@@ -20,7 +20,7 @@ use crate::outbox::NoticeKind;
 use crate::settings::Settings;
 use crate::store::{Space, StoreError, Tx};
 
-const CURSOR: &[u8] = b"vnpost_tracking_cursor";
+const CURSOR: &[u8] = crate::store::keys::TRACKING_CURSOR;
 
 /// What applying one event came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,11 +50,11 @@ pub fn apply(
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
     tx.put(Space::Meta, CURSOR, event.id.clone().into_bytes());
-    let mark = format!("vnpost|{}", event.id);
-    if tx.get(Space::Applied, mark.as_bytes())?.is_some() {
+    let mark = crate::store::keys::vnpost_event(&event.id);
+    if tx.get(Space::Applied, &mark)?.is_some() {
         return Ok(Applied::Repeated);
     }
-    tx.put(Space::Applied, mark.as_bytes(), Vec::new());
+    tx.put(Space::Applied, &mark, Vec::new());
     let Some(code) = tx.get(Space::Index, &crate::post_orders::order_key(&event.order_number))? else {
         return Ok(Applied::Unmatched);
     };

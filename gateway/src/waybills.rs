@@ -7,9 +7,7 @@ use motcua_schemas::S10ItemCode;
 
 use crate::store::{Space, StoreError, Tx};
 
-const FREE: &str = "waybill|free|";
-const BOUND: &str = "waybill|order|";
-const USED: &str = "waybill|used|";
+use crate::store::keys;
 
 /// What an import came to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -35,12 +33,12 @@ pub fn import(tx: &mut Tx<'_>, text: &str) -> Result<Imported, StoreError> {
             out.invalid.push(i + 1);
             continue;
         };
-        let (free, used) = (format!("{FREE}{code}"), format!("{USED}{code}"));
-        if tx.get(Space::Index, free.as_bytes())?.is_some() || tx.get(Space::Index, used.as_bytes())?.is_some() {
+        let (free, used) = (keys::waybill_free(code.as_str()), keys::waybill_used(code.as_str()));
+        if tx.get(Space::Index, &free)?.is_some() || tx.get(Space::Index, &used)?.is_some() {
             out.known += 1;
             continue;
         }
-        tx.put(Space::Index, free.as_bytes(), Vec::new());
+        tx.put(Space::Index, &free, Vec::new());
         out.added += 1;
     }
     Ok(out)
@@ -49,21 +47,21 @@ pub fn import(tx: &mut Tx<'_>, text: &str) -> Result<Imported, StoreError> {
 /// The code bound to `order`, taking the first free one if it has none yet; `None`
 /// when the pool is empty.
 pub fn take(tx: &mut Tx<'_>, order: &str) -> Result<Option<S10ItemCode>, StoreError> {
-    let bound = format!("{BOUND}{order}");
-    if let Some(code) = tx.get(Space::Index, bound.as_bytes())? {
+    let bound = keys::waybill_bound(order);
+    if let Some(code) = tx.get(Space::Index, &bound)? {
         return Ok(String::from_utf8_lossy(&code).parse().ok());
     }
-    let Some((key, _)) = tx.scan_prefix_after(Space::Index, FREE.as_bytes(), None, 1)?.into_iter().next() else {
+    let Some((key, _)) = tx.scan_prefix_after(Space::Index, keys::WAYBILL_FREE, None, 1)?.into_iter().next() else {
         return Ok(None);
     };
-    let text = String::from_utf8_lossy(&key[FREE.len()..]).into_owned();
+    let text = String::from_utf8_lossy(&key[keys::WAYBILL_FREE.len()..]).into_owned();
     tx.remove(Space::Index, &key);
-    tx.put(Space::Index, format!("{USED}{text}").as_bytes(), order.as_bytes().to_vec());
-    tx.put(Space::Index, bound.as_bytes(), text.clone().into_bytes());
+    tx.put(Space::Index, &keys::waybill_used(&text), order.as_bytes().to_vec());
+    tx.put(Space::Index, &bound, text.clone().into_bytes());
     Ok(text.parse().ok())
 }
 
 /// Free codes left.
 pub fn free(store: &crate::store::Store) -> usize {
-    store.count_prefix(Space::Index, FREE.as_bytes()).unwrap_or(0)
+    store.count_prefix(Space::Index, keys::WAYBILL_FREE).unwrap_or(0)
 }

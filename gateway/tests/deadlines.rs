@@ -264,7 +264,7 @@ async fn an_apology_before_the_due_time_is_no_violation_and_an_explanation_stops
     // The apology letter is queued for the portal.
     let letters: Vec<Job> = w
         .store
-        .scan_prefix(Space::Outbox, b"portal\0")
+        .scan_prefix(Space::Outbox, &motcua_gateway::store::keys::destination_prefix("portal"))
         .map(|e| serde_json::from_slice(&e.unwrap().1).unwrap())
         .filter(|j: &Job| matches!(j.kind, JobKind::Letter { n: 1 }))
         .collect();
@@ -297,7 +297,7 @@ async fn marks_survive_a_restart_and_fire_once() {
     let record: DossierRecord = store.get_json(Space::Dossier, code.as_str().as_bytes()).unwrap().unwrap();
     assert!(record.dossier.overdue && record.compliance.explanation_missing);
     let overdue_notices = store
-        .scan_prefix(Space::Outbox, b"desk:mc-tram-tau\0")
+        .scan_prefix(Space::Outbox, &motcua_gateway::store::keys::destination_prefix("desk:mc-tram-tau"))
         .map(|e| serde_json::from_slice::<Job>(&e.unwrap().1).unwrap())
         .filter(|j| matches!(&j.kind, JobKind::Notice { notice } if notice.kind == NoticeKind::Overdue))
         .count();

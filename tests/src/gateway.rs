@@ -296,8 +296,7 @@ impl Gateway {
     pub fn fill_record_to_the_limit(&self, code: &str) {
         use motcua_gateway::{dossiers::DossierRecord, store};
         let db = self.open_store();
-        let mut key = vec![store::Space::Dossier as u8];
-        key.extend_from_slice(code.as_bytes());
+        let key = store::keys::full(store::Space::Dossier, code.as_bytes());
         let bytes = db.get(&key).expect("the store reads").expect("the dossier is stored");
         let mut record: DossierRecord =
             store::decode(store::Space::Dossier, code.as_bytes(), &bytes).expect("a record");

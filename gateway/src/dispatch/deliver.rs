@@ -400,7 +400,7 @@ pub async fn deliver(
                 Ok(()) => Ok(None),
                 Err(e) => {
                     let held = json!({ "job": job.id, "dossier": job.dossier, "effect": effect_name, "reason": e.to_string() });
-                    tx.put_json(Space::Held, format!("effect|{:020}", job.id).as_bytes(), &held)?;
+                    tx.put_json(Space::Held, &crate::store::keys::held_effect(job.id), &held)?;
                     Ok(Some((effect_name, e.to_string())))
                 }
             }
@@ -562,6 +562,6 @@ pub fn index_item(
     item: &motcua_schemas::S10ItemCode,
     code: &motcua_schemas::DossierCode,
 ) -> Result<(), StoreError> {
-    tx.put(Space::Index, format!("item|{item}").as_bytes(), code.as_str().as_bytes().to_vec());
+    tx.put(Space::Index, &crate::store::keys::item(item.as_str()), code.as_str().as_bytes().to_vec());
     Ok(())
 }

@@ -138,21 +138,7 @@ struct Dispatcher {
     running: usize,
 }
 
-fn destination_of(key: &[u8]) -> Option<(&str, u64)> {
-    let split = key.iter().position(|b| *b == 0)?;
-    let id = u64::from_be_bytes(key.get(split + 1..)?.try_into().ok()?);
-    Some((std::str::from_utf8(&key[..split]).ok()?, id))
-}
-
-/// The outbox key range of `destination`'s jobs with ids from `from`.
-fn job_range(destination: &str, from: u64) -> (Vec<u8>, Vec<u8>) {
-    let mut start = destination.as_bytes().to_vec();
-    let mut end = start.clone();
-    start.push(0);
-    start.extend_from_slice(&from.to_be_bytes());
-    end.push(1);
-    (start, end)
-}
+use crate::store::keys::{job_range, parse_job as destination_of};
 
 impl Dispatcher {
     /// Keeps one window per push route: a route that appeared (at start, or a desk

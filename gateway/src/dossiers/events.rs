@@ -147,9 +147,9 @@ fn apply(
     // Authorize before anything else is looked up: a dossier this desk does not hold
     // now is unknown to it, whatever the body says (no event id probing, no replay).
     let mut record = DossierRecord::load(tx, code)?.filter(|r| r.dossier.desk == desk).ok_or(EventError::NotFound)?;
-    let mark = format!("event|{code}|{}", event.event_id);
+    let mark = crate::store::keys::desk_event(code.as_str(), &event.event_id);
     let fingerprint = fingerprint(&event);
-    if let Some(seen) = tx.get_json::<AppliedEvent>(Space::Applied, mark.as_bytes())? {
+    if let Some(seen) = tx.get_json::<AppliedEvent>(Space::Applied, &mark)? {
         return if seen.fingerprint == fingerprint {
             Ok(EventOutcome::Repeated(Box::new(record)))
         } else {
@@ -295,7 +295,7 @@ fn apply(
         crate::post_orders::cancel_open(tx, &record, now)?;
     }
     record.save(tx, settings, now)?;
-    tx.put_json(Space::Applied, mark.as_bytes(), &AppliedEvent { fingerprint })?;
+    tx.put_json(Space::Applied, &mark, &AppliedEvent { fingerprint })?;
     Ok(EventOutcome::Applied(Box::new(record)))
 }
 
@@ -344,12 +344,12 @@ fn apply_postal(
     now: Timestamp,
 ) -> Result<PostalEventOutcome, EventError> {
     use motcua_adapters::postal::DeliveryStatus;
-    let code = tx.get(Space::Index, format!("item|{}", event.item).as_bytes())?.ok_or(EventError::NotFound)?;
+    let code = tx.get(Space::Index, &crate::store::keys::item(event.item.as_str()))?.ok_or(EventError::NotFound)?;
     let code: DossierCode =
         String::from_utf8_lossy(&code).parse().map_err(|_| StoreError::Corrupt("item index".into()))?;
     let mut record = DossierRecord::load(tx, &code)?.ok_or(EventError::NotFound)?;
-    let mark = format!("postal|{}|{}|{}", event.item, event.status.as_str(), event.at.as_second());
-    if tx.get(Space::Applied, mark.as_bytes())?.is_some() {
+    let mark = crate::store::keys::postal_event(event.item.as_str(), event.status.as_str(), event.at.as_second());
+    if tx.get(Space::Applied, &mark)?.is_some() {
         return Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: true });
     }
     let at = event.at.min(now);
@@ -389,7 +389,7 @@ fn apply_postal(
         }
     }
     record.save(tx, settings, now)?;
-    tx.put(Space::Applied, mark.as_bytes(), Vec::new());
+    tx.put(Space::Applied, &mark, Vec::new());
     Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: false })
 }
 

@@ -229,9 +229,9 @@ impl IssueError {
 /// The agency's next free code of the day: the counter steps over numbers a peer's
 /// codes already took.
 fn issue_code(tx: &mut Tx<'_>, agency: &AgencyCode, date: jiff::civil::Date) -> Result<DossierCode, IssueError> {
-    let counter_key = format!("{agency}|{}", date.strftime("%y%m%d"));
+    let counter_key = crate::store::keys::code_counter(agency.as_str(), &date.strftime("%y%m%d").to_string());
     loop {
-        let seq = tx.next_counter(Space::Counter, counter_key.as_bytes()).map_err(IssueError::Store)?;
+        let seq = tx.next_counter(Space::Counter, &counter_key).map_err(IssueError::Store)?;
         let code = DossierCode::new(agency, date, seq).map_err(|e| IssueError::Code(e.to_string()))?;
         if tx.get(Space::Dossier, code.as_str().as_bytes()).map_err(IssueError::Store)?.is_none() {
             return Ok(code);

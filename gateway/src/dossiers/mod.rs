@@ -49,7 +49,7 @@ pub fn received_by(
 ) -> Result<Vec<motcua_schemas::Dossier>, crate::store::StoreError> {
     use crate::store::{Space, decode};
     let mut out = Vec::new();
-    for item in store.scan_prefix(Space::Index, b"st|") {
+    for item in store.scan_prefix(Space::Index, crate::store::keys::STATUS_PREFIX) {
         let (key, value) = item?;
         if !units.contains(String::from_utf8_lossy(&value).as_ref()) {
             continue;

@@ -19,15 +19,17 @@ fn latest_key(kind: &JobKind, code: &str) -> Option<Vec<u8>> {
         JobKind::PortalProgress => "progress",
         _ => return None,
     };
-    Some(format!("portal_sync|{tag}|{code}").into_bytes())
+    Some(crate::store::keys::portal_sync_latest(tag, code))
 }
 
 /// The index prefix of the given-up syncs of `kind` of dossier `code`.
 fn dead_prefix(kind: &JobKind, code: &str) -> Option<Vec<u8>> {
-    let mut key = latest_key(kind, code)?;
-    key.splice(..b"portal_sync".len(), b"portal_dead".iter().copied());
-    key.push(b'|');
-    Some(key)
+    let tag = match kind {
+        JobKind::PortalRecord => "record",
+        JobKind::PortalProgress => "progress",
+        _ => return None,
+    };
+    Some(crate::store::keys::portal_dead_prefix(tag, code))
 }
 
 fn sync(tx: &mut Tx<'_>, kind: JobKind, record: &DossierRecord, now: Timestamp) -> Result<(), StoreError> {
@@ -113,9 +115,9 @@ pub fn settle_dead(tx: &mut Tx<'_>, job: &Job) -> Result<usize, StoreError> {
         let id = key.get(prefix.len()..).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse::<u64>().ok());
         tx.remove(Space::Index, &key);
         if let Some(id) = id.filter(|id| *id < job.id)
-            && tx.get(Space::Dead, &id.to_be_bytes())?.is_some()
+            && tx.get(Space::Dead, &crate::store::keys::dead(id))?.is_some()
         {
-            tx.remove(Space::Dead, &id.to_be_bytes());
+            tx.remove(Space::Dead, &crate::store::keys::dead(id));
             settled += 1;
         }
     }

@@ -40,9 +40,7 @@ impl DossierRecord {
 
 /// The schedule key of a mark: big-endian seconds, then the dossier code and kind.
 pub fn schedule_key(at: Timestamp, code: &str, kind: MarkKind) -> Vec<u8> {
-    let mut key = at.as_second().to_be_bytes().to_vec();
-    key.extend_from_slice(format!("{code}|{}", kind.as_str()).as_bytes());
-    key
+    crate::store::keys::schedule(at.as_second(), code, kind.as_str())
 }
 
 /// The mark the dossier should have waiting in the schedule now: only the next one,
@@ -92,9 +90,9 @@ fn plan_schedule(tx: &mut Tx<'_>, settings: &Settings, record: &mut DossierRecor
 }
 
 fn index_keys(code: &str, s: &Summary) -> Vec<Vec<u8>> {
-    let mut keys = vec![format!("st|{:02}|{code}", s.status.code()).into_bytes()];
+    let mut keys = vec![crate::store::keys::status(s.status.code(), code)];
     if s.open_overdue() {
-        keys.push(format!("ov|{code}").into_bytes());
+        keys.push(crate::store::keys::overdue(code));
     }
     keys
 }

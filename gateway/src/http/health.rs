@@ -33,7 +33,8 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<serde_json::Valu
 /// `GET /metrics`: Prometheus (OpenMetrics) text.
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     let stats = app.dispatch().stats(&app.dispatch_context()).await;
-    let open_overdue = app.store.count_prefix(crate::store::Space::Index, b"ov|").unwrap_or(0) as i64;
+    let open_overdue =
+        app.store.count_prefix(crate::store::Space::Index, crate::store::keys::OVERDUE_PREFIX).unwrap_or(0) as i64;
     app.metrics.set_queue_gauges(&stats, open_overdue);
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], app.metrics.encode())
         .into_response()

@@ -130,8 +130,8 @@ pub async fn dossiers(
     // The narrowest index that answers the query: open overdue dossiers, one status,
     // or every dossier.
     let (prefix, from_index): (Vec<u8>, bool) = match (q.overdue, status) {
-        (Some(true), _) => (b"ov|".to_vec(), true),
-        (_, Some(s)) => (format!("st|{:02}|", s.code()).into_bytes(), true),
+        (Some(true), _) => (crate::store::keys::OVERDUE_PREFIX.to_vec(), true),
+        (_, Some(s)) => (crate::store::keys::status_prefix(s.code()), true),
         _ => (Vec::new(), false),
     };
     let mut items = Vec::new();

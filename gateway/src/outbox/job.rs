@@ -29,9 +29,7 @@ impl Destination {
 
     /// The key prefix of this destination's jobs.
     pub fn prefix(&self) -> Vec<u8> {
-        let mut prefix = self.name().into_bytes();
-        prefix.push(0);
-        prefix
+        crate::store::keys::destination_prefix(&self.name())
     }
 }
 
@@ -144,9 +142,7 @@ impl Job {
 
 /// The outbox key of job `id` for `destination`.
 pub fn key(destination: &Destination, id: u64) -> Vec<u8> {
-    let mut key = destination.prefix();
-    key.extend_from_slice(&id.to_be_bytes());
-    key
+    crate::store::keys::job(&destination.name(), id)
 }
 
 /// A job that will not be retried, with why and when.

@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use motcua_schemas::DossierCode;
 
 use super::job::{DeadLetter, Destination, Job, JobKind, key};
-use crate::store::{CommitNote, Space, StoreError, Tx};
+use crate::store::{CommitNote, Space, StoreError, Tx, keys};
 
 /// A destination's queue read a page at a time, so that a long backlog costs only
 /// the entries actually looked at.
@@ -55,7 +55,7 @@ pub fn enqueue(
     dossier: &DossierCode,
     now: Timestamp,
 ) -> Result<Job, StoreError> {
-    let id = tx.next_counter(Space::Meta, b"job_seq")?;
+    let id = tx.next_counter(Space::Meta, keys::JOB_SEQ)?;
     let job = Job {
         id,
         destination,
@@ -98,7 +98,7 @@ fn bury(tx: &mut Tx<'_>, mut job: Job, error: String, now: Timestamp) -> Result<
     job.last_error = Some(error.clone());
     job.leased_until = None;
     let letter = DeadLetter { job, error, died_at: now };
-    tx.put_json(Space::Dead, &letter.job.id.to_be_bytes(), &letter)?;
+    tx.put_json(Space::Dead, &keys::dead(letter.job.id), &letter)?;
     tx.note(CommitNote::JobGone(key));
     Ok(())
 }
@@ -184,7 +184,7 @@ pub enum InboxItem {
 }
 
 fn ack_mark(desk: &str, item: &str) -> Vec<u8> {
-    format!("ack|{desk}|{item}").into_bytes()
+    keys::ack(desk, item)
 }
 
 /// Acknowledges a pull desk's item: a dossier by its code, a notice by its id. The
@@ -226,10 +226,10 @@ pub fn acknowledge(tx: &mut Tx<'_>, desk: &str, item: &str) -> Result<InboxItem,
 /// jobs still go one at a time (kept under its old id, it would be leased while a newer
 /// job of its dossier is held — a case the store's model test found).
 pub fn replay(tx: &mut Tx<'_>, id: u64, now: Timestamp) -> Result<Option<Job>, StoreError> {
-    let Some(letter) = tx.get_json::<DeadLetter>(Space::Dead, &id.to_be_bytes())? else { return Ok(None) };
-    tx.remove(Space::Dead, &id.to_be_bytes());
+    let Some(letter) = tx.get_json::<DeadLetter>(Space::Dead, &keys::dead(id))? else { return Ok(None) };
+    tx.remove(Space::Dead, &keys::dead(id));
     let mut job = letter.job;
-    job.id = tx.next_counter(Space::Meta, b"job_seq")?;
+    job.id = tx.next_counter(Space::Meta, keys::JOB_SEQ)?;
     job.attempts = 0;
     job.not_before = now;
     job.leased_until = None;

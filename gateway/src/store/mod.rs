@@ -11,6 +11,7 @@
 
 pub mod backend;
 mod blobs;
+pub mod keys;
 mod tx;
 mod writer;
 

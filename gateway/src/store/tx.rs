@@ -22,13 +22,7 @@ pub struct Tx<'a> {
     pub(super) notes: Vec<CommitNote>,
 }
 
-/// The full key of `key` in `space`.
-pub fn full_key(space: Space, key: &[u8]) -> Vec<u8> {
-    let mut full = Vec::with_capacity(key.len() + 1);
-    full.push(space as u8);
-    full.extend_from_slice(key);
-    full
-}
+pub use super::keys::full as full_key;
 
 impl Tx<'_> {
     /// The current value of `key` in `space`.
