@@ -126,6 +126,28 @@ async fn orders_are_created_once_each_with_valid_fields_even_across_a_kill() {
     assert_eq!(ret["SenderAddress"], "Tổ 1, xã Trạm Tấu");
     let (_, d) = gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await;
     assert_eq!(d["postal"]["return_item"], ret["ItemCode"], "the item the order was sent with");
+
+    // The papers reach the desk; the result cannot be delivered: the desk hears of it.
+    sim.track(&collection, 4, "Đã phát đến Bộ phận Một cửa");
+    sim.track(&code, 5, "Người nhận vắng nhà");
+    let history = eventually(15, "both tracking events recorded", || async {
+        let (_, d) = gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await;
+        let marks: Vec<String> = d["history"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h["details"]["mark"].as_str().map(str::to_owned))
+            .collect();
+        (marks.contains(&"papers_arrived".to_owned()) && marks.contains(&"return_failed".to_owned())).then_some(d)
+    })
+    .await;
+    assert_eq!(history["status"], 9, "an undelivered result stays at 9");
+    let notice = eventually(15, "the desk's return_failed notice", || async {
+        let (_, inbox) = gw.get_json("/v1/desk/inbox", DESK).await;
+        inbox["items"].as_array().into_iter().flatten().find(|i| i["notice"]["kind"] == "return_failed").cloned()
+    })
+    .await;
+    assert_eq!(notice["notice"]["code"], code.as_str());
     assert_eq!(sim.violations(), Vec::<String>::new());
 }
 
