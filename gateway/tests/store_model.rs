@@ -4,7 +4,8 @@
 //! in memory, and compared after every step: every job in exactly one of outbox or
 //! dead letters with the same attempts and times, each destination's jobs in id
 //! order, an acknowledged job gone, ids increasing across reopen, and a dossier's
-//! second job never leased while its first is held. Failing seeds are kept in
+//! second job never leased while its first is held. It runs against both backends:
+//! sled, and PostgreSQL in a throwaway cluster. Failing seeds are kept in
 //! `store_model.proptest-regressions` beside this file and run first every time.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,6 +15,7 @@ use motcua_gateway::config::file::StoreSection;
 use motcua_gateway::outbox::{self, DeadLetter, DeliveryOutcome, Destination, InboxItem, Job, JobKind};
 use motcua_gateway::store::{Space, Store, StoreError, StoreMetrics};
 use motcua_schemas::DossierCode;
+use motcua_simulators::postgres as support;
 use proptest::prelude::*;
 
 const DESKS: [&str; 2] = ["mc-a", "mc-b"];
@@ -72,8 +74,27 @@ fn kept(job: &Job) -> Kept {
     Kept { desk, dossier, attempts: job.attempts, not_before: job.not_before, leased_until: job.leased_until }
 }
 
-fn open(dir: &std::path::Path) -> Store {
-    Store::open(dir, &StoreSection::default(), StoreMetrics::default(), Vec::new()).unwrap()
+/// The backend a run uses: sled, or PostgreSQL at this connection string.
+#[derive(Clone)]
+enum Under {
+    Sled,
+    Postgres(String),
+}
+
+fn open(dir: &std::path::Path, under: &Under) -> Store {
+    let mut section = StoreSection::default();
+    if let Under::Postgres(url) = under {
+        section.backend = motcua_gateway::config::file::StoreBackend::Postgres;
+        section.url = Some(url.clone());
+    }
+    Store::open(dir, &section, StoreMetrics::default(), Vec::new()).unwrap()
+}
+
+/// Empties the PostgreSQL database between runs (outside the async runtime: the
+/// blocking client runs one of its own).
+fn reset(url: &str) {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client.batch_execute("DROP TABLE IF EXISTS motcua_kv, motcua_schema").unwrap();
 }
 
 async fn write<R: Send + 'static>(
@@ -106,9 +127,9 @@ fn observed(store: &Store) -> (BTreeMap<u64, Kept>, BTreeMap<u64, Kept>) {
     (queued, dead)
 }
 
-async fn run(ops: Vec<Op>) {
+async fn run(ops: Vec<Op>, under: Under) {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = open(dir.path());
+    let mut store = open(dir.path(), &under);
     let mut model = Model::default();
     let mut now = Timestamp::from_second(1_790_000_000).unwrap();
     for op in ops {
@@ -209,7 +230,7 @@ async fn run(ops: Vec<Op>) {
             Op::Reopen => {
                 store.close().await;
                 drop(store);
-                store = open(dir.path());
+                store = open(dir.path(), &under);
             }
         }
         let (queued, dead) = observed(&store);
@@ -219,11 +240,39 @@ async fn run(ops: Vec<Op>) {
     store.close().await;
 }
 
+fn block_on(run: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run);
+}
+
+/// The two runs take turns: starting PostgreSQL forks processes, and a fork made while
+/// the sled run reopens its store would hold sled's lock file for a moment.
+static TURNS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn the_store_and_the_outbox_follow_the_model(ops in proptest::collection::vec(op(), 1..40)) {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run(ops));
+    fn the_store_and_the_outbox_follow_the_model_on_sled(ops in proptest::collection::vec(op(), 1..40)) {
+        let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+        block_on(run(ops, Under::Sled));
+    }
+}
+
+/// The same model on PostgreSQL, in a cluster of its own that stops with the test.
+#[test]
+fn the_store_and_the_outbox_follow_the_model_on_postgres() {
+    let _turn = TURNS.lock().unwrap_or_else(|e| e.into_inner());
+    let cluster = support::Cluster::start();
+    let url = cluster.url();
+    let config = ProptestConfig { cases: 24, ..ProptestConfig::default() };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let result = runner.run(&proptest::collection::vec(op(), 1..40), |ops| {
+        reset(&url);
+        block_on(run(ops, Under::Postgres(url.clone())));
+        Ok(())
+    });
+    drop(cluster);
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }

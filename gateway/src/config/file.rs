@@ -123,6 +123,27 @@ pub struct StoreSection {
     /// How long `/readyz` tolerates no successful sync while writes are pending, in seconds.
     #[serde(default = "default_ready_secs")]
     pub ready_sync_secs: u64,
+    /// `"sled"` (embedded, the default) or `"postgres"` (docs/STORAGE.md).
+    #[serde(default)]
+    pub backend: StoreBackend,
+    /// PostgreSQL: the connection string (libpq form or URL), without its password.
+    pub url: Option<String>,
+    /// PostgreSQL: the environment variable holding the password.
+    pub password_env: Option<String>,
+    /// PostgreSQL: the CA that signed the database server's certificate (TLS with
+    /// rustls; `sslmode` in `url` says whether TLS is required).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Where the store keeps its records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreBackend {
+    /// sled 0.34 in the data directory.
+    #[default]
+    Sled,
+    /// A PostgreSQL database (one node at a time for now).
+    Postgres,
 }
 
 fn default_cache_mb() -> u64 {
@@ -141,6 +162,10 @@ impl Default for StoreSection {
             cache_capacity_mb: default_cache_mb(),
             max_batch: default_max_batch(),
             ready_sync_secs: default_ready_secs(),
+            backend: StoreBackend::Sled,
+            url: None,
+            password_env: None,
+            ca_file: None,
         }
     }
 }

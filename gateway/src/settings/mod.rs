@@ -275,6 +275,20 @@ fn validate(
     if file.store.cache_capacity_mb == 0 || file.store.max_batch == 0 {
         problems.add("store", "cache_capacity_mb and max_batch must be at least 1");
     }
+    if file.store.backend == crate::config::file::StoreBackend::Postgres {
+        match &file.store.url {
+            None => problems.add("store.url", "the postgres backend needs a connection string"),
+            Some(url) if url.parse::<postgres::Config>().is_err() => {
+                problems.add("store.url", "is not a PostgreSQL connection string")
+            }
+            Some(_) => {}
+        }
+        if let Some(var) = &file.store.password_env
+            && env(var).is_none()
+        {
+            problems.add("store.password_env", format!("the environment variable {var} is not set"));
+        }
+    }
     let l = &file.limits;
     if l.body_bytes < 1024 || l.json_depth < 4 || l.xml_depth < 4 {
         problems.add("limits", "body_bytes must be at least 1024 and depths at least 4");

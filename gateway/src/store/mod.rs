@@ -12,6 +12,7 @@
 pub mod backend;
 mod blobs;
 pub mod keys;
+pub mod postgres;
 mod tx;
 mod writer;
 
@@ -208,7 +209,16 @@ impl Store {
         subscribers: Vec<mpsc::UnboundedSender<CommitNote>>,
     ) -> Result<Store, StoreError> {
         let dir = data_dir.join("store");
-        let backend: Arc<dyn Backend> = Arc::new(SledBackend::open(&dir, config.cache_capacity_mb, data_dir)?);
+        let backend: Arc<dyn Backend> = match config.backend {
+            crate::config::file::StoreBackend::Sled => {
+                Arc::new(SledBackend::open(&dir, config.cache_capacity_mb, data_dir)?)
+            }
+            crate::config::file::StoreBackend::Postgres => {
+                let url = config.url.as_deref().ok_or_else(|| StoreError::Sled("[store] url is required".into()))?;
+                let password = config.password_env.as_deref().and_then(|var| std::env::var(var).ok());
+                Arc::new(postgres::PostgresBackend::open(url, password.as_deref(), config.ca_file.as_deref())?)
+            }
+        };
         let blobs = BlobStore::open(&data_dir.join("blobs"))
             .map_err(|e| StoreError::Sled(format!("cannot open the blob directory: {e}")))?;
         let (tx, rx) = mpsc::channel(config.max_batch * 4);
