@@ -19,6 +19,8 @@ use super::{
 
 /// Rows read per page of a scan.
 const PAGE: i64 = 256;
+/// Tries of the node lock, 50 ms apart.
+const LOCK_TRIES: usize = 40;
 /// The advisory lock a node holds while it uses the database.
 const NODE_LOCK: i64 = 0x6d6f_7463_7561;
 
@@ -195,8 +197,17 @@ impl PostgresBackend {
                         return;
                     }
                 };
-                let locked =
-                    client.query_one("SELECT pg_try_advisory_lock($1)", &[&NODE_LOCK]).map(|r| r.get::<_, bool>(0));
+                // A node that has just stopped may still be leaving the database: its
+                // lock goes with its session, so the lock is tried for a moment.
+                let mut locked = Ok(false);
+                for _ in 0..LOCK_TRIES {
+                    locked =
+                        client.query_one("SELECT pg_try_advisory_lock($1)", &[&NODE_LOCK]).map(|r| r.get::<_, bool>(0));
+                    if !matches!(locked, Ok(false)) {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
                 match locked {
                     Ok(true) => {}
                     Ok(false) => {
