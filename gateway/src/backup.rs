@@ -163,6 +163,21 @@ fn parse(bytes: &[u8]) -> Result<(Vec<Record<'_>>, Summary), BackupError> {
     Ok((records, summary))
 }
 
+/// A store entry of a snapshot: its full key and its value.
+pub type SnapshotEntry<'a> = (&'a [u8], &'a [u8]);
+
+/// The store entries of a verified snapshot.
+pub fn entries(bytes: &[u8]) -> Result<Vec<SnapshotEntry<'_>>, BackupError> {
+    let (records, _) = parse(bytes)?;
+    Ok(records
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Entry(key, value) => Some((key, value)),
+            Record::Blob(..) => None,
+        })
+        .collect())
+}
+
 /// Checks a snapshot whole (header, every record, counts and checksum).
 pub fn verify(bytes: &[u8]) -> Result<Summary, BackupError> {
     parse(bytes).map(|(_, summary)| summary)

@@ -18,6 +18,7 @@ pub mod forms;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod migrate;
 pub mod network;
 pub mod outbox;
 pub mod portal_pull;

@@ -35,3 +35,40 @@ async fn the_gateway_keeps_its_dossiers_in_postgres_across_a_kill() {
     drop(gw);
     drop(cluster);
 }
+
+fn migrate(from: &str, to: &str) -> (bool, String) {
+    let out = std::process::Command::new(binary()).args(["migrate", "--from", from, "--to", to]).output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sled_store_moves_into_postgres_and_back_without_losing_a_dossier() {
+    let cluster = Cluster::start();
+    let mut gw = Gateway::start(TestConfig::sample());
+    let mut codes = Vec::new();
+    for i in 0..5 {
+        codes.push(gw.submit_portal(&format!("MOVE-{i}"), "04606").await);
+    }
+    gw.stop();
+    let data = gw.data_dir();
+    let (ok, said) = migrate(&format!("sled:{}", data.display()), &format!("postgres:{}", cluster.url()));
+    assert!(ok, "{said}");
+    let (again, refused) = migrate(&format!("sled:{}", data.display()), &format!("postgres:{}", cluster.url()));
+    assert!(!again && refused.contains("migrate into an empty store"), "{refused}");
+
+    // The same data directory (its blobs and certificate), now on PostgreSQL.
+    let on_postgres = TestConfig::sample().set("store.backend", "postgres").set("store.url", cluster.url());
+    gw.rewrite_config(on_postgres);
+    gw.relaunch();
+    for code in &codes {
+        assert_eq!(gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await.0, 200, "{code}");
+    }
+    gw.stop();
+
+    // And back into an empty sled directory.
+    let back = tempfile::tempdir().unwrap();
+    let (ok, said) = migrate(&format!("postgres:{}", cluster.url()), &format!("sled:{}", back.path().display()));
+    assert!(ok, "{said}");
+    let copied: usize = said.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(copied > 5 * 3, "dossiers with their indexes, jobs and counters: {said}");
+}

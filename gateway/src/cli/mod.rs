@@ -85,6 +85,20 @@ pub enum Command {
         #[arg(long)]
         data_dir: PathBuf,
     },
+    /// Copy a store into an empty one of another backend (no gateway running on
+    /// either): `sled:DATA_DIR`, `snapshot:FILE` (source only) or
+    /// `postgres:CONNECTION-STRING`.
+    Migrate {
+        /// The store to copy.
+        #[arg(long)]
+        from: motcua_gateway::migrate::Side,
+        /// The empty store to fill.
+        #[arg(long)]
+        to: motcua_gateway::migrate::Side,
+        /// The environment variable holding the PostgreSQL password, if one is needed.
+        #[arg(long)]
+        password_env: Option<String>,
+    },
     /// Show the whole flow in under a minute: the gateway, a portal, the post and
     /// desks on loopback, five dossiers through their lives.
     Demo {
@@ -136,6 +150,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => bench::run(args),
+        Command::Migrate { from, to, password_env } => {
+            let password = password_env.and_then(|var| std::env::var(var).ok());
+            let copied = motcua_gateway::migrate::migrate(&from, &to, password.as_deref())?;
+            println!("{copied} entries copied and counted on both sides");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { config } => {
             motcua_gateway::telemetry::init_quiet();
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
