@@ -9,17 +9,14 @@
 use std::sync::Arc;
 
 use jiff::civil::Date;
-use motcua_adapters::dvcqg::{DvcqgClient, SyncOutcome, inbound};
+use motcua_adapters::dvcqg::{DvcqgClient, SyncOutcome};
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 use crate::app::App;
-use crate::dossiers::{
-    intake::{self, IntakeError, IntakeOutcome, Submission},
-    record::PortalState,
-};
+use crate::dossiers::{intake::IntakeError, portal_intake};
 use crate::metrics::IntakeLabels;
-use crate::settings::dvcqg::{DvcqgSettings, PullSettings};
+use crate::settings::dvcqg::PullSettings;
 use crate::store::Space;
 
 /// What one round of one unit came to.
@@ -74,13 +71,7 @@ async fn details(client: &DvcqgClient, unit: &str, code: &str) -> Result<Option<
 }
 
 /// One round for one unit.
-pub async fn round(
-    app: &App,
-    client: &DvcqgClient,
-    dvcqg: &DvcqgSettings,
-    pull: &PullSettings,
-    unit: &str,
-) -> Result<Round, String> {
+pub async fn round(app: &App, client: &DvcqgClient, pull: &PullSettings, unit: &str) -> Result<Round, String> {
     let today = motcua_schemas::time::to_vn(app.clock.now()).date();
     let cursor: Option<Date> = app
         .store
@@ -111,7 +102,7 @@ pub async fn round(
         let Some(detail) = details(client, unit, &code).await? else {
             return Err(format!("the portal lists {code} but has no details of it"));
         };
-        match take(app, dvcqg, &detail, unit).await {
+        match take(app, &detail, unit).await {
             Ok(()) => round.taken += 1,
             Err(Taken::Refused(why)) => {
                 // Named by code only: the reasons may quote the applicant.
@@ -152,46 +143,16 @@ enum Taken {
     Failed(String),
 }
 
-async fn take(app: &App, dvcqg: &DvcqgSettings, detail: &Map<String, Value>, unit: &str) -> Result<(), Taken> {
+async fn take(app: &App, detail: &Map<String, Value>, unit: &str) -> Result<(), Taken> {
     let settings = app.settings();
-    let mut parsed = inbound::normalize(detail, Some(unit), &dvcqg.units).map_err(|e| Taken::Refused(e.to_string()))?;
-    if parsed.intake.procedure.name.is_empty()
-        && let Some(p) = settings.catalogue.get(&parsed.intake.procedure.code)
-    {
-        parsed.intake.procedure.name = p.name.clone();
-    }
-    parsed.intake.collect_from_home = dvcqg.asks_for_collection(&parsed.extra);
-    intake::check(&settings, &parsed.intake).map_err(|errors| {
-        Taken::Refused(errors.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; "))
-    })?;
-    let portal = PortalState {
-        origin_code: Some(parsed.portal_code),
-        registered: true,
-        extra: parsed.extra,
-        ..Default::default()
-    };
-    let submission = Submission {
-        intake: parsed.intake,
-        applicant_commune: parsed.applicant_commune,
-        inbound_item: None,
-        contents: parsed.contents,
-        client_id: "dvcqg-pull".to_owned(),
-        portal: Some(portal),
-    };
-    match intake::submit(&app.store, settings, app.clock.clone(), submission).await {
+    match portal_intake::take(&app.store, settings, app.clock.clone(), detail, Some(unit), "dvcqg-pull").await {
         Ok(outcome) => {
-            let label = match outcome {
-                IntakeOutcome::Created(_) => "created",
-                IntakeOutcome::Repeated(_) => "repeated",
-                IntakeOutcome::Updated(_) => "updated",
-            };
-            let labels = IntakeLabels { channel: "dvcqg_pull".to_owned(), outcome: label.to_owned() };
+            let labels =
+                IntakeLabels { channel: "dvcqg_pull".to_owned(), outcome: portal_intake::label(&outcome).to_owned() };
             app.metrics.intake.get_or_create(&labels).inc();
             Ok(())
         }
-        Err(IntakeError::Invalid(errors)) => Err(Taken::Refused(
-            errors.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; "),
-        )),
+        Err(IntakeError::Invalid(errors)) => Err(Taken::Refused(portal_intake::describe(&errors))),
         Err(IntakeError::Conflict(message)) => Err(Taken::Refused(message)),
         Err(e) => Err(Taken::Failed(e.to_string())),
     }
@@ -214,9 +175,9 @@ async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
         let pull = dvcqg.and_then(|d| d.pull.as_ref());
         let outbound = app.outbound();
         let wait = pull.map_or(std::time::Duration::from_secs(60), |p| p.interval);
-        if let (Some(dvcqg), Some(pull), Some(client)) = (dvcqg, pull, outbound.dvcqg()) {
+        if let (Some(pull), Some(client)) = (pull, outbound.dvcqg()) {
             for unit in &pull.units {
-                match round(&app, client, dvcqg, pull, unit).await {
+                match round(&app, client, pull, unit).await {
                     Ok(r) if r.taken + r.refused > 0 => {
                         tracing::info!(
                             unit,

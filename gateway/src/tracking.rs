@@ -194,7 +194,15 @@ async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
         let wait = vnpost.map_or(std::time::Duration::from_secs(60), |v| v.poll_interval);
         let outbound = app.outbound();
         if let (Some(vnpost), Some(client)) = (vnpost, outbound.vnpost()) {
-            app.metrics.waybills_free.set(i64::try_from(crate::waybills::free(&app.store)).unwrap_or(i64::MAX));
+            let free = crate::waybills::free(&app.store);
+            app.metrics.waybills_free.set(i64::try_from(free).unwrap_or(i64::MAX));
+            if vnpost.item_codes_from_pool && free < vnpost.pool_low_water {
+                tracing::warn!(
+                    free,
+                    low_water = vnpost.pool_low_water,
+                    "the waybill pool is running low: import a new batch"
+                );
+            }
             if let Err(why) = round(&app, client, vnpost.page_size).await {
                 let cause = motcua_adapters::outbound::loggable_cause(&why).to_owned();
                 tracing::warn!(%cause, "the VNPost tracking feed could not be read; the cursor stays");

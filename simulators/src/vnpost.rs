@@ -211,45 +211,43 @@ fn valid_s10(code: &str) -> bool {
     digits[8] == check
 }
 
+/// `MOrder`'s text fields (docs/PEERS.md §2.2).
+const TEXT_FIELDS: [&str; 12] = [
+    "CustomerCode",
+    "OrderNumber",
+    "SenderAddress",
+    "SenderName",
+    "SenderEmail",
+    "SenderTel",
+    "SenderDesc",
+    "Description",
+    "ReceiverName",
+    "ReceiverAddress",
+    "ReceiverTel",
+    "ReceiverEmail",
+];
+/// The text fields that may be left out.
+const OPTIONAL_TEXT: [&str; 4] = ["SenderEmail", "ReceiverEmail", "SenderDesc", "Description"];
+/// `MOrder`'s integer fields: VNPost's province and district numbers.
+const NUMBER_FIELDS: [&str; 4] = ["SenderProvince", "SenderDistrict", "ReceiverProvince", "ReceiverDistrict"];
+/// `MOrder`'s other fields.
+const OTHER_FIELDS: [&str; 3] = ["CODAmount", "ItemCode", "FlagConfig"];
+
 /// The problems of an order body (docs/PEERS.md §2.2).
 fn check_order(obj: &Map<String, Value>, setup: &Setup) -> Vec<String> {
     let mut problems = Vec::new();
-    let strings = [
-        "CustomerCode",
-        "OrderNumber",
-        "SenderAddress",
-        "SenderName",
-        "SenderEmail",
-        "SenderTel",
-        "SenderDesc",
-        "Description",
-        "ReceiverName",
-        "ReceiverAddress",
-        "ReceiverTel",
-        "ReceiverEmail",
-    ];
-    for key in strings {
+    for key in TEXT_FIELDS {
         match obj.get(key) {
+            Some(Value::String(s)) if s.trim().is_empty() && !OPTIONAL_TEXT.contains(&key) => {
+                problems.push(format!("{key} is required"))
+            }
             Some(Value::String(_)) => {}
-            None if key.ends_with("Email") || key == "Description" || key == "SenderDesc" => {}
+            None if OPTIONAL_TEXT.contains(&key) => {}
+            None => problems.push(format!("{key} is required")),
             other => problems.push(format!("{key} is {other:?}, not a string")),
         }
     }
-    for key in [
-        "CustomerCode",
-        "OrderNumber",
-        "SenderName",
-        "SenderAddress",
-        "SenderTel",
-        "ReceiverName",
-        "ReceiverAddress",
-        "ReceiverTel",
-    ] {
-        if obj.get(key).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
-            problems.push(format!("{key} is required"));
-        }
-    }
-    for key in ["SenderProvince", "SenderDistrict", "ReceiverProvince", "ReceiverDistrict"] {
+    for key in NUMBER_FIELDS {
         if !obj.get(key).is_some_and(Value::is_i64) {
             problems.push(format!("{key} is {:?}, not an integer", obj.get(key)));
         }
@@ -272,29 +270,9 @@ fn check_order(obj: &Map<String, Value>, setup: &Setup) -> Vec<String> {
     {
         problems.push(format!("ItemCode {item} is not a valid S10 code"));
     }
-    let known = [
-        "CustomerCode",
-        "OrderNumber",
-        "CODAmount",
-        "SenderProvince",
-        "SenderDistrict",
-        "SenderAddress",
-        "SenderName",
-        "SenderEmail",
-        "SenderTel",
-        "SenderDesc",
-        "Description",
-        "ReceiverName",
-        "ReceiverAddress",
-        "ReceiverTel",
-        "ReceiverProvince",
-        "ReceiverDistrict",
-        "ReceiverEmail",
-        "ItemCode",
-        "FlagConfig",
-    ];
+    let known = TEXT_FIELDS.iter().chain(&NUMBER_FIELDS).chain(&OTHER_FIELDS);
     for key in obj.keys() {
-        if !known.contains(&key.as_str()) {
+        if !known.clone().any(|k| k == key) {
             problems.push(format!("{key} is not a field of MOrder"));
         }
     }

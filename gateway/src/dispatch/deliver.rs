@@ -291,16 +291,8 @@ async fn order_vnpost(app: &Context, outbound: &Outbound, job: &Job, record: &Do
     let number = crate::post_orders::number(record, kind, letter, vnpost);
     let item = if vnpost.item_codes_from_pool {
         let bound = number.clone();
+        // What is left is counted by the tracking poller, off this path.
         let taken = app.store.write(move |tx| crate::waybills::take(tx, &bound)).await;
-        let free = crate::waybills::free(&app.store);
-        app.metrics.waybills_free.set(i64::try_from(free).unwrap_or(i64::MAX));
-        if free < vnpost.pool_low_water {
-            tracing::warn!(
-                free,
-                low_water = vnpost.pool_low_water,
-                "the waybill pool is running low: import a new batch"
-            );
-        }
         match taken {
             Ok(Ok(Some(item))) => Some(item),
             Ok(Ok(None)) => {

@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod intake;
+pub mod portal_intake;
 pub mod portal_sync;
 pub mod record;
 pub mod upkeep;

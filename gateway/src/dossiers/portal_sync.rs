@@ -12,24 +12,23 @@ use crate::outbox::{self, Destination, Job, JobKind};
 use crate::settings::Settings;
 use crate::store::{Space, StoreError, Tx};
 
+/// The name of a sync kind in its index keys (`None` for jobs that are not syncs).
+fn tag(kind: &JobKind) -> Option<&'static str> {
+    match kind {
+        JobKind::PortalRecord => Some("record"),
+        JobKind::PortalProgress => Some("progress"),
+        _ => None,
+    }
+}
+
 /// The index key naming the newest sync of `kind` queued for dossier `code`.
 fn latest_key(kind: &JobKind, code: &str) -> Option<Vec<u8>> {
-    let tag = match kind {
-        JobKind::PortalRecord => "record",
-        JobKind::PortalProgress => "progress",
-        _ => return None,
-    };
-    Some(crate::store::keys::portal_sync_latest(tag, code))
+    tag(kind).map(|tag| crate::store::keys::portal_sync_latest(tag, code))
 }
 
 /// The index prefix of the given-up syncs of `kind` of dossier `code`.
 fn dead_prefix(kind: &JobKind, code: &str) -> Option<Vec<u8>> {
-    let tag = match kind {
-        JobKind::PortalRecord => "record",
-        JobKind::PortalProgress => "progress",
-        _ => return None,
-    };
-    Some(crate::store::keys::portal_dead_prefix(tag, code))
+    tag(kind).map(|tag| crate::store::keys::portal_dead_prefix(tag, code))
 }
 
 fn sync(tx: &mut Tx<'_>, kind: JobKind, record: &DossierRecord, now: Timestamp) -> Result<(), StoreError> {

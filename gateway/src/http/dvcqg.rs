@@ -22,8 +22,8 @@ use super::{
 use crate::app::App;
 use crate::config::file::Role;
 use crate::dossiers::{
-    intake::{self, IntakeError, IntakeOutcome, Submission},
-    record::PortalState,
+    intake::{IntakeError, IntakeOutcome},
+    portal_intake::{self, describe},
 };
 use crate::metrics::IntakeLabels;
 
@@ -32,10 +32,6 @@ struct Outcome {
     code: String,
     error_code: i64,
     message: String,
-}
-
-fn describe(errors: &[motcua_schemas::FieldError]) -> String {
-    errors.iter().map(|e| format!("{}: {}", e.pointer, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 fn refused(code: String, error: InboundError) -> Outcome {
@@ -52,51 +48,22 @@ async fn take(
     record: &serde_json::Map<String, Value>,
     unit: Option<&str>,
 ) -> Result<Outcome, ApiError> {
-    let settings = app.settings();
     let code = record.get("MaHoSo").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let Some(dvcqg) = settings.portal.as_ref().and_then(|p| p.dvcqg.as_ref()) else {
-        return Err(ApiError::not_found("the national portal's protocol is not configured"));
-    };
-    let mut parsed = match inbound::normalize(record, unit, &dvcqg.units) {
-        Ok(p) => p,
-        Err(e) => return Ok(refused(code, e)),
-    };
-    if parsed.intake.procedure.name.is_empty()
-        && let Some(p) = settings.catalogue.get(&parsed.intake.procedure.code)
-    {
-        parsed.intake.procedure.name = p.name.clone();
-    }
-    parsed.intake.collect_from_home = dvcqg.asks_for_collection(&parsed.extra);
-    if let Err(errors) = intake::check(&settings, &parsed.intake) {
-        return Ok(Outcome { code, error_code: -1, message: describe(&errors) });
-    }
-    let portal = PortalState {
-        origin_code: Some(parsed.portal_code.clone()),
-        registered: true,
-        extra: parsed.extra,
-        ..Default::default()
-    };
-    let submission = Submission {
-        intake: parsed.intake,
-        applicant_commune: parsed.applicant_commune,
-        inbound_item: None,
-        contents: parsed.contents,
-        client_id: caller.client.id.clone(),
-        portal: Some(portal),
-    };
-    let outcome = match intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await {
+    let taken =
+        portal_intake::take(&app.store, app.settings(), app.clock.clone(), record, unit, &caller.client.id).await;
+    let outcome = match taken {
         Ok(o) => o,
         Err(IntakeError::Invalid(errors)) => return Ok(Outcome { code, error_code: -1, message: describe(&errors) }),
         Err(IntakeError::Conflict(message)) => return Ok(Outcome { code, error_code: 1, message }),
         Err(e) => return Err(e.into()),
     };
-    let (label, record, message) = match outcome {
-        IntakeOutcome::Created(r) => ("created", r, "Tiếp nhận hồ sơ thành công"),
-        IntakeOutcome::Repeated(r) => ("repeated", r, "Hồ sơ đã được tiếp nhận trước đó"),
-        IntakeOutcome::Updated(r) => ("updated", r, "Cập nhật hồ sơ thành công"),
-    };
-    let labels = IntakeLabels { channel: "dvcqg".to_owned(), outcome: label.to_owned() };
+    let labels = IntakeLabels { channel: "dvcqg".to_owned(), outcome: portal_intake::label(&outcome).to_owned() };
     app.metrics.intake.get_or_create(&labels).inc();
+    let (record, message) = match outcome {
+        IntakeOutcome::Created(r) => (r, "Tiếp nhận hồ sơ thành công"),
+        IntakeOutcome::Repeated(r) => (r, "Hồ sơ đã được tiếp nhận trước đó"),
+        IntakeOutcome::Updated(r) => (r, "Cập nhật hồ sơ thành công"),
+    };
     Ok(Outcome { code, error_code: 0, message: format!("{message} (mã hồ sơ {})", record.dossier.code) })
 }
 

@@ -67,7 +67,7 @@ pub struct SledBackend {
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
-        StoreError::Sled(e.to_string())
+        StoreError::Backend(e.to_string())
     }
 }
 
@@ -89,7 +89,7 @@ impl SledBackend {
                 other => other.into(),
             })?;
         let data_file = std::fs::File::open(dir.join("db"))
-            .map_err(|e| StoreError::Sled(format!("cannot open sled's data file: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("cannot open sled's data file: {e}")))?;
         Ok(SledBackend { db, data_file })
     }
 }

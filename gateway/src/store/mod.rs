@@ -80,9 +80,9 @@ pub enum StoreError {
     /// Writes cannot be made durable now; nothing was acknowledged.
     #[error("the store cannot make writes durable")]
     Unavailable,
-    /// sled reported an error.
+    /// The backend (sled, PostgreSQL) reported an error.
     #[error("store error: {0}")]
-    Sled(String),
+    Backend(String),
     /// A stored value could not be decoded.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
@@ -214,13 +214,13 @@ impl Store {
                 Arc::new(SledBackend::open(&dir, config.cache_capacity_mb, data_dir)?)
             }
             crate::config::file::StoreBackend::Postgres => {
-                let url = config.url.as_deref().ok_or_else(|| StoreError::Sled("[store] url is required".into()))?;
+                let url = config.url.as_deref().ok_or_else(|| StoreError::Backend("[store] url is required".into()))?;
                 let password = config.password_env.as_deref().and_then(|var| std::env::var(var).ok());
                 Arc::new(postgres::PostgresBackend::open(url, password.as_deref(), config.ca_file.as_deref())?)
             }
         };
         let blobs = BlobStore::open(&data_dir.join("blobs"))
-            .map_err(|e| StoreError::Sled(format!("cannot open the blob directory: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("cannot open the blob directory: {e}")))?;
         let (tx, rx) = mpsc::channel(config.max_batch * 4);
         let health = Arc::new(StoreHealth::default());
         let (failed_tx, failed_rx) = watch::channel(false);
@@ -236,7 +236,7 @@ impl Store {
         let handle = std::thread::Builder::new()
             .name("motcua-store-writer".into())
             .spawn(move || writer.run())
-            .map_err(|e| StoreError::Sled(format!("cannot start the writer: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("cannot start the writer: {e}")))?;
         Ok(Store {
             backend,
             commands: tx,

@@ -44,7 +44,7 @@ pub struct PostgresBackend {
 }
 
 fn failed(e: postgres::Error) -> StoreError {
-    StoreError::Sled(format!("postgres: {e}"))
+    StoreError::Backend(format!("postgres: {e}"))
 }
 
 /// The first key after every key that starts with `prefix`, if there is one.
@@ -152,16 +152,17 @@ fn commit(client: &mut postgres::Client, batch: &Overlay) -> Result<(), postgres
 fn tls(ca_file: Option<&std::path::Path>) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
     let mut roots = rustls::RootCertStore::empty();
     if let Some(path) = ca_file {
-        let pem = std::fs::read(path).map_err(|e| StoreError::Sled(format!("cannot read {}: {e}", path.display())))?;
+        let pem =
+            std::fs::read(path).map_err(|e| StoreError::Backend(format!("cannot read {}: {e}", path.display())))?;
         for cert in <rustls_pki_types::CertificateDer<'_> as rustls_pki_types::pem::PemObject>::pem_slice_iter(&pem) {
-            let cert = cert.map_err(|e| StoreError::Sled(format!("{}: {e}", path.display())))?;
-            roots.add(cert).map_err(|e| StoreError::Sled(format!("{}: {e}", path.display())))?;
+            let cert = cert.map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+            roots.add(cert).map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
         }
     }
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| StoreError::Sled(e.to_string()))?
+        .map_err(|e| StoreError::Backend(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
@@ -226,7 +227,7 @@ impl PostgresBackend {
                 let _ = ready_tx.send(Ok(()));
                 serve(client, incoming);
             })
-            .map_err(|e| StoreError::Sled(format!("cannot start the postgres thread: {e}")))?;
+            .map_err(|e| StoreError::Backend(format!("cannot start the postgres thread: {e}")))?;
         ready_rx.recv().map_err(|_| StoreError::Internal)??;
         Ok(PostgresBackend { requests: Mutex::new(requests) })
     }
