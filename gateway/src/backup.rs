@@ -79,7 +79,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Writes a snapshot of everything in `backend` and the blobs under `blobs` to `out`.
 /// Run it where no write can happen meanwhile (the store's exclusive step).
-pub fn export(backend: &dyn crate::store::Backend, blobs: &Path, out: impl Write) -> Result<Summary, BackupError> {
+pub fn export(backend: &dyn crate::store::Reads, blobs: &Path, out: impl Write) -> Result<Summary, BackupError> {
     let mut out = HashingWriter { inner: io::BufWriter::new(out), digest: Context::new(&SHA256) };
     out.write_all(HEADER)?;
     let mut entries = 0u64;
@@ -199,14 +199,14 @@ pub fn restore(bytes: &[u8], data_dir: &Path, cache_capacity_mb: u64) -> Result<
             Record::Entry(key, value) => {
                 batch.insert(key.to_vec(), Some(value.to_vec()));
                 if batch.len() >= 10_000 {
-                    crate::store::Backend::commit(&backend, &std::mem::take(&mut batch))
-                        .map_err(BackupError::Commit)?;
+                    crate::store::Backend::commit(&backend, &std::mem::take(&mut batch), &[])
+                        .map_err(|e| BackupError::Commit(e.to_string()))?;
                 }
             }
             Record::Blob(name, content) => blobs.put(name, content)?,
         }
     }
-    crate::store::Backend::commit(&backend, &batch).map_err(BackupError::Commit)?;
+    crate::store::Backend::commit(&backend, &batch, &[]).map_err(|e| BackupError::Commit(e.to_string()))?;
     crate::store::Backend::close(&backend);
     Ok(summary)
 }
@@ -218,12 +218,12 @@ mod tests {
     #[test]
     fn a_snapshot_round_trips_and_damage_is_detected() {
         let source = tempfile::tempdir().unwrap();
-        use crate::store::{Backend, Overlay, SledBackend};
+        use crate::store::{Backend, Overlay, Reads, SledBackend};
         let db = SledBackend::open(&source.path().join("store"), 8, source.path()).unwrap();
         let mut batch = Overlay::new();
         batch.insert(b"dA".to_vec(), Some(b"one".to_vec()));
         batch.insert(b"oB".to_vec(), Some(b"two".to_vec()));
-        db.commit(&batch).unwrap();
+        db.commit(&batch, &[]).unwrap();
         let blobs = crate::store::BlobStore::open(&source.path().join("blobs")).unwrap();
         let hash = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
         blobs.put(hash, b"hello").unwrap();

@@ -68,7 +68,7 @@ fn open(side: &Side, password: Option<&str>) -> Result<Box<dyn Backend>, Migrate
             crate::files::private_dir(dir).map_err(|e| MigrateError::Usage(format!("{}: {e}", dir.display())))?;
             Ok(Box::new(SledBackend::open(&dir.join("store"), 64, dir)?))
         }
-        Side::Postgres(url) => Ok(Box::new(PostgresBackend::open(url, password, None)?)),
+        Side::Postgres(url) => Ok(Box::new(PostgresBackend::open(url, password, None, None)?)),
         Side::Snapshot(_) => Err(MigrateError::Usage("a snapshot can only be the source".into())),
     }
 }
@@ -83,7 +83,7 @@ pub fn migrate(from: &Side, to: &Side, password: Option<&str>) -> Result<usize, 
     let mut batch = Overlay::new();
     let mut copied = 0;
     let flush = |batch: &mut Overlay| -> Result<(), MigrateError> {
-        target.commit(batch).map_err(MigrateError::Commit)?;
+        target.commit(batch, &[]).map_err(|e| MigrateError::Commit(e.to_string()))?;
         batch.clear();
         Ok(())
     };

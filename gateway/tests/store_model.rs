@@ -94,7 +94,7 @@ fn open(dir: &std::path::Path, under: &Under) -> Store {
 /// blocking client runs one of its own).
 fn reset(url: &str) {
     let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
-    client.batch_execute("DROP TABLE IF EXISTS motcua_kv, motcua_schema").unwrap();
+    client.batch_execute("DROP TABLE IF EXISTS motcua_kv, motcua_dossiers, motcua_schema").unwrap();
 }
 
 async fn write<R: Send + 'static>(

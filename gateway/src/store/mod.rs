@@ -1,5 +1,6 @@
-//! The durable store: a backend (sled 0.34 on one node) behind a single writer with
-//! group commit (docs/ARCHITECTURE.md §3).
+//! The durable store: a backend (sled 0.34 on one node, or PostgreSQL shared by
+//! several) behind one writer per node with group commit (docs/ARCHITECTURE.md §3,
+//! docs/STORAGE.md).
 //!
 //! Every write is a command run by one writer thread against the store and the
 //! batch so far; the writer takes all pending commands, applies them as one atomic
@@ -13,10 +14,11 @@ pub mod backend;
 mod blobs;
 pub mod keys;
 pub mod postgres;
+pub mod rows;
 mod tx;
 mod writer;
 
-pub use backend::{Backend, SledBackend};
+pub use backend::{Backend, CommitError, Reads, SledBackend};
 pub use blobs::BlobStore;
 pub use tx::{Overlay, Tx};
 
@@ -146,7 +148,7 @@ impl StoreHealth {
 
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type WriteFn = Box<dyn FnOnce(&mut Tx<'_>) -> Completion + Send>;
-type ExclusiveFn = Box<dyn FnOnce(&dyn Backend) + Send>;
+type ExclusiveFn = Box<dyn FnOnce(&dyn backend::Reads) + Send>;
 
 enum Command {
     Write(WriteFn),
@@ -166,6 +168,9 @@ pub struct Store {
     writer: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>,
     blobs: BlobStore,
     dir: PathBuf,
+    leading: watch::Receiver<bool>,
+    /// Keeps a lone node's leadership channel open.
+    _alone: Arc<watch::Sender<bool>>,
 }
 
 /// Marks a value stored as LZ4-compressed JSON (plain JSON starts with `{`, `[` or `"`).
@@ -216,9 +221,17 @@ impl Store {
             crate::config::file::StoreBackend::Postgres => {
                 let url = config.url.as_deref().ok_or_else(|| StoreError::Backend("[store] url is required".into()))?;
                 let password = config.password_env.as_deref().and_then(|var| std::env::var(var).ok());
-                Arc::new(postgres::PostgresBackend::open(url, password.as_deref(), config.ca_file.as_deref())?)
+                Arc::new(postgres::PostgresBackend::open(
+                    url,
+                    password.as_deref(),
+                    config.ca_file.as_deref(),
+                    Some(subscribers.clone()),
+                )?)
             }
         };
+        // A node alone leads from the start, for good.
+        let (alone, leading) = watch::channel(true);
+        let leading = backend.leadership().unwrap_or(leading);
         let blobs = BlobStore::open(&data_dir.join("blobs"))
             .map_err(|e| StoreError::Backend(format!("cannot open the blob directory: {e}")))?;
         let (tx, rx) = mpsc::channel(config.max_batch * 4);
@@ -245,7 +258,19 @@ impl Store {
             writer: Arc::new(std::sync::Mutex::new(Some(handle))),
             blobs,
             dir: data_dir.to_owned(),
+            leading,
+            _alone: Arc::new(alone),
         })
+    }
+
+    /// Whether this node runs the cluster's singletons now, and when that changes.
+    pub fn leadership(&self) -> watch::Receiver<bool> {
+        self.leading.clone()
+    }
+
+    /// False while the backend cannot reach a database that takes writes.
+    pub fn writable(&self) -> bool {
+        self.backend.writable()
     }
 
     /// Runs `f` in the writer. Its writes become part of the next group commit if it
@@ -289,11 +314,11 @@ impl Store {
     /// consistent export sees the backend through the seam, never its own handle).
     pub async fn exclusive<R, F>(&self, f: F) -> Result<R, StoreError>
     where
-        F: FnOnce(&dyn Backend) -> R + Send + 'static,
+        F: FnOnce(&dyn backend::Reads) -> R + Send + 'static,
         R: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let run: ExclusiveFn = Box::new(move |backend: &dyn Backend| {
+        let run: ExclusiveFn = Box::new(move |backend: &dyn backend::Reads| {
             let _ = reply.send(f(backend));
         });
         self.commands.send(Command::Exclusive(run)).await.map_err(|_| StoreError::Unavailable)?;

@@ -16,7 +16,7 @@ pub type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
 /// The view one command gets inside the writer.
 pub struct Tx<'a> {
-    pub(super) tree: &'a dyn super::Backend,
+    pub(super) tree: &'a dyn super::backend::Reads,
     pub(super) batch: &'a mut Overlay,
     pub(super) local: Overlay,
     pub(super) notes: Vec<CommitNote>,
@@ -165,7 +165,7 @@ mod tests {
         for k in ["a1", "a2", "a3", "a5", "b1"] {
             committed.insert(full_key(Space::Outbox, k.as_bytes()), Some(k.as_bytes().to_vec()));
         }
-        super::super::Backend::commit(&db, &committed).unwrap();
+        super::super::Backend::commit(&db, &committed, &[]).unwrap();
         let mut batch = Overlay::new();
         batch.insert(full_key(Space::Outbox, b"a2"), None);
         batch.insert(full_key(Space::Outbox, b"a4"), Some(b"batch".to_vec()));

@@ -1,4 +1,5 @@
-//! The single writer: takes every pending command, runs each against the batch so
+//! The node's writer: takes every pending command, starts a batch (which, on a shared
+//! database, waits for other nodes' batches), runs each command against the batch so
 //! far, commits the batch atomically, makes it durable, then answers.
 
 use std::{
@@ -9,7 +10,9 @@ use std::{
 
 use tokio::sync::{mpsc, watch};
 
-use super::{Command, CommitNote, Completion, StoreError, StoreHealth, StoreMetrics, Tx, tx::Overlay};
+use super::{
+    Command, CommitNote, Completion, StoreError, StoreHealth, StoreMetrics, Tx, backend::CommitError, tx::Overlay,
+};
 
 pub(super) struct Writer {
     pub(super) backend: std::sync::Arc<dyn super::Backend>,
@@ -41,9 +44,10 @@ impl Writer {
                 match command {
                     Command::Write(run) => writes.push(run),
                     Command::Exclusive(run) => {
-                        // Commit what came before so the exclusive step sees it.
+                        // Commit what came before so the exclusive step sees it; the
+                        // step runs as an empty batch, so no node commits meanwhile.
                         self.commit_batch(std::mem::take(&mut writes));
-                        run(&*self.backend);
+                        self.exclusive(run);
                     }
                     Command::Stop => stop = true,
                 }
@@ -68,8 +72,13 @@ impl Writer {
             return;
         }
         self.health.committing_since_ms.store(now_ms(), Ordering::Release);
+        if let Err(e) = self.backend.begin() {
+            self.health.committing_since_ms.store(0, Ordering::Release);
+            self.refuse(writes, e);
+            return;
+        }
         let backend = self.backend.clone();
-        let tree: &dyn super::Backend = &*backend;
+        let tree = backend.writer_reads();
         let mut batch = Overlay::new();
         let mut notes = Vec::new();
         let mut completions: Vec<Completion> = Vec::with_capacity(writes.len());
@@ -88,9 +97,10 @@ impl Writer {
                 }
             }
         }
-        let outcome = self.make_durable(batch);
+        let written = !batch.is_empty();
+        let outcome = self.make_durable(&batch, &notes);
         self.health.committing_since_ms.store(0, Ordering::Release);
-        if outcome.is_ok() {
+        if outcome.is_ok() && written {
             self.metrics.commits.inc();
             self.metrics.batch_size.observe(count as f64);
             for note in notes {
@@ -102,22 +112,53 @@ impl Writer {
         }
     }
 
-    fn make_durable(&mut self, batch: Overlay) -> Result<(), StoreError> {
-        if batch.is_empty() {
-            return Ok(());
+    /// Answers commands that were not run because no batch could be started.
+    fn refuse(&mut self, writes: Vec<super::WriteFn>, e: CommitError) {
+        if let CommitError::Fatal(_) = e {
+            self.fail(&e);
+        } else {
+            tracing::warn!(error = %e, "the store cannot start a batch; its commands are answered unavailable");
         }
-        let started = Instant::now();
-        let result = self.backend.commit(&batch);
-        match result {
+        // A command dropped unrun answers its caller unavailable.
+        drop(writes);
+    }
+
+    fn exclusive(&mut self, run: super::ExclusiveFn) {
+        match self.backend.begin() {
             Ok(()) => {
-                self.metrics.sync_seconds.observe(started.elapsed().as_secs_f64());
+                run(self.backend.writer_reads());
+                if let Err(e) = self.backend.commit(&Overlay::new(), &[]) {
+                    tracing::warn!(error = %e, "the store could not end an exclusive step");
+                }
+            }
+            // The step's caller sees its reply dropped: the store is unavailable.
+            Err(e) => tracing::warn!(error = %e, "the store cannot start an exclusive step"),
+        }
+    }
+
+    fn fail(&mut self, e: &CommitError) {
+        // Retrying fsync after an error is unsafe: stop accepting writes.
+        tracing::error!(error = %e, "the store could not make a batch durable; refusing writes from now on");
+        self.health.failed.store(true, Ordering::Release);
+        let _ = self.failed.send(true);
+    }
+
+    /// Commits the batch (an empty one too: it ends what `begin` started).
+    fn make_durable(&mut self, batch: &Overlay, notes: &[CommitNote]) -> Result<(), StoreError> {
+        let started = Instant::now();
+        match self.backend.commit(batch, notes) {
+            Ok(()) => {
+                if !batch.is_empty() {
+                    self.metrics.sync_seconds.observe(started.elapsed().as_secs_f64());
+                }
                 Ok(())
             }
-            Err(e) => {
-                // Retrying fsync after an error is unsafe: stop accepting writes.
-                tracing::error!(error = %e, "the store could not make a batch durable; refusing writes from now on");
-                self.health.failed.store(true, Ordering::Release);
-                let _ = self.failed.send(true);
+            Err(e @ CommitError::Fatal(_)) => {
+                self.fail(&e);
+                Err(StoreError::Unavailable)
+            }
+            Err(e @ CommitError::Transient(_)) => {
+                tracing::warn!(error = %e, "a batch was not committed; its commands are answered unavailable");
                 Err(StoreError::Unavailable)
             }
         }
