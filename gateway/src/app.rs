@@ -28,7 +28,7 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Metrics.
     pub metrics: Arc<Metrics>,
-    dispatch: OnceLock<DispatchHandle>,
+    dispatch: ArcSwap<DispatchHandle>,
     wrong_lookups: WrongAnswers,
     /// The supervised tasks that are down.
     pub tasks: Arc<crate::supervise::Tasks>,
@@ -62,21 +62,22 @@ impl App {
             store,
             clock,
             metrics,
-            dispatch: OnceLock::new(),
+            dispatch: ArcSwap::from_pointee(DispatchHandle::detached()),
             wrong_lookups,
             tasks: Arc::default(),
             lookup_decoy: OnceLock::new(),
         })
     }
 
-    /// Connects the dispatcher (once, at start).
+    /// Connects the dispatcher this node runs (while it leads the cluster), or a
+    /// stand-in with empty queues.
     pub fn set_dispatch(&self, handle: DispatchHandle) {
-        let _ = self.dispatch.set(handle);
+        self.dispatch.store(Arc::new(handle));
     }
 
-    /// The dispatcher; a stand-in with empty queues before it starts.
+    /// The dispatcher; a stand-in with empty queues while this node does not run one.
     pub fn dispatch(&self) -> DispatchHandle {
-        self.dispatch.get().cloned().unwrap_or_else(DispatchHandle::detached)
+        DispatchHandle::clone(&self.dispatch.load())
     }
 
     /// The dispatcher's narrow view of this gateway.

@@ -16,6 +16,7 @@ pub mod dossiers;
 pub mod files;
 pub mod forms;
 pub mod http;
+pub mod lead;
 pub mod limits;
 pub mod metrics;
 pub mod migrate;

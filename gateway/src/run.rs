@@ -7,7 +7,7 @@ use tokio::{net::TcpListener, sync::watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
-use crate::dispatch::{self, Outbound, outbound::OutboundError};
+use crate::dispatch::{Outbound, outbound::OutboundError};
 use crate::server::{self, Listener, tls};
 use crate::settings::{Settings, TlsMode};
 use crate::store::{Store, StoreError, StoreMetrics};
@@ -135,11 +135,7 @@ pub async fn run(
     });
     let pruning = tokio::spawn(prune_limiters(app.clone()));
     let reloading = reload_from.map(|path| tokio::spawn(reload_on_sighup(app.clone(), path)));
-    let (dispatcher, dispatch) = dispatch::start(app.dispatch_context(), notes_rx, shutdown_rx.clone(), grace);
-    app.set_dispatch(dispatch);
-    let clock = crate::deadlines::start(app.clone(), clock_rx, shutdown_rx.clone());
-    let pulling = crate::portal_pull::start(app.clone(), shutdown_rx.clone());
-    let tracking = crate::tracking::start(app.clone(), shutdown_rx.clone());
+    let singletons = tokio::spawn(crate::lead::run(app.clone(), notes_rx, clock_rx, shutdown_rx.clone(), grace));
 
     let ended = tokio::select! {
         _ = stop => Ended::Stopped,
@@ -151,10 +147,7 @@ pub async fn run(
     if let Some(admin) = admin {
         let _ = admin.await;
     }
-    let _ = dispatcher.await;
-    let _ = clock.await;
-    let _ = pulling.await;
-    let _ = tracking.await;
+    let _ = singletons.await;
     pruning.abort();
     if let Some(reloading) = reloading {
         reloading.abort();

@@ -17,12 +17,16 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: the store accepts writes, no commit has been stuck longer than
-/// the configured interval, and the dispatcher and the deadline clock are running.
+/// `GET /readyz`: the store accepts writes (on a shared database: a writable primary
+/// answers), no commit has been stuck longer than the configured interval, and the
+/// supervised tasks this node runs are up.
 pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, ApiError> {
     let max_ms = i64::try_from(app.settings().store.ready_sync_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     if !app.store.health().ready(jiff::Timestamp::now().as_millisecond(), max_ms) {
         return Err(ApiError::unavailable("the store cannot make writes durable"));
+    }
+    if !app.store.writable() {
+        return Err(ApiError::unavailable("no database that takes writes is reachable"));
     }
     if let Some((task, _)) = app.tasks.down().first() {
         return Err(ApiError::unavailable(format!("the {task} task failed and is being restarted")));
