@@ -67,6 +67,8 @@ pub struct BenchOptions {
     pub rate: Option<f64>,
     /// Keep the work directory (store, logs) for inspection.
     pub keep: bool,
+    /// Gateway nodes sharing the store (the load is split evenly between them).
+    pub nodes: usize,
 }
 
 /// A child process that is killed when dropped.
@@ -201,6 +203,7 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     let (mut gateway, mut gateway_addr) = spawn_self(&serve, &workdir.join("gateway.log"))?;
     let ca = data_dir.join("tls/dev-ca.pem");
     let tls = client_tls(&ca)?;
+    let others = other_nodes(options, &settings, &workdir, local_desk.as_ref().map(|(u, _)| u.as_str()))?;
     let spec = |addr| LoadSpec {
         addr,
         tls: tls.clone(),
@@ -282,7 +285,7 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     warmup.duration = options.warmup;
     warmup.warmup = Duration::ZERO;
     warmup.run_id = format!("warm{}", warmup.run_id);
-    let _ = load::run(warmup).await;
+    let _ = run_on_nodes(warmup, &others).await;
     let before = scrape().await;
     // Only the scenario that dispatches reports the outbox; the others leave the
     // gateway alone while measuring.
@@ -303,7 +306,7 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     };
     let mut measured = spec(gateway_addr);
     measured.warmup = Duration::ZERO;
-    let result = load::run(measured).await;
+    let result = run_on_nodes(measured, &others).await;
     let after = scrape().await;
     let depths = sampling.await.unwrap_or_default();
     let elapsed = result.elapsed.as_secs_f64().max(1e-9);
@@ -322,7 +325,14 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     let peak = peak_memory_kib(gateway.0.id());
     let size = dir_size(&data_dir.join("store"));
     drop(gateway);
+    drop(others);
     let mut notes = preload_note;
+    if options.nodes > 1 {
+        notes += &format!(
+            "{} nodes on one store, the load split evenly; the store figures are the first node's\n",
+            options.nodes
+        );
+    }
     notes += &format!(
         "store: {:.0} group commits/s (each one flush + fdatasync), {:.1} commands per commit on average\n\
          gateway peak memory (VmHWM): {} MiB; store on disk: {:.1} MiB for {stored} dossiers\n\
@@ -350,6 +360,68 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         let _ = std::fs::remove_dir_all(&workdir);
     }
     Ok((ceiling, Measured { label: "gateway (durable intake)".into(), result }, notes))
+}
+
+/// A node beside the first: its process, address and TLS client configuration.
+type Node = (ChildGuard, SocketAddr, Arc<rustls::ClientConfig>);
+
+/// Starts the nodes beside the first, each with its own data directory on the same store.
+fn other_nodes(
+    options: &BenchOptions,
+    settings: &Settings,
+    workdir: &Path,
+    desk_url: Option<&str>,
+) -> Result<Vec<Node>, BenchError> {
+    if options.nodes > 1 && settings.store.backend != crate::config::file::StoreBackend::Postgres {
+        return Err(setup("several nodes share a store only with [store] backend = \"postgres\""));
+    }
+    let mut nodes = Vec::new();
+    for i in 1..options.nodes {
+        let data_dir = workdir.join(format!("data-{i}"));
+        let config_path = workdir.join(format!("gateway-{i}.toml"));
+        std::fs::write(&config_path, bench_config(&options.config, &data_dir, desk_url)?).map_err(setup)?;
+        let config_arg = config_path.display().to_string();
+        let log = workdir.join(format!("gateway-{i}.log"));
+        let (child, addr) = spawn_self(&["serve", "--config", config_arg.as_str()], &log)?;
+        nodes.push((child, addr, client_tls(&data_dir.join("tls/dev-ca.pem"))?));
+    }
+    Ok(nodes)
+}
+
+/// Runs `spec` against its node and the `others` at once, the concurrency and the rate
+/// split evenly, and merges what they measured.
+async fn run_on_nodes(spec: LoadSpec, others: &[Node]) -> LoadResult {
+    if others.is_empty() {
+        return load::run(spec).await;
+    }
+    let nodes = others.len() + 1;
+    let mut targets = vec![(spec.addr, spec.tls.clone())];
+    targets.extend(others.iter().map(|(_, addr, tls)| (*addr, tls.clone())));
+    let runs: Vec<_> = targets
+        .into_iter()
+        .enumerate()
+        .map(|(i, (addr, tls))| {
+            let mut part = spec.clone();
+            part.addr = addr;
+            part.tls = tls;
+            part.concurrency = (spec.concurrency / nodes).max(1);
+            part.rate = spec.rate.map(|rate| rate / nodes as f64);
+            part.run_id = format!("{}n{i}", spec.run_id);
+            tokio::spawn(load::run(part))
+        })
+        .collect();
+    let mut merged = LoadResult::default();
+    for run in runs {
+        let Ok(part) = run.await else { continue };
+        merged.elapsed = merged.elapsed.max(part.elapsed);
+        merged.latencies_us.extend(part.latencies_us);
+        for (status, count) in part.statuses {
+            *merged.statuses.entry(status).or_default() += count;
+        }
+        merged.transport_errors += part.transport_errors;
+    }
+    merged.latencies_us.sort_unstable();
+    merged
 }
 
 fn tempfile_dir() -> Result<PathBuf, BenchError> {

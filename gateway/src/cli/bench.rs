@@ -47,6 +47,10 @@ pub struct BenchArgs {
     /// Keep the work directory (store, configuration, logs) for inspection.
     #[arg(long)]
     pub keep: bool,
+    /// Gateway nodes sharing the store, the load split evenly between them (more than
+    /// one needs `[store] backend = "postgres"`).
+    #[arg(long, default_value_t = 1)]
+    pub nodes: usize,
 }
 
 /// Scenarios.
@@ -84,6 +88,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         preload: args.preload,
         rate: args.rate,
         keep: args.keep,
+        nodes: args.nodes.max(1),
     };
     let report = if matches!(args.scenario, Scenario::Dispatch) {
         let m = runtime()?.block_on(bench::run_dispatch(&options, args.count))?;
