@@ -97,6 +97,21 @@ async fn two_nodes_on_one_database_issue_each_code_once_and_deliver_each_dossier
     expected.sort();
     assert_eq!(at_desk, expected, "each dossier delivered once, by one node");
 
+    // The same submission through either node is one dossier.
+    let mut again = motcua_tests::samples::portal("TWO-0");
+    again["MaDonViNhan"] = "04252".into();
+    let (status, created) = b.post_json("/v1/portal/dossiers", "portal-dev", &again).await;
+    let first = codes.first().expect("a first code");
+    assert_eq!((status, created["code"].as_str()), (200, Some(first.as_str())), "taken by node a, repeated to b");
+
+    // A pull desk's lease taken through one node holds on the other.
+    let pulled = a.submit_portal("TWO-PULL", "04606").await;
+    let (_, leased) = b.get_json("/v1/desk/inbox?max=10", "mc-tram-tau-dev").await;
+    let items = leased["items"].as_array().cloned().unwrap_or_default();
+    assert!(items.iter().any(|i| i["code"] == pulled.as_str()), "{leased}");
+    let (_, other) = a.get_json("/v1/desk/inbox?max=10", "mc-tram-tau-dev").await;
+    assert_eq!(other["items"].as_array().map(Vec::len), Some(0), "leased through b, so not handed out by a: {other}");
+
     // One node SIGKILLed under load; the other goes on and delivers what was acknowledged.
     let load = join_all((0..80).map(|i| submit(nodes[i % 2], format!("KILL-{i}"))));
     let kill = async {
