@@ -66,6 +66,20 @@ pub struct DayStats {
     /// Change of the number of open overdue dossiers.
     #[serde(default)]
     pub open_overdue_change: i64,
+    /// The agencies whose codes the unit's dossiers received that day carry (a
+    /// dossier forwarded to the unit adds its own), so that the day's dossiers of a
+    /// unit are found by the codes' agency and day, with no index of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agencies: Vec<String>,
+}
+
+impl DayStats {
+    /// Notes that a dossier coded by `agency` was received by the unit that day.
+    pub fn add_agency(&mut self, agency: &str) {
+        if !self.agencies.iter().any(|a| a == agency) {
+            self.agencies.push(agency.to_owned());
+        }
+    }
 }
 
 impl DayStats {
@@ -205,6 +219,9 @@ pub struct Report {
     pub satisfaction: Satisfaction,
     /// Resolutions reported beyond the tolerance, judged by the time they arrived.
     pub late_reports: u64,
+    /// The same figures for each direct sub-unit with any (and the unit's own
+    /// dossiers, under its own code), so that a table and a chart come from one query.
+    pub children: Vec<Part>,
 }
 
 /// Ratings by level.
@@ -218,39 +235,112 @@ pub struct Satisfaction {
     pub rat_hai_long: u64,
 }
 
-/// Adds up the counters of `unit` and its sub-units for the days `from..=to`.
-pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to: Date) -> Result<Report, StoreError> {
-    let units: BTreeSet<UnitCode> = network.subtree(unit).into_iter().collect();
-    let mut flows = DayStats::default();
-    let (mut open, mut overdue) = (0i64, 0i64);
+/// One unit's flows over a period and its states at the end of it.
+#[derive(Debug, Clone, Default)]
+struct Totals {
+    flows: DayStats,
+    open: i64,
+    overdue: i64,
+}
+
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        self.flows.add_flows(&other.flows);
+        self.open += other.open;
+        self.overdue += other.overdue;
+    }
+
+    fn resolved(&self) -> u64 {
+        self.flows.resolved_before_due + self.flows.resolved_on_due + self.flows.resolved_late
+    }
+
+    fn on_time_rate(&self) -> Option<f64> {
+        let resolved = self.resolved();
+        (resolved > 0).then(|| (self.flows.resolved_before_due + self.flows.resolved_on_due) as f64 / resolved as f64)
+    }
+}
+
+/// The counters of one unit (without its sub-units) for the days `from..=to`.
+fn unit_totals(store: &Store, u: &UnitCode, from: Date, to: Date) -> Result<Totals, StoreError> {
+    let mut totals = Totals::default();
     let (first, last) = (from.strftime("%Y%m%d").to_string(), to.strftime("%Y%m%d").to_string());
     let last_month_start = to.first_of_month();
-    for u in &units {
-        // The state at the end of the period: whole months before its last month…
-        let months_end = month_key(u, last_month_start);
-        for item in store.range(Space::Stats, format!("{u}#").as_bytes(), &months_end) {
-            let (key, value) = item?;
-            let month: MonthStates = crate::store::decode(Space::Stats, &key, &value)?;
-            open += month.open_change;
-            overdue += month.open_overdue_change;
+    // The state at the end of the period: whole months before its last month…
+    let months_end = month_key(u, last_month_start);
+    for item in store.range(Space::Stats, format!("{u}#").as_bytes(), &months_end) {
+        let (key, value) = item?;
+        let month: MonthStates = crate::store::decode(Space::Stats, &key, &value)?;
+        totals.open += month.open_change;
+        totals.overdue += month.open_overdue_change;
+    }
+    // …and the days of the last month up to the last day, with the period's flows.
+    let start = key(u, from.min(last_month_start));
+    let end = format!("{u}|{last}~").into_bytes();
+    let month_start = last_month_start.strftime("%Y%m%d").to_string();
+    for item in store.range(Space::Stats, &start, &end) {
+        let (key, value) = item?;
+        let day: DayStats = crate::store::decode(Space::Stats, &key, &value)?;
+        let date = &key[key.len() - 8..];
+        if date >= month_start.as_bytes() {
+            totals.open += day.open_change;
+            totals.overdue += day.open_overdue_change;
         }
-        // …and the days of the last month up to the last day, with the period's flows.
-        let start = key(u, from.min(last_month_start));
-        let end = format!("{u}|{last}~").into_bytes();
-        for item in store.range(Space::Stats, &start, &end) {
-            let (key, value) = item?;
-            let day: DayStats = crate::store::decode(Space::Stats, &key, &value)?;
-            let date = &key[key.len() - 8..];
-            if date >= last_month_start.strftime("%Y%m%d").to_string().as_bytes() {
-                open += day.open_change;
-                overdue += day.open_overdue_change;
-            }
-            if date >= first.as_bytes() {
-                flows.add_flows(&day);
-            }
+        if date >= first.as_bytes() {
+            totals.flows.add_flows(&day);
         }
     }
-    let resolved = flows.resolved_before_due + flows.resolved_on_due + flows.resolved_late;
+    Ok(totals)
+}
+
+/// The figures of one part of a unit (a sub-unit with its own sub-units, or the
+/// unit's own dossiers), for the table and the chart of the overview.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Part {
+    /// The sub-unit (the unit itself for its own dossiers).
+    pub unit: String,
+    /// Its name.
+    pub name: String,
+    /// Received in the period.
+    pub received: u64,
+    /// Resolved in the period.
+    pub resolved: u64,
+    /// On time among those resolved; `null` when nothing was resolved.
+    pub on_time_rate: Option<f64>,
+    /// Open and overdue at the end of the period.
+    pub open_overdue: i64,
+    /// Overdue without an apology before the due time.
+    pub apologies_missing: u64,
+    /// Explanations missing.
+    pub explanations_missing: u64,
+}
+
+/// Adds up the counters of `unit` and its sub-units for the days `from..=to`, with
+/// the same figures for each of its direct sub-units (the parts with any figure).
+pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to: Date) -> Result<Report, StoreError> {
+    let units: BTreeSet<UnitCode> = network.subtree(unit).into_iter().collect();
+    let mut total = Totals::default();
+    let mut parts: std::collections::BTreeMap<UnitCode, Totals> = std::collections::BTreeMap::new();
+    for u in &units {
+        let totals = unit_totals(store, u, from, to)?;
+        total.add(&totals);
+        parts.entry(part_of(network, unit, u)).or_default().add(&totals);
+    }
+    let flows = &total.flows;
+    let resolved = total.resolved();
+    let children = parts
+        .iter()
+        .filter(|(_, t)| t.flows.received > 0 || t.resolved() > 0 || t.open != 0 || t.overdue != 0)
+        .map(|(code, t)| Part {
+            unit: code.to_string(),
+            name: network.unit(code).map_or_else(|| code.to_string(), |u| u.name.clone()),
+            received: t.flows.received,
+            resolved: t.resolved(),
+            on_time_rate: t.on_time_rate(),
+            open_overdue: t.overdue,
+            apologies_missing: t.flows.apologies_missing,
+            explanations_missing: t.flows.explanations_missing,
+        })
+        .collect();
     Ok(Report {
         unit: unit.to_string(),
         from: from.to_string(),
@@ -261,10 +351,9 @@ pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to:
         resolved_before_due: flows.resolved_before_due,
         resolved_on_due: flows.resolved_on_due,
         resolved_late: flows.resolved_late,
-        on_time_rate: (resolved > 0)
-            .then(|| (flows.resolved_before_due + flows.resolved_on_due) as f64 / resolved as f64),
-        open_not_due: open - overdue,
-        open_overdue: overdue,
+        on_time_rate: total.on_time_rate(),
+        open_not_due: total.open - total.overdue,
+        open_overdue: total.overdue,
         refused: flows.refused,
         withdrawn: flows.withdrawn,
         stopped: flows.stopped,
@@ -277,7 +366,97 @@ pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to:
             rat_hai_long: flows.ratings[2],
         },
         late_reports: flows.late_reports,
+        children,
     })
+}
+
+/// The direct sub-unit of `top` that `u` lies in (as of its latest version), or
+/// `top` itself for its own dossiers.
+fn part_of(network: &Network, top: &UnitCode, u: &UnitCode) -> UnitCode {
+    let mut below = u.clone();
+    for ancestor in network.ancestry(u) {
+        if &ancestor.code == top {
+            return below;
+        }
+        below = ancestor.code.clone();
+    }
+    top.clone()
+}
+
+/// One day's figures of a unit and its sub-units.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Day {
+    /// The day.
+    pub date: Date,
+    /// Received that day.
+    pub received: u64,
+    /// Resolved that day.
+    pub resolved: u64,
+    /// Of those, on time.
+    pub on_time: u64,
+}
+
+/// For each day of `from..=to` on which any of `units` received dossiers: the
+/// agencies whose codes they carry, or `None` for a day recorded before agencies were
+/// (then any agency may have coded them).
+pub fn received_agencies(
+    store: &Store,
+    units: &BTreeSet<String>,
+    from: Date,
+    to: Date,
+) -> Result<std::collections::BTreeMap<Date, Option<BTreeSet<String>>>, StoreError> {
+    let mut days: std::collections::BTreeMap<Date, Option<BTreeSet<String>>> = std::collections::BTreeMap::new();
+    let (first, last) = (from.strftime("%Y%m%d").to_string(), to.strftime("%Y%m%d").to_string());
+    for u in units {
+        let (start, end) = (format!("{u}|{first}").into_bytes(), format!("{u}|{last}~").into_bytes());
+        for item in store.range(Space::Stats, &start, &end) {
+            let (k, value) = item?;
+            let stats: DayStats = crate::store::decode(Space::Stats, &k, &value)?;
+            let Some(day) = std::str::from_utf8(&k[k.len() - 8..]).ok().and_then(|d| Date::strptime("%Y%m%d", d).ok())
+            else {
+                continue;
+            };
+            if stats.received == 0 && stats.agencies.is_empty() {
+                continue;
+            }
+            let entry = days.entry(day).or_insert_with(|| Some(BTreeSet::new()));
+            match (entry, stats.agencies.is_empty()) {
+                (slot @ Some(_), true) => *slot = None,
+                (Some(set), false) => set.extend(stats.agencies),
+                (None, _) => {}
+            }
+        }
+    }
+    Ok(days)
+}
+
+/// The figures of `unit` and its sub-units for each day of `from..=to`.
+pub fn daily(store: &Store, network: &Network, unit: &UnitCode, from: Date, to: Date) -> Result<Vec<Day>, StoreError> {
+    let mut days: std::collections::BTreeMap<Date, Day> = std::collections::BTreeMap::new();
+    let mut date = from;
+    while date <= to {
+        days.insert(date, Day { date, ..Day::default() });
+        let Ok(next) = date.tomorrow() else { break };
+        date = next;
+    }
+    let last = to.strftime("%Y%m%d").to_string();
+    for u in network.subtree(unit) {
+        let end = format!("{u}|{last}~").into_bytes();
+        for item in store.range(Space::Stats, &key(&u, from), &end) {
+            let (k, value) = item?;
+            let stats: DayStats = crate::store::decode(Space::Stats, &k, &value)?;
+            let Some(on) = std::str::from_utf8(&k[k.len() - 8..]).ok().and_then(|d| Date::strptime("%Y%m%d", d).ok())
+            else {
+                continue;
+            };
+            if let Some(day) = days.get_mut(&on) {
+                day.received += stats.received;
+                day.resolved += stats.resolved_before_due + stats.resolved_on_due + stats.resolved_late;
+                day.on_time += stats.resolved_before_due + stats.resolved_on_due;
+            }
+        }
+    }
+    Ok(days.into_values().collect())
 }
 
 #[cfg(test)]

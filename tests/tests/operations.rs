@@ -348,6 +348,13 @@ async fn every_answer_of_a_whole_flow_matches_the_openapi_document() {
     let today = motcua_schemas::time::to_vn(jiff::Timestamp::now()).date();
     let (status, stats) = gw.get_json(&format!("/v1/stats?unit=15&from={today}&to={today}"), "admin-dev").await;
     check_json("/v1/stats", "get", status, &stats);
+    // The province's figures with one part per commune that has any: the dossier of
+    // Xã Trạm Tấu, resolved on time, is in the province's total and in its own part.
+    let part = stats["children"].as_array().unwrap().iter().find(|p| p["unit"] == "04606").cloned();
+    let part = part.unwrap_or_else(|| panic!("a part for Xã Trạm Tấu: {stats}"));
+    assert_eq!((part["name"].as_str(), part["resolved"].as_u64()), (Some("Xã Trạm Tấu"), Some(1)), "{stats}");
+    let received: u64 = stats["children"].as_array().unwrap().iter().filter_map(|p| p["received"].as_u64()).sum();
+    assert_eq!(Some(received), stats["received"].as_u64(), "the parts add up to the whole");
     let (status, listed) = gw.get_json("/v1/admin/dossiers?status=9", "admin-dev").await;
     check_json("/v1/admin/dossiers", "get", status, &listed);
     let (status, queue) = gw.get_json("/v1/admin/queue", "admin-dev").await;
