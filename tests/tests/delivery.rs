@@ -346,4 +346,18 @@ async fn retired_units_route_to_successors_and_forward_hands_over() {
     let (status, _) =
         gw.post_json(&format!("/v1/desk/dossiers/{code}/events"), "hcc-tinh-dev", &event("e3", "processing")).await;
     assert_eq!(status, 404);
+    // The log book of its new unit lists it, though another desk's agency coded it;
+    // the unit it left does not.
+    let today = motcua_schemas::time::to_vn(jiff::Timestamp::now()).date();
+    let book = |unit: &'static str| {
+        let gw = &gw;
+        async move {
+            let url = gw.url(&format!("/v1/logbook?unit={unit}&from={today}&to={today}"));
+            let answer =
+                gw.http.get(url).bearer_auth(motcua_tests::tokens::token("admin-dev")).header("accept", "text/csv");
+            answer.send().await.unwrap().text().await.unwrap()
+        }
+    };
+    assert!(book("04252").await.contains(code.as_str()), "forwarded to Yên Bái");
+    assert!(!book("04585").await.contains(code.as_str()), "no longer the provincial centre's own");
 }

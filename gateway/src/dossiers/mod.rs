@@ -40,27 +40,36 @@ pub fn served<'a>(record: &'a DossierRecord, settings: &Settings) -> Served<'a> 
     Served { dossier, receipt, repeated: None }
 }
 
-/// The dossiers that units `units` received on the Vietnam days `from..=to`, read
-/// through the status index (which names each dossier's unit).
+/// The dossiers the `units` received on the Vietnam days `from..=to`, day by day in
+/// code order, at most `limit`: for each day, the agencies the day's statistics name
+/// (or every agency, for days recorded before they did), and of each the dossiers it
+/// coded that day that the units handle. A unit's day costs its agencies' dossiers of
+/// that day, whatever the store holds.
 pub fn received_by(
     store: &crate::store::Store,
+    network: &crate::network::Network,
     units: &std::collections::BTreeSet<String>,
     from: jiff::civil::Date,
     to: jiff::civil::Date,
+    limit: usize,
 ) -> Result<Vec<motcua_schemas::Dossier>, crate::store::StoreError> {
-    use crate::store::{Space, decode};
+    use crate::store::{Space, decode, keys};
+    let every: std::collections::BTreeSet<String> = network.desks().map(|d| d.agency.to_string()).collect();
     let mut out = Vec::new();
-    for item in store.scan_prefix(Space::Index, crate::store::keys::STATUS_PREFIX) {
-        let (key, value) = item?;
-        if !units.contains(String::from_utf8_lossy(&value).as_ref()) {
-            continue;
-        }
-        let Some(code) = key.rsplit(|b| *b == b'|').next() else { continue };
-        let Some(bytes) = store.get(Space::Dossier, code)? else { continue };
-        let record: DossierRecord = decode(Space::Dossier, code, &bytes)?;
-        let day = motcua_schemas::time::to_vn(record.dossier.received_at).date();
-        if from <= day && day <= to {
-            out.push(record.dossier);
+    for (day, agencies) in crate::stats::received_agencies(store, units, from, to)? {
+        let yymmdd = day.strftime("%y%m%d").to_string();
+        for agency in agencies.as_ref().unwrap_or(&every) {
+            let (start, end) = keys::coded_on(agency, &yymmdd);
+            for item in store.range(Space::Dossier, &start, &end) {
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+                let (code, bytes) = item?;
+                let record: DossierRecord = decode(Space::Dossier, &code, &bytes)?;
+                if units.contains(record.dossier.target_unit.as_str()) {
+                    out.push(record.dossier);
+                }
+            }
         }
     }
     Ok(out)

@@ -78,7 +78,7 @@ pub async fn logbook(
     let (unit, from, to) = unit_and_period(&app, &caller, &q)?;
     let settings = app.settings();
     let units = settings.network.subtree(&unit).iter().map(ToString::to_string).collect();
-    let dossiers = crate::dossiers::received_by(&app.store, &units, from, to)?;
+    let dossiers = crate::dossiers::received_by(&app.store, &settings.network, &units, from, to, usize::MAX)?;
     let book = crate::forms::log_book(&settings, &unit, from, to, dossiers);
     let accept = headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.contains("text/csv") {

@@ -55,6 +55,12 @@ pub fn parse_job(key: &[u8]) -> Option<(&str, u64)> {
     Some((std::str::from_utf8(&key[..split]).ok()?, id))
 }
 
+/// `Dossier`: the key range of the dossiers `agency` coded on day `yymmdd` (their
+/// codes start with `{agency}-{yymmdd}-`).
+pub fn coded_on(agency: &str, yymmdd: &str) -> (Vec<u8>, Vec<u8>) {
+    (format!("{agency}-{yymmdd}-").into_bytes(), format!("{agency}-{yymmdd}.").into_bytes())
+}
+
 /// `Dead`: the dead letter of job `id`.
 pub fn dead(id: u64) -> [u8; 8] {
     id.to_be_bytes()
