@@ -31,6 +31,11 @@ impl TestConfig {
         for file in table.get_mut("unit_files").and_then(Value::as_array_mut).into_iter().flatten() {
             absolutize(file);
         }
+        if let Some(file) =
+            table.get_mut("ui").and_then(Value::as_table_mut).and_then(|ui| ui.get_mut("operators_file"))
+        {
+            absolutize(file);
+        }
         for client in table["clients"].as_array_mut().expect("[[clients]]") {
             let client = client.as_table_mut().expect("client table");
             for key in ["key_file", "jwks_file"] {

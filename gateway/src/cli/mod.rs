@@ -3,6 +3,7 @@
 mod admin;
 mod bench;
 mod check_config;
+mod operator;
 mod serve;
 mod token;
 mod units;
@@ -124,6 +125,11 @@ pub enum Command {
     /// Read a secret on standard input and print its Argon2id hash, for a client's
     /// `basic_hash`.
     HashSecret,
+    /// Operators of the web pages.
+    Operator {
+        #[command(subcommand)]
+        command: operator::OperatorCommand,
+    },
     /// Administrative units: build a province's units file from the official lists.
     Units {
         #[command(subcommand)]
@@ -165,6 +171,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
         Command::Units { command } => units::run(command),
+        Command::Operator { command } => operator::run(command).map(|()| ExitCode::SUCCESS),
         Command::HashSecret => {
             let mut secret = String::new();
             std::io::stdin().read_line(&mut secret)?;

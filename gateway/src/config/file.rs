@@ -49,6 +49,8 @@ pub struct ConfigFile {
     /// `[retry]`: delivery retries and leases.
     #[serde(default)]
     pub retry: RetrySection,
+    /// `[ui]`: the provincial centre's web pages and their operators.
+    pub ui: Option<super::ui_file::UiSection>,
 }
 
 /// `[gateway]`.

@@ -6,6 +6,7 @@ pub mod dvcqg_file;
 pub mod file;
 mod network_file;
 pub mod relocate;
+pub mod ui_file;
 pub mod vnpost_file;
 
 use std::path::{Path, PathBuf};

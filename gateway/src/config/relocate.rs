@@ -30,6 +30,9 @@ pub fn relocated(source: &Path, data_dir: &Path) -> Result<Table, String> {
     if let Some(v) = gateway.get_mut("signing_key_file") {
         absolute(v);
     }
+    if let Some(v) = table.get_mut("ui").and_then(Value::as_table_mut).and_then(|ui| ui.get_mut("operators_file")) {
+        absolute(v);
+    }
     for client in table.get_mut("clients").and_then(Value::as_array_mut).into_iter().flatten() {
         let Some(client) = client.as_table_mut() else { continue };
         for key in ["key_file", "jwks_file"] {

@@ -3,6 +3,7 @@
 //! with the file and its key path; secrets come from the environment only.
 
 pub mod dvcqg;
+pub mod ui;
 pub mod vnpost;
 pub mod warnings;
 
@@ -163,6 +164,8 @@ pub struct Settings {
     pub calendar_periods: Vec<String>,
     /// What is valid but unfit for production (published keys, development TLS).
     pub warnings: Vec<String>,
+    /// The web pages and their operators.
+    pub ui: ui::UiSettings,
 }
 
 impl Settings {
@@ -406,6 +409,8 @@ fn validate(
         );
     }
 
+    let ui = ui::build(file.ui.as_ref(), base, &network, env, &mut problems);
+
     let (Some(signing), Some(calendar), true) = (signing, calendar, problems.is_empty()) else {
         return Err(problems);
     };
@@ -446,6 +451,7 @@ fn validate(
         provisional_years,
         calendar_periods,
         warnings,
+        ui,
     })
 }
 

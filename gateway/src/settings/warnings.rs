@@ -27,6 +27,7 @@ const PUBLISHED: &[(&str, &str)] = &[
     ("portal-dev.pub.pem", include_str!("../../../config/dev/portal-dev.pub.pem")),
     ("postal-dev.key.pem", include_str!("../../../config/dev/postal-dev.key.pem")),
     ("postal-dev.pub.pem", include_str!("../../../config/dev/postal-dev.pub.pem")),
+    ("operators.toml", include_str!("../../../config/dev/operators.toml")),
 ];
 
 /// The name of the published key file whose content `path` holds, if any.
@@ -49,6 +50,22 @@ pub fn warnings(file: &ConfigFile, base: &Path, tls: &TlsMode, listen: SocketAdd
                 warnings.push(format!(
                     "client {} uses the published development key config/dev/{name}: anyone can sign its tokens",
                     client.id
+                ));
+            }
+        }
+    }
+    if let Some(file) = file.ui.as_ref().and_then(|ui| ui.operators_file.as_ref()) {
+        let path = resolve(base, file);
+        if let Some(name) = published_key(&path) {
+            warnings.push(format!(
+                "ui.operators_file is config/dev/{name}, whose passwords are published: anyone can log in to the pages"
+            ));
+        } else if let Ok(meta) = std::fs::metadata(&path) {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o077 != 0 {
+                warnings.push(format!(
+                    "ui.operators_file {} can be read by other users than the gateway's: chmod 600 it",
+                    path.display()
                 ));
             }
         }
