@@ -33,5 +33,6 @@ pub mod supervise;
 pub mod table;
 pub mod telemetry;
 pub mod tracking;
+pub mod ui;
 pub mod unit_import;
 pub mod waybills;

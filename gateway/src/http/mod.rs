@@ -153,6 +153,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/openapi.yaml", get(openapi::serve))
         .merge(probe_routes())
         .merge(postal)
+        .merge(crate::ui::router(app.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), access_log))

@@ -1,0 +1,255 @@
+//! Hồ sơ: one dossier — its timeline in words, the forms issued for it, its
+//! deliveries to the desk, the portal and the post with their attempts — with
+//! personal data only for the roles that may see it, ID numbers masked.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::Response,
+};
+use motcua_schemas::{Channel, DossierCode, OrderKind, OrderState};
+
+use super::{Frame, Signed, Ui, error_page, format};
+use crate::dossiers::DossierRecord;
+use crate::outbox::{DeadLetter, Job};
+use crate::store::Space;
+
+/// Entries of one queue read at most to find a dossier's jobs.
+const OUTBOX_READ: usize = 50_000;
+
+struct Step {
+    seq: u32,
+    at: String,
+    what: &'static str,
+    by: String,
+    status: String,
+    note: String,
+}
+
+struct Delivery {
+    destination: String,
+    kind: String,
+    state: &'static str,
+    attempts: u32,
+    next: String,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/dossier.html")]
+struct DossierPage {
+    frame: Frame,
+    code: String,
+    status: String,
+    overdue: bool,
+    unit: String,
+    desk: String,
+    procedure: String,
+    channel: String,
+    received: String,
+    due: String,
+    appointment: String,
+    applicant: Option<Vec<(&'static str, String)>>,
+    steps: Vec<Step>,
+    documents: Vec<(String, String, String)>,
+    deliveries: Vec<Delivery>,
+    orders: Vec<(String, &'static str, &'static str)>,
+    apologies: u32,
+    explained: bool,
+}
+
+fn destination_name(network: &crate::network::Network, job: &Job) -> String {
+    match &job.destination {
+        crate::outbox::Destination::Desk(id) => network.desk(id).map_or_else(|| id.clone(), |d| d.name.clone()),
+        crate::outbox::Destination::Portal => "Cổng Dịch vụ công".to_owned(),
+        crate::outbox::Destination::Postal => "Bưu điện".to_owned(),
+    }
+}
+
+fn kind(job: &Job) -> String {
+    serde_json::to_value(&job.kind)
+        .ok()
+        .and_then(|v| v.get("kind").or(Some(&v)).and_then(|k| k.as_str().map(str::to_owned)))
+        .map_or_else(|| "gửi".to_owned(), |k| job_kind_words(&k).to_owned())
+}
+
+fn job_kind_words(kind: &str) -> &'static str {
+    match kind {
+        "deliver" => "Chuyển hồ sơ",
+        "notice" => "Thông báo",
+        "portal_status" => "Cập nhật trạng thái",
+        "portal_record" => "Đồng bộ hồ sơ",
+        "portal_progress" => "Đồng bộ tiến độ",
+        "return_order" => "Đơn trả kết quả",
+        "collection_order" => "Đơn thu gom hồ sơ",
+        "cancel_order" => "Hủy đơn bưu chính",
+        "letter" => "Thư xin lỗi",
+        _ => "Gửi",
+    }
+}
+
+fn order_words(kind: OrderKind, state: OrderState) -> (&'static str, &'static str) {
+    let kind = match kind {
+        OrderKind::Collection => "Thu gom hồ sơ tại nhà",
+        OrderKind::Return => "Trả kết quả qua bưu chính",
+        OrderKind::Letter => "Gửi văn bản xin lỗi",
+    };
+    let state = match state {
+        OrderState::Requested => "Đã yêu cầu",
+        OrderState::Created => "Bưu điện đã nhận đơn",
+        OrderState::PickedUp => "Đã nhận bưu gửi",
+        OrderState::Delivered => "Đã phát",
+        OrderState::Undeliverable => "Không phát được",
+        OrderState::Cancelled => "Đã hủy",
+    };
+    (kind, state)
+}
+
+/// A dossier's jobs still queued (for its desk, the portal and the post) and its dead
+/// letters.
+fn deliveries(ui: &Ui, code: &DossierCode, desk: &str) -> Result<Vec<Delivery>, crate::store::StoreError> {
+    let settings = ui.app.settings();
+    let network = &settings.network;
+    let mut out = Vec::new();
+    // Only the queues the dossier can have jobs in, and only the jobs whose bytes
+    // name it are decoded.
+    let destinations = [format!("desk:{desk}"), "portal".to_owned(), "postal".to_owned()];
+    let needle = code.as_str().as_bytes();
+    for destination in destinations.iter().filter(|d| !d.ends_with(':')) {
+        let prefix = crate::store::keys::destination_prefix(destination);
+        for entry in ui.app.store.scan_prefix(Space::Outbox, &prefix).take(OUTBOX_READ) {
+            let (_, value) = entry?;
+            if !value.windows(needle.len()).any(|w| w == needle) {
+                continue;
+            }
+            let Ok(job) = serde_json::from_slice::<Job>(&value) else { continue };
+            if &job.dossier != code {
+                continue;
+            }
+            let leased = job.leased_until.is_some_and(|t| t > jiff::Timestamp::now());
+            out.push(Delivery {
+                destination: destination_name(network, &job),
+                kind: kind(&job),
+                state: if leased { "Đang gửi" } else { "Chờ gửi" },
+                attempts: job.attempts,
+                next: format::when(job.not_before),
+                error: job.last_error.clone().unwrap_or_default(),
+            });
+        }
+    }
+    for entry in ui.app.store.scan_prefix(Space::Dead, b"") {
+        let (_, value) = entry?;
+        let Ok(letter) = serde_json::from_slice::<DeadLetter>(&value) else { continue };
+        if &letter.job.dossier != code {
+            continue;
+        }
+        out.push(Delivery {
+            destination: destination_name(network, &letter.job),
+            kind: kind(&letter.job),
+            state: "Không gửi được",
+            attempts: letter.job.attempts,
+            next: format::when(letter.died_at),
+            error: letter.error.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// `GET /ui/ho-so/{code}`.
+pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Path(code): Path<String>) -> Response {
+    let scope = signed.scope(&ui);
+    let hidden = || match scope {
+        super::Scope::All => error_page(StatusCode::NOT_FOUND, "Không có hồ sơ này."),
+        super::Scope::Within(_) => {
+            error_page(StatusCode::FORBIDDEN, "Hồ sơ này không thuộc phạm vi đơn vị của tài khoản.")
+        }
+    };
+    let Ok(code) = code.parse::<DossierCode>() else { return hidden() };
+    let record = match ui.app.store.get_json::<DossierRecord>(Space::Dossier, code.as_str().as_bytes()) {
+        Ok(Some(record)) => record,
+        Ok(None) => return hidden(),
+        Err(e) => {
+            tracing::error!(error = %e, "a dossier could not be read");
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Chưa đọc được hồ sơ. Vui lòng thử lại sau.");
+        }
+    };
+    if !scope.covers(record.dossier.target_unit.as_str()) {
+        tracing::warn!(target: "motcua::ui", action = "dossier", operator = %signed.operator.name, outcome = "out_of_scope", "a dossier outside the operator's units");
+        return hidden();
+    }
+    let deliveries = match deliveries(&ui, &code, &record.dossier.desk) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(error = %e, "a dossier's deliveries could not be read");
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Chưa đọc được hồ sơ. Vui lòng thử lại sau.");
+        }
+    };
+    let settings = ui.app.settings();
+    let network = &settings.network;
+    let d = &record.dossier;
+    let applicant = signed.sees_personal_data().then(|| {
+        let a = &d.applicant;
+        let mut fields = vec![("Họ và tên", a.name.clone()), ("Số giấy tờ tùy thân", format::mask_id(&a.id_number))];
+        if let Some(phone) = &a.phone {
+            fields.push(("Số điện thoại", phone.to_string()));
+        }
+        if let Some(address) = &a.address {
+            fields.push(("Địa chỉ", address.detail.clone()));
+        }
+        fields
+    });
+    let steps = d
+        .history
+        .iter()
+        .map(|h| Step {
+            seq: h.seq,
+            at: format::when(h.at),
+            what: format::event_words(h.kind),
+            by: format::actor(&settings, h),
+            status: h.status_after.name().to_owned(),
+            note: h.note.clone().unwrap_or_default(),
+        })
+        .collect();
+    let channel = match (d.channel, d.level) {
+        (Channel::Portal, Some(level)) => format!("Dịch vụ công trực tuyến mức {level}"),
+        (Channel::Portal, None) => "Dịch vụ công trực tuyến".to_owned(),
+        (Channel::Postal, _) => "Dịch vụ bưu chính công ích".to_owned(),
+    };
+    tracing::info!(target: "motcua::ui", action = "dossier", operator = %signed.operator.name, code = %code, "page viewed");
+    let page = DossierPage {
+        frame: signed.frame(&format!("Hồ sơ {code}"), "ho-so"),
+        code: code.to_string(),
+        status: d.status_name.clone(),
+        overdue: d.overdue,
+        unit: format::unit_name(network, d.target_unit.as_str()),
+        desk: network.desk(&d.desk).map_or_else(|| d.desk.clone(), |desk| desk.name.clone()),
+        procedure: format!("{} — {}", d.procedure.code, d.procedure.name),
+        channel,
+        received: format::when(d.received_at),
+        due: format::when(d.due_at),
+        appointment: format::when(d.appointment_at),
+        applicant,
+        steps,
+        documents: record
+            .documents
+            .iter()
+            .map(|doc| (doc.content.form.clone(), doc.content.title.clone(), format::when(doc.issued_at)))
+            .collect(),
+        deliveries,
+        orders: d
+            .postal
+            .orders
+            .iter()
+            .map(|o| {
+                let (kind, state) = order_words(o.kind, o.state);
+                (o.number.clone(), kind, state)
+            })
+            .collect(),
+        apologies: record.compliance.apologies,
+        explained: record.compliance.explained,
+    };
+    signed.page(page.render())
+}
