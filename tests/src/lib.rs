@@ -2,6 +2,7 @@
 //! temporary configuration and data directory, talk to it over HTTPS with tokens
 //! minted from the development keys, and stand up real HTTP peers on loopback.
 
+pub mod browser;
 pub mod config;
 pub mod gateway;
 pub mod openapi;
