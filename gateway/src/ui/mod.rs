@@ -19,7 +19,7 @@ use std::{collections::BTreeSet, net::IpAddr, sync::Arc};
 use askama::Template;
 use axum::{
     Router,
-    extract::{FromRequestParts, State},
+    extract::FromRequestParts,
     http::{HeaderValue, Method, StatusCode, header, request::Parts},
     middleware,
     response::{Html, IntoResponse, Redirect, Response},
@@ -262,6 +262,3 @@ impl FromRequestParts<Arc<Ui>> for Signed {
         Ok(Signed { operator, session, refresh, csrf })
     }
 }
-
-/// The state a page handler gets.
-pub type UiState = State<Arc<Ui>>;
