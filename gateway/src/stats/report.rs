@@ -248,10 +248,7 @@ pub fn received_agencies(
         for item in store.range(Space::Stats, &start, &end) {
             let (k, value) = item?;
             let stats: DayStats = crate::store::decode(Space::Stats, &k, &value)?;
-            let Some(day) = std::str::from_utf8(&k[k.len() - 8..]).ok().and_then(|d| Date::strptime("%Y%m%d", d).ok())
-            else {
-                continue;
-            };
+            let Some(day) = day_of(&k) else { continue };
             if stats.received == 0 && stats.agencies.is_empty() {
                 continue;
             }
@@ -264,6 +261,12 @@ pub fn received_agencies(
         }
     }
     Ok(days)
+}
+
+/// The day of a unit's day key (`{unit}|{yyyymmdd}`).
+fn day_of(key: &[u8]) -> Option<Date> {
+    let digits = std::str::from_utf8(key.get(key.len().checked_sub(8)?..)?).ok()?;
+    Date::strptime("%Y%m%d", digits).ok()
 }
 
 /// The figures of `unit` and its sub-units for each day of `from..=to`.
@@ -281,10 +284,7 @@ pub fn daily(store: &Store, network: &Network, unit: &UnitCode, from: Date, to: 
         for item in store.range(Space::Stats, &key(&u, from), &end) {
             let (k, value) = item?;
             let stats: DayStats = crate::store::decode(Space::Stats, &k, &value)?;
-            let Some(on) = std::str::from_utf8(&k[k.len() - 8..]).ok().and_then(|d| Date::strptime("%Y%m%d", d).ok())
-            else {
-                continue;
-            };
+            let Some(on) = day_of(&k) else { continue };
             if let Some(day) = days.get_mut(&on) {
                 day.received += stats.received;
                 day.resolved += stats.resolved_before_due + stats.resolved_on_due + stats.resolved_late;

@@ -14,7 +14,7 @@ use motcua_schemas::{Channel, DossierCode, OrderKind, OrderState};
 
 use super::{Frame, Signed, Ui, error_page, format};
 use crate::dossiers::DossierRecord;
-use crate::outbox::{DeadLetter, Job};
+use crate::outbox::{DeadLetter, Job, JobKind};
 use crate::store::Space;
 
 /// Entries of one queue read at most to find a dossier's jobs.
@@ -61,33 +61,17 @@ struct DossierPage {
     explained: bool,
 }
 
-fn destination_name(network: &crate::network::Network, job: &Job) -> String {
-    match &job.destination {
-        crate::outbox::Destination::Desk(id) => network.desk(id).map_or_else(|| id.clone(), |d| d.name.clone()),
-        crate::outbox::Destination::Portal => "Cổng Dịch vụ công".to_owned(),
-        crate::outbox::Destination::Postal => "Bưu điện".to_owned(),
-    }
-}
-
-fn kind(job: &Job) -> String {
-    serde_json::to_value(&job.kind)
-        .ok()
-        .and_then(|v| v.get("kind").or(Some(&v)).and_then(|k| k.as_str().map(str::to_owned)))
-        .map_or_else(|| "gửi".to_owned(), |k| job_kind_words(&k).to_owned())
-}
-
-fn job_kind_words(kind: &str) -> &'static str {
+fn job_words(kind: &JobKind) -> &'static str {
     match kind {
-        "deliver" => "Chuyển hồ sơ",
-        "notice" => "Thông báo",
-        "portal_status" => "Cập nhật trạng thái",
-        "portal_record" => "Đồng bộ hồ sơ",
-        "portal_progress" => "Đồng bộ tiến độ",
-        "return_order" => "Đơn trả kết quả",
-        "collection_order" => "Đơn thu gom hồ sơ",
-        "cancel_order" => "Hủy đơn bưu chính",
-        "letter" => "Thư xin lỗi",
-        _ => "Gửi",
+        JobKind::Deliver => "Chuyển hồ sơ",
+        JobKind::Notice { .. } => "Thông báo",
+        JobKind::PortalStatus { .. } => "Cập nhật trạng thái",
+        JobKind::PortalRecord => "Đồng bộ hồ sơ",
+        JobKind::PortalProgress => "Đồng bộ tiến độ",
+        JobKind::ReturnOrder => "Đơn trả kết quả",
+        JobKind::CollectionOrder => "Đơn thu gom hồ sơ",
+        JobKind::CancelOrder { .. } => "Hủy đơn bưu chính",
+        JobKind::Letter { .. } => "Thư xin lỗi",
     }
 }
 
@@ -131,8 +115,8 @@ fn deliveries(ui: &Ui, code: &DossierCode, desk: &str) -> Result<Vec<Delivery>, 
             }
             let leased = job.leased_until.is_some_and(|t| t > jiff::Timestamp::now());
             out.push(Delivery {
-                destination: destination_name(network, &job),
-                kind: kind(&job),
+                destination: format::destination(network, &job.destination.name()),
+                kind: job_words(&job.kind).to_owned(),
                 state: if leased { "Đang gửi" } else { "Chờ gửi" },
                 attempts: job.attempts,
                 next: format::when(job.not_before),
@@ -147,8 +131,8 @@ fn deliveries(ui: &Ui, code: &DossierCode, desk: &str) -> Result<Vec<Delivery>, 
             continue;
         }
         out.push(Delivery {
-            destination: destination_name(network, &letter.job),
-            kind: kind(&letter.job),
+            destination: format::destination(network, &letter.job.destination.name()),
+            kind: job_words(&letter.job.kind).to_owned(),
             state: "Không gửi được",
             attempts: letter.job.attempts,
             next: format::when(letter.died_at),

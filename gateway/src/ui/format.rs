@@ -21,6 +21,17 @@ pub fn unit_name(network: &Network, code: &str) -> String {
     code.parse().ok().and_then(|c| network.unit(&c)).map_or_else(|| code.to_owned(), |u| u.name.clone())
 }
 
+/// A destination (`desk:<id>`, `portal`, `postal`) in words: the desk's name, the
+/// portal or the post.
+pub fn destination(network: &Network, name: &str) -> String {
+    match name.strip_prefix("desk:") {
+        Some(id) => network.desk(id).map_or_else(|| id.to_owned(), |d| d.name.clone()),
+        None if name == "portal" => "Cổng Dịch vụ công".to_owned(),
+        None if name == "postal" => "Bưu điện".to_owned(),
+        None => name.to_owned(),
+    }
+}
+
 /// An ID number with all but its last four characters hidden.
 pub fn mask_id(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();

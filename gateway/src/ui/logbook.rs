@@ -13,8 +13,8 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    Frame, Signed, Ui, error_page, format,
-    overview::{PeriodQuery, period, unit_choices},
+    Frame, Signed, Ui, error_page,
+    overview::{PeriodForm, PeriodQuery, period},
 };
 
 /// Rows shown on screen at most, the first received (the CSV has them all).
@@ -35,15 +35,10 @@ pub struct LogbookQuery {
 #[template(path = "ui/logbook.html")]
 struct LogbookPage {
     frame: Frame,
-    units: Vec<(String, String)>,
-    unit: String,
-    unit_name: String,
-    from: String,
-    to: String,
+    form: PeriodForm,
     header: Vec<String>,
     rows: Vec<Vec<String>>,
     total: usize,
-    csv_link: String,
 }
 
 /// `GET /ui/so-theo-doi`.
@@ -90,18 +85,8 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Query(q): Query<Log
     }
     let mut rows = book.rows;
     let header = if rows.is_empty() { Vec::new() } else { rows.remove(0) };
-    let unit = p.unit.to_string();
-    let page = LogbookPage {
-        frame: signed.frame("Sổ theo dõi hồ sơ", "so-theo-doi"),
-        units: unit_choices(&ui, &signed),
-        unit_name: format::unit_name(&settings.network, &unit),
-        csv_link: format!("/ui/so-theo-doi?don-vi={unit}&tu={}&den={}&dinh-dang=csv", p.from, p.to),
-        from: p.from.to_string(),
-        to: p.to.to_string(),
-        unit,
-        header,
-        rows,
-        total,
-    };
+    let mut form = PeriodForm::new(&ui, &signed, &p, "/ui/so-theo-doi");
+    form.csv = Some(format!("/ui/so-theo-doi?don-vi={}&tu={}&den={}&dinh-dang=csv", p.unit, p.from, p.to));
+    let page = LogbookPage { frame: signed.frame("Sổ theo dõi hồ sơ", "so-theo-doi"), form, header, rows, total };
     signed.page(page.render())
 }

@@ -72,10 +72,6 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| crate::auth::basic::hash_secret("tai-khoan-khong-ton-tai").unwrap_or_default())
 }
 
-fn cookie_of<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| session::cookie(h, name))
-}
-
 /// `POST /ui/dang-nhap`.
 pub async fn submit(
     State(ui): State<Arc<Ui>>,
@@ -83,7 +79,7 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let nonce = cookie_of(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let nonce = session::from_headers(&headers, LOGIN_COOKIE).unwrap_or_default();
     if nonce.is_empty() || !ui.keys.csrf_ok("login", nonce, &form.csrf) {
         tracing::warn!(target: "motcua::ui", action = "login", outcome = "csrf", "a login form without a valid token");
         return login_page(

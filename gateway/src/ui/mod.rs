@@ -238,12 +238,7 @@ impl FromRequestParts<Arc<Ui>> for Signed {
         let now = jiff::Timestamp::now().as_second();
         let settings = ui.app.settings();
         let idle = i64::try_from(settings.ui.idle.as_secs()).unwrap_or(i64::MAX);
-        let signed = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|h| session::cookie(h, COOKIE))
+        let signed = session::from_headers(&parts.headers, COOKIE)
             .and_then(|value| ui.keys.open(value))
             .filter(|s| s.alive(now, idle))
             .and_then(|s| settings.ui.operator(&s.operator).map(|o| (s, o.clone())));

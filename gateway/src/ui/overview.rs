@@ -59,6 +59,40 @@ pub fn period(ui: &Ui, signed: &Signed, q: &PeriodQuery) -> Result<Period, Refus
     Ok(Period { unit, from, to })
 }
 
+/// The unit-and-period form of a page, as the page was asked for.
+pub struct PeriodForm {
+    /// Where it is sent.
+    pub action: &'static str,
+    /// The units the operator may pick, `(code, name)`.
+    pub units: Vec<(String, String)>,
+    /// The unit shown.
+    pub unit: String,
+    /// Its name.
+    pub unit_name: String,
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day.
+    pub to: String,
+    /// The same as CSV, where the page offers it.
+    pub csv: Option<String>,
+}
+
+impl PeriodForm {
+    /// The form of page `action` showing period `p`.
+    pub fn new(ui: &Ui, signed: &Signed, p: &Period, action: &'static str) -> PeriodForm {
+        let unit = p.unit.to_string();
+        PeriodForm {
+            action,
+            units: unit_choices(ui, signed),
+            unit_name: format::unit_name(&ui.app.settings().network, &unit),
+            unit,
+            from: p.from.to_string(),
+            to: p.to.to_string(),
+            csv: None,
+        }
+    }
+}
+
 /// The units an operator may pick: those in its scope that exist today.
 pub fn unit_choices(ui: &Ui, signed: &Signed) -> Vec<(String, String)> {
     let settings = ui.app.settings();
@@ -89,11 +123,7 @@ struct Row {
 #[template(path = "ui/overview.html")]
 struct OverviewPage {
     frame: Frame,
-    units: Vec<(String, String)>,
-    unit: String,
-    unit_name: String,
-    from: String,
-    to: String,
+    form: PeriodForm,
     period: String,
     r: Report,
     on_time: String,
@@ -148,10 +178,7 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Query(q): Query<Per
         .collect();
     let page = OverviewPage {
         frame: signed.frame("Tổng quan", "tong-quan"),
-        units: unit_choices(&ui, &signed),
-        unit_name: format::unit_name(network, &unit),
-        from: p.from.to_string(),
-        to: p.to.to_string(),
+        form: PeriodForm::new(&ui, &signed, &p, "/ui"),
         period: format!("từ {} đến {}", format::day(p.from), format::day(p.to)),
         on_time: format::percent(r.on_time_rate),
         satisfied: format::percent(satisfied),
@@ -160,9 +187,8 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Query(q): Query<Per
         bars: chart::rate_bars(&bars),
         trend: chart::trend(&days),
         trend_from: format::day(trend_from),
-        unit,
         r,
     };
-    tracing::info!(target: "motcua::ui", action = "overview", operator = %signed.operator.name, unit = %page.unit, "page viewed");
+    tracing::info!(target: "motcua::ui", action = "overview", operator = %signed.operator.name, unit = %unit, "page viewed");
     signed.page(page.render())
 }

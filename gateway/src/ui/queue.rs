@@ -70,12 +70,7 @@ pub async fn page(
 ) -> Response {
     let settings = ui.app.settings();
     let network = &settings.network;
-    let name_of = |destination: &str| match destination.strip_prefix("desk:") {
-        Some(id) => network.desk(id).map_or_else(|| id.to_owned(), |d| d.name.clone()),
-        None if destination == "portal" => "Cổng Dịch vụ công".to_owned(),
-        None if destination == "postal" => "Bưu điện".to_owned(),
-        None => destination.to_owned(),
-    };
+    let name_of = |destination: &str| format::destination(network, destination);
     let context = ui.app.dispatch_context();
     let queues = ui
         .app

@@ -132,6 +132,11 @@ pub fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> String {
     format!("{name}={value}; Path=/ui; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Strict")
 }
 
+/// The value of cookie `name` in a request's `Cookie` headers.
+pub fn from_headers<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| cookie(h, name))
+}
+
 /// The value of cookie `name` in a `Cookie` header.
 pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
