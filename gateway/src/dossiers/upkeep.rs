@@ -130,11 +130,10 @@ fn update_stats(
     let tolerance =
         jiff::SignedDuration::from_secs(i64::try_from(settings.deadlines.report_tolerance_secs).unwrap_or(i64::MAX));
     let d = &record.dossier;
-    let agency = d.code.agency().to_string();
     let Some(old) = old else {
         stats::update(tx, &new.unit, to_vn(d.received_at).date(), |s| {
             s.received += 1;
-            s.add_agency(&agency);
+            s.add_agency(d.code.agency().as_ref());
             if new.status.is_open() {
                 s.open_change += 1;
             }
@@ -146,7 +145,7 @@ fn update_stats(
     let (was_overdue, is_overdue) = (old.open_overdue(), new.open_overdue());
     if old.unit != new.unit {
         // A dossier forwarded here is found in this unit's log book by its code.
-        stats::update(tx, &new.unit, to_vn(d.received_at).date(), |s| s.add_agency(&agency))?;
+        stats::update(tx, &new.unit, to_vn(d.received_at).date(), |s| s.add_agency(d.code.agency().as_ref()))?;
     }
     if was_open != is_open || old.unit != new.unit || was_overdue != is_overdue {
         stats::update(tx, &old.unit, today, |s| {
