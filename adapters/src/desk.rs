@@ -3,7 +3,7 @@
 //! de-duplicates on.
 
 use jiff::Timestamp;
-use motcua_schemas::{Document, EventType, FieldError, ReturnMethod, UnitCode, time::parse_rfc3339};
+use motcua_schemas::{Document, EventType, FieldError, ReturnMethod, UnitCode, time::parse_peer_rfc3339};
 use serde::Deserialize;
 
 use crate::check::{Checker, MAX_DOCUMENTS, MAX_NAME, MAX_TEXT};
@@ -143,7 +143,9 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
     let mut c = Checker::default();
     let event_id = c.text("/event_id", &raw.event_id, 128);
     let kind: Option<EventType> = c.parse("/type", &raw.kind);
-    let at = parse_rfc3339(raw.at.trim()).map_err(|_| c.fail("/at", "must be an RFC 3339 time with offset")).ok();
+    let at = parse_peer_rfc3339(raw.at.trim())
+        .map_err(|_| c.fail("/at", "must be an RFC 3339 time with offset, in the years 2000–2099"))
+        .ok();
     let note = c.opt_text("/note", raw.note.as_deref(), MAX_TEXT);
     let fields = match kind {
         Some(EventType::Refused | EventType::Stopped) => {
@@ -209,7 +211,7 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
         }
         Some(EventType::Apology) => {
             let appointment = required(&mut c, &raw.new_appointment, "/new_appointment").and_then(|t| {
-                parse_rfc3339(t.trim())
+                parse_peer_rfc3339(t.trim())
                     .map_err(|_| c.fail("/new_appointment", "must be an RFC 3339 time with offset"))
                     .ok()
             });

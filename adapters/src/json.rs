@@ -1,6 +1,8 @@
-//! Reading JSON bodies safely: a nesting limit checked before parsing, and serde
-//! errors turned into 400 (unreadable JSON, duplicate keys) or 422 (wrong shape or
-//! type) with a JSON pointer to the offending member.
+//! Reading JSON bodies safely: a nesting limit checked before parsing, duplicate keys
+//! refused wherever they occur (also in free-form values, where serde_json would keep
+//! the last one silently), and serde errors turned into 400 (unreadable JSON,
+//! duplicate keys) or 422 (wrong shape or type) with a JSON pointer to the offending
+//! member.
 
 use serde::de::DeserializeOwned;
 use serde_path_to_error::Segment;
@@ -77,6 +79,97 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result
     Ok(value)
 }
 
+/// A free-form JSON value read with every object's keys unique.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Strict(pub serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<serde_json::Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<serde_json::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<serde_json::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<serde_json::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<serde_json::Value, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<serde_json::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<serde_json::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate field `{key}`")));
+            }
+            let Strict(value) = map.next_value()?;
+            out.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+}
+
+/// Reads a free-form JSON document: depth checked first, duplicate keys refused (400),
+/// nothing after it.
+pub fn value(bytes: &[u8], max_depth: usize) -> Result<serde_json::Value, InboundError> {
+    from_slice::<Strict>(bytes, max_depth).map(|Strict(v)| v)
+}
+
+/// Deepest nesting read in a peer's answer.
+pub const ANSWER_DEPTH: usize = 64;
+
+/// Reads a peer's answer as JSON, as strictly as a request: `None` when it is not
+/// one JSON document with unique keys.
+pub fn answer(bytes: &[u8]) -> Option<serde_json::Value> {
+    value(bytes, ANSWER_DEPTH).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +208,16 @@ mod tests {
         assert_eq!(e[0].pointer, "/x");
         let Err(InboundError::Invalid(e)) = parse(r#"{"a":{}, "list":[]}"#) else { panic!() };
         assert_eq!(e[0].pointer, "/a/n");
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth_in_free_form_values() {
+        for bad in [r#"{"MaHoSo":"A","MaHoSo":"B"}"#, r#"{"data":[{"x":1,"y":2,"x":3}]}"#] {
+            let Err(InboundError::Malformed { message, .. }) = value(bad.as_bytes(), 8) else { panic!("{bad}") };
+            assert!(message.contains("duplicate field"), "{message}");
+        }
+        assert_eq!(value(br#"{"a":[1,2.5,"x",null,true]}"#, 8).unwrap()["a"][1], 2.5);
+        assert!(answer(br#"{"error_code":"0","error_code":"1"}"#).is_none());
     }
 
     #[test]

@@ -31,8 +31,34 @@ pub enum CallOutcome {
     },
 }
 
-/// Most of an answer's body that is read.
-const MAX_ANSWER: usize = 1024 * 1024;
+/// Largest answer a desk or the contract's peers may give, unless configured.
+pub const MAX_ANSWER: usize = 1024 * 1024;
+
+/// Reads the body of `response`, at most `limit` bytes: an answer that announces or
+/// sends more is the peer's error (retried like a 5xx), never read into memory whole.
+pub async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Bytes, CallOutcome> {
+    let too_large =
+        || CallOutcome::Retry { reason: format!("the answer is larger than {limit} bytes"), retry_after: None };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len().saturating_add(chunk.len()) > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(Bytes::from(body)),
+            Err(e) if e.is_timeout() => {
+                return Err(CallOutcome::Retry { reason: "timed out reading the answer".into(), retry_after: None });
+            }
+            Err(e) => return Err(CallOutcome::Retry { reason: format!("answer interrupted: {e}"), retry_after: None }),
+        }
+    }
+}
 
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
@@ -53,7 +79,7 @@ fn snippet(body: &[u8]) -> String {
 /// or the connection error, without the peer's own words (which may echo personal
 /// data).
 pub fn loggable_cause(reason: &str) -> &str {
-    for marker in ["error_code ", "unreadable answer"] {
+    for marker in ["error_code ", "unreadable answer", "Status "] {
         if let Some(at) = reason.find(marker) {
             let end = reason[at..].find(':').map_or(reason.len(), |colon| at + colon);
             return &reason[..end];
@@ -77,8 +103,13 @@ pub fn classify(status: u16, headers: &reqwest::header::HeaderMap, body: Bytes) 
     }
 }
 
-/// Sends `request` and classifies the outcome.
+/// Sends `request` and classifies the outcome, reading at most [`MAX_ANSWER`] bytes.
 pub async fn call(request: reqwest::RequestBuilder) -> CallOutcome {
+    call_capped(request, MAX_ANSWER).await
+}
+
+/// Sends `request` and classifies the outcome, reading at most `limit` bytes.
+pub async fn call_capped(request: reqwest::RequestBuilder, limit: usize) -> CallOutcome {
     let response = match request.send().await {
         Ok(r) => r,
         Err(e) if e.is_timeout() => return CallOutcome::Retry { reason: "timed out".into(), retry_after: None },
@@ -87,24 +118,10 @@ pub async fn call(request: reqwest::RequestBuilder) -> CallOutcome {
     };
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let mut body = Vec::new();
-    let mut response = response;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > MAX_ANSWER {
-                    break;
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) if e.is_timeout() => {
-                return CallOutcome::Retry { reason: "timed out reading the answer".into(), retry_after: None };
-            }
-            Err(e) => return CallOutcome::Retry { reason: format!("answer interrupted: {e}"), retry_after: None },
-        }
+    match read_capped(response, limit).await {
+        Ok(body) => classify(status, &headers, body),
+        Err(outcome) => outcome,
     }
-    classify(status, &headers, Bytes::from(body))
 }
 
 #[cfg(test)]
@@ -137,6 +154,8 @@ mod tests {
         assert_eq!(loggable_cause("error_code 1: Nguyen Van A"), "error_code 1");
         assert_eq!(loggable_cause("login failed: error_code -1: Sai mật khẩu"), "login failed: error_code -1");
         assert_eq!(loggable_cause("unreadable answer: Nguyen"), "unreadable answer");
+        assert_eq!(loggable_cause("Status 500: Lỗi hệ thống"), "Status 500");
+        assert_eq!(loggable_cause("token refused: Status 401: sai khóa"), "token refused: Status 401");
     }
 
     #[test]

@@ -123,6 +123,41 @@ proptest! {
     }
 }
 
+fn check_dates(s: &str) {
+    use motcua_schemas::time::{PEER_YEARS, parse_peer_rfc3339, parse_portal, to_vn};
+    for t in [parse_portal(s).ok(), parse_peer_rfc3339(s).ok(), motcua_adapters::dvcqg::inbound::parse_date(s)]
+        .into_iter()
+        .flatten()
+    {
+        assert!(PEER_YEARS.contains(&to_vn(t).year()), "{s:?} gave {t}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn date_parsers_survive_arbitrary_text(s in "\\PC{0,32}") {
+        check_dates(&s);
+    }
+
+    #[test]
+    fn date_parsers_survive_near_misses(
+        s in "[0-9]{14}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{1,5} [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}|[0-9+-]{4,6}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})"
+    ) {
+        check_dates(&s);
+    }
+
+    #[test]
+    fn tracking_pages_survive_any_event_time(t in any::<i64>(), text in "\\PC{0,16}") {
+        let page = format!(
+            r#"{{"_embedded":{{"rh:doc":[{{"_id":{{"$oid":"65a000000000000000000001"}},"OrderNumber":"A","StatusCode":4,"EventTime":{t}}},{{"EventTime":"{}"}}]}}}}"#,
+            text.replace(['"', '\\'], "")
+        );
+        let _ = motcua_adapters::vnpost::tracking::parse_page(page.as_bytes());
+    }
+}
+
 /// Inputs that once made a normalizer misbehave.
 #[test]
 fn regressions() {
@@ -132,4 +167,10 @@ fn regressions() {
     assert!("000.00.15.H63-261125-99999999999999999999".parse::<DossierCode>().is_err());
     // An S10 code with a multi-byte character in the serial.
     assert!("EEễ23456785VN".parse::<S10ItemCode>().is_err());
+    // The last hours of the year 9999 lie beyond the last representable instant: the
+    // time conversion once panicked on them (a pushed or pulled dossier's date).
+    for far in ["99991231235959", "31/12/9999 23:59:59", "9999-12-31T23:59:59+07:00"] {
+        check_dates(far);
+        assert!(motcua_adapters::dvcqg::inbound::parse_date(far).is_none());
+    }
 }

@@ -33,8 +33,8 @@ pub struct App {
     /// The supervised tasks that are down.
     pub tasks: Arc<crate::supervise::Tasks>,
     lookup_decoy: OnceLock<Option<Vec<u8>>>,
-    /// Verified HTTP Basic credentials.
-    pub basic: crate::auth::basic::BasicCache,
+    /// HTTP Basic checks: failures per source and verified headers.
+    pub basic: crate::auth::basic::BasicAuth,
 }
 
 impl App {
@@ -53,11 +53,12 @@ impl App {
             std::time::Duration::from_secs(l.lookup_window_secs),
             LOOKUP_CODES_REMEMBERED,
         );
+        let basic = crate::auth::basic::BasicAuth::new(l.basic_failures);
         Arc::new(App {
             settings: Arc::new(ArcSwap::from_pointee(settings)),
             limiters: ArcSwap::from_pointee(limiters),
             tokens: ArcSwap::from_pointee(TokenCache::default()),
-            basic: Default::default(),
+            basic,
             outbound: Arc::new(ArcSwap::new(outbound)),
             store,
             clock,
@@ -137,6 +138,7 @@ impl App {
         self.outbound.store(Arc::new(outbound));
         self.settings.store(Arc::new(new));
         self.tokens.store(Arc::new(TokenCache::default()));
+        self.basic.forget_verified();
         Ok(warnings)
     }
 

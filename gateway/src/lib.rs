@@ -3,6 +3,7 @@
 //! HTTP API and its listeners. The binary `motcua` is a thin shell over this library.
 
 pub mod app;
+pub mod aside;
 pub mod auth;
 pub mod backup;
 pub mod bench;
@@ -21,6 +22,7 @@ pub mod limits;
 pub mod metrics;
 pub mod migrate;
 pub mod network;
+pub mod operators;
 pub mod outbox;
 pub mod portal_pull;
 pub mod post_orders;

@@ -73,6 +73,22 @@ pub struct StatusCodeLabels {
     pub status_code: String,
 }
 
+/// Labels of items set aside.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AsideLabels {
+    /// `dvcqg_pull` or `vnpost_tracking`.
+    pub source: String,
+    /// `refused` or `failed`.
+    pub kind: String,
+}
+
+/// Labels of a source of items.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    /// `dvcqg_pull` or `vnpost_tracking`.
+    pub source: String,
+}
+
 /// Every metric of the gateway.
 pub struct Metrics {
     registry: Registry,
@@ -102,6 +118,16 @@ pub struct Metrics {
     pub vnpost_unknown: Family<StatusCodeLabels, Counter>,
     /// VNPost tracking events of no order of the gateway.
     pub vnpost_unmatched: Counter,
+    /// Items of a peer's list or feed set aside, by source and kind.
+    pub set_aside: Family<AsideLabels, Counter>,
+    /// Pushes and pulls that named a dossier another client submitted (refused).
+    pub foreign_updates: Counter,
+    /// Password checks made (HTTP Basic and the login form; unknown accounts too).
+    pub password_checks: Counter,
+    /// Rows of the portal's list skipped: no valid code, or no dates (listed again
+    /// next round).
+    pub pull_skipped: Counter,
+    aside: Family<SourceLabels, Gauge>,
     outbox_depth: Family<DestinationLabels, Gauge>,
     outbox_oldest: Family<DestinationLabels, Gauge>,
     outbox_in_flight: Family<DestinationLabels, Gauge>,
@@ -130,6 +156,11 @@ impl Metrics {
             waybills_free: Gauge::default(),
             vnpost_unknown: Family::default(),
             vnpost_unmatched: Counter::default(),
+            set_aside: Family::default(),
+            foreign_updates: Counter::default(),
+            pull_skipped: Counter::default(),
+            password_checks: Counter::default(),
+            aside: Family::default(),
             outbox_depth: Family::default(),
             outbox_oldest: Family::default(),
             outbox_in_flight: Family::default(),
@@ -194,6 +225,27 @@ impl Metrics {
             m.vnpost_unmatched.clone(),
         );
         registry.register(
+            "items_set_aside",
+            "Items of a peer's list or feed set aside (refused, or failed and retried later), by source and kind",
+            m.set_aside.clone(),
+        );
+        registry.register("items_aside", "Items set aside now, per source", m.aside.clone());
+        registry.register(
+            "foreign_updates_refused",
+            "Pushed or pulled dossiers that named a dossier another client submitted, refused",
+            m.foreign_updates.clone(),
+        );
+        registry.register(
+            "password_checks",
+            "Password hashes checked (HTTP Basic and the login form, unknown accounts against a decoy)",
+            m.password_checks.clone(),
+        );
+        registry.register(
+            "dvcqg_pull_skipped_rows",
+            "Rows of the national portal's list skipped: no valid code, or no dates (listed again next round)",
+            m.pull_skipped.clone(),
+        );
+        registry.register(
             "rate_limited_requests",
             "Requests refused by a rate limit, per client",
             m.rate_limited.clone(),
@@ -211,6 +263,23 @@ impl Metrics {
             self.dead_letters.get_or_create(&labels).set(s.dead as i64);
         }
         self.open_overdue.set(open_overdue);
+    }
+
+    /// Sets the gauges of the items set aside, per source.
+    pub fn set_aside_gauges(&self, counts: &[(crate::aside::Source, usize)]) {
+        for (source, n) in counts {
+            let labels = SourceLabels { source: source.as_str().to_owned() };
+            self.aside.get_or_create(&labels).set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Counts an item set aside.
+    pub fn aside(&self, source: crate::aside::Source, kind: crate::aside::Kind) {
+        let kind = match kind {
+            crate::aside::Kind::Refused => "refused",
+            crate::aside::Kind::Failed => "failed",
+        };
+        self.set_aside.get_or_create(&AsideLabels { source: source.as_str().to_owned(), kind: kind.to_owned() }).inc();
     }
 
     /// The text exposition.

@@ -1,10 +1,13 @@
 //! The pull of dossiers the national portal only lists (docs/PEERS.md §1.10, pull):
-//! every round, for each configured unit, log in, list the dossiers received from the
-//! cursor's day (less a look-back) to today (`DanhSachHoSo`), and for each one not yet
-//! taken fetch its details (`TraCuuHoSo`) and documents (`LayTaiLieuHoSo`) and take it
-//! in. The portal's code is the idempotency key, so a dossier is taken once whichever
-//! way it came; the cursor, kept in the store, moves to today only when every listed
-//! dossier of the window is settled, so a restart neither skips nor repeats.
+//! every round, for each configured unit, list the dossiers received from the cursor's
+//! day (less a look-back) to today (`DanhSachHoSo`), and for each one not yet taken
+//! fetch its details (`TraCuuHoSo`) and documents (`LayTaiLieuHoSo`) and take it in.
+//!
+//! The portal's code is the idempotency key, so a dossier is taken once whichever way
+//! it came. One listed dossier never holds up the others: one the gateway refuses, one
+//! whose details name another dossier, or one the portal gives no details of, is set
+//! aside with why (`crate::aside`) and tried again later, and the round goes on; the
+//! cursor, kept in the store, moves to today once the list has been read through.
 
 use std::sync::Arc;
 
@@ -14,10 +17,15 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 
 use crate::app::App;
+use crate::aside::{self, Kind, SetAside, Source};
 use crate::dossiers::{intake::IntakeError, portal_intake};
 use crate::metrics::IntakeLabels;
 use crate::settings::dvcqg::PullSettings;
 use crate::store::Space;
+use crate::store::keys::pull_cursor as cursor_key;
+
+/// Items set aside tried again per round and unit, at most.
+const RETRIED_PER_ROUND: usize = 100;
 
 /// What one round of one unit came to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -26,13 +34,11 @@ pub struct Round {
     pub listed: usize,
     /// Dossiers taken in now.
     pub taken: usize,
-    /// Dossiers refused (invalid; not asked for again).
-    pub refused: usize,
+    /// Dossiers set aside now (refused, or failed).
+    pub set_aside: usize,
     /// The cursor moved to today.
     pub advanced: bool,
 }
-
-use crate::store::keys::{pull_cursor as cursor_key, pull_refused as refused_key};
 
 fn text(item: &Value, keys: &[&str]) -> Option<String> {
     keys.iter().find_map(|k| item.get(*k)?.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))
@@ -49,25 +55,142 @@ fn reason(outcome: SyncOutcome) -> String {
     }
 }
 
+/// Why one listed dossier was not taken.
+enum NotTaken {
+    /// The gateway will not take it as it is.
+    Refused(String),
+    /// It could not be taken now.
+    Failed(String),
+}
+
 /// Fetches the details of `code` with its documents' contents.
-async fn details(client: &DvcqgClient, unit: &str, code: &str) -> Result<Option<Map<String, Value>>, String> {
+async fn details(client: &DvcqgClient, unit: &str, code: &str) -> Result<Map<String, Value>, NotTaken> {
     let found = client.list("TraCuuHoSo", params(&[("mahoso", code.into()), ("donViXuLy", unit.into())])).await;
-    let Some(Value::Object(mut detail)) = found.map_err(reason)?.into_iter().next() else { return Ok(None) };
+    let found = found.map_err(|o| NotTaken::Failed(format!("the details could not be fetched: {}", reason(o))))?;
+    let Some(Value::Object(mut detail)) = found.into_iter().next() else {
+        return Err(NotTaken::Failed("the portal lists the dossier but gives no details of it".into()));
+    };
+    // The details must be those of the dossier listed: a detail naming another
+    // dossier would otherwise rewrite that one.
+    let named = text(&Value::Object(detail.clone()), &["MaHoSo", "maHoSo"]);
+    if named.as_deref() != Some(code) {
+        return Err(NotTaken::Refused(format!(
+            "the details name another dossier ({}) than the one listed",
+            named.unwrap_or_else(|| "none".into())
+        )));
+    }
     if let Some(Value::Array(documents)) = detail.get_mut("TaiLieuNop") {
         for doc in documents.iter_mut() {
             let Some(doc) = doc.as_object_mut() else { continue };
             let path = doc.get("DuongDanTaiTepTin").and_then(Value::as_str).map(str::to_owned);
-            if doc.contains_key("Base64") || path.is_none() {
-                continue;
-            }
-            let query = params(&[("donViXuLy", unit.into()), ("duongdanteptin", path.unwrap_or_default())]);
-            let files = client.list("LayTaiLieuHoSo", query).await.map_err(reason)?;
+            let Some(path) = path.filter(|_| !doc.contains_key("Base64")) else { continue };
+            let query = params(&[("donViXuLy", unit.into()), ("duongdanteptin", path)]);
+            let files = client
+                .list("LayTaiLieuHoSo", query)
+                .await
+                .map_err(|o| NotTaken::Failed(format!("a document could not be fetched: {}", reason(o))))?;
             if let Some(data) = files.first().and_then(|f| f.get("Base64")).and_then(Value::as_str) {
                 doc.insert("Base64".into(), data.into());
             }
         }
     }
-    Ok(Some(detail))
+    Ok(detail)
+}
+
+async fn take(app: &App, detail: &Map<String, Value>, unit: &str, client_id: &str) -> Result<(), NotTaken> {
+    let settings = app.settings();
+    match portal_intake::take(&app.store, settings, app.clock.clone(), detail, Some(unit), client_id).await {
+        Ok(outcome) => {
+            let labels =
+                IntakeLabels { channel: "dvcqg_pull".to_owned(), outcome: portal_intake::label(&outcome).to_owned() };
+            app.metrics.intake.get_or_create(&labels).inc();
+            Ok(())
+        }
+        Err(IntakeError::Invalid(errors)) => Err(NotTaken::Refused(portal_intake::describe(&errors))),
+        Err(IntakeError::Conflict(message)) => Err(NotTaken::Refused(message)),
+        Err(IntakeError::NotYours) => {
+            app.metrics.foreign_updates.inc();
+            Err(NotTaken::Refused("the portal's code names a dossier another client submitted".into()))
+        }
+        Err(e) => Err(NotTaken::Failed(e.to_string())),
+    }
+}
+
+/// Takes one listed dossier: its details, its files, then intake.
+async fn pull_one(
+    app: &App,
+    client: &DvcqgClient,
+    pull: &PullSettings,
+    unit: &str,
+    code: &str,
+) -> Result<(), NotTaken> {
+    let detail = details(client, unit, code).await?;
+    take(app, &detail, unit, &pull.client).await
+}
+
+/// Sets `code` aside (or counts another try of it), or forgets it once taken.
+async fn settle(app: &App, unit: &str, code: &str, row: &Value, outcome: Result<(), NotTaken>) -> Result<bool, String> {
+    let settings = app.settings();
+    let now = app.clock.now();
+    let network_unit = settings
+        .portal
+        .as_ref()
+        .and_then(|p| p.dvcqg.as_ref())
+        .and_then(|d| motcua_adapters::dvcqg::inbound::UnitMap::unit(&d.units, unit))
+        .map(|u| u.to_string());
+    let (code, row, digest, unit) = (code.to_owned(), row.clone(), settings.digest.clone(), unit.to_owned());
+    let aside = match outcome {
+        Ok(()) => None,
+        Err(NotTaken::Refused(reason)) => Some((Kind::Refused, reason)),
+        Err(NotTaken::Failed(reason)) => Some((Kind::Failed, reason)),
+    };
+    let taken = aside.is_none();
+    if let Some((kind, _)) = &aside {
+        // Named by code only: the reasons may quote the applicant.
+        tracing::warn!(dossier = %code, ?kind, "a pulled dossier was set aside");
+        app.metrics.aside(Source::DvcqgPull, *kind);
+    }
+    app.store
+        .write(move |tx| -> Result<(), crate::store::StoreError> {
+            match aside {
+                None => aside::remove(tx, Source::DvcqgPull, &code),
+                Some((kind, reason)) => {
+                    let entry = SetAside {
+                        source: Source::DvcqgPull,
+                        id: &code,
+                        kind,
+                        reason: &reason,
+                        unit: network_unit,
+                        item: serde_json::json!({ "unit": unit, "row": row }),
+                        settings: &digest,
+                    };
+                    aside::put(tx, entry, now)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    Ok(taken)
+}
+
+/// Tries again the dossiers of `unit` set aside whose time has come.
+async fn retry_set_aside(app: &App, client: &DvcqgClient, pull: &PullSettings, unit: &str) -> Result<usize, String> {
+    let settings = app.settings();
+    let due = aside::due(&app.store, Source::DvcqgPull, app.clock.now(), &settings.digest, usize::MAX)
+        .map_err(|e| e.to_string())?;
+    let mut taken = 0;
+    for item in
+        due.into_iter().filter(|a| a.item.get("unit").and_then(Value::as_str) == Some(unit)).take(RETRIED_PER_ROUND)
+    {
+        let row = item.item.get("row").cloned().unwrap_or(Value::Null);
+        let outcome = pull_one(app, client, pull, unit, &item.id).await;
+        if settle(app, unit, &item.id, &row, outcome).await? {
+            taken += 1;
+        }
+    }
+    Ok(taken)
 }
 
 /// One round for one unit.
@@ -88,39 +211,27 @@ pub async fn round(app: &App, client: &DvcqgClient, pull: &PullSettings, unit: &
     ]);
     let listed = client.list("DanhSachHoSo", query).await.map_err(reason)?;
     let mut round = Round { listed: listed.len(), ..Round::default() };
+    round.taken += retry_set_aside(app, client, pull, unit).await?;
     for item in &listed {
-        let Some(code) = text(item, &["MaHoSo", "maHoSo"]) else { continue };
+        let code =
+            text(item, &["MaHoSo", "maHoSo"]).filter(|c| motcua_adapters::portal::inbound::valid_submission_id(c));
+        let Some(code) = code else {
+            app.metrics.pull_skipped.inc();
+            continue;
+        };
         let procedure = text(item, &["MaTTHC", "maTTHC"]);
         if !pull.procedures.is_empty() && procedure.as_ref().is_some_and(|p| !pull.procedures.contains(p)) {
             continue;
         }
         let taken = app.store.get(Space::Idempotency, format!("dvcqg:{code}").as_bytes()).map_err(|e| e.to_string())?;
-        let refused = app.store.get(Space::Meta, &refused_key(&code)).map_err(|e| e.to_string())?;
-        if taken.is_some() || refused.is_some() {
+        if taken.is_some() || aside::contains(&app.store, Source::DvcqgPull, &code).map_err(|e| e.to_string())? {
             continue;
         }
-        let Some(detail) = details(client, unit, &code).await? else {
-            return Err(format!("the portal lists {code} but has no details of it"));
-        };
-        match take(app, &detail, unit).await {
-            Ok(()) => round.taken += 1,
-            Err(Taken::Refused(why)) => {
-                // Named by code only: the reasons may quote the applicant.
-                tracing::warn!(dossier = %code, "a pulled dossier was refused");
-                app.store
-                    .write({
-                        let key = refused_key(&code);
-                        move |tx| -> Result<(), crate::store::StoreError> {
-                            tx.put(Space::Meta, &key, why.into_bytes());
-                            Ok(())
-                        }
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())?;
-                round.refused += 1;
-            }
-            Err(Taken::Failed(why)) => return Err(why),
+        let outcome = pull_one(app, client, pull, unit, &code).await;
+        if settle(app, unit, &code, item, outcome).await? {
+            round.taken += 1;
+        } else {
+            round.set_aside += 1;
         }
     }
     if cursor != Some(today) {
@@ -136,26 +247,6 @@ pub async fn round(app: &App, client: &DvcqgClient, pull: &PullSettings, unit: &
     }
     round.advanced = true;
     Ok(round)
-}
-
-enum Taken {
-    Refused(String),
-    Failed(String),
-}
-
-async fn take(app: &App, detail: &Map<String, Value>, unit: &str) -> Result<(), Taken> {
-    let settings = app.settings();
-    match portal_intake::take(&app.store, settings, app.clock.clone(), detail, Some(unit), "dvcqg-pull").await {
-        Ok(outcome) => {
-            let labels =
-                IntakeLabels { channel: "dvcqg_pull".to_owned(), outcome: portal_intake::label(&outcome).to_owned() };
-            app.metrics.intake.get_or_create(&labels).inc();
-            Ok(())
-        }
-        Err(IntakeError::Invalid(errors)) => Err(Taken::Refused(portal_intake::describe(&errors))),
-        Err(IntakeError::Conflict(message)) => Err(Taken::Refused(message)),
-        Err(e) => Err(Taken::Failed(e.to_string())),
-    }
 }
 
 /// Starts the poller, supervised, when the portal is pulled from.
@@ -178,12 +269,12 @@ async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
         if let (Some(pull), Some(client)) = (pull, outbound.dvcqg()) {
             for unit in &pull.units {
                 match round(&app, client, pull, unit).await {
-                    Ok(r) if r.taken + r.refused > 0 => {
+                    Ok(r) if r.taken + r.set_aside > 0 => {
                         tracing::info!(
                             unit,
                             listed = r.listed,
                             taken = r.taken,
-                            refused = r.refused,
+                            set_aside = r.set_aside,
                             "pulled the portal's dossiers"
                         );
                     }

@@ -49,6 +49,7 @@ pub fn request(
         item: None,
         state: OrderState::Requested,
         last_event: None,
+        requested_at: Some(now),
     });
     tx.put(Space::Index, &order_key(&number), record.dossier.code.as_str().as_bytes().to_vec());
     let job = match kind {

@@ -4,17 +4,23 @@
 //! one. Events are matched to dossiers by `OrderNumber`, recorded in the history once
 //! each, and mapped to what they mean by the configured table; an unknown code is
 //! recorded, counted, and changes nothing.
+//!
+//! No event can stall the feed: one that cannot be read, one whose time lies before
+//! its order or beyond the clock, and one that cannot be saved are set aside with why
+//! (`crate::aside`) in the command that moves the cursor past them, counted, and tried
+//! again later; they change nothing.
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use motcua_adapters::vnpost::{TrackingEvent, VnpostClient, tracking::FIRST_ID};
+use motcua_adapters::vnpost::{PageItem, TrackingEvent, VnpostClient, tracking::FIRST_ID};
 use motcua_schemas::{DossierCode, EventType, OrderKind, OrderState, Status};
 use serde_json::json;
 use tokio::sync::watch;
 
 use crate::app::App;
-use crate::config::vnpost_file::TrackingMeaning;
+use crate::aside::{Kind, SetAside, Source};
+use crate::config::vnpost_file::{EventTimeUnit, TrackingMeaning};
 use crate::dossiers::{DossierRecord, events};
 use crate::outbox::NoticeKind;
 use crate::settings::Settings;
@@ -23,7 +29,7 @@ use crate::store::{Space, StoreError, Tx};
 const CURSOR: &[u8] = crate::store::keys::TRACKING_CURSOR;
 
 /// What applying one event came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
     /// Recorded on its dossier.
     Recorded,
@@ -33,6 +39,17 @@ pub enum Applied {
     Unmatched,
     /// Its code is not in the table: recorded only.
     Unknown,
+    /// Set aside, with why: it changed nothing.
+    SetAside(Kind),
+}
+
+/// The instant of an event's `EventTime`, if it can be one at all (whether it is a
+/// plausible one is judged against its order and the clock).
+fn event_instant(event: &TrackingEvent, unit: EventTimeUnit) -> Option<Timestamp> {
+    match unit {
+        EventTimeUnit::Milliseconds => Timestamp::from_millisecond(event.event_time).ok(),
+        EventTimeUnit::Seconds => Timestamp::from_second(event.event_time).ok(),
+    }
 }
 
 fn transition_error(e: events::EventError) -> StoreError {
@@ -42,36 +59,52 @@ fn transition_error(e: events::EventError) -> StoreError {
     }
 }
 
-/// Applies one event and moves the cursor past it.
-pub fn apply(
+/// Why an event was refused: it changes nothing.
+struct Refused(String);
+
+/// Applies one event (the cursor is moved by the caller).
+fn apply(
     tx: &mut Tx<'_>,
     settings: &Settings,
     event: &TrackingEvent,
     now: Timestamp,
-) -> Result<Applied, StoreError> {
-    tx.put(Space::Meta, CURSOR, event.id.clone().into_bytes());
+) -> Result<Result<Applied, Refused>, StoreError> {
     let mark = crate::store::keys::vnpost_event(&event.id);
     if tx.get(Space::Applied, &mark)?.is_some() {
-        return Ok(Applied::Repeated);
+        return Ok(Ok(Applied::Repeated));
     }
-    tx.put(Space::Applied, &mark, Vec::new());
     let Some(code) = tx.get(Space::Index, &crate::post_orders::order_key(&event.order_number))? else {
-        return Ok(Applied::Unmatched);
+        tx.put(Space::Applied, &mark, Vec::new());
+        return Ok(Ok(Applied::Unmatched));
     };
     let code: DossierCode =
         String::from_utf8_lossy(&code).parse().map_err(|_| StoreError::Corrupt("order index".into()))?;
-    let Some(mut record) = DossierRecord::load(tx, &code)? else { return Ok(Applied::Unmatched) };
-    let meaning = settings
-        .postal
-        .as_ref()
-        .and_then(|p| p.vnpost.as_ref())
-        .and_then(|v| v.tracking.get(&event.status_code))
-        .copied();
-    let at = Timestamp::from_millisecond(event.event_time_ms).ok().filter(|t| *t <= now).unwrap_or(now);
-    let words = if event.message.is_empty() { format!("mã {}", event.status_code) } else { event.message.clone() };
+    let Some(mut record) = DossierRecord::load(tx, &code)? else { return Ok(Ok(Applied::Unmatched)) };
     let Some(index) = record.dossier.postal.orders.iter().position(|o| o.number == event.order_number) else {
-        return Ok(Applied::Unmatched);
+        return Ok(Ok(Applied::Unmatched));
     };
+    let vnpost = settings.postal.as_ref().and_then(|p| p.vnpost.as_ref());
+    let unit = vnpost.map_or(EventTimeUnit::Milliseconds, |v| v.event_time_unit);
+    let skew = jiff::SignedDuration::from_secs(i64::try_from(settings.deadlines.event_clock_skew_secs).unwrap_or(0));
+    // An event of an order cannot precede the order, nor lie beyond the clock.
+    let ordered = record.dossier.postal.orders[index].requested_at.unwrap_or(record.dossier.received_at);
+    let at = match event_instant(event, unit) {
+        Some(at) if at < ordered.checked_sub(skew).unwrap_or(ordered) => {
+            return Ok(Err(Refused(format!(
+                "EventTime {} precedes the order it belongs to ({})",
+                event.event_time,
+                motcua_schemas::time::format_rfc3339(ordered)
+            ))));
+        }
+        Some(at) if at > now.checked_add(skew).unwrap_or(now) => {
+            return Ok(Err(Refused(format!("EventTime {} lies beyond the gateway's clock", event.event_time))));
+        }
+        Some(at) => at.min(now),
+        None => return Ok(Err(Refused(format!("EventTime {} is not a time", event.event_time)))),
+    };
+    tx.put(Space::Applied, &mark, Vec::new());
+    let meaning = vnpost.and_then(|v| v.tracking.get(&event.status_code)).copied();
+    let words = if event.message.is_empty() { format!("mã {}", event.status_code) } else { event.message.clone() };
     let kind = record.dossier.postal.orders[index].kind;
     {
         let order = &mut record.dossier.postal.orders[index];
@@ -132,7 +165,61 @@ pub fn apply(
         }
     }
     record.save(tx, settings, now)?;
-    Ok(outcome)
+    Ok(Ok(outcome))
+}
+
+/// Takes one entry of the feed in one command: moves the cursor past it (when it has
+/// a position), applies it, and sets it aside if it is refused or cannot be saved.
+pub fn take(tx: &mut Tx<'_>, settings: &Settings, item: &PageItem, now: Timestamp) -> Result<Applied, StoreError> {
+    if let Some(id) = &item.id {
+        tx.put(Space::Meta, CURSOR, id.clone().into_bytes());
+    }
+    let id = item.id.clone().unwrap_or_else(|| unplaced_id(&item.raw));
+    let outcome = match &item.event {
+        Err(reason) => Err((Kind::Refused, reason.clone())),
+        Ok(event) => match tx.attempt(|tx| apply(tx, settings, event, now)) {
+            Ok(Ok(applied)) => Ok(applied),
+            Ok(Err(Refused(reason))) => Err((Kind::Refused, reason)),
+            Err(e) => Err((Kind::Failed, format!("the event could not be saved: {e}"))),
+        },
+    };
+    match outcome {
+        Ok(applied) => {
+            crate::aside::remove(tx, Source::VnpostTracking, &id);
+            Ok(applied)
+        }
+        Err((kind, reason)) => {
+            let unit = match &item.event {
+                Ok(event) => dossier_unit(tx, &event.order_number)?,
+                Err(_) => None,
+            };
+            let entry = SetAside {
+                source: Source::VnpostTracking,
+                id: &id,
+                kind,
+                reason: &reason,
+                unit,
+                item: item.raw.clone(),
+                settings: &settings.digest,
+            };
+            crate::aside::put(tx, entry, now)?;
+            Ok(Applied::SetAside(kind))
+        }
+    }
+}
+
+/// The unit of the dossier an order number belongs to, if any.
+fn dossier_unit(tx: &Tx<'_>, order_number: &str) -> Result<Option<String>, StoreError> {
+    let Some(code) = tx.get(Space::Index, &crate::post_orders::order_key(order_number))? else { return Ok(None) };
+    let Ok(code) = String::from_utf8_lossy(&code).parse::<DossierCode>() else { return Ok(None) };
+    Ok(DossierRecord::load(tx, &code)?.map(|r| r.dossier.target_unit.to_string()))
+}
+
+/// An id for an entry without a feed position: the digest of what it was.
+fn unplaced_id(raw: &serde_json::Value) -> String {
+    let bytes = serde_json::to_vec(raw).unwrap_or_default();
+    let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
+    format!("unplaced-{}", digest.as_ref()[..12].iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 /// The cursor: the last event applied.
@@ -145,34 +232,98 @@ pub fn cursor(store: &crate::store::Store) -> String {
         .unwrap_or_else(|| FIRST_ID.to_owned())
 }
 
+fn count(app: &App, item: &PageItem, outcome: &Applied) {
+    match outcome {
+        Applied::Unknown => {
+            if let Ok(event) = &item.event {
+                app.metrics.vnpost_unknown_status(event.status_code);
+            }
+        }
+        Applied::Unmatched => {
+            app.metrics.vnpost_unmatched.inc();
+        }
+        Applied::SetAside(kind) => {
+            // Named by position only: the event's words may quote the applicant.
+            tracing::warn!(event = item.id.as_deref().unwrap_or("-"), ?kind, "a VNPost tracking event was set aside");
+            app.metrics.aside(Source::VnpostTracking, *kind);
+        }
+        Applied::Recorded | Applied::Repeated => {}
+    }
+}
+
+/// Events set aside retried per round, at most.
+const RETRIED_PER_ROUND: usize = 100;
+
+/// Tries again the events set aside whose time has come (the cursor stays).
+async fn retry_set_aside(app: &App) -> Result<(), String> {
+    let settings = app.settings();
+    let due =
+        crate::aside::due(&app.store, Source::VnpostTracking, app.clock.now(), &settings.digest, RETRIED_PER_ROUND)
+            .map_err(|e| e.to_string())?;
+    for entry in due {
+        let event = motcua_adapters::vnpost::tracking::parse_event(&entry.item);
+        let item = PageItem { id: None, event, raw: entry.item.clone() };
+        let (settings, now, id) = (app.settings(), app.clock.now(), entry.id.clone());
+        let outcome = app
+            .store
+            .write(move |tx| {
+                let item = PageItem { id: None, ..item };
+                retake(tx, &settings, &id, &item, now)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        if let Applied::SetAside(kind) = outcome {
+            app.metrics.aside(Source::VnpostTracking, kind);
+        }
+    }
+    Ok(())
+}
+
+/// [`take`] for an entry set aside under `id`, without moving the cursor.
+fn retake(
+    tx: &mut Tx<'_>,
+    settings: &Settings,
+    id: &str,
+    item: &PageItem,
+    now: Timestamp,
+) -> Result<Applied, StoreError> {
+    let cursor = tx.get(Space::Meta, CURSOR)?;
+    let placed = PageItem { id: Some(id.to_owned()), ..item.clone() };
+    let outcome = take(tx, settings, &placed, now)?;
+    match cursor {
+        Some(c) => tx.put(Space::Meta, CURSOR, c),
+        None => tx.remove(Space::Meta, CURSOR),
+    }
+    Ok(outcome)
+}
+
 /// Reads the feed from the cursor until a page comes back short; returns how many
-/// events were applied.
+/// entries were taken (applied or set aside).
 pub async fn round(app: &App, client: &VnpostClient, page_size: usize) -> Result<usize, String> {
-    let mut applied = 0;
+    retry_set_aside(app).await?;
+    let mut taken = 0;
     loop {
-        let page = client.tracking(&cursor(&app.store), page_size).await?;
-        let short = page.events.len() < page_size;
-        for event in page.events {
+        let before = cursor(&app.store);
+        let page = client.tracking(&before, page_size).await?;
+        let short = page.items.len() < page_size;
+        for item in page.items {
             let settings = app.settings();
             let now = app.clock.now();
-            let code = event.status_code;
+            let shared = item.clone();
             let outcome = app
                 .store
-                .write(move |tx| apply(tx, &settings, &event, now))
+                .write(move |tx| take(tx, &settings, &shared, now))
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
-            match outcome {
-                Applied::Unknown => app.metrics.vnpost_unknown_status(code),
-                Applied::Unmatched => {
-                    app.metrics.vnpost_unmatched.inc();
-                }
-                _ => {}
-            }
-            applied += 1;
+            count(app, &item, &outcome);
+            taken += 1;
         }
-        if short {
-            return Ok(applied);
+        // A full page whose entries gave no position cannot move the cursor: stop
+        // rather than read it again at once.
+        if short || cursor(&app.store) == before {
+            return Ok(taken);
         }
     }
 }

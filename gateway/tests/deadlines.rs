@@ -64,6 +64,8 @@ impl World {
             serde_json::from_str(include_str!("../../schemas/samples/portal-dossier.json")).unwrap();
         body["MaHoSoCongDVC"] = format!("DVC-CLOCK-{}", self.next).into();
         body["MaTTHC"] = procedure.into();
+        // Submitted on the portal at the world's time, not in its future.
+        body["NgayNopHoSo"] = motcua_schemas::time::format_portal(self.clock.now()).into();
         let parsed = motcua_adapters::portal::parse_dossier(&serde_json::to_vec(&body).unwrap(), 32).unwrap();
         let submission = Submission {
             intake: parsed.intake,

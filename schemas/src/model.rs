@@ -299,6 +299,9 @@ pub struct PostOrder {
     /// The operator's words for its last tracking event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_event: Option<String>,
+    /// When the gateway requested it (no event of it can be earlier).
+    #[serde(default, with = "crate::time::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub requested_at: Option<Timestamp>,
 }
 
 /// A dossier as stored and served (docs/CONTRACT.md §8).
@@ -452,6 +455,8 @@ pub struct IntakePointers {
     pub applicant_commune: String,
     /// The portal-assigned dossier code, if any.
     pub code: String,
+    /// The submission time.
+    pub submitted: String,
 }
 
 /// A dossier as a channel adapter normalized it, before the gateway checks it

@@ -41,6 +41,70 @@ pub fn refused_in(s: &str) -> Option<&'static str> {
     s.chars().find_map(refused_char)
 }
 
+/// `s` as it may be printed on a terminal: every control and format character (an
+/// escape sequence, a carriage return, a bidi override) written out as `\u{…}`, so
+/// that text from a peer can neither move the cursor nor read other than it is.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() || refused_char(c).is_some();
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// What a masked number shows instead of its digits.
+pub const MASKED: &str = "[đã ẩn]";
+
+/// `s` with every run of nine or more digits that stands as a word of its own —
+/// identity numbers (9 or 12 digits), tax codes, phone numbers, written with or
+/// without spaces, dots or a leading `+` — replaced by [`MASKED`]. Text from a peer
+/// (an error, a tracking message) is personal data until proven otherwise; dossier
+/// codes and S10 codes, whose digits are joined to letters or dashes, stay readable.
+pub fn scrub_personal(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let starts =
+            chars[i].is_ascii_digit() || (chars[i] == '+' && chars.get(i + 1).is_some_and(char::is_ascii_digit));
+        let bounded_before = i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '-');
+        if !(starts && bounded_before) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // The run: digits, each group joined by at most one space or dot.
+        let mut end = i + 1;
+        let mut digits = usize::from(chars[i].is_ascii_digit());
+        while end < chars.len() {
+            if chars[end].is_ascii_digit() {
+                digits += 1;
+                end += 1;
+            } else if matches!(chars[end], ' ' | '.') && chars.get(end + 1).is_some_and(char::is_ascii_digit) {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        let bounded_after = chars.get(end).is_none_or(|c| !(c.is_alphanumeric() || *c == '-'));
+        if digits >= 9 && bounded_after {
+            out.push_str(MASKED);
+        } else {
+            out.extend(&chars[i..end]);
+        }
+        i = end;
+    }
+    out
+}
+
 /// Normalizes an optional text field, mapping an empty result to `None`.
 pub fn nfc_opt(s: Option<&str>) -> Option<String> {
     s.map(nfc).filter(|s| !s.is_empty())
@@ -69,6 +133,27 @@ mod tests {
         {
             assert_eq!(refused_in(good), None, "{good:?}");
         }
+    }
+
+    #[test]
+    fn terminal_text_shows_its_control_characters() {
+        assert_eq!(printable("Tất cả hàng đợi trống"), "Tất cả hàng đợi trống");
+        assert_eq!(printable("a\u{1b}[2Jb\r\n"), "a\\u{1b}[2Jb\\u{d}\\u{a}");
+        assert_eq!(printable("x\u{202e}y"), "x\\u{202e}y");
+    }
+
+    #[test]
+    fn personal_numbers_are_scrubbed_and_codes_kept() {
+        let text = "Lỗi: Lò Văn A, CCCD 015090007777, ĐT 0987654321 / 0987 654 321 / +84 987.654.321; \
+                    hồ sơ 000.07.20.H38-261201-0001, bưu gửi EE123456785VN, mã 100";
+        let scrubbed = scrub_personal(text);
+        for gone in ["015090007777", "0987654321", "0987 654 321", "987.654.321"] {
+            assert!(!scrubbed.contains(gone), "{gone} in {scrubbed}");
+        }
+        for kept in ["000.07.20.H38-261201-0001", "EE123456785VN", "mã 100", "Lò Văn A"] {
+            assert!(scrubbed.contains(kept), "{kept} lost in {scrubbed}");
+        }
+        assert_eq!(scrub_personal("CMND 012345678."), format!("CMND {MASKED}."));
     }
 
     #[test]

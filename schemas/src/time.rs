@@ -15,8 +15,40 @@ pub fn to_vn(ts: Timestamp) -> DateTime {
 }
 
 /// The instant of a Vietnam wall-clock time (never ambiguous: the offset is fixed).
+/// The last hours of the year 9999 lie beyond the last instant the gateway can
+/// represent: they are taken as that instant (and the first hours of -9999 as the
+/// first), so no wall-clock time can make this panic. Dates from peers are checked
+/// against [`PEER_YEARS`] long before.
 pub fn from_vn(dt: DateTime) -> Timestamp {
-    VN.to_timestamp(dt).expect("civil datetimes in range map to timestamps at +07:00")
+    try_from_vn(dt).unwrap_or(if dt.year() > 0 { Timestamp::MAX } else { Timestamp::MIN })
+}
+
+/// The instant of a Vietnam wall-clock time, if it can be represented.
+pub fn try_from_vn(dt: DateTime) -> Option<Timestamp> {
+    VN.to_timestamp(dt).ok()
+}
+
+/// The years a date from a peer may lie in: the gateway's first dossiers cannot be
+/// older, and nothing a peer sends is meant for a later century (a far-future date
+/// is a mistake or an attack, and would overflow the deadline arithmetic).
+pub const PEER_YEARS: std::ops::RangeInclusive<i16> = 2000..=2099;
+
+/// Refuses a wall-clock time from a peer outside [`PEER_YEARS`].
+pub fn peer_datetime(dt: DateTime) -> Result<Timestamp, jiff::Error> {
+    if !PEER_YEARS.contains(&dt.year()) {
+        return Err(jiff::Error::from_args(format_args!(
+            "the year {} lies outside {}–{}",
+            dt.year(),
+            PEER_YEARS.start(),
+            PEER_YEARS.end()
+        )));
+    }
+    try_from_vn(dt).ok_or_else(|| jiff::Error::from_args(format_args!("out of range")))
+}
+
+/// Refuses an instant from a peer whose year (in Vietnam) lies outside [`PEER_YEARS`].
+pub fn peer_timestamp(ts: Timestamp) -> Result<Timestamp, jiff::Error> {
+    peer_datetime(to_vn(ts)).map(|_| ts)
 }
 
 /// `2026-11-25T09:30:00+07:00` (a fraction of a second only when there is one).
@@ -29,17 +61,24 @@ pub fn parse_rfc3339(s: &str) -> Result<Timestamp, jiff::Error> {
     s.parse()
 }
 
+/// Parses an RFC 3339 time a peer sent: an offset is required, and its year must lie
+/// in [`PEER_YEARS`].
+pub fn parse_peer_rfc3339(s: &str) -> Result<Timestamp, jiff::Error> {
+    parse_rfc3339(s).and_then(peer_timestamp)
+}
+
 /// The national portal's `yyyyMMddHHmmss`, in Vietnam time.
 pub fn format_portal(ts: Timestamp) -> String {
     to_vn(ts).strftime("%Y%m%d%H%M%S").to_string()
 }
 
-/// Parses the national portal's `yyyyMMddHHmmss` as Vietnam time.
+/// Parses the national portal's `yyyyMMddHHmmss` as Vietnam time; its year must lie
+/// in [`PEER_YEARS`].
 pub fn parse_portal(s: &str) -> Result<Timestamp, jiff::Error> {
     if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(jiff::Error::from_args(format_args!("expected 14 digits yyyyMMddHHmmss")));
     }
-    DateTime::strptime("%Y%m%d%H%M%S", s).map(from_vn)
+    DateTime::strptime("%Y%m%d%H%M%S", s).and_then(peer_datetime)
 }
 
 /// Serde helpers for timestamps shown as RFC 3339 in Vietnam time.
@@ -97,5 +136,18 @@ mod tests {
         assert!(parse_portal("2026112509300").is_err());
         assert!(parse_portal("20261325093000").is_err());
         assert!(parse_portal("2026-11-25 09:3").is_err());
+    }
+
+    #[test]
+    fn far_dates_are_refused_and_never_panic() {
+        for far in ["99991231235959", "00010101000000", "19991231235959", "21000101000000"] {
+            assert!(parse_portal(far).is_err(), "{far}");
+        }
+        assert!(parse_portal("20990101000000").is_ok());
+        assert!(parse_peer_rfc3339("9999-12-31T23:59:59+07:00").is_err());
+        assert!(parse_peer_rfc3339("1970-01-01T00:00:00Z").is_err());
+        let last = DateTime::strptime("%Y%m%d%H%M%S", "99991231235959").unwrap();
+        assert_eq!(from_vn(last), Timestamp::MAX);
+        assert!(try_from_vn(last).is_none());
     }
 }

@@ -58,6 +58,9 @@ pub struct Switches {
     pub order_delay: Option<Duration>,
     /// Wait this long before answering a tracking page.
     pub tracking_delay: Option<Duration>,
+    /// A hostile or broken VNPost, for tests (no public source shows one): pad every
+    /// tracking page with a field of this many bytes.
+    pub pad_tracking: Option<usize>,
     /// Serve the next tracking page from the start of the feed, as a replay.
     pub replay: bool,
 }
@@ -159,12 +162,28 @@ impl VnpostSim {
 
     /// Adds an event for `order_number` to the feed; returns its id.
     pub fn track(&self, order_number: &str, status_code: i64, message: &str) -> String {
+        self.track_at(order_number, status_code, message, jiff::Timestamp::now().as_millisecond())
+    }
+
+    /// Adds an entry to the feed as given, with the next position as its `_id`
+    /// (a broken or hostile feed, for tests); returns its id.
+    pub fn track_raw(&self, mut entry: Value) -> String {
+        let mut b = self.books();
+        let id = format!("65a{:021x}", b.feed.len() + 1);
+        entry["_id"] = json!({ "$oid": id });
+        b.feed.push(entry);
+        id
+    }
+
+    /// Adds an event for `order_number` at `event_time` (epoch milliseconds) to the
+    /// feed; returns its id.
+    pub fn track_at(&self, order_number: &str, status_code: i64, message: &str, event_time: i64) -> String {
         let mut b = self.books();
         let id = format!("65a{:021x}", b.feed.len() + 1);
         let item = b.orders.get(order_number).and_then(|o| o.body.get("ItemCode").cloned()).unwrap_or_default();
         let event = json!({
             "_id": { "$oid": id }, "CustomerCode": self.shared.0.customer_code, "OrderNumber": order_number,
-            "EventTime": jiff::Timestamp::now().as_millisecond(), "POSID": "330100", "ItemCode": item,
+            "EventTime": event_time, "POSID": "330100", "ItemCode": item,
             "StatusCode": status_code, "StatusMessage": message, "Notes": ""
         });
         b.feed.push(event);
@@ -377,14 +396,18 @@ async fn tracking(
             .take(size)
             .cloned()
             .collect();
-        (page, b.switches.tracking_delay)
+        (page, (b.switches.tracking_delay, b.switches.pad_tracking))
     };
+    let (delay, pad) = delay;
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
     let n = page.len();
-    axum::Json(json!({ "_size": n, "_total_pages": 1, "_returned": n, "_embedded": { "rh:doc": page } }))
-        .into_response()
+    let mut answer = json!({ "_size": n, "_total_pages": 1, "_returned": n, "_embedded": { "rh:doc": page } });
+    if let Some(pad) = pad {
+        answer["padding"] = "x".repeat(pad).into();
+    }
+    axum::Json(answer).into_response()
 }
 
 #[cfg(test)]

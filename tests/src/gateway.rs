@@ -333,6 +333,33 @@ impl Gateway {
     }
 }
 
+impl Gateway {
+    /// A line of `/proc/<pid>/status` in KiB (`VmHWM`, `VmRSS`).
+    pub fn memory_kib(&self, field: &str) -> u64 {
+        let pid = self.pid().expect("the gateway runs");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in the process status"))
+    }
+
+    /// The sum of every sample of metric `name` on the admin listener (`motcua_…`,
+    /// counters without their `_total`), 0 when it has none yet.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = reqwest::get(self.admin_url("/metrics")).await.expect("metrics").text().await.expect("text");
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter(|l| {
+                let series = l.split([' ', '{']).next().unwrap_or_default();
+                series == name || series == format!("{name}_total")
+            })
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
 /// Personal data and secrets of the samples that must never reach a log line.
 pub const NEVER_LOGGED: &[&str] = &["015090001234", "0912345678", "912345678", "a.su@example.vn", "Bản Km 21", "eyJ"];
 

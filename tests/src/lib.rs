@@ -6,6 +6,7 @@ pub mod browser;
 pub mod config;
 pub mod gateway;
 pub mod openapi;
+pub mod pages;
 pub mod peers;
 pub mod samples;
 pub mod tokens;

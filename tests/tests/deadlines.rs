@@ -179,8 +179,9 @@ async fn apologies_go_by_the_dossiers_channel() {
     assert_eq!(letters[0]["order_code"], format!("{by_post}-XL1"));
     // A delivery event of the letter is recorded on the letter and changes no status.
     let item = letters[0]["item_code"].as_str().unwrap();
+    let at = motcua_schemas::time::format_rfc3339(jiff::Timestamp::now());
     let event = format!(
-        "<SuKienBuuGui xmlns=\"urn:motcua:postal:v1\"><ItemCode>{item}</ItemCode><Status>DELIVERED</Status><At>2026-11-28T10:05:00+07:00</At></SuKienBuuGui>"
+        "<SuKienBuuGui xmlns=\"urn:motcua:postal:v1\"><ItemCode>{item}</ItemCode><Status>DELIVERED</Status><At>{at}</At></SuKienBuuGui>"
     );
     let (_, reply) = gw.post_xml("/v1/postal/events", "postal-dev", event).await;
     assert_eq!(xml_text(&reply, "TrangThai").as_deref(), Some("2"));

@@ -46,7 +46,7 @@ fn basic(user: &str, password: &str) -> String {
 }
 
 fn push_client() -> Table {
-    let hash = motcua_gateway::auth::basic::hash_secret("mat-khau-day").expect("a hash");
+    let hash = motcua_gateway::auth::password::hash("mat-khau-day").expect("a hash");
     toml::from_str(&format!(
         "id = \"dvcqg-push\"\nrole = \"portal\"\nissuer = \"dvcqg-push\"\nbasic_hash = \"{hash}\"\nrate = {{ per_second = 50, burst = 100 }}\n"
     ))
@@ -94,15 +94,17 @@ async fn pushed_and_pulled_dossiers_reach_a_desk_and_every_change_reaches_the_po
     let mut pulled = pushed_record("G22.99-PULL-0001");
     pulled["HoTenNguoiNop"] = pulled["ChuHoSo"].take();
     pulled.as_object_mut().unwrap().remove("ChuHoSo");
-    pulled["NgayNop"] = today().strftime("%d/%m/%Y 08:15:00").to_string().into();
+    // Submitted at the portal a minute ago (a portal's time is never ahead of the clock).
+    let submitted = motcua_schemas::time::to_vn(jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60));
+    pulled["NgayNop"] = submitted.strftime("%d/%m/%Y %H:%M:%S").to_string().into();
     pulled.as_object_mut().unwrap().remove("NgayNopHoSo");
     pulled["TaiLieuNop"] = json!([{ "TenTepDinhKem": "Giấy chứng sinh", "DuongDanTaiTepTin": "/files/gcs.pdf" }]);
-    sim.list(Listed {
-        unit: "000.07.20.H38".into(),
-        day: today(),
-        detail: pulled,
-        files: BTreeMap::from([("/files/gcs.pdf".to_owned(), b"%PDF-1.4 giay chung sinh".to_vec())]),
-    });
+    sim.list(Listed::new(
+        "000.07.20.H38",
+        today(),
+        pulled,
+        BTreeMap::from([("/files/gcs.pdf".to_owned(), b"%PDF-1.4 giay chung sinh".to_vec())]),
+    ));
     let config = TestConfig::fast_retries().all_day().dvcqg(&sim.url(), Some(1)).add_client(push_client());
     let mut gw = Gateway::start_with_env(config, dvcqg_env());
 
@@ -129,7 +131,7 @@ async fn pushed_and_pulled_dossiers_reach_a_desk_and_every_change_reaches_the_po
     broken["data"][0]["MaHoSo"] = "G22.99-PUSH-0002".into();
     broken["data"][0].as_object_mut().unwrap().remove("ChuHoSo");
     let (status, refused) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &broken).await;
-    assert_eq!((status, &refused["error_code"]), (422, &json!(-1)), "{refused}");
+    assert_eq!((status, &refused["error_code"]), (200, &json!(-1)), "{refused}");
     assert!(refused["message"].as_str().unwrap().contains("/ChuHoSo"), "{refused}");
 
     let pushed = local_code(&gw, "G22.99-PUSH-0001").await.expect("the pushed dossier is stored");

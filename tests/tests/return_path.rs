@@ -66,7 +66,16 @@ async fn a_level_4_dossier_with_its_result_by_post_reaches_status_10() {
     assert_eq!(item, s10("RR", 1));
 
     // The post delivers: status 10; the same event again changes nothing.
-    let delivered = delivery_event(&item, "DELIVERED", "2026-11-28T10:05:00+07:00");
+    // A shipment's event cannot precede the dossier it carries: refused, nothing changed.
+    let early = delivery_event(&item, "DELIVERED", "2001-01-01T08:00:00+07:00");
+    let (status, refused) = gw.post_xml("/v1/postal/events", "postal-dev", early).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.contains("<Loi") && refused.contains("At"), "{refused}");
+    let (_, dossier) = gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await;
+    assert_eq!(dossier["status"], 9);
+    // Delivered now.
+    let now = motcua_schemas::time::format_rfc3339(jiff::Timestamp::now());
+    let delivered = delivery_event(&item, "DELIVERED", &now);
     let (status, reply) = gw.post_xml("/v1/postal/events", "postal-dev", delivered.clone()).await;
     assert_eq!(status, 200, "{reply}");
     assert_eq!(xml_text(&reply, "TrangThai").as_deref(), Some("10"));
@@ -95,13 +104,8 @@ async fn a_level_4_dossier_with_its_result_by_post_reaches_status_10() {
     assert!(last["QuaTrinhXuLy"].as_array().unwrap().len() >= 4);
     assert_eq!(calls[2].2["KetQua"][0]["name"], "Giấy khai sinh (bản chính)");
     // An unknown shipment is refused in the postal namespace.
-    let (status, unknown) = gw
-        .post_xml(
-            "/v1/postal/events",
-            "postal-dev",
-            delivery_event(&s10("RR", 999), "DELIVERED", "2026-11-28T10:05:00+07:00"),
-        )
-        .await;
+    let (status, unknown) =
+        gw.post_xml("/v1/postal/events", "postal-dev", delivery_event(&s10("RR", 999), "DELIVERED", &now)).await;
     assert_eq!(status, 404);
     assert!(unknown.contains("<Loi"), "{unknown}");
 }

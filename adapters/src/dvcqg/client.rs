@@ -100,6 +100,7 @@ pub struct DvcqgClient {
     transport: Transport,
     oauth: Option<OAuth>,
     rules: ReplyRules,
+    max_answer: usize,
     session: Mutex<Option<(String, Instant)>>,
     token: Mutex<Option<(String, Instant)>>,
 }
@@ -116,15 +117,26 @@ fn failed(outcome: CallOutcome) -> SyncOutcome {
 }
 
 impl DvcqgClient {
-    /// A client for the portal at `base` (no trailing slash).
+    /// A client for the portal at `base` (no trailing slash), reading answers of at
+    /// most `max_answer` bytes.
     pub fn new(
         http: reqwest::Client,
         base: String,
         transport: Transport,
         oauth: Option<OAuth>,
         rules: ReplyRules,
+        max_answer: usize,
     ) -> DvcqgClient {
-        DvcqgClient { http, base, transport, oauth, rules, session: Mutex::new(None), token: Mutex::new(None) }
+        DvcqgClient {
+            http,
+            base,
+            transport,
+            oauth,
+            rules,
+            max_answer,
+            session: Mutex::new(None),
+            token: Mutex::new(None),
+        }
     }
 
     /// The transport.
@@ -144,9 +156,9 @@ impl DvcqgClient {
             ("client_id", oauth.client_id.as_str()),
             ("client_secret", oauth.client_secret.as_str()),
         ];
-        let outcome = crate::outbound::call(self.http.post(&oauth.token_url).form(&form)).await;
+        let outcome = crate::outbound::call_capped(self.http.post(&oauth.token_url).form(&form), self.max_answer).await;
         let CallOutcome::Accepted { body, .. } = outcome else { return Err(failed(outcome)) };
-        let answer: Value = serde_json::from_slice(&body).unwrap_or_default();
+        let answer: Value = crate::json::answer(&body).unwrap_or_default();
         let Some(token) = answer.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
             return Err(SyncOutcome::Retry { reason: "the LGSP gave no access_token".into(), retry_after: None });
         };
@@ -196,14 +208,9 @@ impl DvcqgClient {
                 continue;
             }
             let headers = response.headers().clone();
-            let body = match response.bytes().await {
+            let body = match crate::outbound::read_capped(response, self.max_answer).await {
                 Ok(b) => b,
-                Err(e) => {
-                    return Answer::Failed(SyncOutcome::Retry {
-                        reason: format!("answer interrupted: {e}"),
-                        retry_after: None,
-                    });
-                }
+                Err(outcome) => return Answer::Failed(failed(outcome)),
             };
             return match classify(status, &headers, body.clone()) {
                 CallOutcome::Accepted { .. } if status != 409 => Answer::Read(self.rules.judge(&body)),

@@ -82,13 +82,13 @@ fn first(obj: &Map<String, Value>, keys: &[&str]) -> Option<(String, String)> {
 }
 
 /// A portal date: `yyyyMMddHHmmss` (records) or `dd/MM/yyyy HH:mm:ss` (details),
-/// Vietnam time.
+/// Vietnam time, in the years a peer's date may lie in.
 pub fn parse_date(s: &str) -> Option<jiff::Timestamp> {
     if let Ok(t) = parse_portal(s) {
         return Some(t);
     }
     let dt = jiff::civil::DateTime::strptime("%d/%m/%Y %H:%M:%S", s).ok()?;
-    Some(motcua_schemas::time::from_vn(dt))
+    motcua_schemas::time::peer_datetime(dt).ok()
 }
 
 fn address(c: &mut Checker, at: &str, obj: &Map<String, Value>) -> Address {
@@ -303,7 +303,10 @@ pub fn normalize(
         Some((key, value)) => {
             let at = parse_date(&value);
             if at.is_none() {
-                c.fail(format!("/{key}"), "must be yyyyMMddHHmmss or dd/MM/yyyy HH:mm:ss in Vietnam time");
+                c.fail(
+                    format!("/{key}"),
+                    "must be yyyyMMddHHmmss or dd/MM/yyyy HH:mm:ss in Vietnam time, in the years 2000–2099",
+                );
             }
             at
         }
@@ -374,6 +377,7 @@ pub fn normalize(
             fees: "/DanhSachLePhi".into(),
             applicant_commune: "/DiaChiChuHoSo/MaXa".into(),
             code: "/MaHoSo".into(),
+            submitted: "/NgayNopHoSo".into(),
         },
     };
     Ok(RealIntake { portal_code, intake, applicant_commune, contents, extra })
@@ -396,7 +400,7 @@ pub const MAX_PUSHED: usize = 50;
 /// Reads a push: the envelope `{service, isUpdating, madonvi, data}` with one record
 /// or a list, a bare list, or one bare record.
 pub fn parse_push(body: &[u8], max_depth: usize) -> Result<Pushed, InboundError> {
-    let value: Value = json::from_slice(body, max_depth)?;
+    let value: Value = json::value(body, max_depth)?;
     let (updating, unit, data) = match value {
         Value::Object(mut obj) if obj.contains_key("data") => {
             let updating = scalar(obj.get("isUpdating")).is_some_and(|u| u.eq_ignore_ascii_case("true"));

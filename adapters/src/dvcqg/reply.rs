@@ -91,7 +91,7 @@ impl ReplyRules {
     /// `error_code` is read as plain text (progress replies may be): a success only
     /// if it contains the configured success text.
     pub fn judge(&self, body: &[u8]) -> Judged {
-        let parsed: Option<Value> = serde_json::from_slice(body).ok().filter(Value::is_object);
+        let parsed: Option<Value> = crate::json::answer(body).filter(Value::is_object);
         let (code, text) = match &parsed {
             Some(v) => (error_code(v), message(v)),
             None => (None, String::from_utf8_lossy(body).into_owned()),

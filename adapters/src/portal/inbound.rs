@@ -203,7 +203,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
     });
 
     let submitted_at = parse_portal(raw.NgayNopHoSo.trim())
-        .map_err(|_| c.fail("/NgayNopHoSo", "must be yyyyMMddHHmmss in Vietnam time"))
+        .map_err(|_| c.fail("/NgayNopHoSo", "must be yyyyMMddHHmmss in Vietnam time, in the years 2000–2099"))
         .ok();
 
     if raw.TaiLieuNop.len() > MAX_DOCUMENTS {
@@ -338,6 +338,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
             fees: "/LePhi".into(),
             applicant_commune: "/ChuHoSo/DiaChi/MaXa".into(),
             code: "/MaHoSo".into(),
+            submitted: "/NgayNopHoSo".into(),
         },
     };
     Ok(PortalIntake { intake, applicant_commune, contents })

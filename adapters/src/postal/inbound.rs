@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use motcua_schemas::{
     Address, Applicant, ApplicantKind, Channel, Document, Fee, IdKind, Intake, IntakePointers, PersonalId, PhoneNumber,
-    ProcedureRef, ReturnAddress, ReturnMethod, S10ItemCode, UnitCode, time::parse_rfc3339,
+    ProcedureRef, ReturnAddress, ReturnMethod, S10ItemCode, UnitCode, time::parse_peer_rfc3339,
 };
 
 use crate::InboundError;
@@ -106,8 +106,13 @@ fn optional_unit(c: &mut Checker, el: &Element, name: &str) -> Option<UnitCode> 
 
 fn timestamp(c: &mut Checker, el: &Element, name: &str) -> Option<Timestamp> {
     let child = required(c, el, name)?;
-    parse_rfc3339(child.text.trim())
-        .map_err(|_| c.fail(child.path.clone(), "must be an RFC 3339 time with offset, e.g. 2026-11-25T09:30:00+07:00"))
+    parse_peer_rfc3339(child.text.trim())
+        .map_err(|_| {
+            c.fail(
+                child.path.clone(),
+                "must be an RFC 3339 time with offset in 2000–2099, e.g. 2026-11-25T09:30:00+07:00",
+            )
+        })
         .ok()
 }
 
@@ -261,6 +266,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
             fees: "/BuuGuiHoSo/FeeCollected".into(),
             applicant_commune: "/BuuGuiHoSo/Sender/WardId".into(),
             code: "/BuuGuiHoSo".into(),
+            submitted: "/BuuGuiHoSo/AcceptedAt".into(),
         },
     };
     Ok(PostalIntake { intake, item, applicant_commune, service, post_office })

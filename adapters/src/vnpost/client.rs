@@ -50,6 +50,7 @@ pub struct VnpostClient {
     paths: Paths,
     customer_code: String,
     rules: StatusRules,
+    max_answer: usize,
     token: Mutex<Option<(String, Instant)>>,
 }
 
@@ -66,7 +67,8 @@ fn join(base: &str, path: &str, query: &str) -> String {
 }
 
 impl VnpostClient {
-    /// A client for VNPost at `base` (no trailing slash).
+    /// A client for VNPost at `base` (no trailing slash), reading answers of at most
+    /// `max_answer` bytes.
     pub fn new(
         http: reqwest::Client,
         base: String,
@@ -74,8 +76,9 @@ impl VnpostClient {
         paths: Paths,
         customer_code: String,
         rules: StatusRules,
+        max_answer: usize,
     ) -> VnpostClient {
-        VnpostClient { http, base, auth, paths, customer_code, rules, token: Mutex::new(None) }
+        VnpostClient { http, base, auth, paths, customer_code, rules, max_answer, token: Mutex::new(None) }
     }
 
     /// The customer code.
@@ -105,7 +108,7 @@ impl VnpostClient {
             .post(token_url)
             .header("authorization", format!("Basic {basic}"))
             .form(&[("grant_type", "client_credentials")]);
-        let outcome = crate::outbound::call(grant).await;
+        let outcome = crate::outbound::call_capped(grant, self.max_answer).await;
         let CallOutcome::Accepted { body, .. } = outcome else {
             return Err(match outcome {
                 CallOutcome::Rejected { reason } => {
@@ -114,7 +117,7 @@ impl VnpostClient {
                 other => other,
             });
         };
-        let answer: Value = serde_json::from_slice(&body).unwrap_or_default();
+        let answer: Value = crate::json::answer(&body).unwrap_or_default();
         let Some(access) = answer.get("access_token").and_then(Value::as_str).filter(|t| !t.is_empty()) else {
             return Err(retry("the token answer has no access_token"));
         };
@@ -142,7 +145,7 @@ impl VnpostClient {
                 continue;
             }
             let headers = response.headers().clone();
-            let body = response.bytes().await.map_err(|e| retry(format!("answer interrupted: {e}")))?;
+            let body = crate::outbound::read_capped(response, self.max_answer).await?;
             return match classify(status, &headers, body.clone()) {
                 CallOutcome::Accepted { .. } if status != 409 => Ok(body),
                 CallOutcome::Accepted { .. } => Err(CallOutcome::Rejected { reason: "HTTP 409".into() }),

@@ -9,4 +9,4 @@ pub mod tracking;
 
 pub use client::{Auth, Paths, VnpostClient};
 pub use order::{Direction, OrderParty, OrderRequest, OrderVerdict, StatusRule, StatusRules};
-pub use tracking::{TrackingEvent, TrackingPage};
+pub use tracking::{PageItem, TrackingEvent, TrackingPage};

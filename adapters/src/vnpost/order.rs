@@ -151,7 +151,7 @@ fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 impl StatusRules {
     /// Reads an HTTP 2xx answer `{"Status": …, "Message": …}`.
     pub fn judge(&self, body: &[u8]) -> Judged {
-        let obj = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
+        let obj = crate::json::answer(body).and_then(|v| v.as_object().cloned()).unwrap_or_default();
         let status = match field(&obj, "Status") {
             Some(Value::Number(n)) => n.as_i64(),
             Some(Value::String(s)) => s.trim().parse().ok(),

@@ -11,6 +11,7 @@ use motcua_gateway::{
     },
     settings::{Settings, TlsMode},
 };
+use motcua_schemas::text::printable;
 use serde_json::Value;
 
 /// How to reach the gateway.
@@ -146,24 +147,25 @@ impl Api {
 /// A problem+json answer in words: its detail and each field error.
 fn problem_text(body: &[u8]) -> String {
     let Ok(problem) = serde_json::from_slice::<Value>(body) else {
-        return String::from_utf8_lossy(body).into_owned();
+        return printable(&String::from_utf8_lossy(body)).into_owned();
     };
-    let mut text = problem["detail"].as_str().or(problem["title"].as_str()).unwrap_or("").to_owned();
+    let mut text = printable(problem["detail"].as_str().or(problem["title"].as_str()).unwrap_or("")).into_owned();
     for e in problem["errors"].as_array().into_iter().flatten() {
         text.push_str(&format!("\n  {}: {}", text_of(&e["pointer"]), text_of(&e["message"])));
     }
     text
 }
 
-fn text_of(v: &Value) -> &str {
-    v.as_str().unwrap_or("")
+fn text_of(v: &Value) -> std::borrow::Cow<'_, str> {
+    printable(v.as_str().unwrap_or(""))
 }
 
 use motcua_gateway::table::render as table;
 
+/// A value as printed on the terminal (its control characters written out).
 fn text(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => printable(s).into_owned(),
         Value::Null => "-".into(),
         other => other.to_string(),
     }
@@ -247,6 +249,18 @@ pub fn run(connection: Connection, command: AdminCommand) -> anyhow::Result<Exit
         print!("{rendered}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `motcua operator unlock --name NAME`: forgives the operator's failed logins.
+pub fn unlock_operator(connection: &Connection, name: &str) -> anyhow::Result<()> {
+    let api = Api::new(connection)?;
+    let v = api.json(api.http.post(format!("{}/v1/admin/operators/{name}/unlock", api.base)))?;
+    if connection.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!("{}: failed logins forgiven on every node", printable(name));
+    }
+    Ok(())
 }
 
 /// `motcua backup --to FILE`: a consistent snapshot of the running gateway's store.

@@ -1,5 +1,6 @@
 //! `motcua check-config`: validate a configuration and summarize it on one screen.
 
+use motcua_schemas::text::printable;
 use std::{collections::BTreeMap, path::Path, process::ExitCode};
 
 use motcua_gateway::config::file::DeskMode;
@@ -18,7 +19,7 @@ pub fn run(path: &Path) -> ExitCode {
                 eprintln!("{}: gateway.tls: {e}", settings.source.display());
                 return ExitCode::FAILURE;
             }
-            print!("{}", summary(&settings));
+            print!("{}", printable_lines(&summary(&settings)));
             for warning in &settings.warnings {
                 eprintln!("WARNING: {warning}");
             }
@@ -27,12 +28,12 @@ pub fn run(path: &Path) -> ExitCode {
         Err(ConfigError::Invalid { path, problems }) => {
             eprintln!("{path}: {} problem(s)", problems.len());
             for p in problems {
-                eprintln!("{path}: {}: {}", p.path, p.message);
+                eprintln!("{path}: {}: {}", printable(&p.path), printable(&p.message));
             }
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", printable(&e.to_string()));
             ExitCode::FAILURE
         }
     }
@@ -104,4 +105,9 @@ fn summary(s: &Settings) -> String {
         ),
     );
     out
+}
+
+/// Each line of `text` printable on a terminal, its line breaks kept.
+fn printable_lines(text: &str) -> String {
+    text.lines().map(|l| format!("{}\n", printable(l))).collect()
 }

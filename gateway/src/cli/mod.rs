@@ -179,7 +179,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if secret.len() < 16 {
                 anyhow::bail!("a secret needs at least 16 characters");
             }
-            println!("{}", motcua_gateway::auth::basic::hash_secret(secret).map_err(|e| anyhow::anyhow!(e))?);
+            println!("{}", motcua_gateway::auth::password::hash(secret).map_err(|e| anyhow::anyhow!(e))?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { client, ttl, config, key } => {

@@ -1,6 +1,7 @@
 //! `motcua operator add`: writes an operator of the web pages, with an Argon2id hash
 //! of the password read on standard input, into an operators file readable by its
-//! owner only.
+//! owner only; `motcua operator unlock`: forgives an operator's failed logins on a
+//! running gateway.
 
 use std::{io::Write, os::unix::fs::OpenOptionsExt, path::PathBuf};
 
@@ -27,6 +28,16 @@ pub enum OperatorCommand {
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Forgive an operator's failed logins on a running gateway (every node), so that
+    /// it may log in from any address again.
+    Unlock {
+        /// The login name.
+        #[arg(long)]
+        name: String,
+        /// How to reach the gateway.
+        #[command(flatten)]
+        connection: super::admin::Connection,
+    },
 }
 
 fn quoted(text: &str) -> String {
@@ -35,7 +46,19 @@ fn quoted(text: &str) -> String {
 
 /// Runs an operator command.
 pub fn run(command: OperatorCommand) -> anyhow::Result<()> {
-    let OperatorCommand::Add { file, name, role, unit, display_name } = command;
+    match command {
+        OperatorCommand::Add { file, name, role, unit, display_name } => add(file, name, role, unit, display_name),
+        OperatorCommand::Unlock { name, connection } => super::admin::unlock_operator(&connection, &name),
+    }
+}
+
+fn add(
+    file: PathBuf,
+    name: String,
+    role: String,
+    unit: Option<String>,
+    display_name: Option<String>,
+) -> anyhow::Result<()> {
     if name.is_empty() || name.len() > 64 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         bail!("a login name is 1–64 letters, digits, '.', '_' or '-'");
     }
@@ -61,7 +84,7 @@ pub fn run(command: OperatorCommand) -> anyhow::Result<()> {
     if password.chars().count() < 12 {
         bail!("a password needs at least 12 characters");
     }
-    let hash = motcua_gateway::auth::basic::hash_secret(password).map_err(|e| anyhow::anyhow!(e))?;
+    let hash = motcua_gateway::auth::password::hash(password).map_err(|e| anyhow::anyhow!(e))?;
     let mut entry = format!("\n[[operators]]\nname = {}\n", quoted(&name));
     if let Some(display) = &display_name {
         entry += &format!("display_name = {}\n", quoted(display));

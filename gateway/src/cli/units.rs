@@ -44,7 +44,8 @@ pub fn run(command: UnitsCommand) -> anyhow::Result<ExitCode> {
         imported.unmatched.len()
     );
     for u in &imported.unmatched {
-        eprintln!("to settle: {} {} ({}): {}", u.code, u.name, u.district, u.reason);
+        let line = format!("to settle: {} {} ({}): {}", u.code, u.name, u.district, u.reason);
+        eprintln!("{}", motcua_schemas::text::printable(&line));
     }
     Ok(ExitCode::SUCCESS)
 }

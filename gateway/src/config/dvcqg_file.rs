@@ -127,6 +127,10 @@ pub struct PullSection {
     /// Days listed before the cursor's day, for dossiers the portal lists late.
     #[serde(default = "default_lookback")]
     pub lookback_days: u32,
+    /// The client id pulled dossiers are submitted as: only that client may later
+    /// push an update of them (the id of the portal's pushing client, if it pushes too).
+    #[serde(default = "default_pull_client")]
+    pub client: String,
 }
 
 fn default_session_ttl() -> u64 {
@@ -149,6 +153,9 @@ fn default_otherwise() -> Verdict {
 }
 fn default_interval() -> u64 {
     300
+}
+fn default_pull_client() -> String {
+    "dvcqg-pull".into()
 }
 fn default_lookback() -> u32 {
     3

@@ -211,6 +211,10 @@ pub struct LimitsSection {
     /// The window of `lookup_wrong_answers`, in seconds.
     #[serde(default = "default_lookup_window")]
     pub lookup_window_secs: u64,
+    /// Wrong HTTP Basic passwords from one source address within 15 minutes before
+    /// that address is held (429, no password checked) until they age.
+    #[serde(default = "default_basic_failures")]
+    pub basic_failures: u32,
 }
 
 fn default_body() -> usize {
@@ -226,6 +230,9 @@ fn default_request_secs() -> u64 {
     30
 }
 fn default_lookup_wrong() -> u32 {
+    10
+}
+fn default_basic_failures() -> u32 {
     10
 }
 fn default_lookup_window() -> u64 {
@@ -255,6 +262,7 @@ impl Default for LimitsSection {
             idle_timeout_secs: default_idle_secs(),
             lookup_wrong_answers: default_lookup_wrong(),
             lookup_window_secs: default_lookup_window(),
+            basic_failures: default_basic_failures(),
         }
     }
 }
@@ -455,6 +463,9 @@ pub struct PeerSection {
     pub timeout_secs: Option<u64>,
     /// Calls in flight at once.
     pub concurrency: Option<usize>,
+    /// Largest answer read from the peer, in bytes (16 MiB for the portal, whose
+    /// answers carry documents; 4 MiB for the post): a larger one is the peer's error.
+    pub max_answer_bytes: Option<usize>,
     /// What the peer speaks: `"motcua"` (the gateway's own contract, docs/CONTRACT.md)
     /// or, for the portal, `"dvcqg"` (the national portal, docs/PEERS.md §1).
     #[serde(default)]

@@ -27,6 +27,10 @@ pub struct VnpostSection {
     /// Seconds between rounds of the tracking feed.
     #[serde(default = "default_poll")]
     pub poll_interval_secs: u64,
+    /// The unit of `EventTime`: `"ms"` (epoch milliseconds, as public code reads it;
+    /// the default) or `"s"` (epoch seconds). Either way an event is range-checked.
+    #[serde(default)]
+    pub event_time_unit: EventTimeUnit,
     /// Send a pre-issued waybill code from the gateway's pool with every order.
     #[serde(default)]
     pub item_codes_from_pool: bool,
@@ -124,6 +128,19 @@ pub struct DeskAddress {
     pub unit: String,
     /// The desk's e-mail.
     pub email: Option<String>,
+}
+
+/// The unit of VNPost's `EventTime` (docs/PEERS.md §2.5: a Long, inferred to be
+/// epoch milliseconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum EventTimeUnit {
+    /// Epoch milliseconds.
+    #[default]
+    #[serde(rename = "ms")]
+    Milliseconds,
+    /// Epoch seconds.
+    #[serde(rename = "s")]
+    Seconds,
 }
 
 fn default_page_size() -> usize {

@@ -219,7 +219,7 @@ fn demo_settings(
     desk: &str,
 ) -> Result<Settings, DemoError> {
     let mut table = relocated(source, data_dir).map_err(fail)?;
-    let hash = crate::auth::basic::hash_secret(PUSH_SECRET).map_err(fail)?;
+    let hash = crate::auth::password::hash(PUSH_SECRET).map_err(fail)?;
     let push_client: toml::Table = toml::from_str(&format!(
         "id = \"{PUSH_CLIENT}\"\nrole = \"portal\"\nissuer = \"{PUSH_CLIENT}\"\nbasic_hash = \"{hash}\"\nrate = {{ per_second = 50, burst = 100 }}\n"
     ))
@@ -545,12 +545,12 @@ async fn script(demo: &Demo, portal: &DvcqgSim, post: &VnpostSim, desk: &peers::
     });
     let mut e_record = national_record("DEMO-E-0001", "Lường Thị Én", "015190005678");
     e_record["TaiLieuNop"][0]["DuongDanTaiTepTin"] = "/tep/DEMO-E-0001/to-khai.pdf".into();
-    portal.list(Listed {
-        unit: PORTAL_UNIT.into(),
-        day: motcua_schemas::time::to_vn(jiff::Timestamp::now()).date(),
-        detail: e_record,
-        files: [("/tep/DEMO-E-0001/to-khai.pdf".to_owned(), b"%PDF-1.4 to khai".to_vec())].into(),
-    });
+    portal.list(Listed::new(
+        PORTAL_UNIT,
+        motcua_schemas::time::to_vn(jiff::Timestamp::now()).date(),
+        e_record,
+        [("/tep/DEMO-E-0001/to-khai.pdf".to_owned(), b"%PDF-1.4 to khai".to_vec())].into(),
+    ));
     let e_code =
         demo.until("E pulled from the national portal", 15, || async { demo.code_of("DEMO-E-0001").await }).await?;
     demo.say("E", format!("pulled from the national portal's list: {e_code}"));

@@ -113,6 +113,7 @@ impl Outbound {
                 d.transport.clone(),
                 d.oauth.clone(),
                 d.rules.clone(),
+                portal.max_answer_bytes,
             )))
         });
         let vnpost = settings.postal.as_ref().and_then(|postal| {
@@ -125,6 +126,7 @@ impl Outbound {
                 v.paths.clone(),
                 v.customer_code.clone(),
                 v.rules.clone(),
+                postal.max_answer_bytes,
             )))
         });
         Ok(Outbound {

@@ -79,6 +79,10 @@ pub fn transition(
     Ok(seq)
 }
 
+/// The furthest an apology may move an appointment: a bound on a peer's date, far
+/// beyond any extension a procedure allows.
+const LONGEST_EXTENSION: jiff::SignedDuration = jiff::SignedDuration::from_hours(5 * 366 * 24);
+
 /// Moves the appointment along with the due time unless an apology set a later one.
 fn follow_due(record: &mut DossierRecord, old_due: Timestamp) {
     let d = &mut record.dossier;
@@ -91,14 +95,31 @@ fn follow_due(record: &mut DossierRecord, old_due: Timestamp) {
 /// The time an event is recorded at: the desk's own time, which may neither precede
 /// the dossier's previous event nor lie ahead of the gateway's clock by more than the
 /// allowed skew (docs/DOMAIN.md §8: backdating would rewrite the statistics). Within
-/// the skew it is brought into `[previous event, now]`.
+/// the skew it is brought into `[previous event, now]`. The skew is between clocks:
+/// a desk's events are strictly in the order of its own clock, so one may never
+/// precede the same desk's previous event of the dossier (a result before its own
+/// "received").
 fn reported_time(
     record: &DossierRecord,
+    desk: &str,
     event: &DeskEvent,
     settings: &Settings,
     now: Timestamp,
 ) -> Result<Timestamp, EventError> {
     let skew = jiff::SignedDuration::from_secs(i64::try_from(settings.deadlines.event_clock_skew_secs).unwrap_or(0));
+    let own =
+        record.dossier.history.iter().filter(|h| h.kind != EventType::Note && h.actor == desk).map(|h| h.at).max();
+    if let Some(own) = own
+        && event.at < own
+    {
+        return Err(invalid(
+            "/at",
+            format!(
+                "the event precedes this desk's previous event of the dossier ({})",
+                motcua_schemas::time::format_rfc3339(own)
+            ),
+        ));
+    }
     let previous = record.dossier.history.iter().filter(|h| h.kind != EventType::Note).map(|h| h.at).max();
     let latest = now.checked_add(skew).unwrap_or(now);
     if event.at > latest {
@@ -156,7 +177,7 @@ fn apply(
             Err(EventError::Conflict(format!("event_id {} was already used for a different event", event.event_id)))
         };
     }
-    let at = reported_time(&record, &event, settings, now)?;
+    let at = reported_time(&record, desk, &event, settings, now)?;
     let old_due = record.deadline.due_at;
     let procedure = settings.catalogue.get(&record.dossier.procedure.code);
     let mut details = serde_json::Map::new();
@@ -200,6 +221,9 @@ fn apply(
         EventFields::Apology { new_appointment, reason } => {
             if *new_appointment <= now {
                 return Err(invalid("/new_appointment", "the new appointment must lie in the future"));
+            }
+            if *new_appointment > now.checked_add(LONGEST_EXTENSION).unwrap_or(now) {
+                return Err(invalid("/new_appointment", "the new appointment may lie at most five years ahead"));
             }
             record.dossier.appointment_at = *new_appointment;
             details.insert("new_appointment".into(), motcua_schemas::time::format_rfc3339(*new_appointment).into());
@@ -351,6 +375,16 @@ fn apply_postal(
     let mark = crate::store::keys::postal_event(event.item.as_str(), event.status.as_str(), event.at.as_second());
     if tx.get(Space::Applied, &mark)?.is_some() {
         return Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: true });
+    }
+    // A shipment's event cannot precede the dossier it carries, nor lie beyond the
+    // clock (a result "delivered in 1970" would close the dossier in the past).
+    let skew = jiff::SignedDuration::from_secs(i64::try_from(settings.deadlines.event_clock_skew_secs).unwrap_or(0));
+    let earliest = record.dossier.received_at.checked_sub(skew).unwrap_or(record.dossier.received_at);
+    if event.at < earliest || event.at > now.checked_add(skew).unwrap_or(now) {
+        return Err(invalid(
+            "/SuKienBuuGui/At",
+            "the event's time lies before the dossier was received or beyond the gateway's clock",
+        ));
     }
     let at = event.at.min(now);
     let status_text = event.status.as_str();

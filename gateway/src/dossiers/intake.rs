@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use motcua_schemas::{
     AgencyCode, Channel, Deadline, Dossier, DossierCode, EventType, FieldError, HistoryEntry, InlineContent, Intake,
-    PostalInfo, S10ItemCode, Status, UnitCode, time::to_vn,
+    OrderKind, OrderState, PostalInfo, ReturnAddress, ReturnMethod, S10ItemCode, Status, UnitCode, time::to_vn,
 };
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +45,10 @@ pub enum IntakeError {
     /// It conflicts with a stored dossier (409).
     #[error("{0}")]
     Conflict(String),
+    /// It names a dossier another client submitted: a peer may update only what it
+    /// submitted itself.
+    #[error("the dossier was submitted by another client")]
+    NotYours,
     /// The store could not take it.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -127,6 +131,7 @@ pub async fn submit(
         let digest = ring::digest::digest(&ring::digest::SHA256, &[fingerprint.as_bytes(), &extra].concat());
         fingerprint = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     }
+    let mut claims = Vec::new();
     if !submission.contents.is_empty() {
         let blobs = store.blobs().clone();
         let contents = submission.contents.clone();
@@ -134,19 +139,51 @@ pub async fn submit(
             .iter()
             .map(|c| submission.intake.documents.get(c.document).and_then(|d| d.sha256.clone()).unwrap_or_default())
             .collect();
-        tokio::task::spawn_blocking(move || contents.iter().zip(hashes).try_for_each(|(c, h)| blobs.put(&h, &c.bytes)))
-            .await
-            .map_err(|e| IntakeError::Blob(std::io::Error::other(e)))?
-            .map_err(IntakeError::Blob)?;
+        claims = tokio::task::spawn_blocking(move || {
+            let mut claims = Vec::new();
+            for (content, hash) in contents.iter().zip(hashes) {
+                match blobs.put_claimed(&hash, &content.bytes) {
+                    Ok(claim) => claims.push(claim),
+                    Err(e) => {
+                        blobs.settle(claims, false);
+                        return Err(e);
+                    }
+                }
+            }
+            Ok(claims)
+        })
+        .await
+        .map_err(|e| IntakeError::Blob(std::io::Error::other(e)))?
+        .map_err(IntakeError::Blob)?;
     }
-    store.write(move |tx| accept(tx, &settings, &submission, fingerprint, clock.now())).await?
+    let outcome = store.write(move |tx| accept(tx, &settings, &submission, fingerprint, clock.now())).await;
+    // A refused dossier leaves no attachment behind.
+    store.blobs().settle(claims, matches!(outcome, Ok(Ok(_))));
+    outcome?
+}
+
+/// Whether the result has left the desk: returned, or on its way by post. From then
+/// on where it goes can no longer change.
+pub fn result_left(record: &DossierRecord) -> bool {
+    let d = &record.dossier;
+    d.status.is_final()
+        || d.postal.return_item.is_some()
+        || d.postal.orders.iter().any(|o| o.kind == OrderKind::Return && o.state != OrderState::Cancelled)
+        || (d.status == Status::Processed && d.return_method == ReturnMethod::Post)
+}
+
+/// A return method and address as the history records them.
+fn where_it_goes(method: ReturnMethod, address: Option<&ReturnAddress>) -> serde_json::Value {
+    serde_json::json!({ "return_method": method, "return_address": address })
 }
 
 /// Takes a new version of a dossier the national portal sent again: what the
 /// applicant may change (contact, documents, fees, return address, the fields the
 /// gateway does not read) is replaced, the change is recorded in the history with the
 /// fields it touched, and the desk is told to read the dossier again. Its code,
-/// procedure, unit and clock stay as they are.
+/// procedure, unit and clock stay as they are. A change of where the result goes is
+/// recorded with the old and the new, told to the desk on its own, and refused once
+/// the result has left.
 fn update_from_portal(
     tx: &mut Tx<'_>,
     settings: &Settings,
@@ -169,22 +206,28 @@ fn update_from_portal(
     if old.fees != new.fees {
         changed.push("DanhSachLePhi");
     }
-    if old.return_address != new.return_address || old.return_method != new.return_method {
+    let moved = old.return_address != new.return_address || old.return_method != new.return_method;
+    if moved {
+        if result_left(&record) {
+            return Err(IntakeError::Invalid(vec![FieldError::new(
+                "/DiaChiNhanKetQua",
+                "the result has left the desk: where it goes can no longer change",
+            )]));
+        }
         changed.push("DiaChiNhanKetQua");
     }
     let extra = s.portal.as_ref().map(|p| p.extra.clone()).unwrap_or_default();
     if record.portal.extra != extra {
         changed.push("các trường khác");
     }
+    let before = where_it_goes(old.return_method, old.return_address.as_ref());
     let d = &mut record.dossier;
     d.applicant.phone = new.applicant.phone.clone();
     d.applicant.email = new.applicant.email.clone();
     d.documents = new.documents.clone();
     d.fees = new.fees.clone();
-    if !d.status.is_final() && d.status != Status::Processed {
-        d.return_method = new.return_method;
-        d.return_address = new.return_address.clone();
-    }
+    d.return_method = new.return_method;
+    d.return_address = new.return_address.clone();
     record.portal.extra = extra;
     record.fingerprint = fingerprint;
     let text = if changed.is_empty() {
@@ -194,6 +237,17 @@ fn update_from_portal(
     };
     super::events::note(&mut record, now, text, serde_json::json!({ "mark": "portal_update", "fields": changed }));
     let desk = record.dossier.desk.clone();
+    if moved {
+        let after = where_it_goes(record.dossier.return_method, record.dossier.return_address.as_ref());
+        let text = format!(
+            "Thay đổi nơi nhận kết quả theo đề nghị gửi qua Cổng Dịch vụ công quốc gia: {}",
+            record.dossier.return_method.label()
+        );
+        let details =
+            serde_json::json!({ "mark": "return_address_changed", "old": before, "new": after, "by": s.client_id });
+        super::events::note(&mut record, now, text, details);
+        crate::deadlines::notice(tx, &desk, crate::outbox::NoticeKind::ReturnAddressChanged, &record, now)?;
+    }
     crate::deadlines::notice(tx, &desk, crate::outbox::NoticeKind::Updated, &record, now)?;
     record.save(tx, settings, now)?;
     Ok(record)
@@ -250,6 +304,11 @@ fn accept(
     if let Some(entry) = tx.get_json::<IdempotencyEntry>(Space::Idempotency, idem_key.as_bytes())? {
         let record = DossierRecord::load(tx, &entry.code)?
             .ok_or_else(|| StoreError::Corrupt(format!("idempotency key of missing dossier {}", entry.code)))?;
+        // Nothing of another client's dossier is told or changed, not even that the
+        // same content was sent before.
+        if record.submitted_by != s.client_id {
+            return Err(IntakeError::NotYours);
+        }
         return if record.fingerprint == fingerprint {
             Ok(IntakeOutcome::Repeated(Box::new(record)))
         } else if s.portal.is_some() && record.portal.origin_code.is_some() {
@@ -265,6 +324,13 @@ fn accept(
     }
     let intake = &s.intake;
     let procedure = check(settings, intake).map_err(IntakeError::Invalid)?;
+    let skew = jiff::SignedDuration::from_secs(i64::try_from(settings.deadlines.event_clock_skew_secs).unwrap_or(0));
+    if intake.submitted_at > now.checked_add(skew).unwrap_or(now) {
+        return Err(IntakeError::Invalid(vec![FieldError::new(
+            &intake.pointers.submitted,
+            "the dossier cannot have been submitted after the gateway's clock",
+        )]));
+    }
     let received_date = to_vn(now).date();
     let route = settings
         .network

@@ -48,7 +48,8 @@ pub async fn dead_letters(
             "id": letter.job.id.to_string(),
             "destination": letter.job.destination.name(),
             "job": letter.job,
-            "error": letter.error,
+            // A peer's words are personal data until proven otherwise.
+            "error": motcua_schemas::text::scrub_personal(&letter.error),
             "attempts": letter.job.attempts,
             "died_at": motcua_schemas::time::format_rfc3339(letter.died_at),
         }));
@@ -73,6 +74,22 @@ pub async fn replay(
         Some(job) => Ok(Json(json!({ "destination": job.destination.name(), "replayed": job }))),
         None => Err(ApiError::not_found("no such dead letter")),
     }
+}
+
+/// `POST /v1/admin/operators/{name}/unlock`: forgives an operator's failed logins on
+/// every node (`motcua operator unlock`), so that it may log in from any address again.
+pub async fn unlock_operator(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    if app.settings().ui.operator(&name).is_none() {
+        return Err(ApiError::not_found("no such operator"));
+    }
+    crate::operators::unlock(&app.store, &name).await?;
+    tracing::info!(target: "motcua::ui", action = "unlock", operator = %name, client = %caller.client.id, "failed logins forgiven");
+    Ok(Json(json!({ "operator": name, "unlocked": true })))
 }
 
 /// `POST /v1/admin/backup`: a consistent snapshot of the store, written while the

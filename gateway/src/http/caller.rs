@@ -9,6 +9,7 @@ use axum::{extract::FromRequestParts, http::request::Parts};
 use super::{ClientSlot, error::ApiError};
 use crate::app::App;
 use crate::auth::{
+    basic::BasicRefusal,
     clients::{Client, MtlsRule},
     verify,
 };
@@ -102,11 +103,18 @@ impl FromRequestParts<Arc<App>> for Caller {
         let now = jiff::Timestamp::now().as_second();
         let verified = match (token, basic) {
             (Some(token), _) => app.tokens().verify(token, &settings.clients, &settings.gateway.audience, now),
-            (None, Some(basic)) => app.basic.verify(basic, &settings.clients).await.map(|client| verify::Verified {
-                subject: client.id.clone(),
-                client,
-                expires_at: now,
-            }),
+            (None, Some(basic)) => match app
+                .basic
+                .verify(basic, &settings.clients, client_ip(parts, &settings), &app.metrics.password_checks)
+                .await
+            {
+                Ok(client) => Ok(verify::Verified { subject: client.id.clone(), client, expires_at: now }),
+                Err(BasicRefusal::Held { retry_after }) => {
+                    app.metrics.rate_limited.get_or_create(&ClientLabels { client: "basic".into() }).inc();
+                    return Err(ApiError::held(retry_after));
+                }
+                Err(BasicRefusal::Wrong) => Err(verify::TokenError("the user name or password is wrong".into())),
+            },
             (None, None) => Err(verify::TokenError("a bearer token is required".into())),
         };
         let verified = match verified {

@@ -1,7 +1,8 @@
 //! `POST /v1/dvcqg/dossiers`: dossiers the national portal pushes, in its own record
-//! shape (docs/PEERS.md §1.5, §1.10), answered as it expects — HTTP 200
-//! `{"error_code":0,"message":"<MaHoSo>| …"}` — with a repeated `MaHoSo` taken as an
-//! update. The portal authenticates with HTTP Basic or a token.
+//! shape (docs/PEERS.md §1.5, §1.10), answered as real receivers answer — HTTP 200
+//! `{"error_code":0|1|-1,"message":"<MaHoSo>| …"}`, HTTP 500 only for a body that is
+//! not JSON — with a repeated `MaHoSo` taken as an update. A peer may update only the
+//! dossiers it submitted. The portal authenticates with HTTP Basic or a token.
 
 use std::sync::Arc;
 
@@ -55,6 +56,19 @@ async fn take(
         Ok(o) => o,
         Err(IntakeError::Invalid(errors)) => return Ok(Outcome { code, error_code: -1, message: describe(&errors) }),
         Err(IntakeError::Conflict(message)) => return Ok(Outcome { code, error_code: 1, message }),
+        Err(IntakeError::NotYours) => {
+            app.metrics.foreign_updates.inc();
+            tracing::warn!(client = %caller.client.id, dossier = %code, "a push named a dossier another client submitted; refused");
+            return Ok(Outcome {
+                code,
+                error_code: -1,
+                message: "MaHoSo: hồ sơ do hệ thống khác gửi, không được cập nhật".into(),
+            });
+        }
+        Err(IntakeError::Store(crate::store::StoreError::TooLarge { bytes, limit })) => {
+            let message = format!("the dossier would take {bytes} bytes in the store; at most {limit}");
+            return Ok(Outcome { code, error_code: -1, message });
+        }
         Err(e) => return Err(e.into()),
     };
     let labels = IntakeLabels { channel: "dvcqg".to_owned(), outcome: portal_intake::label(&outcome).to_owned() };
@@ -80,12 +94,16 @@ pub async fn push(
         return Err(ApiError::not_found("the national portal's protocol is not configured"));
     }
     let bytes = body::read(&headers, body, MediaType::Json, settings.limits.body_bytes).await?;
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+        // What real receivers answer to a body that is not JSON.
+        return Ok((StatusCode::INTERNAL_SERVER_ERROR, "request body incorrect").into_response());
+    }
     let pushed = match inbound::parse_push(&bytes, settings.limits.json_depth) {
         Ok(p) => p,
         Err(e) => {
             let Outcome { message, .. } = refused(String::new(), e);
             let reply = json!({ "error_code": -1, "message": format!("| {message}") });
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(reply)).into_response());
+            return Ok((StatusCode::OK, axum::Json(reply)).into_response());
         }
     };
     let mut outcomes = Vec::with_capacity(pushed.records.len());
@@ -101,6 +119,5 @@ pub async fn push(
             .map(|o| json!({ "MaHoSo": o.code, "error_code": o.error_code, "message": o.message }))
             .collect();
     }
-    let status = if worst == -1 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    Ok((status, axum::Json(reply)).into_response())
+    Ok((StatusCode::OK, axum::Json(reply)).into_response())
 }

@@ -149,6 +149,18 @@ impl ApiError {
         e
     }
 
+    /// 429 for a source held after too many wrong passwords, with `Retry-After`.
+    pub fn held(retry_after: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "held",
+            "Too many failed attempts",
+            format!("too many wrong passwords from this address; retry after {retry_after} s"),
+        );
+        e.0.headers.push(("retry-after", retry_after.to_string()));
+        e
+    }
+
     /// 503: writes cannot be made durable; nothing was acknowledged.
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail)
@@ -229,6 +241,7 @@ impl From<IntakeError> for ApiError {
         match e {
             IntakeError::Invalid(errors) => ApiError::invalid(errors),
             IntakeError::Conflict(detail) => ApiError::conflict(detail),
+            IntakeError::NotYours => ApiError::conflict("this reference names a dossier another client submitted"),
             IntakeError::Store(e) => e.into(),
             IntakeError::Blob(e) => {
                 tracing::error!(error = %e, "blob store error");

@@ -40,6 +40,9 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     let open_overdue =
         app.store.count_prefix(crate::store::Space::Index, crate::store::keys::OVERDUE_PREFIX).unwrap_or(0) as i64;
     app.metrics.set_queue_gauges(&stats, open_overdue);
+    if let Ok(counts) = crate::aside::counts(&app.store) {
+        app.metrics.set_aside_gauges(&counts);
+    }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], app.metrics.encode())
         .into_response()
 }

@@ -148,6 +148,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/v1/admin/dead-letters", get(admin::dead_letters))
         .route("/v1/admin/dead-letters/{id}/replay", post(admin::replay))
         .route("/v1/admin/backup", post(admin::backup))
+        .route("/v1/admin/operators/{name}/unlock", post(admin::unlock_operator))
         .route("/.well-known/jwks.json", get(health::jwks))
         .route("/metrics", get(metrics_with_token))
         .route("/openapi.yaml", get(openapi::serve))

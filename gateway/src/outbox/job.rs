@@ -47,6 +47,8 @@ pub enum NoticeKind {
     ReturnFailed,
     /// The explanation of a late dossier is overdue.
     ExplanationMissing,
+    /// The applicant changed where the result goes (method or address).
+    ReturnAddressChanged,
 }
 
 /// A notice to a desk.

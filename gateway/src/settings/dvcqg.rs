@@ -77,6 +77,9 @@ pub struct PullSettings {
     pub interval: Duration,
     /// Days listed before the cursor's day.
     pub lookback_days: u32,
+    /// The client pulled dossiers are submitted as (a pushing client of the same
+    /// portal may then update them).
+    pub client: String,
 }
 
 /// Reads a secret from the environment variable `var` names.
@@ -203,6 +206,7 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
             procedures: p.procedures.clone(),
             interval: Duration::from_secs(p.interval_secs.max(1)),
             lookback_days: p.lookback_days,
+            client: p.client.clone(),
         }
     });
     DvcqgSettings {

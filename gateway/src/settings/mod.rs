@@ -84,6 +84,8 @@ pub struct Peer {
     pub timeout_secs: Option<u64>,
     /// Calls in flight at once, if not the default.
     pub concurrency: Option<usize>,
+    /// Largest answer read from it, in bytes.
+    pub max_answer_bytes: usize,
     /// The national portal's protocol, when the peer speaks it rather than the
     /// gateway's own contract.
     pub dvcqg: Option<dvcqg::DvcqgSettings>,
@@ -136,6 +138,8 @@ pub struct Deadlines {
 pub struct Settings {
     /// The file it came from.
     pub source: PathBuf,
+    /// SHA-256 of the file's text: what an item refused under it was judged against.
+    pub digest: String,
     /// `[gateway]`.
     pub gateway: GatewaySettings,
     /// `[store]`.
@@ -193,7 +197,9 @@ impl Settings {
         let file: ConfigFile =
             toml::from_str(text).map_err(|e| ConfigError::Parse { path: shown.clone(), message: e.to_string() })?;
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
-        validate(file, &base, path, env)
+        let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+        let digest = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        validate(file, &base, path, env, digest)
             .map_err(|problems| ConfigError::Invalid { path: shown, problems: problems.into_vec() })
     }
 }
@@ -220,6 +226,7 @@ fn validate(
     base: &Path,
     source: &Path,
     env: &dyn Fn(&str) -> Option<String>,
+    digest: String,
 ) -> Result<Settings, Problems> {
     let mut problems = Problems::default();
     let g = &file.gateway;
@@ -382,12 +389,18 @@ fn validate(
                 }
                 (_, None) => None,
             };
+            let default_answer = if name == "portal" { 16 << 20 } else { 4 << 20 };
+            let max_answer_bytes = p.max_answer_bytes.unwrap_or(default_answer);
+            if !(1024..=256 << 20).contains(&max_answer_bytes) {
+                problems.add(format!("{name}.max_answer_bytes"), "must be from 1024 bytes to 256 MiB");
+            }
             Peer {
                 id: p.id.clone(),
                 url: p.url.trim_end_matches('/').to_owned(),
                 ca_file: p.ca_file.as_ref().map(|f| resolve(base, f)),
                 timeout_secs: p.timeout_secs,
                 concurrency: p.concurrency,
+                max_answer_bytes,
                 dvcqg,
                 vnpost,
             }
@@ -420,6 +433,7 @@ fn validate(
     let warnings = warnings::warnings(&file, base, &tls, g.listen);
     Ok(Settings {
         source: source.to_owned(),
+        digest,
         gateway: GatewaySettings {
             listen: g.listen,
             tls,

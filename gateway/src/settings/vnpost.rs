@@ -26,6 +26,8 @@ pub struct VnpostSettings {
     pub page_size: usize,
     /// Time between tracking rounds.
     pub poll_interval: Duration,
+    /// The unit of `EventTime`.
+    pub event_time_unit: crate::config::vnpost_file::EventTimeUnit,
     /// Orders carry a waybill code from the pool.
     pub item_codes_from_pool: bool,
     /// Warn below this many free codes.
@@ -173,6 +175,7 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
         },
         page_size: section.page_size.clamp(1, 1000),
         poll_interval: Duration::from_secs(section.poll_interval_secs.max(1)),
+        event_time_unit: section.event_time_unit,
         item_codes_from_pool: section.item_codes_from_pool,
         pool_low_water: section.pool_low_water,
         rules: StatusRules { rules: section.statuses.clone(), otherwise: section.otherwise },

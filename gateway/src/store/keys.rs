@@ -25,6 +25,32 @@ pub fn pull_refused(portal_code: &str) -> Vec<u8> {
     format!("dvcqg_refused|{portal_code}").into_bytes()
 }
 
+/// `Meta`: an operator's session generation (moving it on ends its sessions).
+pub fn operator_generation(name: &str) -> Vec<u8> {
+    format!("ui_generation|{name}").into_bytes()
+}
+
+/// `Meta`: the addresses an operator logged in from.
+pub fn operator_addresses(name: &str) -> Vec<u8> {
+    format!("ui_addresses|{name}").into_bytes()
+}
+
+/// `Meta`: how many times an operator's failed logins were forgiven (`motcua operator
+/// unlock`); every node forgets its count of them when this moves.
+pub fn operator_unlocks(name: &str) -> Vec<u8> {
+    format!("ui_unlocks|{name}").into_bytes()
+}
+
+/// `Aside`: the prefix of the items set aside from `source`.
+pub fn aside_prefix(source: &str) -> Vec<u8> {
+    format!("{source}|").into_bytes()
+}
+
+/// `Aside`: item `id` set aside from `source`.
+pub fn aside(source: &str, id: &str) -> Vec<u8> {
+    format!("{source}|{id}").into_bytes()
+}
+
 /// `Outbox`: the prefix of a destination's jobs (its name, then NUL).
 pub fn destination_prefix(destination: &str) -> Vec<u8> {
     let mut prefix = destination.as_bytes().to_vec();

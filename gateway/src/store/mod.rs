@@ -63,6 +63,9 @@ pub enum Space {
     Stats = b't',
     /// Secondary indexes (for example dossiers by status or desk).
     Index = b'n',
+    /// Items from a peer's list or feed set aside (refused, or failing), by source and
+    /// id, so that the items after them go on.
+    Aside = b'a',
 }
 
 /// Something a committed batch tells the rest of the gateway.

@@ -94,7 +94,12 @@ fn order_words(kind: OrderKind, state: OrderState) -> (&'static str, &'static st
 
 /// A dossier's jobs still queued (for its desk, the portal and the post) and its dead
 /// letters.
-fn deliveries(ui: &Ui, code: &DossierCode, desk: &str) -> Result<Vec<Delivery>, crate::store::StoreError> {
+fn deliveries(
+    ui: &Ui,
+    code: &DossierCode,
+    desk: &str,
+    personal: bool,
+) -> Result<Vec<Delivery>, crate::store::StoreError> {
     let settings = ui.app.settings();
     let network = &settings.network;
     let mut out = Vec::new();
@@ -120,7 +125,7 @@ fn deliveries(ui: &Ui, code: &DossierCode, desk: &str) -> Result<Vec<Delivery>, 
                 state: if leased { "Đang gửi" } else { "Chờ gửi" },
                 attempts: job.attempts,
                 next: format::when(job.not_before),
-                error: job.last_error.clone().unwrap_or_default(),
+                error: format::peer_text(personal, job.last_error.as_deref().unwrap_or_default()),
             });
         }
     }
@@ -136,7 +141,7 @@ fn deliveries(ui: &Ui, code: &DossierCode, desk: &str) -> Result<Vec<Delivery>, 
             state: "Không gửi được",
             attempts: letter.job.attempts,
             next: format::when(letter.died_at),
-            error: letter.error.clone(),
+            error: format::peer_text(personal, &letter.error),
         });
     }
     Ok(out)
@@ -164,7 +169,7 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Path(code): Path<St
         tracing::warn!(target: "motcua::ui", action = "dossier", operator = %signed.operator.name, outcome = "out_of_scope", "a dossier outside the operator's units");
         return hidden();
     }
-    let deliveries = match deliveries(&ui, &code, &record.dossier.desk) {
+    let deliveries = match deliveries(&ui, &code, &record.dossier.desk, signed.sees_personal_data()) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(error = %e, "a dossier's deliveries could not be read");
@@ -194,7 +199,8 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Path(code): Path<St
             what: format::event_words(h.kind),
             by: format::actor(&settings, h),
             status: h.status_after.name().to_owned(),
-            note: h.note.clone().unwrap_or_default(),
+            // Notes quote peers' words (a desk's reason, the post's message).
+            note: motcua_schemas::text::scrub_personal(h.note.as_deref().unwrap_or_default()),
         })
         .collect();
     let channel = match (d.channel, d.level) {

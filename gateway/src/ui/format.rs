@@ -101,6 +101,16 @@ pub fn lateness(seconds: i64) -> String {
     }
 }
 
+/// What a peer's own words (an error, a tracking message) look like on a page: hidden
+/// from an operator who may not see personal data, and scrubbed of identity and phone
+/// numbers for everyone else (a peer's text is personal data until proven otherwise).
+pub fn peer_text(sees_personal_data: bool, text: &str) -> String {
+    if !sees_personal_data {
+        return if text.is_empty() { String::new() } else { "(nội dung phản hồi được ẩn)".to_owned() };
+    }
+    motcua_schemas::text::scrub_personal(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

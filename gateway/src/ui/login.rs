@@ -1,9 +1,9 @@
 //! Logging in and out: a login form bound to a cookie of its own (its CSRF token),
-//! failed attempts limited per account and per address, passwords checked against their
-//! Argon2id hashes off the async threads, and every outcome logged without the
-//! password.
+//! each attempt admitted by the guard before its password is checked against the
+//! Argon2id hash, a logout that ends every session of the operator, and every outcome
+//! logged without the password.
 
-use std::{net::IpAddr, sync::Arc, sync::OnceLock};
+use std::{net::IpAddr, sync::Arc};
 
 use askama::Template;
 use axum::{
@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::{
     Signed, Ui, error_page,
+    guard::Held,
     session::{self, COOKIE, LOGIN_COOKIE, Session},
 };
 
@@ -41,7 +42,7 @@ impl FromRequestParts<Arc<Ui>> for Address {
 /// The login form with a fresh nonce (and its cookie).
 fn login_page(ui: &Ui, status: StatusCode, name: &str, message: Option<&str>) -> Response {
     let nonce = session::nonce();
-    let csrf = ui.keys.csrf("login", &nonce);
+    let csrf = ui.keys().csrf("login", &nonce);
     let html = LoginPage { csrf: &csrf, name, message }.render().unwrap_or_default();
     let mut response = (status, Html(html)).into_response();
     if let Ok(cookie) = HeaderValue::from_str(&session::set_cookie(LOGIN_COOKIE, &nonce, 900)) {
@@ -66,12 +67,6 @@ pub struct LoginForm {
     csrf: String,
 }
 
-/// A hash to check unknown accounts against, so that they take as long as known ones.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| crate::auth::basic::hash_secret("tai-khoan-khong-ton-tai").unwrap_or_default())
-}
-
 /// `POST /ui/dang-nhap`.
 pub async fn submit(
     State(ui): State<Arc<Ui>>,
@@ -79,8 +74,9 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    let keys = ui.keys();
     let nonce = session::from_headers(&headers, LOGIN_COOKIE).unwrap_or_default();
-    if nonce.is_empty() || !ui.keys.csrf_ok("login", nonce, &form.csrf) {
+    if nonce.is_empty() || !keys.csrf_ok("login", nonce, &form.csrf) {
         tracing::warn!(target: "motcua::ui", action = "login", outcome = "csrf", "a login form without a valid token");
         return login_page(
             &ui,
@@ -93,42 +89,49 @@ pub async fn submit(
     if name.is_empty() || name.len() > 64 {
         return login_page(&ui, StatusCode::UNAUTHORIZED, "", Some("Vui lòng nhập tên đăng nhập và mật khẩu."));
     }
-    let now = std::time::Instant::now();
-    let held = ui.by_account.blocked(&name, now) || address.is_some_and(|a| ui.by_address.blocked(&a, now));
-    if held {
-        tracing::warn!(target: "motcua::ui", action = "login", operator = %name, outcome = "held", "too many failed logins");
-        return login_page(
-            &ui,
-            StatusCode::TOO_MANY_REQUESTS,
-            &name,
-            Some("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút."),
-        );
-    }
+    // The attempt is counted before the password is checked.
+    let attempt = match ui.guard.admit(&ui.app.store, &name, address) {
+        Ok(attempt) => attempt,
+        Err(held) => {
+            tracing::warn!(target: "motcua::ui", action = "login", operator = %name, outcome = "held", ?held, "too many failed logins");
+            let message = match held {
+                Held::Address => "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 15 phút.",
+                Held::NewAddress => {
+                    "Tài khoản tạm thời chỉ được đăng nhập từ nơi đã đăng nhập trước đây do có nhiều lần đăng nhập sai. \
+                     Vui lòng thử lại sau 15 phút hoặc đề nghị quản trị viên mở khóa."
+                }
+            };
+            return login_page(&ui, StatusCode::TOO_MANY_REQUESTS, &name, Some(message));
+        }
+    };
     let settings = ui.app.settings();
     let operator = settings.ui.operator(&name).cloned();
-    let hash = operator.as_ref().map_or_else(|| decoy_hash().to_owned(), |o| o.password_hash.clone());
-    let password = form.mat_khau;
-    let verified = tokio::task::spawn_blocking(move || {
-        use argon2::PasswordVerifier;
-        argon2::PasswordHash::new(&hash)
-            .is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-    })
-    .await
-    .unwrap_or(false);
+    // An unknown account is checked against a decoy: it costs what a known one does.
+    let hash = operator.as_ref().map(|o| o.password_hash.as_str());
+    let verified = crate::auth::password::verify(hash, &form.mat_khau, &ui.app.metrics.password_checks).await;
     let Some(operator) = operator.filter(|_| verified) else {
-        ui.by_account.record(name.clone(), now);
-        if let Some(address) = address {
-            ui.by_address.record(address, now);
-        }
+        drop(attempt);
         tracing::warn!(target: "motcua::ui", action = "login", operator = %name, outcome = "refused", "login refused");
         return login_page(&ui, StatusCode::UNAUTHORIZED, &name, Some("Tên đăng nhập hoặc mật khẩu không đúng."));
     };
+    ui.guard.succeeded(attempt);
+    let generation = match crate::operators::generation(&ui.app.store, &operator.name) {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::error!(error = %e, "an operator's session generation could not be read");
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Chưa đăng nhập được. Vui lòng thử lại sau.");
+        }
+    };
+    if let Some(address) = address
+        && let Err(e) = crate::operators::remember_address(&ui.app.store, &operator.name, address).await
+    {
+        tracing::warn!(error = %e, "the address of a login could not be remembered");
+    }
     tracing::info!(target: "motcua::ui", action = "login", operator = %operator.name, "operator logged in");
-    let session = Session::new(&operator.name, jiff::Timestamp::now().as_second());
+    let session = Session::new(&operator, generation, jiff::Timestamp::now().as_second());
     let idle = i64::try_from(settings.ui.idle.as_secs()).unwrap_or(i64::MAX);
     let mut response = Redirect::to("/ui").into_response();
-    for cookie in [session::set_cookie(COOKIE, &ui.keys.seal(&session), idle), session::set_cookie(LOGIN_COOKIE, "", 0)]
-    {
+    for cookie in [session::set_cookie(COOKIE, &keys.seal(&session), idle), session::set_cookie(LOGIN_COOKIE, "", 0)] {
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
@@ -147,6 +150,11 @@ pub struct TokenForm {
 pub async fn logout(State(ui): State<Arc<Ui>>, signed: Signed, Form(form): Form<TokenForm>) -> Response {
     if !signed.csrf_ok(&ui, &form.csrf) {
         return error_page(StatusCode::FORBIDDEN, "Yêu cầu không hợp lệ (thiếu mã xác thực biểu mẫu).");
+    }
+    // Every session of the operator ends, on every node.
+    if let Err(e) = crate::operators::end_sessions(&ui.app.store, &signed.operator.name).await {
+        tracing::error!(error = %e, "a logout could not end the operator's sessions");
+        return error_page(StatusCode::SERVICE_UNAVAILABLE, "Chưa đăng xuất được. Vui lòng thử lại sau.");
     }
     tracing::info!(target: "motcua::ui", action = "logout", operator = %signed.operator.name, "operator logged out");
     let mut response = Redirect::to("/ui/dang-nhap").into_response();

@@ -3,10 +3,10 @@
 //! password. Each page is a module; this one holds what they share: the state, the
 //! signed-in operator, the scope of units it may see, and the security headers.
 
-mod attempts;
 mod chart;
 mod dossier;
 mod format;
+mod guard;
 mod logbook;
 mod login;
 mod overdue;
@@ -14,7 +14,9 @@ mod overview;
 mod queue;
 pub mod session;
 
-use std::{collections::BTreeSet, net::IpAddr, sync::Arc};
+use std::{collections::BTreeSet, sync::Arc};
+
+use arc_swap::ArcSwap;
 
 use askama::Template;
 use axum::{
@@ -34,29 +36,42 @@ use session::{COOKIE, Keys, Session};
 /// What the pages share.
 pub struct Ui {
     app: Arc<App>,
-    keys: Keys,
-    /// Failed logins per account.
-    by_account: attempts::Failures<String>,
-    /// Failed logins per address.
-    by_address: attempts::Failures<IpAddr>,
+    /// The session key in force and the configured secret it was made from (a reload
+    /// that rotates the secret ends every session).
+    keys: ArcSwap<(Option<Vec<u8>>, Arc<Keys>)>,
+    /// Who may try a password.
+    guard: guard::Guard,
 }
 
-/// The pages' routes, on the main listener.
-pub fn router(app: Arc<App>) -> Router<Arc<App>> {
-    let settings = app.settings();
+fn load_keys(settings: &crate::settings::Settings) -> Arc<Keys> {
     let keys = Keys::load(settings.ui.session_key.as_deref(), &settings.gateway.data_dir).unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot keep the pages' session key; sessions end when this process does");
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
         Keys::new(&bytes)
     });
-    let attempts = usize::try_from(settings.ui.login_attempts).unwrap_or(usize::MAX);
-    let ui = Arc::new(Ui {
-        app,
-        keys,
-        by_account: attempts::Failures::new(attempts),
-        by_address: attempts::Failures::new(attempts.saturating_mul(4)),
-    });
+    Arc::new(keys)
+}
+
+impl Ui {
+    /// The session key in force: made again when the configured secret changed.
+    fn keys(&self) -> Arc<Keys> {
+        let settings = self.app.settings();
+        let current = self.keys.load();
+        if current.0 == settings.ui.session_key {
+            return current.1.clone();
+        }
+        let keys = load_keys(&settings);
+        self.keys.store(Arc::new((settings.ui.session_key.clone(), keys.clone())));
+        keys
+    }
+}
+
+/// The pages' routes, on the main listener.
+pub fn router(app: Arc<App>) -> Router<Arc<App>> {
+    let settings = app.settings();
+    let keys = ArcSwap::from_pointee((settings.ui.session_key.clone(), load_keys(&settings)));
+    let ui = Arc::new(Ui { app, keys, guard: guard::Guard::new(settings.ui.login_attempts) });
     Router::new()
         .route("/ui", get(overview::page))
         .route("/ui/", get(|| async { Redirect::to("/ui") }))
@@ -67,6 +82,7 @@ pub fn router(app: Arc<App>) -> Router<Arc<App>> {
         .route("/ui/so-theo-doi", get(logbook::page))
         .route("/ui/hang-doi", get(queue::page))
         .route("/ui/hang-doi/{id}/gui-lai", post(queue::replay))
+        .route("/ui/tam-gac/{source}/{id}/tha", post(queue::release))
         .route("/ui/tai-nguyen/giao-dien.css", get(stylesheet))
         .layer(middleware::map_response(security_headers))
         .with_state(ui)
@@ -158,7 +174,7 @@ impl Signed {
 
     /// True when the CSRF token of a submitted form is this session's.
     pub fn csrf_ok(&self, ui: &Ui, token: &str) -> bool {
-        ui.keys.csrf_ok("session", &self.session.nonce, token)
+        ui.keys().csrf_ok("session", &self.session.nonce, token)
     }
 
     /// The frame every page is drawn in.
@@ -238,10 +254,13 @@ impl FromRequestParts<Arc<Ui>> for Signed {
         let now = jiff::Timestamp::now().as_second();
         let settings = ui.app.settings();
         let idle = i64::try_from(settings.ui.idle.as_secs()).unwrap_or(i64::MAX);
+        let keys = ui.keys();
         let signed = session::from_headers(&parts.headers, COOKIE)
-            .and_then(|value| ui.keys.open(value))
+            .and_then(|value| keys.open(value))
             .filter(|s| s.alive(now, idle))
-            .and_then(|s| settings.ui.operator(&s.operator).map(|o| (s, o.clone())));
+            .and_then(|s| settings.ui.operator(&s.operator).map(|o| (s, o.clone())))
+            .filter(|(s, o)| s.entry == session::entry_digest(o))
+            .filter(|(s, o)| crate::operators::generation(&ui.app.store, &o.name).is_ok_and(|g| g == s.generation));
         let Some((mut session, operator)) = signed else {
             return Err(if parts.method == Method::GET {
                 Redirect::to("/ui/dang-nhap").into_response()
@@ -251,9 +270,9 @@ impl FromRequestParts<Arc<Ui>> for Signed {
         };
         let refresh = session.stale(now).then(|| {
             session.seen = now;
-            session::set_cookie(COOKIE, &ui.keys.seal(&session), idle)
+            session::set_cookie(COOKIE, &keys.seal(&session), idle)
         });
-        let csrf = ui.keys.csrf("session", &session.nonce);
+        let csrf = keys.csrf("session", &session.nonce);
         Ok(Signed { operator, session, refresh, csrf })
     }
 }

@@ -1,14 +1,18 @@
 //! Operators' sessions: a cookie the gateway signs (HMAC-SHA256) holding who logged in,
-//! when, when last seen and a random nonce; the CSRF token of every form is derived
-//! from that nonce. Nothing is kept on the server, so every node that has the key
-//! (`[ui] session_key_env`) accepts the session; a session ends after the idle time
-//! or twelve hours, whichever comes first, and at once when its operator is removed
-//! from the configuration.
+//! when, when last seen, a random nonce, the operator's session generation and a digest
+//! of the operator's entry; the CSRF token of every form is derived from that nonce.
+//! Every node that has the key (`[ui] session_key_env`) accepts the session. A session
+//! ends after the idle time or twelve hours, whichever comes first; at once when its
+//! operator logs out anywhere (the generation, kept in the store, moves on), when the
+//! operator's password, role or unit changes (the digest no longer matches) or the
+//! operator is removed; and when the key is rotated.
 
 use std::path::Path;
 
 use base64::Engine;
 use ring::hmac;
+
+use crate::settings::ui::{Operator, OperatorRole};
 
 /// The session cookie.
 pub const COOKIE: &str = "motcua_phien";
@@ -30,12 +34,23 @@ pub struct Session {
     pub seen: i64,
     /// Random, per session: the CSRF tokens derive from it.
     pub nonce: String,
+    /// The operator's session generation when it logged in.
+    pub generation: u64,
+    /// The digest of the operator's entry (password hash, role, unit) when it logged in.
+    pub entry: String,
 }
 
 impl Session {
-    /// A new session for `operator` at `now`.
-    pub fn new(operator: &str, now: i64) -> Session {
-        Session { operator: operator.to_owned(), issued: now, seen: now, nonce: nonce() }
+    /// A new session for `operator` at `now`, in its generation `generation`.
+    pub fn new(operator: &Operator, generation: u64, now: i64) -> Session {
+        Session {
+            operator: operator.name.clone(),
+            issued: now,
+            seen: now,
+            nonce: nonce(),
+            generation,
+            entry: entry_digest(operator),
+        }
     }
 
     /// True when the session may still be used at `now`.
@@ -47,6 +62,19 @@ impl Session {
     pub fn stale(&self, now: i64) -> bool {
         now - self.seen >= REFRESH_SECS
     }
+}
+
+/// A digest of what an operator's sessions depend on: its password hash, role and
+/// unit (a change of any of them ends its sessions).
+pub fn entry_digest(operator: &Operator) -> String {
+    let role = match operator.role {
+        OperatorRole::Centre => "centre",
+        OperatorRole::Commune => "commune",
+        OperatorRole::Auditor => "auditor",
+    };
+    let unit = operator.unit.as_ref().map(|u| u.as_str()).unwrap_or("");
+    let text = format!("{}|{}|{role}|{unit}", operator.name, operator.password_hash);
+    b64(&ring::digest::digest(&ring::digest::SHA256, text.as_bytes()).as_ref()[..12])
 }
 
 /// A random nonce, 128 bits, URL-safe.
@@ -93,7 +121,10 @@ impl Keys {
 
     /// The cookie value of `session`.
     pub fn seal(&self, session: &Session) -> String {
-        let payload = format!("{}|{}|{}|{}", session.operator, session.issued, session.seen, session.nonce);
+        let payload = format!(
+            "{}|{}|{}|{}|{}|{}",
+            session.operator, session.issued, session.seen, session.nonce, session.generation, session.entry
+        );
         let tag = hmac::sign(&self.key, payload.as_bytes());
         format!("{}.{}", b64(payload.as_bytes()), b64(tag.as_ref()))
     }
@@ -111,6 +142,8 @@ impl Keys {
             issued: parts.next()?.parse().ok()?,
             seen: parts.next()?.parse().ok()?,
             nonce: parts.next()?.to_owned(),
+            generation: parts.next()?.parse().ok()?,
+            entry: parts.next()?.to_owned(),
         };
         parts.next().is_none().then_some(session)
     }
@@ -149,12 +182,19 @@ mod tests {
     #[test]
     fn a_session_opens_only_as_signed_and_csrf_tokens_are_bound_to_it() {
         let keys = Keys::new(&[7u8; 32]);
-        let session = Session::new("trungtam", 1_000);
+        let operator = Operator {
+            name: "trungtam".into(),
+            display_name: "Trung tâm".into(),
+            role: OperatorRole::Centre,
+            unit: None,
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        };
+        let session = Session::new(&operator, 0, 1_000);
         let sealed = keys.seal(&session);
         assert_eq!(keys.open(&sealed), Some(session.clone()));
         assert_eq!(Keys::new(&[8u8; 32]).open(&sealed), None, "another key");
         let (payload, tag) = sealed.split_once('.').unwrap();
-        let forged = b64(b"kiemtra|1000|1000|x");
+        let forged = b64(b"kiemtra|1000|1000|x|0|y");
         assert_eq!(keys.open(&format!("{forged}.{tag}")), None, "another payload");
         assert_eq!(keys.open(payload), None);
         let token = keys.csrf("session", &session.nonce);
@@ -164,5 +204,9 @@ mod tests {
         assert!(session.alive(1_000 + 1_800, 1_800) && !session.alive(1_000 + 1_801, 1_800));
         assert_eq!(cookie("a=1; motcua_phien=xyz; b=2", COOKIE), Some("xyz"));
         assert_eq!(cookie("motcua_phien_x=1", COOKIE), None);
+        let changed = Operator { role: OperatorRole::Auditor, ..operator.clone() };
+        assert_ne!(entry_digest(&changed), session.entry, "a role change ends the session");
+        let rehashed = Operator { password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$b3RoZXI".into(), ..operator };
+        assert_ne!(entry_digest(&rehashed), session.entry, "a password change ends the session");
     }
 }

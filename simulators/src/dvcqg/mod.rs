@@ -73,6 +73,9 @@ pub struct Switches {
     pub always_error: bool,
     /// Wait this long before answering.
     pub delay: Option<Duration>,
+    /// A hostile or broken portal, for tests (no public source shows one): pad every
+    /// `DanhSachHoSo` answer with a field of this many bytes.
+    pub pad_lists: Option<usize>,
 }
 
 #[derive(Default)]
@@ -103,6 +106,27 @@ pub struct Listed {
     pub detail: Value,
     /// File contents by path.
     pub files: BTreeMap<String, Vec<u8>>,
+    /// A broken or hostile portal, for tests (no public source shows one): the code
+    /// the list shows, when it is not the one of the details.
+    pub listed_as: Option<String>,
+    /// A broken portal, for tests: the list shows the dossier, `TraCuuHoSo` finds
+    /// nothing.
+    pub no_details: bool,
+}
+
+impl Listed {
+    /// A dossier listed under `unit` on `day`, with its details and files.
+    pub fn new(unit: &str, day: jiff::civil::Date, detail: Value, files: BTreeMap<String, Vec<u8>>) -> Listed {
+        Listed { unit: unit.to_owned(), day, detail, files, listed_as: None, no_details: false }
+    }
+
+    /// The code the list shows.
+    fn code(&self) -> Value {
+        match &self.listed_as {
+            Some(code) => Value::String(code.clone()),
+            None => self.detail.get("MaHoSo").cloned().unwrap_or_default(),
+        }
+    }
 }
 
 type Shared = Arc<(Setup, Mutex<Books>)>;
@@ -168,6 +192,15 @@ impl DvcqgSim {
     /// Lists a dossier for the gateway to pull.
     pub fn list(&self, listed: Listed) {
         self.state().listed.push(listed);
+    }
+
+    /// Gives the details of a dossier listed with `no_details` from now on.
+    pub fn give_details(&self, listed_code: &str) {
+        for l in self.state().listed.iter_mut() {
+            if l.code().as_str() == Some(listed_code) {
+                l.no_details = false;
+            }
+        }
     }
 
     /// The latest record of `code`.
@@ -399,21 +432,25 @@ fn lookups(s: &mut Books, service: &str, obj: &Map<String, Value>) -> Response {
                 .filter(|l| l.unit == unit && (from..=to).contains(&l.day))
                 .map(|l| {
                     json!({
-                        "MaHoSo": l.detail.get("MaHoSo").cloned().unwrap_or_default(),
+                        "MaHoSo": l.code(),
                         "MaTTHC": l.detail.get("MaTTHC").cloned().unwrap_or_default(),
                         "NgayTiepNhan": l.day.strftime("%d/%m/%Y 00:00:00").to_string(),
                     })
                 })
                 .collect();
             *s.answers.entry("0".into()).or_default() += 1;
-            axum::Json(json!({ "error_code": "0", "message": "Thành công", "data": data })).into_response()
+            let mut answer = json!({ "error_code": "0", "message": "Thành công", "data": data });
+            if let Some(n) = s.switches.pad_lists {
+                answer["padding"] = "x".repeat(n).into();
+            }
+            axum::Json(answer).into_response()
         }
         "TraCuuHoSo" => {
             let code = text(obj, "mahoso").unwrap_or_default();
             let found: Vec<Value> = s
                 .listed
                 .iter()
-                .filter(|l| l.detail.get("MaHoSo").and_then(Value::as_str) == Some(&code))
+                .filter(|l| !l.no_details && l.code().as_str() == Some(code.as_str()))
                 .map(|l| l.detail.clone())
                 .collect();
             *s.fetched.entry(code).or_default() += 1;
