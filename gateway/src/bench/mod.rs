@@ -28,7 +28,7 @@ use crate::settings::Settings;
 pub use dispatch::{DispatchMeasured, run_dispatch};
 use load::{Kind, LoadResult, LoadSpec};
 use report::mib;
-pub use report::{dir_size, peak_memory_kib, report};
+pub use report::{cpu_seconds, dir_size, peak_memory_kib, report};
 
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]
@@ -287,6 +287,7 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     warmup.run_id = format!("warm{}", warmup.run_id);
     let _ = run_on_nodes(warmup, &others).await;
     let before = scrape().await;
+    let cpu_before = cpu_seconds(gateway.0.id());
     // Only the scenario that dispatches reports the outbox; the others leave the
     // gateway alone while measuring.
     let sampling = {
@@ -307,6 +308,7 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
     let mut measured = spec(gateway_addr);
     measured.warmup = Duration::ZERO;
     let result = run_on_nodes(measured, &others).await;
+    let cpu_used = cpu_seconds(gateway.0.id()).zip(cpu_before).map(|(after, before)| after - before);
     let after = scrape().await;
     let depths = sampling.await.unwrap_or_default();
     let elapsed = result.elapsed.as_secs_f64().max(1e-9);
@@ -331,6 +333,14 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         notes += &format!(
             "{} nodes on one store, the load split evenly; the store figures are the first node's\n",
             options.nodes
+        );
+    }
+    if let Some(cpu) = cpu_used.filter(|_| options.nodes == 1 && !result.latencies_us.is_empty()) {
+        // Steadier than the throughput on a shared machine: what each dossier cost.
+        notes += &format!(
+            "gateway CPU: {:.0} µs per dossier (user and system, {:.2} cores while measured)\n",
+            cpu * 1e6 / result.latencies_us.len() as f64,
+            cpu / elapsed,
         );
     }
     notes += &format!(
