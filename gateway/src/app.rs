@@ -1,5 +1,8 @@
-//! The running gateway's shared state: the current settings (swapped whole on
-//! reload), the store, and the rate limiters built from the settings.
+//! The running gateway's shared state as its request handlers see it: the [`Core`]
+//! every part shares (store, clock, settings swapped whole on reload, outbound
+//! clients, metrics), and what only requests need — the rate limiters built from the
+//! settings, verified tokens and Basic credentials, the public lookup's counts, the
+//! dispatcher's handle.
 
 use std::sync::{Arc, OnceLock};
 
@@ -7,34 +10,35 @@ use arc_swap::ArcSwap;
 
 use crate::auth::verify::TokenCache;
 use crate::clock::Clock;
-use crate::dispatch::{self, DispatchHandle, Outbound};
+use crate::core::Core;
+use crate::dispatch::DispatchHandle;
 use crate::limits::{Limiters, WrongAnswers};
+use crate::metrics::Metrics;
+use crate::outbound::Outbound;
 use crate::settings::Settings;
+use crate::store::Store;
 
 /// Dossier codes whose wrong lookups are remembered at once.
 const LOOKUP_CODES_REMEMBERED: usize = 200_000;
-use crate::metrics::Metrics;
-use crate::store::Store;
 
 /// Shared state of a running gateway.
 pub struct App {
-    settings: Arc<ArcSwap<Settings>>,
+    core: Core,
     limiters: ArcSwap<Limiters>,
     tokens: ArcSwap<TokenCache>,
-    outbound: Arc<ArcSwap<Outbound>>,
-    /// The durable store.
-    pub store: Store,
-    /// The time source.
-    pub clock: Arc<dyn Clock>,
-    /// Metrics.
-    pub metrics: Arc<Metrics>,
     dispatch: ArcSwap<DispatchHandle>,
     wrong_lookups: WrongAnswers,
-    /// The supervised tasks that are down.
-    pub tasks: Arc<crate::supervise::Tasks>,
     lookup_decoy: OnceLock<Option<Vec<u8>>>,
     /// HTTP Basic checks: failures per source and verified headers.
     pub basic: crate::auth::basic::BasicAuth,
+}
+
+impl std::ops::Deref for App {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }
 
 impl App {
@@ -55,17 +59,12 @@ impl App {
         );
         let basic = crate::auth::basic::BasicAuth::new(l.basic_failures);
         Arc::new(App {
-            settings: Arc::new(ArcSwap::from_pointee(settings)),
+            core: Core::new(settings, store, clock, metrics, outbound),
             limiters: ArcSwap::from_pointee(limiters),
             tokens: ArcSwap::from_pointee(TokenCache::default()),
             basic,
-            outbound: Arc::new(ArcSwap::new(outbound)),
-            store,
-            clock,
-            metrics,
             dispatch: ArcSwap::from_pointee(DispatchHandle::detached()),
             wrong_lookups,
-            tasks: Arc::default(),
             lookup_decoy: OnceLock::new(),
         })
     }
@@ -81,21 +80,9 @@ impl App {
         DispatchHandle::clone(&self.dispatch.load())
     }
 
-    /// The dispatcher's narrow view of this gateway.
-    pub fn dispatch_context(&self) -> dispatch::Context {
-        dispatch::Context::new(
-            self.store.clone(),
-            self.clock.clone(),
-            self.metrics.clone(),
-            self.tasks.clone(),
-            self.settings.clone(),
-            self.outbound.clone(),
-        )
-    }
-
-    /// The settings in force.
-    pub fn settings(&self) -> Arc<Settings> {
-        self.settings.load_full()
+    /// The shared state every background task is given.
+    pub fn core(&self) -> &Core {
+        &self.core
     }
 
     /// Verified tokens of the clients in force.
@@ -103,40 +90,26 @@ impl App {
         self.tokens.load_full()
     }
 
-    /// Outbound clients and tokens of the destinations in force.
-    pub fn outbound(&self) -> Arc<Outbound> {
-        self.outbound.load_full()
-    }
-
-    /// Puts a new, valid configuration in force: clients and keys (cached tokens are
-    /// forgotten, so a key removed from the configuration stops working at once),
-    /// rate limits, desks, units, procedures, calendar and outbound peers. What
-    /// only a restart can change — listeners, TLS, data directory, store — is kept,
-    /// and each such difference is returned as a warning.
+    /// Puts a new, valid configuration in force: clients and keys (cached tokens and
+    /// Basic credentials are forgotten, so a key removed from the configuration stops
+    /// working at once), rate limits, desks, units, procedures, calendar, outbound peers,
+    /// request limits and the pages' operators. What only a restart can change
+    /// ([`crate::settings::Boot`]: listeners, how they accept, TLS, trusted proxies, data
+    /// directory, store) keeps its running value, and each such difference is returned
+    /// as a warning, so that nothing is applied by half without saying so.
     pub fn reload(&self, new: Settings) -> Result<Vec<String>, String> {
         let old = self.settings();
-        let mut warnings = Vec::new();
-        let (o, n) = (&old.gateway, &new.gateway);
-        if o.listen != n.listen || o.admin_listen != n.admin_listen {
-            warnings.push("listener addresses change only with a restart".to_owned());
-        }
-        if o.tls != n.tls || o.client_ca_file != n.client_ca_file {
-            warnings.push("TLS settings change only with a restart".to_owned());
-        }
-        if o.data_dir != n.data_dir {
-            warnings.push("the data directory changes only with a restart".to_owned());
-        }
+        let warnings = old
+            .boot
+            .differences(&new.boot)
+            .into_iter()
+            .map(|key| format!("{key} changes only with a restart: the running value stays until then"))
+            .collect();
         let outbound = Outbound::new(&new).map_err(|e| e.to_string())?;
         let mut new = new;
-        new.gateway.listen = o.listen;
-        new.gateway.admin_listen = o.admin_listen;
-        new.gateway.tls = o.tls.clone();
-        new.gateway.client_ca_file = o.client_ca_file.clone();
-        new.gateway.data_dir = o.data_dir.clone();
-        new.store = old.store.clone();
+        new.boot = old.boot.clone();
         self.limiters.store(Arc::new(Limiters::new(&new.clients, new.gateway.public_rate)));
-        self.outbound.store(Arc::new(outbound));
-        self.settings.store(Arc::new(new));
+        self.core.swap(new, outbound);
         self.tokens.store(Arc::new(TokenCache::default()));
         self.basic.forget_verified();
         Ok(warnings)

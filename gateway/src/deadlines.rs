@@ -17,12 +17,12 @@ use motcua_schemas::{DossierCode, EventType};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 
-use crate::app::App;
+use crate::core::Core;
 use crate::dossiers::{
     DossierRecord, events,
     record::{MarkKind, ScheduledMark},
 };
-use crate::outbox::{self, Destination, JobKind, Notice, NoticeKind};
+use crate::outbox::{self, NoticeKind};
 use crate::settings::Settings;
 use crate::store::{CommitNote, Space, Store, StoreError, Tx};
 
@@ -41,19 +41,6 @@ fn parse_key(key: &[u8]) -> Option<(Timestamp, DossierCode, MarkKind)> {
     Some((at, code.parse().ok()?, kind))
 }
 
-/// Queues a notice of `kind` about `record` for `desk`.
-pub(crate) fn notice(
-    tx: &mut Tx<'_>,
-    desk: &str,
-    kind: NoticeKind,
-    record: &DossierRecord,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let notice = Notice { kind, code: record.dossier.code.clone(), due_at: record.dossier.due_at };
-    outbox::enqueue(tx, Destination::Desk(desk.to_owned()), JobKind::Notice { notice }, &record.dossier.code, now)
-        .map(drop)
-}
-
 /// Fires one mark of the schedule, if it still stands.
 fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Result<(), StoreError> {
     tx.remove(Space::Schedule, key);
@@ -69,7 +56,7 @@ fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Res
         MarkKind::DueSoon => {
             record.compliance.due_soon_sent = true;
             events::note(&mut record, now, "Hồ sơ sắp đến hạn trả kết quả".into(), json!({ "mark": "due_soon" }));
-            notice(tx, &desk, NoticeKind::DueSoon, &record, now)?;
+            outbox::notice(tx, &desk, NoticeKind::DueSoon, &record.dossier, now)?;
         }
         MarkKind::Overdue => {
             let apologized_in_time =
@@ -83,10 +70,10 @@ fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Res
                 "Hồ sơ quá hạn giải quyết".into(),
                 json!({ "mark": "overdue", "apologized": apologized_in_time }),
             );
-            crate::dossiers::portal_sync::queue_mark(tx, settings, &record, seq, now)?;
-            notice(tx, &desk, NoticeKind::Overdue, &record, now)?;
+            crate::peers::portal::marked(tx, settings, &record.dossier, seq, now)?;
+            outbox::notice(tx, &desk, NoticeKind::Overdue, &record.dossier, now)?;
             if let Some(centre) = centre.filter(|c| *c != desk) {
-                notice(tx, &centre, NoticeKind::Overdue, &record, now)?;
+                outbox::notice(tx, &centre, NoticeKind::Overdue, &record.dossier, now)?;
             }
         }
         MarkKind::ExplanationMissing => {
@@ -98,7 +85,7 @@ fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Res
                 json!({ "mark": "explanation_missing" }),
             );
             if let Some(centre) = centre {
-                notice(tx, &centre, NoticeKind::ExplanationMissing, &record, now)?;
+                outbox::notice(tx, &centre, NoticeKind::ExplanationMissing, &record.dossier, now)?;
             }
         }
     }
@@ -159,7 +146,7 @@ fn next_due(store: &Store) -> Option<Timestamp> {
 
 /// Starts the clock over the schedule, supervised; `notes` announce new entries.
 pub fn start(
-    app: Arc<App>,
+    app: Core,
     notes: mpsc::UnboundedReceiver<CommitNote>,
     shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -172,7 +159,7 @@ pub fn start(
     })
 }
 
-async fn run(app: Arc<App>, notes: &mut mpsc::UnboundedReceiver<CommitNote>, mut shutdown: watch::Receiver<bool>) {
+async fn run(app: Core, notes: &mut mpsc::UnboundedReceiver<CommitNote>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let now = app.clock.now();
         match fire_due(&app.store, app.settings(), now).await {

@@ -34,13 +34,13 @@ pub async fn run(
         let (term, term_ends) = watch::channel(false);
         let (to_dispatcher, dispatcher_notes) = unbounded_channel();
         let (to_clock, clock_input) = unbounded_channel();
-        let (dispatcher, handle) = dispatch::start(app.dispatch_context(), dispatcher_notes, term_ends.clone(), grace);
+        let (dispatcher, handle) = dispatch::start(app.core().clone(), dispatcher_notes, term_ends.clone(), grace);
         app.set_dispatch(handle);
         let singletons = [
             dispatcher,
-            crate::deadlines::start(app.clone(), clock_input, term_ends.clone()),
-            crate::portal_pull::start(app.clone(), term_ends.clone()),
-            crate::tracking::start(app.clone(), term_ends),
+            crate::deadlines::start(app.core().clone(), clock_input, term_ends.clone()),
+            crate::peers::dvcqg::pull::start(app.core().clone(), term_ends.clone()),
+            crate::peers::vnpost::tracking::start(app.core().clone(), term_ends),
         ];
         let stopping = loop {
             tokio::select! {

@@ -7,7 +7,7 @@ use tokio::{net::TcpListener, sync::watch};
 use tokio_rustls::TlsAcceptor;
 
 use crate::app::App;
-use crate::dispatch::{Outbound, outbound::OutboundError};
+use crate::outbound::{Outbound, OutboundError};
 use crate::server::{self, Listener, tls};
 use crate::settings::{Settings, TlsMode};
 use crate::store::{Store, StoreError, StoreMetrics};
@@ -77,11 +77,11 @@ pub async fn run(
     stop: impl Future<Output = ()>,
     on_start: impl FnOnce(&Started),
 ) -> Result<Ended, RunError> {
-    let data_dir = settings.gateway.data_dir.clone();
+    let data_dir = settings.boot.data_dir.clone();
     crate::files::private_dir(&data_dir)
         .map_err(|error| RunError::DataDir { path: data_dir.display().to_string(), error })?;
 
-    let (tls_files, dev_ca) = match &settings.gateway.tls {
+    let (tls_files, dev_ca) = match &settings.boot.tls {
         TlsMode::Off => (None, None),
         TlsMode::Dev => {
             let dev = tls::ensure_dev_certificate(&data_dir)?;
@@ -91,7 +91,7 @@ pub async fn run(
     };
     let acceptor = match &tls_files {
         Some((cert, key)) => {
-            Some(TlsAcceptor::from(tls::server_config(cert, key, settings.gateway.client_ca_file.as_deref())?))
+            Some(TlsAcceptor::from(tls::server_config(cert, key, settings.boot.client_ca_file.as_deref())?))
         }
         None => None,
     };
@@ -101,36 +101,43 @@ pub async fn run(
     let (clock_tx, clock_rx) = tokio::sync::mpsc::unbounded_channel();
     let store_metrics = StoreMetrics::default();
     let metrics = Arc::new(crate::metrics::Metrics::new(&store_metrics));
-    let store = Store::open(&data_dir, &settings.store, store_metrics, vec![notes_tx, clock_tx])?;
+    let store = Store::open(&data_dir, &settings.boot.store, store_metrics, vec![notes_tx, clock_tx])?;
+    if let Err(e) = settings.boot.record() {
+        tracing::warn!(error = %e, "cannot record the restart-only settings for check-config");
+    }
     crate::stats::build_months(&store).await?;
-    let main_socket = bind(settings.gateway.listen).await?;
-    let admin_socket = match settings.gateway.admin_listen {
+    let main_socket = bind(settings.boot.listen).await?;
+    let admin_socket = match settings.boot.admin_listen {
         Some(addr) => Some(bind(addr).await?),
         None => None,
     };
     let started = Started {
-        addr: main_socket.local_addr().map_err(|error| RunError::Bind { addr: settings.gateway.listen, error })?,
+        addr: main_socket.local_addr().map_err(|error| RunError::Bind { addr: settings.boot.listen, error })?,
         admin_addr: admin_socket.as_ref().and_then(|s| s.local_addr().ok()),
         tls: acceptor.is_some(),
         dev_ca,
     };
-    let limits = settings.limits.clone();
+    let (limits, request_timeout) = (settings.boot.listeners, settings.limits.request_timeout_secs);
     let app = App::new(settings, store.clone(), Arc::new(crate::clock::SystemClock), metrics, outbound);
     on_start(&started);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let grace = Duration::from_secs(limits.request_timeout_secs + 5);
+    let grace = Duration::from_secs(request_timeout + 5);
     let main = tokio::spawn({
-        let uncapped = app.settings().gateway.trusted_proxies.clone();
-        let listener =
-            Listener { socket: main_socket, tls: acceptor, router: crate::http::router(app.clone()), uncapped };
-        let (limits, rx) = (limits.clone(), shutdown_rx.clone());
+        let uncapped = app.settings().boot.trusted_proxies.clone();
+        let listener = Listener {
+            socket: main_socket,
+            tls: acceptor,
+            router: crate::http::router(app.clone(), crate::ui::router(app.clone())),
+            uncapped,
+        };
+        let rx = shutdown_rx.clone();
         async move { server::serve(listener, &limits, rx, grace).await }
     });
     let admin = admin_socket.map(|socket| {
         let listener =
             Listener { socket, tls: None, router: crate::http::admin_router(app.clone()), uncapped: Vec::new() };
-        let (limits, rx) = (limits.clone(), shutdown_rx.clone());
+        let rx = shutdown_rx.clone();
         tokio::spawn(async move { server::serve(listener, &limits, rx, grace).await })
     });
     let pruning = tokio::spawn(prune_limiters(app.clone()));

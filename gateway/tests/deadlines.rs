@@ -49,7 +49,7 @@ impl World {
     fn with(start: &str, edit: impl FnOnce(String) -> String) -> World {
         let dir = tempfile::tempdir().unwrap();
         let settings = settings(edit);
-        let store = Store::open(dir.path(), &settings.store, StoreMetrics::default(), Vec::new()).unwrap();
+        let store = Store::open(dir.path(), &settings.boot.store, StoreMetrics::default(), Vec::new()).unwrap();
         World { _dir: dir, store, settings, clock: ManualClock::at(t(start)), next: 0 }
     }
 
@@ -279,7 +279,7 @@ async fn marks_survive_a_restart_and_fire_once() {
     let settings = settings(|s| s);
     let clock = ManualClock::at(t("2026-11-23T09:00:00+07:00"));
     let code = {
-        let store = Store::open(dir.path(), &settings.store, StoreMetrics::default(), Vec::new()).unwrap();
+        let store = Store::open(dir.path(), &settings.boot.store, StoreMetrics::default(), Vec::new()).unwrap();
         let mut w = World {
             _dir: tempfile::tempdir().unwrap(),
             store: store.clone(),
@@ -292,7 +292,7 @@ async fn marks_survive_a_restart_and_fire_once() {
         code
     };
     // Down over the due time; at the next start everything due fires, once.
-    let store = Store::open(dir.path(), &settings.store, StoreMetrics::default(), Vec::new()).unwrap();
+    let store = Store::open(dir.path(), &settings.boot.store, StoreMetrics::default(), Vec::new()).unwrap();
     let late = t("2026-12-01T12:00:00+07:00");
     assert_eq!(deadlines::fire_due(&store, settings.clone(), late).await.unwrap().handled, 3);
     assert_eq!(deadlines::fire_due(&store, settings.clone(), late).await.unwrap().handled, 0);

@@ -225,6 +225,11 @@ pub struct HistoryEntry {
     pub details: Option<serde_json::Value>,
 }
 
+/// The order code of the `n`-th apology letter (Mẫu 04) of dossier `code`.
+pub fn letter_order_code(code: &str, n: u32) -> String {
+    format!("{code}-XL{n}")
+}
+
 /// A letter sent to the applicant by post (the Mẫu 04 apology).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostalLetter {

@@ -9,3 +9,6 @@ pub mod keys;
 pub mod password;
 pub mod tokens;
 pub mod verify;
+
+/// A caller's role (docs/CONTRACT.md §1), as the configuration names it.
+pub use crate::config::file::Role;

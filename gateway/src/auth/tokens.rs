@@ -20,10 +20,20 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// Claims issued now, valid for `ttl_secs`.
+    /// Claims issued now (the system's clock: for the command line), valid for `ttl_secs`.
     pub fn new(iss: &str, sub: &str, aud: &str, ttl_secs: i64) -> Claims {
-        let now = jiff::Timestamp::now().as_second();
-        Claims { iss: iss.to_owned(), sub: sub.to_owned(), aud: aud.to_owned(), iat: now, exp: now + ttl_secs }
+        Claims::issued_at(iss, sub, aud, jiff::Timestamp::now().as_second(), ttl_secs)
+    }
+
+    /// Claims issued at `now` (seconds since the epoch), valid for `ttl_secs`.
+    pub fn issued_at(iss: &str, sub: &str, aud: &str, now: i64, ttl_secs: i64) -> Claims {
+        Claims {
+            iss: iss.to_owned(),
+            sub: sub.to_owned(),
+            aud: aud.to_owned(),
+            iat: now,
+            exp: now.saturating_add(ttl_secs),
+        }
     }
 }
 

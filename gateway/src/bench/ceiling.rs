@@ -37,7 +37,14 @@ pub async fn serve(
     };
     on_start(addr);
     let (tx, rx) = watch::channel(false);
-    let limits = LimitsSection::default();
+    let l = LimitsSection::default();
+    let limits = crate::settings::Listeners {
+        header_read_timeout_secs: l.header_read_timeout_secs,
+        tls_handshake_timeout_secs: l.tls_handshake_timeout_secs,
+        idle_timeout_secs: l.idle_timeout_secs,
+        max_connections: l.max_connections,
+        max_connections_per_ip: l.max_connections_per_ip,
+    };
     let serving = tokio::spawn(async move { server::serve(listener, &limits, rx, Duration::from_secs(1)).await });
     stop.await;
     let _ = tx.send(true);

@@ -382,7 +382,7 @@ fn other_nodes(
     workdir: &Path,
     desk_url: Option<&str>,
 ) -> Result<Vec<Node>, BenchError> {
-    if options.nodes > 1 && settings.store.backend != crate::config::file::StoreBackend::Postgres {
+    if options.nodes > 1 && settings.boot.store.backend != crate::config::file::StoreBackend::Postgres {
         return Err(setup("several nodes share a store only with [store] backend = \"postgres\""));
     }
     let mut nodes = Vec::new();

@@ -84,17 +84,18 @@ struct Api {
 impl Api {
     fn new(c: &Connection) -> anyhow::Result<Api> {
         let settings = Settings::load(&c.config)?;
-        let scheme = if settings.gateway.tls == TlsMode::Off { "http" } else { "https" };
+        let scheme = if settings.boot.tls == TlsMode::Off { "http" } else { "https" };
         let base = c
             .url
             .clone()
-            .unwrap_or_else(|| format!("{scheme}://{}", settings.gateway.listen))
+            .unwrap_or_else(|| format!("{scheme}://{}", settings.boot.listen))
             .trim_end_matches('/')
             .to_owned();
         let mut builder = reqwest::Client::builder();
-        let ca = c.cacert.clone().or_else(|| {
-            (settings.gateway.tls == TlsMode::Dev).then(|| settings.gateway.data_dir.join("tls/dev-ca.pem"))
-        });
+        let ca = c
+            .cacert
+            .clone()
+            .or_else(|| (settings.boot.tls == TlsMode::Dev).then(|| settings.boot.data_dir.join("tls/dev-ca.pem")));
         if let Some(ca) = ca {
             let pem = std::fs::read(&ca).with_context(|| format!("cannot read the CA {}", ca.display()))?;
             builder = builder.tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem)?);

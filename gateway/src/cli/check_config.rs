@@ -3,7 +3,7 @@
 use motcua_schemas::text::printable;
 use std::{collections::BTreeMap, path::Path, process::ExitCode};
 
-use motcua_gateway::config::file::DeskMode;
+use motcua_gateway::network::DeskMode;
 use motcua_gateway::server::tls::server_config;
 use motcua_gateway::settings::{ConfigError, Settings, TlsMode};
 
@@ -12,8 +12,8 @@ pub fn run(path: &Path) -> ExitCode {
     match Settings::load(path) {
         Ok(settings) => {
             // The listener's certificate and key must load and belong together.
-            if let TlsMode::Files { cert, key } = &settings.gateway.tls
-                && let Err(e) = server_config(cert, key, settings.gateway.client_ca_file.as_deref())
+            if let TlsMode::Files { cert, key } = &settings.boot.tls
+                && let Err(e) = server_config(cert, key, settings.boot.client_ca_file.as_deref())
             {
                 eprintln!("{}: 1 problem(s)", settings.source.display());
                 eprintln!("{}: gateway.tls: {e}", settings.source.display());
@@ -22,6 +22,12 @@ pub fn run(path: &Path) -> ExitCode {
             print!("{}", printable_lines(&summary(&settings)));
             for warning in &settings.warnings {
                 eprintln!("WARNING: {warning}");
+            }
+            for key in settings.boot.restart_needed() {
+                eprintln!(
+                    "RESTART NEEDED: {key} differs from what the gateway running on {} started with; a reload keeps the running value",
+                    settings.boot.data_dir.display()
+                );
             }
             ExitCode::SUCCESS
         }
@@ -50,7 +56,7 @@ fn counts<'a>(items: impl Iterator<Item = &'a str>) -> String {
 fn summary(s: &Settings) -> String {
     let mut out = format!("{}: OK\n", s.source.display());
     let line = |out: &mut String, label: &str, text: String| out.push_str(&format!("  {label:<11} {text}\n"));
-    line(&mut out, "listen", format!("{} (tls: {:?})", s.gateway.listen, s.gateway.tls));
+    line(&mut out, "listen", format!("{} (tls: {:?})", s.boot.listen, s.boot.tls));
     line(&mut out, "clients", format!("{} ({})", s.clients.len(), counts(s.clients.iter().map(|c| c.role.as_str()))));
     let desks: Vec<_> = s.network.desks().collect();
     line(

@@ -96,11 +96,13 @@ fn default_public_rate() -> RateSection {
 }
 
 /// `tls = "dev" | "off"` or a table of certificate files.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawTls")]
 pub enum TlsSection {
-    /// `"dev"` or `"off"`.
-    Mode(String),
+    /// `"dev"`: a self-signed development certificate.
+    Dev,
+    /// `"off"`: plain HTTP behind a terminating proxy.
+    Off,
     /// Certificate chain and key files (PEM).
     Files {
         /// Certificate chain.
@@ -110,8 +112,29 @@ pub enum TlsSection {
     },
 }
 
+/// `tls` as written, before its word is checked.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawTls {
+    Word(String),
+    Files { cert_file: PathBuf, key_file: PathBuf },
+}
+
+impl TryFrom<RawTls> for TlsSection {
+    type Error = String;
+
+    fn try_from(raw: RawTls) -> Result<TlsSection, String> {
+        match raw {
+            RawTls::Word(w) if w == "dev" => Ok(TlsSection::Dev),
+            RawTls::Word(w) if w == "off" => Ok(TlsSection::Off),
+            RawTls::Word(w) => Err(format!("{w:?} is not \"dev\", \"off\" or {{ cert_file, key_file }}")),
+            RawTls::Files { cert_file, key_file } => Ok(TlsSection::Files { cert_file, key_file }),
+        }
+    }
+}
+
 /// `[store]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSection {
     /// sled's cache of deserialized tree nodes, in MiB. Small by default: the

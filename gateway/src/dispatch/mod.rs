@@ -11,9 +11,8 @@
 //! themselves and are not held here. A delivery in flight when the process dies is
 //! just a queued job at the next start.
 
-mod context;
 mod deliver;
-pub mod outbound;
+mod jobs;
 mod queue;
 mod retry;
 
@@ -22,12 +21,12 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::config::file::DeskMode;
+use crate::core::Core;
+use crate::network::DeskMode;
+use crate::outbound::Outbound;
 use crate::outbox::{Destination, DestinationStats, Job, JobStats};
 use crate::store::{CommitNote, Space, Store};
-pub use context::Context;
 use deliver::Progress;
-pub use outbound::Outbound;
 use queue::{Admission, Queue};
 pub use retry::backoff;
 
@@ -50,7 +49,7 @@ impl DispatchHandle {
 
     /// Depth, oldest age, in flight and attempts per destination: push destinations
     /// from the dispatcher's mirror, pull desks and dead letters from the store.
-    pub async fn stats(&self, app: &Context) -> Vec<DestinationStats> {
+    pub async fn stats(&self, app: &Core) -> Vec<DestinationStats> {
         let store = &app.store;
         let (tx, rx) = oneshot::channel();
         let mut stats =
@@ -128,7 +127,7 @@ fn pull_stats(store: &Store, destination: &Destination, now: Timestamp) -> Desti
 }
 
 struct Dispatcher {
-    app: Context,
+    app: Core,
     /// Push destinations only: pull desks lease their jobs themselves.
     queues: HashMap<String, Queue>,
     progress_tx: mpsc::UnboundedSender<Progress>,
@@ -290,7 +289,7 @@ impl Dispatcher {
 /// taking new jobs when `shutdown` turns true and returns once deliveries in flight
 /// have finished (at most `grace`).
 pub fn start(
-    app: Context,
+    app: Core,
     notes: mpsc::UnboundedReceiver<CommitNote>,
     shutdown: watch::Receiver<bool>,
     grace: Duration,
@@ -317,7 +316,7 @@ struct Inputs {
     progress_tx: mpsc::UnboundedSender<Progress>,
 }
 
-async fn run(app: Context, inputs: &mut Inputs, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+async fn run(app: Core, inputs: &mut Inputs, mut shutdown: watch::Receiver<bool>, grace: Duration) {
     let progress_tx = inputs.progress_tx.clone();
     let mut dispatcher = Dispatcher { app, queues: HashMap::new(), progress_tx, routes: None, running: 0 };
     loop {

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use motcua_adapters::desk::{DeskEvent, EventFields};
-use motcua_schemas::{Channel, DossierCode, EventType, FieldError, ReturnMethod, TransitionError};
+use motcua_schemas::{Channel, DossierCode, EventType, FieldError, OrderKind, ReturnMethod, TransitionError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::effects::{ShipmentEvent, Shipped};
 use super::record::DossierRecord;
 use crate::clock::Clock;
 use crate::outbox::{self, Destination, JobKind};
@@ -57,26 +58,65 @@ fn fingerprint(event: &DeskEvent) -> String {
     ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Records `kind` on the dossier (history, status) and queues what follows from a
-/// status change: the portal's status call for a portal dossier. Returns the history
-/// sequence number of the new entry.
-#[allow(clippy::too_many_arguments)]
+/// A change to record on a dossier: what happened, who did it, when, and what the
+/// history keeps of it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// What happened.
+    pub kind: EventType,
+    /// Who did it (a desk, a client, `gateway`, `portal`, `postal`).
+    pub actor: String,
+    /// When it happened.
+    pub at: Timestamp,
+    /// Free text.
+    pub note: Option<String>,
+    /// Event-specific fields.
+    pub details: Option<serde_json::Value>,
+}
+
+impl Change {
+    /// `kind` done by `actor` at `at`.
+    pub fn by(actor: &str, kind: EventType, at: Timestamp) -> Change {
+        Change { kind, actor: actor.to_owned(), at, note: None, details: None }
+    }
+
+    /// With a note.
+    pub fn note(mut self, note: impl Into<String>) -> Change {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// With details.
+    pub fn details(mut self, details: serde_json::Value) -> Change {
+        self.details = Some(details);
+        self
+    }
+}
+
+/// Records `change` on the dossier (history, status) at `now` and tells the portal
+/// of it. Returns the history sequence number of the new entry.
 pub fn transition(
     tx: &mut Tx<'_>,
     settings: &Settings,
     record: &mut DossierRecord,
-    kind: EventType,
-    actor: &str,
-    at: Timestamp,
+    change: Change,
     now: Timestamp,
-    note: Option<String>,
-    details: Option<serde_json::Value>,
 ) -> Result<u32, EventError> {
     let before = record.dossier.status;
-    let after = kind.apply(before)?;
-    let seq = record.record_event(kind, actor, at, now, after, note, details);
-    super::portal_sync::queue(tx, settings, record, seq, before != after, now)?;
+    let after = change.kind.apply(before)?;
+    let Change { kind, actor, at, note, details } = change;
+    let seq = record.record_event(kind, &actor, at, now, after, note, details);
+    crate::peers::portal::changed(tx, settings, &record.dossier, seq, before != after, now)?;
     Ok(seq)
+}
+
+/// An event error inside a command that only the store can fail: a refused
+/// transition there means the record is not what the command expected.
+pub fn into_store_error(e: EventError) -> StoreError {
+    match e {
+        EventError::Store(e) => e,
+        other => StoreError::Corrupt(other.to_string()),
+    }
 }
 
 /// The furthest an apology may move an appointment: a bound on a peer's date, far
@@ -232,29 +272,12 @@ fn apply(
             let n = record.compliance.apologies;
             details.insert("letter".into(), n.into());
             match record.dossier.channel {
-                // The national portal has no letter: the apology reaches it as a
-                // progress step and the record's new appointment.
-                Channel::Portal if settings.portal.as_ref().is_some_and(|p| p.dvcqg.is_none()) => {
-                    outbox::enqueue(tx, Destination::Portal, JobKind::Letter { n }, code, now)?;
+                Channel::Portal => {
+                    crate::peers::portal::apology(tx, settings, &record.dossier, n, now)?;
                 }
-                Channel::Postal if settings.postal.is_some() => {
-                    let order_code = format!("{code}-XL{n}");
-                    record.dossier.postal.letters.push(motcua_schemas::PostalLetter {
-                        order_code,
-                        item_code: None,
-                        status: None,
-                    });
-                    match settings.postal.as_ref().and_then(|p| p.vnpost.as_ref()) {
-                        Some(vnpost) => {
-                            let kind = motcua_schemas::OrderKind::Letter;
-                            crate::post_orders::request(tx, &mut record, kind, n, vnpost, now)?;
-                        }
-                        None => {
-                            outbox::enqueue(tx, Destination::Postal, JobKind::Letter { n }, code, now)?;
-                        }
-                    }
+                Channel::Postal => {
+                    crate::peers::post::order(tx, settings, &mut record.dossier, OrderKind::Letter, n, now)?;
                 }
-                _ => {}
             }
         }
         EventFields::Explanation(text) => {
@@ -290,7 +313,9 @@ fn apply(
         _ => {}
     }
     let details: serde_json::Value = details.into();
-    transition(tx, settings, &mut record, event.kind, desk, at, now, event.note.clone(), Some(details.clone()))?;
+    let mut change = Change::by(desk, event.kind, at).details(details.clone());
+    change.note = event.note.clone();
+    transition(tx, settings, &mut record, change, now)?;
     // The form the event calls for (02, 03, 04, 05, 06) is issued with it.
     if let Some(document) = crate::forms::issue_for_event(
         &record.dossier,
@@ -303,20 +328,12 @@ fn apply(
     ) {
         record.documents.push(document);
     }
-    let vnpost = settings.postal.as_ref().and_then(|p| p.vnpost.as_ref());
     if event.kind == EventType::ResultReady && record.dossier.return_method == ReturnMethod::Post {
-        match vnpost {
-            Some(vnpost) => {
-                crate::post_orders::request(tx, &mut record, motcua_schemas::OrderKind::Return, 0, vnpost, now)?;
-            }
-            None => {
-                outbox::enqueue(tx, Destination::Postal, JobKind::ReturnOrder, code, now)?;
-            }
-        }
+        crate::peers::post::order(tx, settings, &mut record.dossier, OrderKind::Return, 0, now)?;
     }
     // Papers the post has not picked up yet need not travel any more.
-    if matches!(event.kind, EventType::Withdrawn | EventType::Refused | EventType::Stopped) && vnpost.is_some() {
-        crate::post_orders::cancel_open(tx, &record, now)?;
+    if matches!(event.kind, EventType::Withdrawn | EventType::Refused | EventType::Stopped) {
+        crate::peers::post::cancel_open(tx, settings, &record.dossier, now)?;
     }
     record.save(tx, settings, now)?;
     tx.put_json(Space::Applied, &mark, &AppliedEvent { fingerprint })?;
@@ -391,37 +408,28 @@ fn apply_postal(
     let details = json!({ "mark": "shipment", "item": event.item, "delivery_status": status_text });
     let is_result = record.dossier.postal.return_item.as_ref() == Some(&event.item);
     let letter = record.dossier.postal.letters.iter_mut().find(|l| l.item_code.as_ref() == Some(&event.item));
-    if let Some(letter) = letter {
+    let (carries, reference) = if let Some(letter) = letter {
         letter.status = Some(status_text.to_owned());
-        let order = letter.order_code.clone();
-        note(&mut record, at, format!("Thư gửi người nộp ({order}): {status_text}"), details);
+        (OrderKind::Letter, letter.order_code.clone())
     } else if is_result {
         record.dossier.postal.return_status = Some(status_text.to_owned());
-        let text = event.note.clone();
-        match event.status {
-            DeliveryStatus::Delivered if record.dossier.status == motcua_schemas::Status::Processed => {
-                transition(
-                    tx,
-                    settings,
-                    &mut record,
-                    EventType::PostalDelivered,
-                    "postal",
-                    at,
-                    now,
-                    text,
-                    Some(details),
-                )?;
-            }
-            DeliveryStatus::Failed | DeliveryStatus::Returned => {
-                let flag = json!({ "mark": "return_failed", "item": event.item, "delivery_status": status_text });
-                let reason = text.unwrap_or_else(|| "Bưu điện không phát được kết quả".to_owned());
-                note(&mut record, at, format!("Phát kết quả không thành công ({status_text}): {reason}"), flag);
-            }
-            _ => {
-                note(&mut record, at, text.unwrap_or_else(|| format!("Bưu gửi kết quả: {status_text}")), details);
-            }
-        }
-    }
+        (OrderKind::Return, event.item.to_string())
+    } else {
+        record.save(tx, settings, now)?;
+        tx.put(Space::Applied, &mark, Vec::new());
+        return Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: false });
+    };
+    let shipped = match event.status {
+        DeliveryStatus::Delivered => Shipped::Delivered,
+        DeliveryStatus::Failed | DeliveryStatus::Returned => Shipped::Undeliverable,
+        _ => Shipped::Other,
+    };
+    let words = event.note.clone().unwrap_or_else(|| match shipped {
+        Shipped::Undeliverable => "Bưu điện không phát được kết quả".to_owned(),
+        _ => status_text.to_owned(),
+    });
+    let shipment = ShipmentEvent { shipped, carries, reference, at, words, details };
+    super::effects::shipment(tx, settings, &mut record, shipment, now)?;
     record.save(tx, settings, now)?;
     tx.put(Space::Applied, &mark, Vec::new());
     Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: false })

@@ -246,9 +246,9 @@ fn update_from_portal(
         let details =
             serde_json::json!({ "mark": "return_address_changed", "old": before, "new": after, "by": s.client_id });
         super::events::note(&mut record, now, text, details);
-        crate::deadlines::notice(tx, &desk, crate::outbox::NoticeKind::ReturnAddressChanged, &record, now)?;
+        crate::outbox::notice(tx, &desk, crate::outbox::NoticeKind::ReturnAddressChanged, &record.dossier, now)?;
     }
-    crate::deadlines::notice(tx, &desk, crate::outbox::NoticeKind::Updated, &record, now)?;
+    crate::outbox::notice(tx, &desk, crate::outbox::NoticeKind::Updated, &record.dossier, now)?;
     record.save(tx, settings, now)?;
     Ok(record)
 }
@@ -421,17 +421,11 @@ fn accept(
         saved: None,
     };
     if intake.collect_from_home {
-        match settings.postal.as_ref().and_then(|p| p.vnpost.as_ref()) {
-            Some(vnpost) => {
-                let kind = motcua_schemas::OrderKind::Collection;
-                let number = crate::post_orders::request(tx, &mut record, kind, 0, vnpost, now)?;
+        match crate::peers::post::order(tx, settings, &mut record.dossier, OrderKind::Collection, 0, now)? {
+            Some(number) => {
                 let text = format!("Người nộp đề nghị thu gom hồ sơ tại nhà: đã đặt Bưu điện ({number})");
-                super::events::note(
-                    &mut record,
-                    now,
-                    text,
-                    serde_json::json!({ "mark": "collection_requested", "order": number }),
-                );
+                let details = serde_json::json!({ "mark": "collection_requested", "order": number });
+                super::events::note(&mut record, now, text, details);
             }
             None => {
                 let text = "Người nộp đề nghị thu gom hồ sơ tại nhà; chưa có dịch vụ bưu chính để đặt".to_owned();
@@ -446,6 +440,6 @@ fn accept(
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
     // The contract tells the portal of status changes only; the national portal is
     // sent the new record at once.
-    super::portal_sync::queue(tx, settings, &record, 1, false, now)?;
+    crate::peers::portal::changed(tx, settings, &record.dossier, 1, false, now)?;
     Ok(IntakeOutcome::Created(Box::new(record)))
 }

@@ -1,10 +1,9 @@
 //! Dossiers as the gateway keeps them: the served model plus the gateway's own
 //! bookkeeping, and the operations that create and change them.
 
+pub mod effects;
 pub mod events;
 pub mod intake;
-pub mod portal_intake;
-pub mod portal_sync;
 pub mod record;
 pub mod upkeep;
 

@@ -72,12 +72,18 @@ fn row(n: usize, d: &Dossier, settings: &Settings) -> Vec<String> {
 
 /// The log book of `unit` and its sub-units over `from..=to` (Vietnam days), with
 /// the `dossiers` they received then.
-pub fn log_book(settings: &Settings, unit: &UnitCode, from: Date, to: Date, mut records: Vec<Dossier>) -> LogBook {
+pub fn log_book(
+    settings: &Settings,
+    unit: &UnitCode,
+    from: Date,
+    to: Date,
+    mut records: Vec<Dossier>,
+    now: jiff::Timestamp,
+) -> LogBook {
     records.sort_by(|a, b| a.received_at.cmp(&b.received_at).then(a.code.as_str().cmp(b.code.as_str())));
     let mut rows = vec![HEADER.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
     rows.extend(records.iter().enumerate().map(|(i, r)| row(i + 1, r, settings)));
     let name = settings.network.unit(unit).map_or_else(|| unit.to_string(), |u| u.name.clone());
-    let now = jiff::Timestamp::now();
     let content = Content {
         form: "07".to_owned(),
         title: "SỔ THEO DÕI HỒ SƠ".to_owned(),

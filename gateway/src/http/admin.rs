@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::extract::{Path, Query};
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
-use crate::config::file::Role;
+use crate::auth::Role;
 use crate::outbox::{self, DeadLetter};
 use crate::store::{Space, StoreError};
 
@@ -18,7 +18,7 @@ use crate::store::{Space, StoreError};
 /// destination.
 pub async fn queue(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let stats = app.dispatch().stats(&app.dispatch_context()).await;
+    let stats = app.dispatch().stats(app.core()).await;
     Ok(Json(json!({ "destinations": stats })))
 }
 

@@ -2,21 +2,20 @@
 //! checks the client's certificate requirement, applies the rate limits (per client;
 //! per IP for failed token checks) and records the client for the access log.
 
-use std::{net::IpAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 
 use super::{ClientSlot, error::ApiError};
 use crate::app::App;
+use crate::auth::Role;
 use crate::auth::{
     basic::BasicRefusal,
     clients::{Client, MtlsRule},
     verify,
 };
-use crate::config::file::Role;
 use crate::metrics::ClientLabels;
-use crate::server::{ConnInfo, tls::PeerCertificate};
-use crate::settings::{Settings, TlsMode};
+use crate::server::{ConnInfo, client_ip, tls::PeerCertificate};
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -41,20 +40,6 @@ impl Caller {
     pub fn desk(&self) -> Option<&str> {
         self.client.desk.as_deref()
     }
-}
-
-/// The caller's address: the peer, or with `tls = "off"` behind a trusted proxy the
-/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
-pub fn client_ip(parts: &Parts, settings: &Settings) -> Option<IpAddr> {
-    let peer = parts.extensions.get::<ConnInfo>()?.remote.ip();
-    let proxies = &settings.gateway.trusted_proxies;
-    if settings.gateway.tls != TlsMode::Off || !proxies.iter().any(|p| p.contains(&peer)) {
-        return Some(peer);
-    }
-    let forwarded =
-        parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
-    let chain: Vec<IpAddr> = forwarded.split(',').filter_map(|s| s.trim().parse().ok()).collect();
-    Some(chain.into_iter().rev().find(|ip| !proxies.iter().any(|p| p.contains(ip))).unwrap_or(peer))
 }
 
 fn certificate_matches(rule: &MtlsRule, cert: Option<&PeerCertificate>) -> bool {
@@ -100,7 +85,7 @@ impl FromRequestParts<Arc<App>> for Caller {
         let token =
             authorization.and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer "))).map(str::trim);
         let basic = authorization.and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")));
-        let now = jiff::Timestamp::now().as_second();
+        let now = app.clock.now().as_second();
         let verified = match (token, basic) {
             (Some(token), _) => app.tokens().verify(token, &settings.clients, &settings.gateway.audience, now),
             (None, Some(basic)) => match app

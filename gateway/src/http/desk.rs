@@ -17,12 +17,13 @@ use super::{
     error::ApiError,
 };
 use crate::app::App;
-use crate::config::file::{DeskMode, Role};
+use crate::auth::Role;
 use crate::dossiers::{
     DossierRecord,
     events::{self, EventError, EventOutcome},
     served,
 };
+use crate::network::DeskMode;
 use crate::outbox::{self, InboxItem, Job, JobKind};
 use crate::store::StoreError;
 

@@ -14,7 +14,7 @@ use motcua_schemas::DossierCode;
 use super::extract::{Path, Query};
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
-use crate::config::file::Role;
+use crate::auth::Role;
 use crate::dossiers::{DossierRecord, served};
 use crate::forms::Format;
 use crate::store::Space;

@@ -21,12 +21,10 @@ use super::{
     error::ApiError,
 };
 use crate::app::App;
-use crate::config::file::Role;
-use crate::dossiers::{
-    intake::{IntakeError, IntakeOutcome},
-    portal_intake::{self, describe},
-};
+use crate::auth::Role;
+use crate::dossiers::intake::{IntakeError, IntakeOutcome};
 use crate::metrics::IntakeLabels;
+use crate::peers::dvcqg::intake::{self as portal_intake, describe};
 
 /// What became of one pushed record: `error_code` and the message after `MaHoSo| `.
 struct Outcome {
@@ -90,7 +88,7 @@ pub async fn push(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Portal])?;
     let settings = app.settings();
-    if settings.portal.as_ref().and_then(|p| p.dvcqg.as_ref()).is_none() {
+    if settings.dvcqg().is_none() {
         return Err(ApiError::not_found("the national portal's protocol is not configured"));
     }
     let bytes = body::read(&headers, body, MediaType::Json, settings.limits.body_bytes).await?;

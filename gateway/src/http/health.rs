@@ -21,8 +21,8 @@ pub async fn healthz() -> Json<serde_json::Value> {
 /// answers), no commit has been stuck longer than the configured interval, and the
 /// supervised tasks this node runs are up.
 pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<serde_json::Value>, ApiError> {
-    let max_ms = i64::try_from(app.settings().store.ready_sync_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    if !app.store.health().ready(jiff::Timestamp::now().as_millisecond(), max_ms) {
+    let max_ms = i64::try_from(app.settings().boot.store.ready_sync_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    if !app.store.health().ready(app.clock.now().as_millisecond(), max_ms) {
         return Err(ApiError::unavailable("the store cannot make writes durable"));
     }
     if !app.store.writable() {
@@ -36,7 +36,7 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<serde_json::Valu
 
 /// `GET /metrics`: Prometheus (OpenMetrics) text.
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let stats = app.dispatch().stats(&app.dispatch_context()).await;
+    let stats = app.dispatch().stats(app.core()).await;
     let open_overdue =
         app.store.count_prefix(crate::store::Space::Index, crate::store::keys::OVERDUE_PREFIX).unwrap_or(0) as i64;
     app.metrics.set_queue_gauges(&stats, open_overdue);

@@ -18,7 +18,7 @@ use super::{
     error::{ApiError, POSTAL_XML},
 };
 use crate::app::App;
-use crate::config::file::Role;
+use crate::auth::Role;
 use crate::dossiers::{
     DossierRecord,
     intake::{self, IntakeOutcome, Submission},

@@ -120,8 +120,9 @@ async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
 }
 
-/// The routes of the main listener.
-pub fn router(app: Arc<App>) -> Router {
+/// The routes of the main listener, with `pages` (the web pages' routes) merged in
+/// under the same layers.
+pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
     let postal = Router::new()
         .route("/v1/postal/dossiers", post(intake::postal))
         .route("/v1/postal/events", post(intake::postal_event))
@@ -154,7 +155,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/openapi.yaml", get(openapi::serve))
         .merge(probe_routes())
         .merge(postal)
-        .merge(crate::ui::router(app.clone()))
+        .merge(pages)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(app.clone(), access_log))
@@ -170,7 +171,7 @@ fn probe_routes() -> Router<Arc<App>> {
 
 /// `GET /metrics` on the main listener (admin token).
 async fn metrics_with_token(State(app): State<Arc<App>>, caller: caller::Caller) -> Result<Response, ApiError> {
-    caller.require(&[crate::config::file::Role::Admin])?;
+    caller.require(&[crate::auth::Role::Admin])?;
     Ok(health::metrics(State(app)).await)
 }
 

@@ -15,7 +15,7 @@ use super::{
     error::ApiError,
 };
 use crate::app::App;
-use crate::config::file::Role;
+use crate::auth::Role;
 use crate::dossiers::DossierRecord;
 use crate::store::StoreError;
 
@@ -30,7 +30,7 @@ pub async fn collection(
     let desk = caller.desk().map(str::to_owned);
     let code: DossierCode = code.parse().map_err(|_| ApiError::not_found("no such dossier"))?;
     let settings = app.settings();
-    if settings.postal.as_ref().and_then(|p| p.vnpost.as_ref()).is_none() {
+    if settings.vnpost().is_none() {
         return Err(ApiError::conflict("orders with VNPost need [postal] protocol = \"vnpost\""));
     }
     let now = app.clock.now();
@@ -46,11 +46,12 @@ pub async fn collection(
             if !record.dossier.status.is_open() {
                 return Ok(Err(ApiError::conflict("the dossier is no longer open: nothing to collect")));
             }
-            let Some(vnpost) = settings.postal.as_ref().and_then(|p| p.vnpost.as_ref()) else {
+            let before = record.dossier.postal.orders.len();
+            let Some(number) =
+                crate::peers::post::order(tx, &settings, &mut record.dossier, OrderKind::Collection, 0, now)?
+            else {
                 return Ok(Err(ApiError::conflict("VNPost is not configured")));
             };
-            let before = record.dossier.postal.orders.len();
-            let number = crate::post_orders::request(tx, &mut record, OrderKind::Collection, 0, vnpost, now)?;
             let created = record.dossier.postal.orders.len() != before;
             if created {
                 crate::dossiers::events::note(
@@ -81,8 +82,8 @@ pub async fn import_waybills(
     let bytes = body::read(&headers, body, MediaType::Text, settings.limits.body_bytes).await?;
     let text =
         String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::malformed("the body is not UTF-8 text", None))?;
-    let imported = app.store.write(move |tx| crate::waybills::import(tx, &text)).await??;
-    let free = crate::waybills::free(&app.store);
+    let imported = app.store.write(move |tx| crate::peers::vnpost::waybills::import(tx, &text)).await??;
+    let free = crate::peers::vnpost::waybills::free(&app.store);
     app.metrics.waybills_free.set(i64::try_from(free).unwrap_or(i64::MAX));
     tracing::info!(
         added = imported.added,

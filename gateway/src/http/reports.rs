@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::extract::Query;
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
-use crate::config::file::Role;
+use crate::auth::Role;
 use crate::dossiers::DossierRecord;
 use crate::stats;
 use crate::store::Space;
@@ -79,7 +79,7 @@ pub async fn logbook(
     let settings = app.settings();
     let units = settings.network.subtree(&unit).iter().map(ToString::to_string).collect();
     let dossiers = crate::dossiers::received_by(&app.store, &settings.network, &units, from, to, usize::MAX)?;
-    let book = crate::forms::log_book(&settings, &unit, from, to, dossiers);
+    let book = crate::forms::log_book(&settings, &unit, from, to, dossiers, app.clock.now());
     let accept = headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     if accept.contains("text/csv") {
         let disposition = format!("attachment; filename=\"so-theo-doi-{unit}-{from}-{to}.csv\"");

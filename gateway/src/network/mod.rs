@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::civil::Date;
 use motcua_schemas::{AgencyCode, UnitCode};
 
-use crate::config::file::DeskMode;
+/// How a desk takes its dossiers, as the configuration names it.
+pub use crate::config::file::DeskMode;
 pub use route::{Route, RouteError, RouteStep};
 
 /// A one-stop desk.

@@ -9,5 +9,5 @@ mod ops;
 mod stats;
 
 pub use job::{DeadLetter, Destination, Job, JobKind, Notice, NoticeKind};
-pub use ops::{DeliveryOutcome, InboxItem, acknowledge, enqueue, lease_inbox, record_outcome, replay};
+pub use ops::{DeliveryOutcome, InboxItem, acknowledge, enqueue, lease_inbox, notice, record_outcome, replay};
 pub use stats::{DestinationStats, JobStats};

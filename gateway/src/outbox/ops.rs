@@ -5,7 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 use motcua_schemas::DossierCode;
 
-use super::job::{DeadLetter, Destination, Job, JobKind, key};
+use super::job::{DeadLetter, Destination, Job, JobKind, Notice, NoticeKind, key};
 use crate::store::{CommitNote, Space, StoreError, Tx, keys};
 
 /// A destination's queue read a page at a time, so that a long backlog costs only
@@ -45,6 +45,18 @@ impl Pages {
         }
         Ok(entry)
     }
+}
+
+/// Queues a notice of `kind` about `dossier` for `desk` (docs/CONTRACT.md §5).
+pub fn notice(
+    tx: &mut Tx<'_>,
+    desk: &str,
+    kind: NoticeKind,
+    dossier: &motcua_schemas::Dossier,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let notice = Notice { kind, code: dossier.code.clone(), due_at: dossier.due_at };
+    enqueue(tx, Destination::Desk(desk.to_owned()), JobKind::Notice { notice }, &dossier.code, now).map(drop)
 }
 
 /// Queues a job for `dossier` in the same batch as the caller's other writes.

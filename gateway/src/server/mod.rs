@@ -27,7 +27,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
 
-use crate::config::file::LimitsSection;
+use crate::settings::Listeners;
 use tls::PeerCertificate;
 
 /// What the listener knows about a connection, given to every request on it.
@@ -93,7 +93,7 @@ async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|stop| *stop).await;
 }
 
-fn http_builder(limits: &LimitsSection) -> auto::Builder<TokioExecutor> {
+fn http_builder(limits: &Listeners) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -113,7 +113,7 @@ fn http_builder(limits: &LimitsSection) -> auto::Builder<TokioExecutor> {
 /// Serves `listener` until `shutdown` turns true, then stops accepting, asks every
 /// connection to finish its in-flight requests, and waits for them (at most
 /// `grace`).
-pub async fn serve(listener: Listener, limits: &LimitsSection, mut shutdown: watch::Receiver<bool>, grace: Duration) {
+pub async fn serve(listener: Listener, limits: &Listeners, mut shutdown: watch::Receiver<bool>, grace: Duration) {
     let builder = Arc::new(http_builder(limits));
     let handshake_timeout = Duration::from_secs(limits.tls_handshake_timeout_secs);
     let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
@@ -218,4 +218,18 @@ async fn serve_connection<I>(
         },
     }
     let _ = connection.await;
+}
+
+/// The caller's address: the peer, or with `tls = "off"` behind a trusted proxy the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
+pub fn client_ip(parts: &axum::http::request::Parts, settings: &crate::settings::Settings) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnInfo>()?.remote.ip();
+    let proxies = &settings.boot.trusted_proxies;
+    if settings.boot.tls != crate::settings::TlsMode::Off || !proxies.iter().any(|p| p.contains(&peer)) {
+        return Some(peer);
+    }
+    let forwarded =
+        parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",");
+    let chain: Vec<IpAddr> = forwarded.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    Some(chain.into_iter().rev().find(|ip| !proxies.iter().any(|p| p.contains(ip))).unwrap_or(peer))
 }

@@ -20,9 +20,7 @@ use crate::auth::{
     keys::{self, SigningKey},
 };
 use crate::catalogue::Catalogue;
-use crate::config::file::{
-    ConfigFile, LimitsSection, PeerSection, Protocol, RateSection, RetrySection, StoreSection, TlsSection,
-};
+use crate::config::file::{ConfigFile, PeerSection, Protocol, RateSection, RetrySection, StoreSection, TlsSection};
 use crate::config::{Problem, Problems, check_file, check_url, resolve};
 use crate::network::Network;
 
@@ -71,9 +69,9 @@ pub enum TlsMode {
     },
 }
 
-/// An outbound peer (portal or postal service).
+/// How an outbound peer (the portal, the post) is reached, whatever it speaks.
 #[derive(Debug, Clone)]
-pub struct Peer {
+pub struct Link {
     /// Its id (the audience of the gateway's tokens).
     pub id: String,
     /// Base URL without a trailing slash.
@@ -86,34 +84,156 @@ pub struct Peer {
     pub concurrency: Option<usize>,
     /// Largest answer read from it, in bytes.
     pub max_answer_bytes: usize,
-    /// The national portal's protocol, when the peer speaks it rather than the
-    /// gateway's own contract.
-    pub dvcqg: Option<dvcqg::DvcqgSettings>,
-    /// VNPost's protocol, when the postal peer is VNPost itself.
-    pub vnpost: Option<vnpost::VnpostSettings>,
 }
 
-/// `[gateway]`, checked.
+/// The public service portal, and what it speaks — chosen once, here.
 #[derive(Debug, Clone)]
-pub struct GatewaySettings {
+pub enum Portal {
+    /// The gateway's own contract (docs/CONTRACT.md §6).
+    Contract(Link),
+    /// The national portal as it really is (docs/PEERS.md §1, docs/PORTAL.md).
+    Dvcqg(Link, Box<dvcqg::DvcqgSettings>),
+}
+
+impl Portal {
+    /// How it is reached.
+    pub fn link(&self) -> &Link {
+        match self {
+            Portal::Contract(link) | Portal::Dvcqg(link, _) => link,
+        }
+    }
+}
+
+/// The postal service, and what it speaks — chosen once, here.
+#[derive(Debug, Clone)]
+pub enum Post {
+    /// The gateway's own contract (docs/CONTRACT.md §4).
+    Contract(Link),
+    /// VNPost, the gateway as its client (docs/PEERS.md §2, docs/POST.md).
+    Vnpost(Link, Box<vnpost::VnpostSettings>),
+}
+
+impl Post {
+    /// How it is reached.
+    pub fn link(&self) -> &Link {
+        match self {
+            Post::Contract(link) | Post::Vnpost(link, _) => link,
+        }
+    }
+}
+
+/// What only a restart can change: where the gateway listens and how it accepts a
+/// connection, TLS, the proxies it believes, where its data lives. A reload that
+/// changes any of it keeps the running value and says so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boot {
     /// Main listener.
     pub listen: std::net::SocketAddr,
+    /// Plain listener for probes and metrics.
+    pub admin_listen: Option<std::net::SocketAddr>,
     /// TLS mode.
     pub tls: TlsMode,
     /// CA of client certificates, for mutual TLS.
     pub client_ca_file: Option<PathBuf>,
-    /// Plain listener for probes and metrics.
-    pub admin_listen: Option<std::net::SocketAddr>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// `[store]`.
+    pub store: StoreSection,
+    /// How the listeners accept connections.
+    pub listeners: Listeners,
+}
+
+impl Boot {
+    /// Each restart-only setting by its key, with its value in words.
+    pub fn described(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("gateway.listen", self.listen.to_string()),
+            ("gateway.admin_listen", format!("{:?}", self.admin_listen)),
+            ("gateway.tls", format!("{:?}", self.tls)),
+            ("gateway.client_ca_file", format!("{:?}", self.client_ca_file)),
+            ("gateway.trusted_proxies", format!("{:?}", self.trusted_proxies)),
+            ("gateway.data_dir", self.data_dir.display().to_string()),
+            ("store", format!("{:?}", self.store)),
+            ("limits (connections and their timeouts)", format!("{:?}", self.listeners)),
+        ]
+    }
+
+    /// The keys of what differs between `self` (in force) and `other` (asked for).
+    pub fn differences(&self, other: &Boot) -> Vec<&'static str> {
+        self.described().into_iter().zip(other.described()).filter(|(a, b)| a.1 != b.1).map(|(a, _)| a.0).collect()
+    }
+
+    /// The file in the data directory that records the restart-only settings a running
+    /// gateway started with, for `check-config` to compare a changed file against.
+    pub fn record_path(data_dir: &Path) -> PathBuf {
+        data_dir.join("boot-settings")
+    }
+
+    /// Writes what [`Boot::record_path`] names (readable by the gateway's user only).
+    pub fn record(&self) -> std::io::Result<()> {
+        let text: String = self.described().into_iter().map(|(k, v)| format!("{k}\t{v}\n")).collect();
+        let path = Boot::record_path(&self.data_dir);
+        let temp = path.with_extension("new");
+        let _ = std::fs::remove_file(&temp);
+        crate::files::write_new_private(&temp, text.as_bytes())?;
+        std::fs::rename(&temp, &path)
+    }
+
+    /// The keys whose value differs from what the gateway running on this data
+    /// directory started with (nothing when none has started on it).
+    pub fn restart_needed(&self) -> Vec<&'static str> {
+        let Ok(recorded) = std::fs::read_to_string(Boot::record_path(&self.data_dir)) else { return Vec::new() };
+        let running: std::collections::HashMap<&str, &str> =
+            recorded.lines().filter_map(|l| l.split_once('\t')).collect();
+        self.described().into_iter().filter(|(k, v)| running.get(k).is_some_and(|r| r != v)).map(|(k, _)| k).collect()
+    }
+}
+
+/// How the listeners accept connections (the restart-only part of `[limits]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listeners {
+    /// Time allowed to send the request head, in seconds.
+    pub header_read_timeout_secs: u64,
+    /// Time allowed for the TLS handshake, in seconds.
+    pub tls_handshake_timeout_secs: u64,
+    /// How long a connection may stay open without a request in flight, in seconds.
+    pub idle_timeout_secs: u64,
+    /// Most connections served at once.
+    pub max_connections: usize,
+    /// Most connections open at once from one source address.
+    pub max_connections_per_ip: usize,
+}
+
+/// What each request is held to (the part of `[limits]` a reload changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// Largest request body, in bytes.
+    pub body_bytes: usize,
+    /// Deepest JSON nesting.
+    pub json_depth: usize,
+    /// Deepest XML nesting.
+    pub xml_depth: usize,
+    /// Time allowed for a whole request, in seconds.
+    pub request_timeout_secs: u64,
+    /// Wrong answers the public lookup gives for one code within the window.
+    pub lookup_wrong_answers: u32,
+    /// The window of `lookup_wrong_answers`, in seconds.
+    pub lookup_window_secs: u64,
+    /// Wrong HTTP Basic passwords from one address in 15 minutes before it is held.
+    pub basic_failures: u32,
+}
+
+/// `[gateway]`, checked: what a reload may change of it.
+#[derive(Debug, Clone)]
+pub struct GatewaySettings {
     /// Audience tokens must carry.
     pub audience: String,
     /// Issuer of the gateway's own tokens.
     pub issuer: String,
     /// The gateway's signing key.
     pub signing: SigningKey,
-    /// Data directory.
-    pub data_dir: PathBuf,
-    /// Proxies whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<IpNet>,
     /// Per-IP limit for public calls and failed token checks.
     pub public_rate: RateSection,
 }
@@ -140,12 +260,12 @@ pub struct Settings {
     pub source: PathBuf,
     /// SHA-256 of the file's text: what an item refused under it was judged against.
     pub digest: String,
+    /// What only a restart can change.
+    pub boot: Boot,
     /// `[gateway]`.
     pub gateway: GatewaySettings,
-    /// `[store]`.
-    pub store: StoreSection,
-    /// `[limits]`.
-    pub limits: LimitsSection,
+    /// `[limits]` of each request.
+    pub limits: RequestLimits,
     /// Callers.
     pub clients: Clients,
     /// Units and desks.
@@ -157,9 +277,9 @@ pub struct Settings {
     /// Deadline rules.
     pub deadlines: Deadlines,
     /// The postal service.
-    pub postal: Option<Peer>,
+    pub postal: Option<Post>,
     /// The portal.
-    pub portal: Option<Peer>,
+    pub portal: Option<Portal>,
     /// Retries.
     pub retry: RetrySection,
     /// Years whose days off are provisional (for summaries).
@@ -173,6 +293,22 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The national portal's settings, when the portal speaks its protocol.
+    pub fn dvcqg(&self) -> Option<&dvcqg::DvcqgSettings> {
+        match &self.portal {
+            Some(Portal::Dvcqg(_, d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// VNPost's settings, when the postal peer is VNPost itself.
+    pub fn vnpost(&self) -> Option<&vnpost::VnpostSettings> {
+        match &self.postal {
+            Some(Post::Vnpost(_, v)) => Some(v),
+            _ => None,
+        }
+    }
+
     /// Reads and validates the file at `path`.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let shown = path.display().to_string();
@@ -232,12 +368,8 @@ fn validate(
     let g = &file.gateway;
 
     let tls = match &g.tls {
-        TlsSection::Mode(m) if m == "dev" => TlsMode::Dev,
-        TlsSection::Mode(m) if m == "off" => TlsMode::Off,
-        TlsSection::Mode(m) => {
-            problems.add("gateway.tls", format!("{m:?} is not \"dev\", \"off\" or {{ cert_file, key_file }}"));
-            TlsMode::Dev
-        }
+        TlsSection::Dev => TlsMode::Dev,
+        TlsSection::Off => TlsMode::Off,
         TlsSection::Files { cert_file, key_file } => {
             let (cert, key) = (resolve(base, cert_file), resolve(base, key_file));
             check_file("gateway.tls.cert_file", &cert, &mut problems);
@@ -322,7 +454,7 @@ fn validate(
     let network = Network::build(&units, &file.desks, &mut problems);
     let catalogue = Catalogue::build(&file.procedures, &network, &mut problems);
     let clients = Clients::build(&file.clients, base, &network, &g.issuer, client_ca_file.is_some(), &mut problems);
-    if !clients.iter().any(|c| c.role == crate::config::file::Role::Admin) {
+    if !clients.iter().any(|c| c.role == crate::auth::Role::Admin) {
         problems.add("clients", "configure at least one admin client");
     }
 
@@ -347,67 +479,73 @@ fn validate(
         problems.add("deadlines", "event_clock_skew_secs may be at most 3600 and report_tolerance_secs 30 days");
     }
 
-    let peer = |name: &str, p: &Option<PeerSection>, problems: &mut Problems| {
-        p.as_ref().map(|p| {
-            check_url(&format!("{name}.url"), &p.url, problems);
-            if p.id.trim().is_empty() {
-                problems.add(format!("{name}.id"), "must not be empty");
-            }
-            let dvcqg = match (p.protocol, &p.dvcqg) {
-                (Protocol::Dvcqg, Some(section)) if name == "portal" => {
-                    Some(dvcqg::check(section, &network, env, problems))
-                }
-                (Protocol::Dvcqg, None) if name == "portal" => {
-                    problems.add(format!("{name}.dvcqg"), "the dvcqg protocol needs a [portal.dvcqg] section");
-                    None
-                }
-                (Protocol::Dvcqg, _) => {
-                    problems.add(format!("{name}.protocol"), "only the portal speaks the dvcqg protocol");
-                    None
-                }
-                (_, Some(_)) => {
-                    problems.add(format!("{name}.dvcqg"), "set protocol = \"dvcqg\" to use this section");
-                    None
-                }
-                (_, None) => None,
-            };
-            let vnpost = match (p.protocol, &p.vnpost) {
-                (Protocol::Vnpost, Some(section)) if name == "postal" => {
-                    Some(vnpost::check(section, &network, env, problems))
-                }
-                (Protocol::Vnpost, None) if name == "postal" => {
-                    problems.add(format!("{name}.vnpost"), "the vnpost protocol needs a [postal.vnpost] section");
-                    None
-                }
-                (Protocol::Vnpost, _) => {
-                    problems.add(format!("{name}.protocol"), "only the postal peer speaks the vnpost protocol");
-                    None
-                }
-                (_, Some(_)) => {
-                    problems.add(format!("{name}.vnpost"), "set protocol = \"vnpost\" to use this section");
-                    None
-                }
-                (_, None) => None,
-            };
-            let default_answer = if name == "portal" { 16 << 20 } else { 4 << 20 };
-            let max_answer_bytes = p.max_answer_bytes.unwrap_or(default_answer);
-            if !(1024..=256 << 20).contains(&max_answer_bytes) {
-                problems.add(format!("{name}.max_answer_bytes"), "must be from 1024 bytes to 256 MiB");
-            }
-            Peer {
-                id: p.id.clone(),
-                url: p.url.trim_end_matches('/').to_owned(),
-                ca_file: p.ca_file.as_ref().map(|f| resolve(base, f)),
-                timeout_secs: p.timeout_secs,
-                concurrency: p.concurrency,
-                max_answer_bytes,
-                dvcqg,
-                vnpost,
-            }
-        })
+    let link = |name: &str, p: &PeerSection, problems: &mut Problems| {
+        check_url(&format!("{name}.url"), &p.url, problems);
+        if p.id.trim().is_empty() {
+            problems.add(format!("{name}.id"), "must not be empty");
+        }
+        let default_answer = if name == "portal" { 16 << 20 } else { 4 << 20 };
+        let max_answer_bytes = p.max_answer_bytes.unwrap_or(default_answer);
+        if !(1024..=256 << 20).contains(&max_answer_bytes) {
+            problems.add(format!("{name}.max_answer_bytes"), "must be from 1024 bytes to 256 MiB");
+        }
+        Link {
+            id: p.id.clone(),
+            url: p.url.trim_end_matches('/').to_owned(),
+            ca_file: p.ca_file.as_ref().map(|f| resolve(base, f)),
+            timeout_secs: p.timeout_secs,
+            concurrency: p.concurrency,
+            max_answer_bytes,
+        }
     };
-    let postal = peer("postal", &file.postal, &mut problems);
-    let portal = peer("portal", &file.portal, &mut problems);
+    let portal = file.portal.as_ref().map(|p| {
+        let link = link("portal", p, &mut problems);
+        if p.vnpost.is_some() {
+            problems.add("portal.vnpost", "only the postal peer speaks the vnpost protocol");
+        }
+        match (p.protocol, &p.dvcqg) {
+            (Protocol::Dvcqg, Some(section)) => {
+                Portal::Dvcqg(link, Box::new(dvcqg::check(section, &network, env, &mut problems)))
+            }
+            (Protocol::Dvcqg, None) => {
+                problems.add("portal.dvcqg", "the dvcqg protocol needs a [portal.dvcqg] section");
+                Portal::Contract(link)
+            }
+            (Protocol::Vnpost, _) => {
+                problems.add("portal.protocol", "only the postal peer speaks the vnpost protocol");
+                Portal::Contract(link)
+            }
+            (Protocol::Motcua, Some(_)) => {
+                problems.add("portal.dvcqg", "set protocol = \"dvcqg\" to use this section");
+                Portal::Contract(link)
+            }
+            (Protocol::Motcua, None) => Portal::Contract(link),
+        }
+    });
+    let postal = file.postal.as_ref().map(|p| {
+        let link = link("postal", p, &mut problems);
+        if p.dvcqg.is_some() {
+            problems.add("postal.dvcqg", "only the portal speaks the dvcqg protocol");
+        }
+        match (p.protocol, &p.vnpost) {
+            (Protocol::Vnpost, Some(section)) => {
+                Post::Vnpost(link, Box::new(vnpost::check(section, &network, env, &mut problems)))
+            }
+            (Protocol::Vnpost, None) => {
+                problems.add("postal.vnpost", "the vnpost protocol needs a [postal.vnpost] section");
+                Post::Contract(link)
+            }
+            (Protocol::Dvcqg, _) => {
+                problems.add("postal.protocol", "only the portal speaks the dvcqg protocol");
+                Post::Contract(link)
+            }
+            (Protocol::Motcua, Some(_)) => {
+                problems.add("postal.vnpost", "set protocol = \"vnpost\" to use this section");
+                Post::Contract(link)
+            }
+            (Protocol::Motcua, None) => Post::Contract(link),
+        }
+    });
     let r = &file.retry;
     if r.max_attempts == 0
         || r.base_ms == 0
@@ -434,20 +572,37 @@ fn validate(
     Ok(Settings {
         source: source.to_owned(),
         digest,
-        gateway: GatewaySettings {
+        boot: Boot {
             listen: g.listen,
+            admin_listen: g.admin_listen,
             tls,
             client_ca_file,
-            admin_listen: g.admin_listen,
+            trusted_proxies,
+            data_dir: resolve(base, &g.data_dir),
+            store: file.store,
+            listeners: Listeners {
+                header_read_timeout_secs: l.header_read_timeout_secs,
+                tls_handshake_timeout_secs: l.tls_handshake_timeout_secs,
+                idle_timeout_secs: l.idle_timeout_secs,
+                max_connections: l.max_connections,
+                max_connections_per_ip: l.max_connections_per_ip,
+            },
+        },
+        gateway: GatewaySettings {
             audience: g.audience.clone(),
             issuer: g.issuer.clone(),
             signing,
-            data_dir: resolve(base, &g.data_dir),
-            trusted_proxies,
             public_rate: g.public_rate,
         },
-        store: file.store,
-        limits: file.limits,
+        limits: RequestLimits {
+            body_bytes: l.body_bytes,
+            json_depth: l.json_depth,
+            xml_depth: l.xml_depth,
+            request_timeout_secs: l.request_timeout_secs,
+            lookup_wrong_answers: l.lookup_wrong_answers,
+            lookup_window_secs: l.lookup_window_secs,
+            basic_failures: l.basic_failures,
+        },
         clients,
         network,
         catalogue,

@@ -118,7 +118,7 @@ fn deliveries(
             if &job.dossier != code {
                 continue;
             }
-            let leased = job.leased_until.is_some_and(|t| t > jiff::Timestamp::now());
+            let leased = job.leased_until.is_some_and(|t| t > ui.app.clock.now());
             out.push(Delivery {
                 destination: format::destination(network, &job.destination.name()),
                 kind: job_words(&job.kind).to_owned(),

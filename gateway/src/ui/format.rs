@@ -70,7 +70,7 @@ pub fn event_words(kind: EventType) -> &'static str {
 
 /// Who did it: a desk's name, the portal, the post, or the gateway.
 pub fn actor(settings: &Settings, entry: &HistoryEntry) -> String {
-    use crate::config::file::Role;
+    use crate::auth::Role;
     let id = entry.actor.as_str();
     if id == "gateway" {
         return "Hệ thống".to_owned();

@@ -66,7 +66,7 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Query(q): Query<Log
             return error_page(StatusCode::SERVICE_UNAVAILABLE, "Chưa đọc được sổ theo dõi. Vui lòng thử lại sau.");
         }
     };
-    let mut book = crate::forms::log_book(&settings, &p.unit, p.from, p.to, dossiers);
+    let mut book = crate::forms::log_book(&settings, &p.unit, p.from, p.to, dossiers, ui.app.clock.now());
     if !signed.sees_personal_data() {
         for row in book.rows.iter_mut().skip(1) {
             for column in PERSONAL {

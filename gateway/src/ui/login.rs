@@ -35,7 +35,7 @@ impl FromRequestParts<Arc<Ui>> for Address {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, ui: &Arc<Ui>) -> Result<Self, Self::Rejection> {
-        Ok(Address(crate::http::caller::client_ip(parts, &ui.app.settings())))
+        Ok(Address(crate::server::client_ip(parts, &ui.app.settings())))
     }
 }
 
@@ -128,7 +128,7 @@ pub async fn submit(
         tracing::warn!(error = %e, "the address of a login could not be remembered");
     }
     tracing::info!(target: "motcua::ui", action = "login", operator = %operator.name, "operator logged in");
-    let session = Session::new(&operator, generation, jiff::Timestamp::now().as_second());
+    let session = Session::new(&operator, generation, ui.app.clock.now().as_second());
     let idle = i64::try_from(settings.ui.idle.as_secs()).unwrap_or(i64::MAX);
     let mut response = Redirect::to("/ui").into_response();
     for cookie in [session::set_cookie(COOKIE, &keys.seal(&session), idle), session::set_cookie(LOGIN_COOKIE, "", 0)] {

@@ -44,7 +44,7 @@ pub struct Ui {
 }
 
 fn load_keys(settings: &crate::settings::Settings) -> Arc<Keys> {
-    let keys = Keys::load(settings.ui.session_key.as_deref(), &settings.gateway.data_dir).unwrap_or_else(|e| {
+    let keys = Keys::load(settings.ui.session_key.as_deref(), &settings.boot.data_dir).unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot keep the pages' session key; sessions end when this process does");
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
@@ -167,7 +167,7 @@ impl Signed {
     pub fn home_unit(&self, ui: &Ui) -> Option<UnitCode> {
         self.operator.unit.clone().or_else(|| {
             let settings = ui.app.settings();
-            let today = motcua_schemas::time::to_vn(jiff::Timestamp::now()).date();
+            let today = motcua_schemas::time::to_vn(ui.app.clock.now()).date();
             settings.network.units().filter(|u| u.parent.is_none() && u.valid_on(today)).map(|u| u.code.clone()).min()
         })
     }
@@ -251,7 +251,7 @@ impl FromRequestParts<Arc<Ui>> for Signed {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, ui: &Arc<Ui>) -> Result<Self, Self::Rejection> {
-        let now = jiff::Timestamp::now().as_second();
+        let now = ui.app.clock.now().as_second();
         let settings = ui.app.settings();
         let idle = i64::try_from(settings.ui.idle.as_secs()).unwrap_or(i64::MAX);
         let keys = ui.keys();

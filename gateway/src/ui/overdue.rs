@@ -131,7 +131,7 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Query(q): Query<Ove
         records.push(record);
     }
     records.sort_by_key(|r| r.dossier.due_at);
-    let now = jiff::Timestamp::now();
+    let now = ui.app.clock.now();
     let total = records.len();
     let rows: Vec<Row> = records.iter().take(SHOWN).map(|r| row(r, network, now)).collect();
     let mut procedures: Vec<(String, String)> =

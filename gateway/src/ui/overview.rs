@@ -36,7 +36,7 @@ pub struct Period {
 
 /// The unit and period of `q` (the operator's home unit and this month by default).
 pub fn period(ui: &Ui, signed: &Signed, q: &PeriodQuery) -> Result<Period, Refusal> {
-    let today = to_vn(jiff::Timestamp::now()).date();
+    let today = to_vn(ui.app.clock.now()).date();
     let unit = match q.unit.as_deref().filter(|u| !u.is_empty()) {
         Some(u) => u.parse::<UnitCode>().ok(),
         None => signed.home_unit(ui),
@@ -97,7 +97,7 @@ impl PeriodForm {
 pub fn unit_choices(ui: &Ui, signed: &Signed) -> Vec<(String, String)> {
     let settings = ui.app.settings();
     let scope = signed.scope(ui);
-    let today = to_vn(jiff::Timestamp::now()).date();
+    let today = to_vn(ui.app.clock.now()).date();
     let mut units: Vec<_> = settings
         .network
         .units()

@@ -115,11 +115,11 @@ pub async fn page(
     let visible = visible_destinations(&ui, &scope);
     let personal = signed.sees_personal_data();
     let name_of = |destination: &str| format::destination(network, destination);
-    let context = ui.app.dispatch_context();
+    let context = ui.app.core();
     let queues = ui
         .app
         .dispatch()
-        .stats(&context)
+        .stats(context)
         .await
         .into_iter()
         .filter(|s| visible.as_ref().is_none_or(|v| v.contains(&s.destination)))

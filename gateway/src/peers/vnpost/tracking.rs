@@ -10,19 +10,19 @@
 //! (`crate::aside`) in the command that moves the cursor past them, counted, and tried
 //! again later; they change nothing.
 
-use std::sync::Arc;
-
 use jiff::Timestamp;
 use motcua_adapters::vnpost::{PageItem, TrackingEvent, VnpostClient, tracking::FIRST_ID};
-use motcua_schemas::{DossierCode, EventType, OrderKind, OrderState, Status};
+use motcua_schemas::{DossierCode, OrderState};
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::app::App;
 use crate::aside::{Kind, SetAside, Source};
 use crate::config::vnpost_file::{EventTimeUnit, TrackingMeaning};
-use crate::dossiers::{DossierRecord, events};
-use crate::outbox::NoticeKind;
+use crate::core::Core;
+use crate::dossiers::{
+    DossierRecord,
+    effects::{ShipmentEvent, Shipped},
+};
 use crate::settings::Settings;
 use crate::store::{Space, StoreError, Tx};
 
@@ -52,13 +52,6 @@ fn event_instant(event: &TrackingEvent, unit: EventTimeUnit) -> Option<Timestamp
     }
 }
 
-fn transition_error(e: events::EventError) -> StoreError {
-    match e {
-        events::EventError::Store(e) => e,
-        other => StoreError::Corrupt(other.to_string()),
-    }
-}
-
 /// Why an event was refused: it changes nothing.
 struct Refused(String);
 
@@ -73,7 +66,7 @@ fn apply(
     if tx.get(Space::Applied, &mark)?.is_some() {
         return Ok(Ok(Applied::Repeated));
     }
-    let Some(code) = tx.get(Space::Index, &crate::post_orders::order_key(&event.order_number))? else {
+    let Some(code) = tx.get(Space::Index, &crate::peers::vnpost::orders::order_key(&event.order_number))? else {
         tx.put(Space::Applied, &mark, Vec::new());
         return Ok(Ok(Applied::Unmatched));
     };
@@ -83,7 +76,7 @@ fn apply(
     let Some(index) = record.dossier.postal.orders.iter().position(|o| o.number == event.order_number) else {
         return Ok(Ok(Applied::Unmatched));
     };
-    let vnpost = settings.postal.as_ref().and_then(|p| p.vnpost.as_ref());
+    let vnpost = settings.vnpost();
     let unit = vnpost.map_or(EventTimeUnit::Milliseconds, |v| v.event_time_unit);
     let skew = jiff::SignedDuration::from_secs(i64::try_from(settings.deadlines.event_clock_skew_secs).unwrap_or(0));
     // An event of an order cannot precede the order, nor lie beyond the clock.
@@ -121,49 +114,14 @@ fn apply(
         "mark": "vnpost_tracking", "order": event.order_number, "status_code": event.status_code,
         "event": event.id, "post_office": event.pos_id,
     });
-    let what = match kind {
-        OrderKind::Collection => "Bưu gửi thu gom hồ sơ",
-        OrderKind::Return => "Bưu gửi kết quả",
-        OrderKind::Letter => "Thư gửi người nộp",
-    };
     let outcome = if meaning.is_none() { Applied::Unknown } else { Applied::Recorded };
-    match (meaning, kind) {
-        (Some(TrackingMeaning::Delivered), OrderKind::Return) if record.dossier.status == Status::Processed => {
-            let note = Some(format!("{what} ({}): {words}", event.order_number));
-            events::transition(
-                tx,
-                settings,
-                &mut record,
-                EventType::PostalDelivered,
-                "postal",
-                at,
-                now,
-                note,
-                Some(details),
-            )
-            .map_err(transition_error)?;
-        }
-        (Some(TrackingMeaning::Delivered), OrderKind::Collection) => {
-            let mut details = details;
-            details["mark"] = "papers_arrived".into();
-            events::note(&mut record, at, "Hồ sơ giấy đã được bưu điện chuyển đến Bộ phận Một cửa".into(), details);
-        }
-        (Some(TrackingMeaning::Undeliverable), OrderKind::Return) => {
-            let mut details = details;
-            details["mark"] = "return_failed".into();
-            events::note(
-                &mut record,
-                at,
-                format!("Phát kết quả không thành công ({}): {words}", event.order_number),
-                details,
-            );
-            let desk = record.dossier.desk.clone();
-            crate::deadlines::notice(tx, &desk, NoticeKind::ReturnFailed, &record, now)?;
-        }
-        _ => {
-            events::note(&mut record, at, format!("{what} ({}): {words}", event.order_number), details);
-        }
-    }
+    let shipped = match meaning {
+        Some(TrackingMeaning::Delivered) => Shipped::Delivered,
+        Some(TrackingMeaning::Undeliverable) => Shipped::Undeliverable,
+        _ => Shipped::Other,
+    };
+    let shipment = ShipmentEvent { shipped, carries: kind, reference: event.order_number.clone(), at, words, details };
+    crate::dossiers::effects::shipment(tx, settings, &mut record, shipment, now)?;
     record.save(tx, settings, now)?;
     Ok(Ok(outcome))
 }
@@ -210,7 +168,9 @@ pub fn take(tx: &mut Tx<'_>, settings: &Settings, item: &PageItem, now: Timestam
 
 /// The unit of the dossier an order number belongs to, if any.
 fn dossier_unit(tx: &Tx<'_>, order_number: &str) -> Result<Option<String>, StoreError> {
-    let Some(code) = tx.get(Space::Index, &crate::post_orders::order_key(order_number))? else { return Ok(None) };
+    let Some(code) = tx.get(Space::Index, &crate::peers::vnpost::orders::order_key(order_number))? else {
+        return Ok(None);
+    };
     let Ok(code) = String::from_utf8_lossy(&code).parse::<DossierCode>() else { return Ok(None) };
     Ok(DossierRecord::load(tx, &code)?.map(|r| r.dossier.target_unit.to_string()))
 }
@@ -232,7 +192,7 @@ pub fn cursor(store: &crate::store::Store) -> String {
         .unwrap_or_else(|| FIRST_ID.to_owned())
 }
 
-fn count(app: &App, item: &PageItem, outcome: &Applied) {
+fn count(app: &Core, item: &PageItem, outcome: &Applied) {
     match outcome {
         Applied::Unknown => {
             if let Ok(event) = &item.event {
@@ -255,7 +215,7 @@ fn count(app: &App, item: &PageItem, outcome: &Applied) {
 const RETRIED_PER_ROUND: usize = 100;
 
 /// Tries again the events set aside whose time has come (the cursor stays).
-async fn retry_set_aside(app: &App) -> Result<(), String> {
+async fn retry_set_aside(app: &Core) -> Result<(), String> {
     let settings = app.settings();
     let due =
         crate::aside::due(&app.store, Source::VnpostTracking, app.clock.now(), &settings.digest, RETRIED_PER_ROUND)
@@ -300,7 +260,7 @@ fn retake(
 
 /// Reads the feed from the cursor until a page comes back short; returns how many
 /// entries were taken (applied or set aside).
-pub async fn round(app: &App, client: &VnpostClient, page_size: usize) -> Result<usize, String> {
+pub async fn round(app: &Core, client: &VnpostClient, page_size: usize) -> Result<usize, String> {
     retry_set_aside(app).await?;
     let mut taken = 0;
     loop {
@@ -329,7 +289,7 @@ pub async fn round(app: &App, client: &VnpostClient, page_size: usize) -> Result
 }
 
 /// Starts the poller, supervised; it polls while VNPost is configured.
-pub fn start(app: Arc<App>, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn start(app: Core, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     let (tasks, panics) = (app.tasks.clone(), app.metrics.task_panics.clone());
     let stop = shutdown.clone();
     crate::supervise::spawn("vnpost_tracking", tasks, panics, stop, move || {
@@ -338,14 +298,14 @@ pub fn start(app: Arc<App>, shutdown: watch::Receiver<bool>) -> tokio::task::Joi
     })
 }
 
-async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
     loop {
         let settings = app.settings();
-        let vnpost = settings.postal.as_ref().and_then(|p| p.vnpost.as_ref());
+        let vnpost = settings.vnpost();
         let wait = vnpost.map_or(std::time::Duration::from_secs(60), |v| v.poll_interval);
         let outbound = app.outbound();
         if let (Some(vnpost), Some(client)) = (vnpost, outbound.vnpost()) {
-            let free = crate::waybills::free(&app.store);
+            let free = crate::peers::vnpost::waybills::free(&app.store);
             app.metrics.waybills_free.set(i64::try_from(free).unwrap_or(i64::MAX));
             if vnpost.item_codes_from_pool && free < vnpost.pool_low_water {
                 tracing::warn!(

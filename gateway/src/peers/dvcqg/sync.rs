@@ -1,15 +1,13 @@
-//! What the portal is told when a dossier changes. With the gateway's own contract,
-//! one status call per status change (docs/CONTRACT.md §6). With the national portal
-//! (docs/PEERS.md §1.4–§1.6), a record sync and a progress sync that each carry the
-//! dossier's latest state: a newer sync of a dossier supersedes its pending older
-//! ones, so an outage ends with the portal holding the real final state, and a sync
-//! that was given up is made good by the next one.
+//! What the national portal is told when a dossier changes (docs/PEERS.md §1.4–§1.6):
+//! a record sync and a progress sync that each carry the dossier's latest state. A
+//! newer sync of a dossier supersedes its pending older ones, so an outage ends with
+//! the portal holding the real final state, and a sync that was given up is made good
+//! by the next one.
 
 use jiff::Timestamp;
+use motcua_schemas::Dossier;
 
-use super::DossierRecord;
 use crate::outbox::{self, Destination, Job, JobKind};
-use crate::settings::Settings;
 use crate::store::{Space, StoreError, Tx};
 
 /// The name of a sync kind in its index keys (`None` for jobs that are not syncs).
@@ -31,8 +29,8 @@ fn dead_prefix(kind: &JobKind, code: &str) -> Option<Vec<u8>> {
     tag(kind).map(|tag| crate::store::keys::portal_dead_prefix(tag, code))
 }
 
-fn sync(tx: &mut Tx<'_>, kind: JobKind, record: &DossierRecord, now: Timestamp) -> Result<(), StoreError> {
-    let code = &record.dossier.code;
+fn sync(tx: &mut Tx<'_>, kind: JobKind, dossier: &Dossier, now: Timestamp) -> Result<(), StoreError> {
+    let code = &dossier.code;
     let key = latest_key(&kind, code.as_str());
     let job = outbox::enqueue(tx, Destination::Portal, kind, code, now)?;
     if let Some(key) = key {
@@ -43,49 +41,15 @@ fn sync(tx: &mut Tx<'_>, kind: JobKind, record: &DossierRecord, now: Timestamp) 
 
 /// Queues a progress sync for the steps a finished one could not carry (more than
 /// the portal takes in one request).
-pub fn queue_more_progress(tx: &mut Tx<'_>, record: &DossierRecord, now: Timestamp) -> Result<(), StoreError> {
-    sync(tx, JobKind::PortalProgress, record, now)
+pub fn queue_more_progress(tx: &mut Tx<'_>, dossier: &Dossier, now: Timestamp) -> Result<(), StoreError> {
+    sync(tx, JobKind::PortalProgress, dossier, now)
 }
 
-/// Queues what a new history entry `seq` of `record` tells the portal.
-pub fn queue(
-    tx: &mut Tx<'_>,
-    settings: &Settings,
-    record: &DossierRecord,
-    seq: u32,
-    status_changed: bool,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let Some(portal) = &settings.portal else { return Ok(()) };
-    let channel = record.dossier.channel;
-    match &portal.dvcqg {
-        Some(dvcqg) if dvcqg.sync_channels.contains(&channel) => {
-            sync(tx, JobKind::PortalRecord, record, now)?;
-            sync(tx, JobKind::PortalProgress, record, now)
-        }
-        Some(_) => Ok(()),
-        None if status_changed && channel == motcua_schemas::Channel::Portal => {
-            outbox::enqueue(tx, Destination::Portal, JobKind::PortalStatus { seq }, &record.dossier.code, now).map(drop)
-        }
-        None => Ok(()),
-    }
-}
-
-/// Queues what a gateway mark (overdue) tells the portal: the contract's status call
-/// carries the overdue flag; the national portal's record has no such field.
-pub fn queue_mark(
-    tx: &mut Tx<'_>,
-    settings: &Settings,
-    record: &DossierRecord,
-    seq: u32,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    match &settings.portal {
-        Some(p) if p.dvcqg.is_none() && record.dossier.channel == motcua_schemas::Channel::Portal => {
-            outbox::enqueue(tx, Destination::Portal, JobKind::PortalStatus { seq }, &record.dossier.code, now).map(drop)
-        }
-        _ => Ok(()),
-    }
+/// Queues the syncs that carry `dossier`'s state as it is now: its record and its
+/// progress steps.
+pub fn queue(tx: &mut Tx<'_>, dossier: &Dossier, now: Timestamp) -> Result<(), StoreError> {
+    sync(tx, JobKind::PortalRecord, dossier, now)?;
+    sync(tx, JobKind::PortalProgress, dossier, now)
 }
 
 /// True when a newer sync of the same kind and dossier is queued: this one need not

@@ -9,9 +9,9 @@ use motcua_adapters::{InboundError, dvcqg::inbound};
 use motcua_schemas::FieldError;
 use serde_json::{Map, Value};
 
-use super::intake::{self, IntakeError, IntakeOutcome, Submission};
-use super::record::PortalState;
 use crate::clock::Clock;
+use crate::dossiers::intake::{self, IntakeError, IntakeOutcome, Submission};
+use crate::dossiers::record::PortalState;
 use crate::settings::Settings;
 use crate::store::Store;
 
@@ -25,7 +25,7 @@ pub async fn take(
     unit: Option<&str>,
     client_id: &str,
 ) -> Result<IntakeOutcome, IntakeError> {
-    let Some(dvcqg) = settings.portal.as_ref().and_then(|p| p.dvcqg.as_ref()) else {
+    let Some(dvcqg) = settings.dvcqg() else {
         return Err(IntakeError::Invalid(vec![FieldError::new(
             "",
             "the national portal's protocol is not configured",

@@ -5,9 +5,8 @@
 
 use jiff::Timestamp;
 use motcua_adapters::vnpost::{Direction, OrderParty, OrderRequest, order::contents};
-use motcua_schemas::{Address, OrderKind, OrderState, PostOrder, S10ItemCode};
+use motcua_schemas::{Address, Dossier, OrderKind, OrderState, PostOrder, S10ItemCode};
 
-use crate::dossiers::DossierRecord;
 use crate::outbox::{self, Destination, JobKind};
 use crate::settings::{Settings, vnpost::VnpostSettings};
 use crate::store::{Space, StoreError, Tx};
@@ -18,12 +17,12 @@ pub fn order_key(number: &str) -> Vec<u8> {
 }
 
 /// The `OrderNumber` of the dossier's order of `kind` (`letter`: the n-th letter).
-pub fn number(record: &DossierRecord, kind: OrderKind, letter: u32, vnpost: &VnpostSettings) -> String {
-    let code = record.dossier.code.as_str();
+pub fn number(dossier: &Dossier, kind: OrderKind, letter: u32, vnpost: &VnpostSettings) -> String {
+    let code = dossier.code.as_str();
     match kind {
         OrderKind::Return => code.to_owned(),
         OrderKind::Collection => format!("{code}{}", vnpost.collection_suffix),
-        OrderKind::Letter => format!("{code}-XL{letter}"),
+        OrderKind::Letter => motcua_schemas::letter_order_code(code, letter),
     }
 }
 
@@ -31,19 +30,19 @@ pub fn number(record: &DossierRecord, kind: OrderKind, letter: u32, vnpost: &Vnp
 /// dossier has a live one of that number already. Returns the order's number.
 pub fn request(
     tx: &mut Tx<'_>,
-    record: &mut DossierRecord,
+    dossier: &mut Dossier,
     kind: OrderKind,
     letter: u32,
     vnpost: &VnpostSettings,
     now: Timestamp,
 ) -> Result<String, StoreError> {
-    let number = number(record, kind, letter, vnpost);
-    let live = record.dossier.postal.orders.iter().any(|o| o.number == number && o.state != OrderState::Cancelled);
+    let number = number(dossier, kind, letter, vnpost);
+    let live = dossier.postal.orders.iter().any(|o| o.number == number && o.state != OrderState::Cancelled);
     if live {
         return Ok(number);
     }
-    record.dossier.postal.orders.retain(|o| o.number != number);
-    record.dossier.postal.orders.push(PostOrder {
+    dossier.postal.orders.retain(|o| o.number != number);
+    dossier.postal.orders.push(PostOrder {
         number: number.clone(),
         kind,
         item: None,
@@ -51,21 +50,20 @@ pub fn request(
         last_event: None,
         requested_at: Some(now),
     });
-    tx.put(Space::Index, &order_key(&number), record.dossier.code.as_str().as_bytes().to_vec());
+    tx.put(Space::Index, &order_key(&number), dossier.code.as_str().as_bytes().to_vec());
     let job = match kind {
         OrderKind::Collection => JobKind::CollectionOrder,
         OrderKind::Return => JobKind::ReturnOrder,
         OrderKind::Letter => JobKind::Letter { n: letter },
     };
-    outbox::enqueue(tx, Destination::Postal, job, &record.dossier.code, now)?;
+    outbox::enqueue(tx, Destination::Postal, job, &dossier.code, now)?;
     Ok(number)
 }
 
 /// Queues the cancellation of every order of the dossier the post has not picked up
 /// yet (the dossier was withdrawn, refused or stopped). Returns how many.
-pub fn cancel_open(tx: &mut Tx<'_>, record: &DossierRecord, now: Timestamp) -> Result<usize, StoreError> {
-    let open: Vec<String> = record
-        .dossier
+pub fn cancel_open(tx: &mut Tx<'_>, dossier: &Dossier, now: Timestamp) -> Result<usize, StoreError> {
+    let open: Vec<String> = dossier
         .postal
         .orders
         .iter()
@@ -73,13 +71,7 @@ pub fn cancel_open(tx: &mut Tx<'_>, record: &DossierRecord, now: Timestamp) -> R
         .map(|o| o.number.clone())
         .collect();
     for number in &open {
-        outbox::enqueue(
-            tx,
-            Destination::Postal,
-            JobKind::CancelOrder { number: number.clone() },
-            &record.dossier.code,
-            now,
-        )?;
+        outbox::enqueue(tx, Destination::Postal, JobKind::CancelOrder { number: number.clone() }, &dossier.code, now)?;
     }
     Ok(open.len())
 }
@@ -105,8 +97,8 @@ fn party(
 }
 
 /// The desk's end of an order.
-fn desk_party(record: &DossierRecord, settings: &Settings, vnpost: &VnpostSettings) -> Result<OrderParty, String> {
-    let desk = &record.dossier.desk;
+fn desk_party(dossier: &Dossier, settings: &Settings, vnpost: &VnpostSettings) -> Result<OrderParty, String> {
+    let desk = &dossier.desk;
     let at =
         vnpost.desks.get(desk).ok_or_else(|| format!("desk {desk} has no postal address in [postal.vnpost] desks"))?;
     let name = settings.network.desk(desk).map_or(desk.as_str(), |d| d.name.as_str());
@@ -118,16 +110,15 @@ fn desk_party(record: &DossierRecord, settings: &Settings, vnpost: &VnpostSettin
 /// The order of the dossier's `kind` (a letter's contents given), with `item` from
 /// the pool if the operator issues codes in advance. An error says what is missing.
 pub fn build(
-    record: &DossierRecord,
+    d: &Dossier,
     kind: OrderKind,
     letter: u32,
     settings: &Settings,
     vnpost: &VnpostSettings,
     item: Option<&S10ItemCode>,
 ) -> Result<OrderRequest, String> {
-    let d = &record.dossier;
     let a = &d.applicant;
-    let desk = desk_party(record, settings, vnpost)?;
+    let desk = desk_party(d, settings, vnpost)?;
     let first_part = d.documents.first().map_or("", |doc| doc.name.as_str());
     let (sender, receiver, direction, cod) = match kind {
         OrderKind::Collection => {
@@ -162,7 +153,7 @@ pub fn build(
     };
     Ok(OrderRequest {
         customer_code: vnpost.customer_code.clone(),
-        order_number: number(record, kind, letter, vnpost),
+        order_number: number(d, kind, letter, vnpost),
         item_code: item.map(ToString::to_string),
         sender,
         receiver,

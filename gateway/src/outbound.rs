@@ -8,9 +8,9 @@ use crate::auth::{
     keys::SigningKey,
     tokens::{Claims, mint},
 };
-use crate::config::file::DeskMode;
+use crate::network::DeskMode;
 use crate::outbox::Destination;
-use crate::settings::{Peer, Settings};
+use crate::settings::{Portal, Post, Settings};
 
 /// Lifetime of the gateway's outbound tokens (docs/CONTRACT.md §1: at most 5 minutes).
 const TOKEN_LIFETIME_SECS: i64 = 300;
@@ -97,38 +97,43 @@ impl Outbound {
                 desk.concurrency,
             )?;
         }
-        let peers: [(Destination, &Option<Peer>); 2] =
-            [(Destination::Portal, &settings.portal), (Destination::Postal, &settings.postal)];
-        for (destination, peer) in peers {
-            if let Some(p) = peer {
+        let links = [
+            (Destination::Portal, settings.portal.as_ref().map(Portal::link)),
+            (Destination::Postal, settings.postal.as_ref().map(Post::link)),
+        ];
+        for (destination, link) in links {
+            if let Some(p) = link {
                 add(destination, &p.id, &p.url, p.ca_file.as_deref(), p.timeout_secs, p.concurrency)?;
             }
         }
-        let dvcqg = settings.portal.as_ref().and_then(|portal| {
-            let d = portal.dvcqg.as_ref()?;
-            let route = routes.get(&Destination::Portal.name())?;
-            Some(std::sync::Arc::new(motcua_adapters::dvcqg::DvcqgClient::new(
-                route.client.clone(),
-                portal.url.clone(),
-                d.transport.clone(),
-                d.oauth.clone(),
-                d.rules.clone(),
-                portal.max_answer_bytes,
-            )))
-        });
-        let vnpost = settings.postal.as_ref().and_then(|postal| {
-            let v = postal.vnpost.as_ref()?;
-            let route = routes.get(&Destination::Postal.name())?;
-            Some(std::sync::Arc::new(motcua_adapters::vnpost::VnpostClient::new(
-                route.client.clone(),
-                postal.url.clone(),
-                v.auth.clone(),
-                v.paths.clone(),
-                v.customer_code.clone(),
-                v.rules.clone(),
-                postal.max_answer_bytes,
-            )))
-        });
+        // The national portal and VNPost are spoken to through clients of their own.
+        let dvcqg = match &settings.portal {
+            Some(Portal::Dvcqg(link, d)) => routes.get(&Destination::Portal.name()).map(|route| {
+                std::sync::Arc::new(motcua_adapters::dvcqg::DvcqgClient::new(
+                    route.client.clone(),
+                    link.url.clone(),
+                    d.transport.clone(),
+                    d.oauth.clone(),
+                    d.rules.clone(),
+                    link.max_answer_bytes,
+                ))
+            }),
+            _ => None,
+        };
+        let vnpost = match &settings.postal {
+            Some(Post::Vnpost(link, v)) => routes.get(&Destination::Postal.name()).map(|route| {
+                std::sync::Arc::new(motcua_adapters::vnpost::VnpostClient::new(
+                    route.client.clone(),
+                    link.url.clone(),
+                    v.auth.clone(),
+                    v.paths.clone(),
+                    v.customer_code.clone(),
+                    v.rules.clone(),
+                    link.max_answer_bytes,
+                ))
+            }),
+            _ => None,
+        };
         Ok(Outbound {
             routes,
             dvcqg,
@@ -160,16 +165,16 @@ impl Outbound {
         self.routes.get(destination)
     }
 
-    /// A token for `audience`, valid for at least another minute.
-    pub fn token(&self, audience: &str) -> Result<String, String> {
-        let now = jiff::Timestamp::now().as_second();
+    /// A token for `audience`, valid for at least another minute as of `now` (seconds
+    /// since the epoch).
+    pub fn token(&self, audience: &str, now: i64) -> Result<String, String> {
         if let Ok(tokens) = self.tokens.lock()
             && let Some((token, expires)) = tokens.get(audience)
             && *expires - now > TOKEN_RENEW_BEFORE_SECS
         {
             return Ok(token.clone());
         }
-        let claims = Claims::new(&self.issuer, &self.issuer, audience, TOKEN_LIFETIME_SECS);
+        let claims = Claims::issued_at(&self.issuer, &self.issuer, audience, now, TOKEN_LIFETIME_SECS);
         let token = mint(&claims, &self.signing.encoding, self.signing.algorithm, Some(&self.signing.kid))
             .map_err(|e| e.to_string())?;
         if let Ok(mut tokens) = self.tokens.lock() {

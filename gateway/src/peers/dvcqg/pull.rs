@@ -9,16 +9,15 @@
 //! aside with why (`crate::aside`) and tried again later, and the round goes on; the
 //! cursor, kept in the store, moves to today once the list has been read through.
 
-use std::sync::Arc;
-
 use jiff::civil::Date;
 use motcua_adapters::dvcqg::{DvcqgClient, SyncOutcome};
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
-use crate::app::App;
+use super::intake as portal_intake;
 use crate::aside::{self, Kind, SetAside, Source};
-use crate::dossiers::{intake::IntakeError, portal_intake};
+use crate::core::Core;
+use crate::dossiers::intake::IntakeError;
 use crate::metrics::IntakeLabels;
 use crate::settings::dvcqg::PullSettings;
 use crate::store::Space;
@@ -97,7 +96,7 @@ async fn details(client: &DvcqgClient, unit: &str, code: &str) -> Result<Map<Str
     Ok(detail)
 }
 
-async fn take(app: &App, detail: &Map<String, Value>, unit: &str, client_id: &str) -> Result<(), NotTaken> {
+async fn take(app: &Core, detail: &Map<String, Value>, unit: &str, client_id: &str) -> Result<(), NotTaken> {
     let settings = app.settings();
     match portal_intake::take(&app.store, settings, app.clock.clone(), detail, Some(unit), client_id).await {
         Ok(outcome) => {
@@ -118,7 +117,7 @@ async fn take(app: &App, detail: &Map<String, Value>, unit: &str, client_id: &st
 
 /// Takes one listed dossier: its details, its files, then intake.
 async fn pull_one(
-    app: &App,
+    app: &Core,
     client: &DvcqgClient,
     pull: &PullSettings,
     unit: &str,
@@ -129,13 +128,17 @@ async fn pull_one(
 }
 
 /// Sets `code` aside (or counts another try of it), or forgets it once taken.
-async fn settle(app: &App, unit: &str, code: &str, row: &Value, outcome: Result<(), NotTaken>) -> Result<bool, String> {
+async fn settle(
+    app: &Core,
+    unit: &str,
+    code: &str,
+    row: &Value,
+    outcome: Result<(), NotTaken>,
+) -> Result<bool, String> {
     let settings = app.settings();
     let now = app.clock.now();
     let network_unit = settings
-        .portal
-        .as_ref()
-        .and_then(|p| p.dvcqg.as_ref())
+        .dvcqg()
         .and_then(|d| motcua_adapters::dvcqg::inbound::UnitMap::unit(&d.units, unit))
         .map(|u| u.to_string());
     let (code, row, digest, unit) = (code.to_owned(), row.clone(), settings.digest.clone(), unit.to_owned());
@@ -176,7 +179,7 @@ async fn settle(app: &App, unit: &str, code: &str, row: &Value, outcome: Result<
 }
 
 /// Tries again the dossiers of `unit` set aside whose time has come.
-async fn retry_set_aside(app: &App, client: &DvcqgClient, pull: &PullSettings, unit: &str) -> Result<usize, String> {
+async fn retry_set_aside(app: &Core, client: &DvcqgClient, pull: &PullSettings, unit: &str) -> Result<usize, String> {
     let settings = app.settings();
     let due = aside::due(&app.store, Source::DvcqgPull, app.clock.now(), &settings.digest, usize::MAX)
         .map_err(|e| e.to_string())?;
@@ -194,7 +197,7 @@ async fn retry_set_aside(app: &App, client: &DvcqgClient, pull: &PullSettings, u
 }
 
 /// One round for one unit.
-pub async fn round(app: &App, client: &DvcqgClient, pull: &PullSettings, unit: &str) -> Result<Round, String> {
+pub async fn round(app: &Core, client: &DvcqgClient, pull: &PullSettings, unit: &str) -> Result<Round, String> {
     let today = motcua_schemas::time::to_vn(app.clock.now()).date();
     let cursor: Option<Date> = app
         .store
@@ -250,7 +253,7 @@ pub async fn round(app: &App, client: &DvcqgClient, pull: &PullSettings, unit: &
 }
 
 /// Starts the poller, supervised, when the portal is pulled from.
-pub fn start(app: Arc<App>, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn start(app: Core, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     let (tasks, panics) = (app.tasks.clone(), app.metrics.task_panics.clone());
     let stop = shutdown.clone();
     crate::supervise::spawn("dvcqg_pull", tasks, panics, stop, move || {
@@ -259,10 +262,10 @@ pub fn start(app: Arc<App>, shutdown: watch::Receiver<bool>) -> tokio::task::Joi
     })
 }
 
-async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
     loop {
         let settings = app.settings();
-        let dvcqg = settings.portal.as_ref().and_then(|p| p.dvcqg.as_ref());
+        let dvcqg = settings.dvcqg();
         let pull = dvcqg.and_then(|d| d.pull.as_ref());
         let outbound = app.outbound();
         let wait = pull.map_or(std::time::Duration::from_secs(60), |p| p.interval);
