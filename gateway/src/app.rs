@@ -126,9 +126,8 @@ impl App {
         if let Some(decoy) = self.lookup_decoy.get() {
             return decoy;
         }
-        let first = self.store.scan_prefix(crate::store::Space::Dossier, b"").next().and_then(Result::ok);
-        match first {
-            Some((_, bytes)) => self.lookup_decoy.get_or_init(|| Some(bytes)),
+        match crate::dossiers::read::any_bytes(&self.store).ok().flatten() {
+            Some(bytes) => self.lookup_decoy.get_or_init(|| Some(bytes)),
             None => &None,
         }
     }

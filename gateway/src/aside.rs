@@ -10,7 +10,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Space, Store, StoreError, Tx, keys};
+use crate::store::{Store, StoreError, Tx, keys};
 
 /// First wait before a failed item is tried again.
 const FIRST_WAIT_SECS: i64 = 60;
@@ -118,7 +118,7 @@ pub struct SetAside<'a> {
 /// Sets an item aside (again), counting its tries. Returns the entry written.
 pub fn put(tx: &mut Tx<'_>, aside: SetAside<'_>, now: Timestamp) -> Result<Aside, StoreError> {
     let key = keys::aside(aside.source.as_str(), aside.id);
-    let before: Option<Aside> = tx.get_json(Space::Aside, &key)?;
+    let before: Option<Aside> = tx.get_json(&key)?;
     let attempts = before.as_ref().map_or(0, |b| b.attempts).saturating_add(1);
     let next_at = match aside.kind {
         Kind::Failed => Some(now.checked_add(backoff(attempts)).unwrap_or(now)),
@@ -136,26 +136,26 @@ pub fn put(tx: &mut Tx<'_>, aside: SetAside<'_>, now: Timestamp) -> Result<Aside
         next_at,
         settings: aside.settings.to_owned(),
     };
-    tx.put_json(Space::Aside, &key, &entry)?;
+    tx.put_json(&key, &entry)?;
     Ok(entry)
 }
 
 /// Takes item `id` of `source` off the list (it was taken, or released).
 pub fn remove(tx: &mut Tx<'_>, source: Source, id: &str) {
-    tx.remove(Space::Aside, &keys::aside(source.as_str(), id));
+    tx.remove(&keys::aside(source.as_str(), id));
 }
 
 /// True when item `id` of `source` is set aside.
 pub fn contains(store: &Store, source: Source, id: &str) -> Result<bool, StoreError> {
-    Ok(store.get(Space::Aside, &keys::aside(source.as_str(), id))?.is_some())
+    Ok(store.get(&keys::aside(source.as_str(), id))?.is_some())
 }
 
 /// The items of `source`, at most `limit`.
 pub fn list(store: &Store, source: Source, limit: usize) -> Result<Vec<Aside>, StoreError> {
     let mut out = Vec::new();
-    for entry in store.scan_prefix(Space::Aside, &keys::aside_prefix(source.as_str())).take(limit) {
+    for entry in store.scan_prefix(&keys::aside_prefix(source.as_str())).take(limit) {
         let (key, value) = entry?;
-        out.push(crate::store::decode(Space::Aside, &key, &value)?);
+        out.push(crate::store::decode(&key, &value)?);
     }
     Ok(out)
 }
@@ -181,10 +181,7 @@ pub fn due(
 
 /// How many items each source has set aside.
 pub fn counts(store: &Store) -> Result<Vec<(Source, usize)>, StoreError> {
-    Source::ALL
-        .iter()
-        .map(|s| Ok((*s, store.scan_prefix(Space::Aside, &keys::aside_prefix(s.as_str())).count())))
-        .collect()
+    Source::ALL.iter().map(|s| Ok((*s, store.scan_prefix(&keys::aside_prefix(s.as_str())).count()))).collect()
 }
 
 /// Releases item `id` of `source`: a pulled dossier is taken again by the next round,
@@ -193,10 +190,10 @@ pub async fn release(store: &Store, source: Source, id: String) -> Result<Option
     store
         .write(move |tx| -> Result<Option<Aside>, StoreError> {
             let key = keys::aside(source.as_str(), &id);
-            let Some(mut entry) = tx.get_json::<Aside>(Space::Aside, &key)? else { return Ok(None) };
+            let Some(mut entry) = tx.get_json::<Aside>(&key)? else { return Ok(None) };
             entry.kind = Kind::Failed;
             entry.next_at = Some(Timestamp::UNIX_EPOCH);
-            tx.put_json(Space::Aside, &key, &entry)?;
+            tx.put_json(&key, &entry)?;
             Ok(Some(entry))
         })
         .await?

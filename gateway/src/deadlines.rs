@@ -24,13 +24,13 @@ use crate::dossiers::{
 };
 use crate::outbox::{self, NoticeKind};
 use crate::settings::Settings;
-use crate::store::{CommitNote, Space, Store, StoreError, Tx};
+use crate::store::{CommitNote, Key, Store, StoreError, Tx, keys};
 
 /// Marks fired per store command.
 const MARKS_PER_COMMAND: usize = 64;
 
-fn parse_key(key: &[u8]) -> Option<(Timestamp, DossierCode, MarkKind)> {
-    let (at, code, kind) = crate::store::keys::parse_schedule(key)?;
+fn parse_key(key: &Key) -> Option<(Timestamp, DossierCode, MarkKind)> {
+    let (at, code, kind) = keys::parse_schedule(key)?;
     let at = Timestamp::from_second(at).ok()?;
     let kind = match kind {
         "due_soon" => MarkKind::DueSoon,
@@ -42,8 +42,8 @@ fn parse_key(key: &[u8]) -> Option<(Timestamp, DossierCode, MarkKind)> {
 }
 
 /// Fires one mark of the schedule, if it still stands.
-fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Result<(), StoreError> {
-    tx.remove(Space::Schedule, key);
+fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &Key, now: Timestamp) -> Result<(), StoreError> {
+    tx.remove(key);
     let Some((at, code, kind)) = parse_key(key) else { return Ok(()) };
     let Some(mut record) = DossierRecord::load(tx, &code)? else { return Ok(()) };
     if !record.compliance.scheduled.contains(&ScheduledMark { kind, at }) {
@@ -97,7 +97,7 @@ fn fire(tx: &mut Tx<'_>, settings: &Settings, key: &[u8], now: Timestamp) -> Res
 pub struct Fired {
     /// Schedule entries handled (fired, dropped as stale, or held).
     pub handled: usize,
-    /// Entries that could not be fired, moved aside to [`Space::Held`]: each with
+    /// Entries that could not be fired, moved aside with the held items: each with
     /// its dossier code, mark and reason.
     pub held: Vec<(String, &'static str, String)>,
 }
@@ -108,24 +108,23 @@ pub struct Fired {
 pub async fn fire_due(store: &Store, settings: Arc<Settings>, now: Timestamp) -> Result<Fired, StoreError> {
     let mut fired = Fired::default();
     loop {
-        let end = (now.as_second() + 1).to_be_bytes();
-        let keys: Vec<Vec<u8>> = store
-            .range(Space::Schedule, &[0u8; 8], &end)
+        let due: Vec<Key> = store
+            .range(&keys::due_by(now.as_second()))
             .take(MARKS_PER_COMMAND)
             .map(|item| item.map(|(k, _)| k))
             .collect::<Result<_, _>>()?;
-        if keys.is_empty() {
+        if due.is_empty() {
             return Ok(fired);
         }
-        fired.handled += keys.len();
+        fired.handled += due.len();
         let settings = settings.clone();
         let held = store
             .write(move |tx| -> Result<_, StoreError> {
                 let mut held = Vec::new();
-                for key in &keys {
+                for key in &due {
                     if let Err(e) = tx.attempt(|tx| fire(tx, &settings, key, now)) {
-                        tx.remove(Space::Schedule, key);
-                        tx.put_json(Space::Held, key, &json!({ "reason": e.to_string(), "at": now.to_string() }))?;
+                        tx.remove(key);
+                        tx.put_json(&keys::held_mark(key), &json!({ "reason": e.to_string(), "at": now.to_string() }))?;
                         let (code, kind) = parse_key(key)
                             .map_or(("?".to_owned(), "?"), |(_, code, kind)| (code.to_string(), kind.as_str()));
                         held.push((code, kind, e.to_string()));
@@ -140,7 +139,7 @@ pub async fn fire_due(store: &Store, settings: Arc<Settings>, now: Timestamp) ->
 
 /// When the next mark falls due, if any.
 fn next_due(store: &Store) -> Option<Timestamp> {
-    let (key, _) = store.scan_prefix(Space::Schedule, b"").next()?.ok()?;
+    let (key, _) = store.scan_prefix(&keys::schedules()).next()?.ok()?;
     parse_key(&key).map(|(at, _, _)| at)
 }
 

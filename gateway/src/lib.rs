@@ -2,6 +2,9 @@
 //! catalogue, authentication and rate limits, the durable store and its outbox, the
 //! HTTP API and its listeners. The binary `motcua` is a thin shell over this library.
 
+/// The durable store and its outbox, in a crate of their own.
+pub use motcua_store::{self as store, files, outbox};
+
 pub mod app;
 pub mod aside;
 pub mod auth;
@@ -15,7 +18,6 @@ pub mod deadlines;
 pub mod demo;
 pub mod dispatch;
 pub mod dossiers;
-pub mod files;
 pub mod forms;
 pub mod http;
 pub mod lead;
@@ -25,13 +27,11 @@ pub mod migrate;
 pub mod network;
 pub mod operators;
 pub mod outbound;
-pub mod outbox;
 pub mod peers;
 pub mod run;
 pub mod server;
 pub mod settings;
 pub mod stats;
-pub mod store;
 pub mod supervise;
 pub mod table;
 pub mod telemetry;

@@ -6,24 +6,24 @@
 
 use std::net::IpAddr;
 
-use crate::store::{Space, Store, StoreError, keys};
+use crate::store::{Key, Store, StoreError, keys};
 
 /// Addresses remembered per operator, newest last.
 const ADDRESSES_KEPT: usize = 16;
 
-fn number(store: &Store, key: &[u8]) -> Result<u64, StoreError> {
-    Ok(store.get(Space::Meta, key)?.and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok()).unwrap_or(0))
+fn number(store: &Store, key: &Key) -> Result<u64, StoreError> {
+    Ok(store.get(key)?.and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok()).unwrap_or(0))
 }
 
-async fn increment(store: &Store, key: Vec<u8>) -> Result<u64, StoreError> {
+async fn increment(store: &Store, key: Key) -> Result<u64, StoreError> {
     store
         .write(move |tx| -> Result<u64, StoreError> {
             let next = tx
-                .get(Space::Meta, &key)?
+                .get(&key)?
                 .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<u64>().ok())
                 .unwrap_or(0)
                 .saturating_add(1);
-            tx.put(Space::Meta, &key, next.to_string().into_bytes());
+            tx.put(&key, next.to_string().into_bytes());
             Ok(next)
         })
         .await?
@@ -51,7 +51,7 @@ pub async fn unlock(store: &Store, name: &str) -> Result<u64, StoreError> {
 
 /// The addresses operator `name` logged in from.
 pub fn addresses(store: &Store, name: &str) -> Result<Vec<IpAddr>, StoreError> {
-    let Some(bytes) = store.get(Space::Meta, &keys::operator_addresses(name))? else { return Ok(Vec::new()) };
+    let Some(bytes) = store.get(&keys::operator_addresses(name))? else { return Ok(Vec::new()) };
     Ok(String::from_utf8_lossy(&bytes).split(',').filter_map(|a| a.parse().ok()).collect())
 }
 
@@ -61,7 +61,7 @@ pub async fn remember_address(store: &Store, name: &str, address: IpAddr) -> Res
     store
         .write(move |tx| -> Result<(), StoreError> {
             let mut known: Vec<IpAddr> = tx
-                .get(Space::Meta, &key)?
+                .get(&key)?
                 .map(|b| String::from_utf8_lossy(&b).split(',').filter_map(|a| a.parse().ok()).collect())
                 .unwrap_or_default();
             known.retain(|a| *a != address);
@@ -69,7 +69,7 @@ pub async fn remember_address(store: &Store, name: &str, address: IpAddr) -> Res
             let drop = known.len().saturating_sub(ADDRESSES_KEPT);
             known.drain(..drop);
             let text = known.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
-            tx.put(Space::Meta, &key, text.into_bytes());
+            tx.put(&key, text.into_bytes());
             Ok(())
         })
         .await?

@@ -106,6 +106,7 @@ pub async fn run(
         tracing::warn!(error = %e, "cannot record the restart-only settings for check-config");
     }
     crate::stats::build_months(&store).await?;
+    crate::outbox::index_dead_letters(&store).await?;
     let main_socket = bind(settings.boot.listen).await?;
     let admin_socket = match settings.boot.admin_listen {
         Some(addr) => Some(bind(addr).await?),

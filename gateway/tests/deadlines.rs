@@ -19,7 +19,7 @@ use motcua_gateway::{
     outbox::{Job, JobKind, NoticeKind},
     settings::Settings,
     stats,
-    store::{Space, Store, StoreMetrics},
+    store::{Store, StoreMetrics, keys},
 };
 use motcua_schemas::{DossierCode, EventType, UnitCode, time::parse_rfc3339};
 
@@ -116,13 +116,13 @@ impl World {
     }
 
     fn record(&self, code: &DossierCode) -> DossierRecord {
-        self.store.get_json(Space::Dossier, code.as_str().as_bytes()).unwrap().unwrap()
+        self.store.get_json(&keys::dossier(code.as_str())).unwrap().unwrap()
     }
 
     /// Notices queued for `desk`: (kind, dossier).
     fn notices(&self, desk: &str) -> Vec<(NoticeKind, String)> {
         self.store
-            .scan_prefix(Space::Outbox, format!("desk:{desk}\0").as_bytes())
+            .scan_prefix(&keys::destination_prefix(&format!("desk:{desk}")))
             .map(|e| serde_json::from_slice::<Job>(&e.unwrap().1).unwrap())
             .filter_map(|job| match job.kind {
                 JobKind::Notice { notice } => Some((notice.kind, notice.code.to_string())),
@@ -266,7 +266,7 @@ async fn an_apology_before_the_due_time_is_no_violation_and_an_explanation_stops
     // The apology letter is queued for the portal.
     let letters: Vec<Job> = w
         .store
-        .scan_prefix(Space::Outbox, &motcua_gateway::store::keys::destination_prefix("portal"))
+        .scan_prefix(&keys::destination_prefix("portal"))
         .map(|e| serde_json::from_slice(&e.unwrap().1).unwrap())
         .filter(|j: &Job| matches!(j.kind, JobKind::Letter { n: 1 }))
         .collect();
@@ -296,10 +296,10 @@ async fn marks_survive_a_restart_and_fire_once() {
     let late = t("2026-12-01T12:00:00+07:00");
     assert_eq!(deadlines::fire_due(&store, settings.clone(), late).await.unwrap().handled, 3);
     assert_eq!(deadlines::fire_due(&store, settings.clone(), late).await.unwrap().handled, 0);
-    let record: DossierRecord = store.get_json(Space::Dossier, code.as_str().as_bytes()).unwrap().unwrap();
+    let record: DossierRecord = store.get_json(&keys::dossier(code.as_str())).unwrap().unwrap();
     assert!(record.dossier.overdue && record.compliance.explanation_missing);
     let overdue_notices = store
-        .scan_prefix(Space::Outbox, &motcua_gateway::store::keys::destination_prefix("desk:mc-tram-tau"))
+        .scan_prefix(&keys::destination_prefix("desk:mc-tram-tau"))
         .map(|e| serde_json::from_slice::<Job>(&e.unwrap().1).unwrap())
         .filter(|j| matches!(&j.kind, JobKind::Notice { notice } if notice.kind == NoticeKind::Overdue))
         .count();
@@ -443,10 +443,10 @@ async fn fill_to_the_limit(w: &World, code: &DossierCode) {
     record.dossier.history[0].note = Some(padding[..best].to_owned());
     let bytes = motcua_gateway::store::encode_compressed(&record).unwrap();
     assert!(limit - bytes.len() < 100, "{} bytes", bytes.len());
-    let key = code.as_str().as_bytes().to_vec();
+    let key = keys::dossier(code.as_str());
     w.store
         .write(move |tx| -> Result<(), ()> {
-            tx.put(Space::Dossier, &key, bytes);
+            tx.put(&key, bytes);
             Ok(())
         })
         .await
@@ -468,7 +468,7 @@ async fn a_dossier_that_cannot_be_saved_does_not_stall_the_clock() {
     assert_eq!(fired.held.len(), 1, "{fired:?}");
     assert_eq!((fired.held[0].0.as_str(), fired.held[0].1), (stuck.as_str(), "due_soon"));
     assert!(w.record(&fine).compliance.due_soon_sent);
-    assert_eq!(w.store.scan_prefix(Space::Held, b"").count(), 1, "kept aside");
+    assert_eq!(w.store.scan_prefix(&keys::held()).count(), 1, "kept aside");
     // It is not retried forever, and the other dossier's next mark still fires.
     assert_eq!(w.tick("2026-11-25T09:00:00+07:00").await, 0);
     assert_eq!(w.tick("2026-11-26T09:00:00+07:00").await, 1);

@@ -296,10 +296,9 @@ impl Gateway {
     pub fn fill_record_to_the_limit(&self, code: &str) {
         use motcua_gateway::{dossiers::DossierRecord, store};
         let db = self.open_store();
-        let key = store::keys::full(store::Space::Dossier, code.as_bytes());
-        let bytes = db.get(&key).expect("the store reads").expect("the dossier is stored");
-        let mut record: DossierRecord =
-            store::decode(store::Space::Dossier, code.as_bytes(), &bytes).expect("a record");
+        let key = store::keys::dossier(code);
+        let bytes = db.get(key.full()).expect("the store reads").expect("the dossier is stored");
+        let mut record: DossierRecord = store::decode(&key, &bytes).expect("a record");
         let limit = motcua_gateway::dossiers::record::MAX_RECORD_BYTES;
         let padding = crate::samples::noise(2 * limit);
         let (mut low, mut high) = (0usize, padding.len());
@@ -323,7 +322,7 @@ impl Gateway {
         record.dossier.history[0].note = Some(padding[..best].to_owned());
         let bytes = store::encode_compressed(&record).expect("encodes");
         assert!(limit - bytes.len() < 100, "{} bytes", bytes.len());
-        db.insert(key, bytes).expect("the store writes");
+        db.insert(key.full(), bytes).expect("the store writes");
         db.flush().expect("the store flushes");
     }
 

@@ -12,7 +12,7 @@ use std::{
 use motcua_gateway::{
     dossiers::DossierRecord,
     outbox::Job,
-    store::{Space, decode},
+    store::{Key, Prefix, decode, keys},
 };
 use motcua_tests::{Gateway, TestConfig, samples::portal, tokens::token};
 use reqwest::StatusCode;
@@ -20,8 +20,11 @@ use serde_json::Value;
 
 const CLIENTS: usize = 8;
 
-fn entries(db: &sled::Db, space: Space) -> Vec<(Vec<u8>, Vec<u8>)> {
-    db.scan_prefix([space as u8]).map(|item| item.unwrap()).map(|(k, v)| (k[1..].to_vec(), v.to_vec())).collect()
+fn entries(db: &sled::Db, prefix: &Prefix) -> Vec<(Key, Vec<u8>)> {
+    db.scan_prefix(prefix.full())
+        .map(|item| item.unwrap())
+        .map(|(k, v)| (Key::from_full(k.to_vec()), v.to_vec()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -66,12 +69,11 @@ async fn every_acknowledged_dossier_survives_sigkill_exactly_once() {
 
     {
         let db = gw.open_store();
-        let dossiers: HashMap<String, DossierRecord> = entries(&db, Space::Dossier)
+        let dossiers: HashMap<String, DossierRecord> = entries(&db, &keys::dossiers())
             .into_iter()
-            .map(|(k, v)| (String::from_utf8(k.clone()).unwrap(), decode(Space::Dossier, &k, &v).unwrap()))
+            .map(|(k, v)| (String::from_utf8(k.within().to_vec()).unwrap(), decode(&k, &v).unwrap()))
             .collect();
-        let jobs: Vec<Job> =
-            entries(&db, Space::Outbox).into_iter().map(|(k, v)| decode(Space::Outbox, &k, &v).unwrap()).collect();
+        let jobs: Vec<Job> = entries(&db, &keys::jobs()).into_iter().map(|(k, v)| decode(&k, &v).unwrap()).collect();
         let mut jobs_per_dossier: HashMap<String, usize> = HashMap::new();
         for job in &jobs {
             *jobs_per_dossier.entry(job.dossier.to_string()).or_default() += 1;

@@ -16,7 +16,7 @@ use crate::dossiers::{
 };
 use crate::outbound::Outbound;
 use crate::outbox::{self, DeliveryOutcome, Job};
-use crate::store::{Space, StoreError};
+use crate::store::StoreError;
 
 /// What the dispatcher learns when a delivery task ends.
 #[derive(Debug)]
@@ -57,7 +57,7 @@ async fn call(core: &Core, outbound: &Outbound, destination: &str, job: &Job) ->
             );
         }
     };
-    let record: DossierRecord = match core.store.get_json(Space::Dossier, job.dossier.as_str().as_bytes()) {
+    let record: DossierRecord = match core.store.get_json(&crate::store::keys::dossier(job.dossier.as_str())) {
         Ok(Some(r)) => r,
         Ok(None) => {
             return (CallOutcome::Rejected { reason: format!("dossier {} does not exist", job.dossier) }, Effect::None);
@@ -74,11 +74,11 @@ pub async fn deliver(
     outbound: &Outbound,
     destination: &str,
     id: u64,
-    key: Vec<u8>,
+    key: crate::store::Key,
     progress: &tokio::sync::mpsc::UnboundedSender<Progress>,
 ) -> Completion {
     let gone = Completion { destination: destination.to_owned(), id, next: None };
-    let job: Job = match app.store.get_json(Space::Outbox, &key) {
+    let job: Job = match app.store.get_json(&key) {
         Ok(Some(job)) => job,
         _ => return gone,
     };
@@ -121,7 +121,7 @@ pub async fn deliver(
             let delivered = matches!(result, DeliveryOutcome::Delivered);
             let Some(job) = outbox::record_outcome(tx, &key, result, now, max_attempts)? else { return Ok(None) };
             if !delivered {
-                if tx.get(Space::Outbox, &key)?.is_none() {
+                if tx.get(&key)?.is_none() {
                     crate::peers::dvcqg::sync::remember_dead(tx, &job);
                 }
                 return Ok(None);
@@ -144,7 +144,7 @@ pub async fn deliver(
                 Ok(()) => Ok(None),
                 Err(e) => {
                     let held = json!({ "job": job.id, "dossier": job.dossier, "effect": effect_name, "reason": e.to_string() });
-                    tx.put_json(Space::Held, &crate::store::keys::held_effect(job.id), &held)?;
+                    tx.put_json(&crate::store::keys::held_effect(job.id), &held)?;
                     Ok(Some((effect_name, e.to_string())))
                 }
             }

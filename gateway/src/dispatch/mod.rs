@@ -25,7 +25,7 @@ use crate::core::Core;
 use crate::network::DeskMode;
 use crate::outbound::Outbound;
 use crate::outbox::{Destination, DestinationStats, Job, JobStats};
-use crate::store::{CommitNote, Space, Store};
+use crate::store::{CommitNote, Key, Store};
 use deliver::Progress;
 use queue::{Admission, Queue};
 pub use retry::backoff;
@@ -59,10 +59,13 @@ impl DispatchHandle {
             stats.push(pull_stats(store, &Destination::Desk(desk.id.clone()), now));
         }
         let mut dead: HashMap<String, usize> = HashMap::new();
-        for (_, value) in store.scan_prefix(Space::Dead, b"").flatten() {
-            if let Ok(letter) = serde_json::from_slice::<crate::outbox::DeadLetter>(&value) {
-                *dead.entry(letter.job.destination.name()).or_default() += 1;
+        match crate::outbox::dead_letters(store, crate::outbox::DeadFilter::All, usize::MAX) {
+            Ok(letters) => {
+                for letter in letters {
+                    *dead.entry(letter.job.destination.name()).or_default() += 1;
+                }
             }
+            Err(e) => tracing::error!(error = %e, "the dead letters could not be counted"),
         }
         for s in &mut stats {
             s.dead = dead.remove(&s.destination).unwrap_or(0);
@@ -94,16 +97,12 @@ const PULL_HEAD: usize = 4096;
 fn pull_stats(store: &Store, destination: &Destination, now: Timestamp) -> DestinationStats {
     let prefix = destination.prefix();
     let jobs: Vec<Job> = store
-        .scan_prefix(Space::Outbox, &prefix)
+        .scan_prefix(&prefix)
         .take(PULL_HEAD)
         .filter_map(Result::ok)
-        .filter_map(|(k, v)| crate::store::decode(Space::Outbox, &k, &v).ok())
+        .filter_map(|(k, v)| crate::store::decode(&k, &v).ok())
         .collect();
-    let depth = if jobs.len() < PULL_HEAD {
-        jobs.len()
-    } else {
-        store.count_prefix(Space::Outbox, &prefix).unwrap_or(jobs.len())
-    };
+    let depth = if jobs.len() < PULL_HEAD { jobs.len() } else { store.count_prefix(&prefix).unwrap_or(jobs.len()) };
     DestinationStats {
         destination: destination.name(),
         mode: "pull",
@@ -153,9 +152,8 @@ impl Dispatcher {
             if self.queues.contains_key(destination) {
                 continue;
             }
-            let (start, end) = job_range(destination, 0);
             let (mut count, mut youngest) = (0, 0);
-            for (key, _) in self.app.store.range(Space::Outbox, &start, &end).flatten() {
+            for (key, _) in self.app.store.range(&job_range(destination, 0)).flatten() {
                 count += 1;
                 youngest = destination_of(&key).map_or(youngest, |(_, id)| id);
             }
@@ -165,20 +163,20 @@ impl Dispatcher {
     }
 
     /// Takes in the job a commit announced, if the window has room for it.
-    fn load(&mut self, key: &[u8]) {
+    fn load(&mut self, key: &Key) {
         let Some((destination, id)) = destination_of(key) else { return };
         let Some(queue) = self.queues.get_mut(destination) else { return };
         if queue.admit(id) == Admission::Leave {
             return;
         }
-        match self.app.store.get_json::<Job>(Space::Outbox, key) {
-            Ok(Some(job)) => queue.upsert(&job, key.to_vec()),
+        match self.app.store.get_json::<Job>(key) {
+            Ok(Some(job)) => queue.upsert(&job, key.clone()),
             Ok(None) => queue.remove(id),
             Err(e) => tracing::error!(error = %e, "cannot read an outbox job"),
         }
     }
 
-    fn forget(&mut self, key: &[u8]) {
+    fn forget(&mut self, key: &Key) {
         if let Some((destination, id)) = destination_of(key)
             && let Some(queue) = self.queues.get_mut(destination)
         {
@@ -190,12 +188,11 @@ impl Dispatcher {
     fn refill(&mut self) {
         for (destination, queue) in self.queues.iter_mut() {
             let Some(room) = queue.wants_refill() else { continue };
-            let (start, end) = job_range(destination, queue.horizon.saturating_add(1));
+            let range = job_range(destination, queue.horizon.saturating_add(1));
             let mut paged = Vec::with_capacity(room.min(1024));
             let mut failed = false;
-            for item in self.app.store.range(Space::Outbox, &start, &end).take(room) {
-                match item.and_then(|(key, value)| Ok((crate::store::decode::<Job>(Space::Outbox, &key, &value)?, key)))
-                {
+            for item in self.app.store.range(&range).take(room) {
+                match item.and_then(|(key, value)| Ok((crate::store::decode::<Job>(&key, &value)?, key))) {
                     Ok((job, key)) => paged.push((key, job)),
                     Err(e) => {
                         tracing::error!(error = %e, destination = %destination, "cannot page outbox jobs in");

@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use motcua_schemas::DossierCode;
 
 use crate::outbox::Job;
+use crate::store::Key;
 
 /// Jobs per destination held in memory.
 pub const WINDOW: usize = 4096;
@@ -20,7 +21,7 @@ pub const WINDOW: usize = 4096;
 /// A job in the window.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub key: Vec<u8>,
+    pub key: Key,
     pub dossier: DossierCode,
     pub created_at: Timestamp,
     pub not_before: Timestamp,
@@ -101,7 +102,7 @@ impl Queue {
 
     /// Takes in jobs paged in from disk (ids above `horizon`, in order); `exhausted`
     /// when the store had no more.
-    pub fn refilled(&mut self, jobs: Vec<(Vec<u8>, Job)>, exhausted: bool) {
+    pub fn refilled(&mut self, jobs: Vec<(Key, Job)>, exhausted: bool) {
         let counted = jobs.iter().filter(|(_, job)| job.id <= self.announced).count();
         self.beyond = self.beyond.saturating_sub(counted);
         for (key, job) in jobs {
@@ -130,7 +131,7 @@ impl Queue {
     }
 
     /// Holds `job` (stored at `key`), or takes in its new state.
-    pub fn upsert(&mut self, job: &Job, key: Vec<u8>) {
+    pub fn upsert(&mut self, job: &Job, key: Key) {
         self.horizon = self.horizon.max(job.id);
         if let Some(old) = self.jobs.get_mut(&job.id) {
             if old.in_heads {
@@ -184,7 +185,7 @@ impl Queue {
     }
 
     /// The next job due by `now`, marked in flight.
-    pub fn take_due(&mut self, now: Timestamp) -> Option<(u64, Vec<u8>)> {
+    pub fn take_due(&mut self, now: Timestamp) -> Option<(u64, Key)> {
         let &(due, id) = self.heads.first()?;
         if due > now {
             return None;
@@ -257,9 +258,9 @@ mod tests {
     #[test]
     fn only_the_oldest_job_of_a_dossier_goes() {
         let mut q = Queue::default();
-        q.upsert(&job(1, A), vec![1]);
-        q.upsert(&job(2, A), vec![2]);
-        q.upsert(&job(3, B), vec![3]);
+        q.upsert(&job(1, A), job(1, A).key());
+        q.upsert(&job(2, A), job(2, A).key());
+        q.upsert(&job(3, B), job(3, B).key());
         let now = Timestamp::UNIX_EPOCH;
         let first = q.take_due(now).map(|(id, _)| id);
         let second = q.take_due(now).map(|(id, _)| id);
@@ -272,8 +273,8 @@ mod tests {
     #[test]
     fn a_slot_frees_when_the_peer_answers_but_the_dossier_waits_for_the_record() {
         let mut q = Queue::default();
-        q.upsert(&job(1, A), vec![1]);
-        q.upsert(&job(2, A), vec![2]);
+        q.upsert(&job(1, A), job(1, A).key());
+        q.upsert(&job(2, A), job(2, A).key());
         let now = Timestamp::UNIX_EPOCH;
         assert_eq!(q.take_due(now).map(|(id, _)| id), Some(1));
         assert_eq!(q.in_flight, 1);
@@ -294,7 +295,7 @@ mod tests {
         let mut q = Queue::default();
         for id in 1..=WINDOW as u64 {
             assert_eq!(q.admit(id), Admission::Take);
-            q.upsert(&job(id, A), id.to_be_bytes().to_vec());
+            q.upsert(&job(id, A), job(id, A).key());
         }
         assert_eq!(q.admit(WINDOW as u64 + 1), Admission::Leave);
         assert_eq!(q.admit(WINDOW as u64 + 2), Admission::Leave);
@@ -305,7 +306,7 @@ mod tests {
             q.remove(id);
         }
         assert_eq!(q.wants_refill(), Some(WINDOW / 2));
-        let paged = vec![(vec![1], job(WINDOW as u64 + 1, B)), (vec![2], job(WINDOW as u64 + 2, B))];
+        let paged = [job(WINDOW as u64 + 1, B), job(WINDOW as u64 + 2, B)].map(|j| (j.key(), j)).into();
         q.refilled(paged, true);
         assert!(!q.spilled);
         assert_eq!(q.depth(), WINDOW / 2 + 2);
@@ -319,7 +320,7 @@ mod tests {
         assert_eq!(q.depth(), 2);
         assert_eq!(q.admit(11), Admission::Leave);
         assert_eq!(q.depth(), 2, "a job counted at the start is not counted again");
-        q.refilled(vec![(vec![1], job(11, A)), (vec![2], job(13, A))], false);
+        q.refilled([job(11, A), job(13, A)].map(|j| (j.key(), j)).into(), false);
         assert_eq!(q.depth(), 3, "job 13 was paged in before its note: never counted");
     }
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{DossierRecord, events};
 use crate::settings::Settings;
-use crate::store::{Space, StoreError, Tx};
+use crate::store::{StoreError, Tx, keys};
 
 /// What a successful call brought back that the record must keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +92,7 @@ impl Effect {
 
 /// Remembers which dossier a shipment belongs to, for the post's delivery events.
 pub fn index_item(tx: &mut Tx<'_>, item: &S10ItemCode, code: &DossierCode) {
-    tx.put(Space::Index, &crate::store::keys::item(item.as_str()), code.as_str().as_bytes().to_vec());
+    tx.put(&keys::item(item.as_str()), code.as_str().as_bytes().to_vec());
 }
 
 fn order_words(kind: OrderKind) -> &'static str {

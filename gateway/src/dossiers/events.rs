@@ -17,7 +17,7 @@ use super::record::DossierRecord;
 use crate::clock::Clock;
 use crate::outbox::{self, Destination, JobKind};
 use crate::settings::Settings;
-use crate::store::{Space, Store, StoreError, Tx};
+use crate::store::{Store, StoreError, Tx, keys};
 
 /// Why an event was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -208,9 +208,9 @@ fn apply(
     // Authorize before anything else is looked up: a dossier this desk does not hold
     // now is unknown to it, whatever the body says (no event id probing, no replay).
     let mut record = DossierRecord::load(tx, code)?.filter(|r| r.dossier.desk == desk).ok_or(EventError::NotFound)?;
-    let mark = crate::store::keys::desk_event(code.as_str(), &event.event_id);
+    let mark = keys::desk_event(code.as_str(), &event.event_id);
     let fingerprint = fingerprint(&event);
-    if let Some(seen) = tx.get_json::<AppliedEvent>(Space::Applied, &mark)? {
+    if let Some(seen) = tx.get_json::<AppliedEvent>(&mark)? {
         return if seen.fingerprint == fingerprint {
             Ok(EventOutcome::Repeated(Box::new(record)))
         } else {
@@ -336,7 +336,7 @@ fn apply(
         crate::peers::post::cancel_open(tx, settings, &record.dossier, now)?;
     }
     record.save(tx, settings, now)?;
-    tx.put_json(Space::Applied, &mark, &AppliedEvent { fingerprint })?;
+    tx.put_json(&mark, &AppliedEvent { fingerprint })?;
     Ok(EventOutcome::Applied(Box::new(record)))
 }
 
@@ -385,12 +385,12 @@ fn apply_postal(
     now: Timestamp,
 ) -> Result<PostalEventOutcome, EventError> {
     use motcua_adapters::postal::DeliveryStatus;
-    let code = tx.get(Space::Index, &crate::store::keys::item(event.item.as_str()))?.ok_or(EventError::NotFound)?;
+    let code = tx.get(&keys::item(event.item.as_str()))?.ok_or(EventError::NotFound)?;
     let code: DossierCode =
         String::from_utf8_lossy(&code).parse().map_err(|_| StoreError::Corrupt("item index".into()))?;
     let mut record = DossierRecord::load(tx, &code)?.ok_or(EventError::NotFound)?;
-    let mark = crate::store::keys::postal_event(event.item.as_str(), event.status.as_str(), event.at.as_second());
-    if tx.get(Space::Applied, &mark)?.is_some() {
+    let mark = keys::postal_event(event.item.as_str(), event.status.as_str(), event.at.as_second());
+    if tx.get(&mark)?.is_some() {
         return Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: true });
     }
     // A shipment's event cannot precede the dossier it carries, nor lie beyond the
@@ -416,7 +416,7 @@ fn apply_postal(
         (OrderKind::Return, event.item.to_string())
     } else {
         record.save(tx, settings, now)?;
-        tx.put(Space::Applied, &mark, Vec::new());
+        tx.put(&mark, Vec::new());
         return Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: false });
     };
     let shipped = match event.status {
@@ -431,7 +431,7 @@ fn apply_postal(
     let shipment = ShipmentEvent { shipped, carries, reference, at, words, details };
     super::effects::shipment(tx, settings, &mut record, shipment, now)?;
     record.save(tx, settings, now)?;
-    tx.put(Space::Applied, &mark, Vec::new());
+    tx.put(&mark, Vec::new());
     Ok(PostalEventOutcome { code, status: record.dossier.status, repeated: false })
 }
 

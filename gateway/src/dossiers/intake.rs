@@ -16,7 +16,7 @@ use crate::catalogue::Procedure;
 use crate::clock::Clock;
 use crate::outbox::{self, Destination, JobKind};
 use crate::settings::Settings;
-use crate::store::{Space, Store, StoreError, Tx};
+use crate::store::{Key, Store, StoreError, Tx, keys};
 
 /// A normalized submission ready to be accepted.
 #[derive(Debug, Clone)]
@@ -73,14 +73,14 @@ struct IdempotencyEntry {
     code: DossierCode,
 }
 
-fn idempotency_key(submission: &Submission) -> String {
+fn idempotency_key(submission: &Submission) -> Key {
     if let Some(code) = submission.portal.as_ref().and_then(|p| p.origin_code.as_ref()) {
         // The national portal's code names the dossier whichever way it came in.
-        return format!("dvcqg:{code}");
+        return keys::portal_submission(code);
     }
     match submission.intake.channel {
-        Channel::Portal => format!("portal:{}:{}", submission.client_id, submission.intake.external_ref),
-        Channel::Postal => format!("s10:{}", submission.intake.external_ref),
+        Channel::Portal => keys::contract_submission(&submission.client_id, &submission.intake.external_ref),
+        Channel::Postal => keys::postal_submission(&submission.intake.external_ref),
     }
 }
 
@@ -283,11 +283,11 @@ impl IssueError {
 /// The agency's next free code of the day: the counter steps over numbers a peer's
 /// codes already took.
 fn issue_code(tx: &mut Tx<'_>, agency: &AgencyCode, date: jiff::civil::Date) -> Result<DossierCode, IssueError> {
-    let counter_key = crate::store::keys::code_counter(agency.as_str(), &date.strftime("%y%m%d").to_string());
+    let counter_key = keys::code_counter(agency.as_str(), &date.strftime("%y%m%d").to_string());
     loop {
-        let seq = tx.next_counter(Space::Counter, &counter_key).map_err(IssueError::Store)?;
+        let seq = tx.next_counter(&counter_key).map_err(IssueError::Store)?;
         let code = DossierCode::new(agency, date, seq).map_err(|e| IssueError::Code(e.to_string()))?;
-        if tx.get(Space::Dossier, code.as_str().as_bytes()).map_err(IssueError::Store)?.is_none() {
+        if tx.get(&keys::dossier(code.as_str())).map_err(IssueError::Store)?.is_none() {
             return Ok(code);
         }
     }
@@ -301,7 +301,7 @@ fn accept(
     now: Timestamp,
 ) -> Result<IntakeOutcome, IntakeError> {
     let idem_key = idempotency_key(s);
-    if let Some(entry) = tx.get_json::<IdempotencyEntry>(Space::Idempotency, idem_key.as_bytes())? {
+    if let Some(entry) = tx.get_json::<IdempotencyEntry>(&idem_key)? {
         let record = DossierRecord::load(tx, &entry.code)?
             .ok_or_else(|| StoreError::Corrupt(format!("idempotency key of missing dossier {}", entry.code)))?;
         // Nothing of another client's dossier is told or changed, not even that the
@@ -347,7 +347,7 @@ fn accept(
         Some(code) => {
             check_supplied_code(code, &desk.agency, received_date)
                 .map_err(|message| IntakeError::Invalid(vec![FieldError::new(&intake.pointers.code, message)]))?;
-            if tx.get(Space::Dossier, code.as_str().as_bytes())?.is_some() {
+            if tx.get(&keys::dossier(code.as_str()))?.is_some() {
                 return Err(IntakeError::Conflict(format!("dossier code {code} is already used by another dossier")));
             }
             code.clone()
@@ -436,7 +436,7 @@ fn accept(
     // The receipt is issued now, from what was registered now, and never changes.
     record.receipt = Some(crate::forms::issue_receipt(&record.dossier, &record.fingerprint, settings, now));
     record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
-    tx.put_json(Space::Idempotency, idem_key.as_bytes(), &IdempotencyEntry { code: code.clone() })?;
+    tx.put_json(&idem_key, &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
     // The contract tells the portal of status changes only; the national portal is
     // sent the new record at once.

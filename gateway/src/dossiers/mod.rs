@@ -4,6 +4,7 @@
 pub mod effects;
 pub mod events;
 pub mod intake;
+pub mod read;
 pub mod record;
 pub mod upkeep;
 
@@ -52,19 +53,18 @@ pub fn received_by(
     to: jiff::civil::Date,
     limit: usize,
 ) -> Result<Vec<motcua_schemas::Dossier>, crate::store::StoreError> {
-    use crate::store::{Space, decode, keys};
+    use crate::store::{decode, keys};
     let every: std::collections::BTreeSet<String> = network.desks().map(|d| d.agency.to_string()).collect();
     let mut out = Vec::new();
     for (day, agencies) in crate::stats::received_agencies(store, units, from, to)? {
         let yymmdd = day.strftime("%y%m%d").to_string();
         for agency in agencies.as_ref().unwrap_or(&every) {
-            let (start, end) = keys::coded_on(agency, &yymmdd);
-            for item in store.range(Space::Dossier, &start, &end) {
+            for item in store.range(&keys::coded_on(agency, &yymmdd)) {
                 if out.len() >= limit {
                     return Ok(out);
                 }
                 let (code, bytes) = item?;
-                let record: DossierRecord = decode(Space::Dossier, &code, &bytes)?;
+                let record: DossierRecord = decode(&code, &bytes)?;
                 if units.contains(record.dossier.target_unit.as_str()) {
                     out.push(record.dossier);
                 }

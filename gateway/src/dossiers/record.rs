@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use motcua_schemas::{Deadline, Dossier, DossierCode, EventType, HistoryEntry, Status, UnitCode};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Space, StoreError, Tx};
+use crate::store::{StoreError, Tx, keys};
 
 /// A dossier as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,7 +157,7 @@ pub struct Compliance {
 impl DossierRecord {
     /// The record of `code`, if any.
     pub fn load(tx: &Tx<'_>, code: &DossierCode) -> Result<Option<DossierRecord>, StoreError> {
-        let record: Option<DossierRecord> = tx.get_json(Space::Dossier, code.as_str().as_bytes())?;
+        let record: Option<DossierRecord> = tx.get_json(&keys::dossier(code.as_str()))?;
         Ok(record.map(|mut r| {
             r.saved = Some(Summary::of(&r));
             r

@@ -10,7 +10,7 @@ use motcua_schemas::{Status, time::to_vn};
 use super::record::{DossierRecord, MAX_RECORD_BYTES, MarkKind, ScheduledMark, Summary};
 use crate::settings::Settings;
 use crate::stats;
-use crate::store::{CommitNote, Space, StoreError, Tx};
+use crate::store::{CommitNote, Key, StoreError, Tx, keys};
 
 impl DossierRecord {
     /// Writes the record and keeps what depends on it in step (schedule, indexes,
@@ -33,14 +33,14 @@ impl DossierRecord {
         if bytes.len() > limit {
             return Err(StoreError::TooLarge { bytes: bytes.len(), limit });
         }
-        tx.put(Space::Dossier, self.dossier.code.as_str().as_bytes(), bytes);
+        tx.put(&keys::dossier(self.dossier.code.as_str()), bytes);
         Ok(())
     }
 }
 
 /// The schedule key of a mark: big-endian seconds, then the dossier code and kind.
-pub fn schedule_key(at: Timestamp, code: &str, kind: MarkKind) -> Vec<u8> {
-    crate::store::keys::schedule(at.as_second(), code, kind.as_str())
+pub fn schedule_key(at: Timestamp, code: &str, kind: MarkKind) -> Key {
+    keys::schedule(at.as_second(), code, kind.as_str())
 }
 
 /// The mark the dossier should have waiting in the schedule now: only the next one,
@@ -77,24 +77,24 @@ fn plan_schedule(tx: &mut Tx<'_>, settings: &Settings, record: &mut DossierRecor
     let code = record.dossier.code.to_string();
     for old in &record.compliance.scheduled {
         if !desired.contains(old) {
-            tx.remove(Space::Schedule, &schedule_key(old.at, &code, old.kind));
+            tx.remove(&schedule_key(old.at, &code, old.kind));
         }
     }
     for new in &desired {
         if !record.compliance.scheduled.contains(new) {
-            tx.put(Space::Schedule, &schedule_key(new.at, &code, new.kind), Vec::new());
+            tx.put(&schedule_key(new.at, &code, new.kind), Vec::new());
             tx.note(CommitNote::Schedule(new.at.as_second()));
         }
     }
     record.compliance.scheduled = desired;
 }
 
-fn index_keys(code: &str, s: &Summary) -> Vec<Vec<u8>> {
-    let mut keys = vec![crate::store::keys::status(s.status.code(), code)];
+fn index_keys(code: &str, s: &Summary) -> Vec<Key> {
+    let mut index = vec![keys::status(s.status.code(), code)];
     if s.open_overdue() {
-        keys.push(crate::store::keys::overdue(code));
+        index.push(keys::overdue(code));
     }
-    keys
+    index
 }
 
 /// The time a resolution is judged by: the one the desk reported, unless it was
@@ -213,11 +213,11 @@ pub fn before_save(
     }
     if let Some(old) = &old {
         for key in index_keys(&code, old) {
-            tx.remove(Space::Index, &key);
+            tx.remove(&key);
         }
     }
     for key in index_keys(&code, &new) {
-        tx.put(Space::Index, &key, new.unit.as_str().as_bytes().to_vec());
+        tx.put(&key, new.unit.as_str().as_bytes().to_vec());
     }
     update_stats(tx, settings, record, old.as_ref(), &new, now)
 }

@@ -11,8 +11,7 @@ use super::extract::{Path, Query};
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
 use crate::auth::Role;
-use crate::outbox::{self, DeadLetter};
-use crate::store::{Space, StoreError};
+use crate::outbox::{self, DeadFilter};
 
 /// `GET /v1/admin/queue`: depth, oldest age, in flight, attempts and dead letters per
 /// destination.
@@ -37,13 +36,9 @@ pub async fn dead_letters(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
     let limit = query.limit.unwrap_or(500).min(5000);
+    let filter = query.destination.as_deref().map_or(DeadFilter::All, DeadFilter::Destination);
     let mut letters = Vec::new();
-    for item in app.store.scan_prefix(Space::Dead, b"") {
-        let (_, value) = item?;
-        let letter: DeadLetter = serde_json::from_slice(&value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        if query.destination.as_deref().is_some_and(|d| d != letter.job.destination.name()) {
-            continue;
-        }
+    for letter in outbox::dead_letters(&app.store, filter, limit)? {
         letters.push(json!({
             "id": letter.job.id.to_string(),
             "destination": letter.job.destination.name(),
@@ -53,9 +48,6 @@ pub async fn dead_letters(
             "attempts": letter.job.attempts,
             "died_at": motcua_schemas::time::format_rfc3339(letter.died_at),
         }));
-        if letters.len() >= limit {
-            break;
-        }
     }
     Ok(Json(json!({ "dead_letters": letters })))
 }

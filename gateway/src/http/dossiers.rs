@@ -17,7 +17,6 @@ use crate::app::App;
 use crate::auth::Role;
 use crate::dossiers::{DossierRecord, served};
 use crate::forms::Format;
-use crate::store::Space;
 
 /// True when `caller` may see `record`.
 pub fn visible_to(caller: &Caller, record: &DossierRecord) -> bool {
@@ -34,7 +33,7 @@ pub fn visible_to(caller: &Caller, record: &DossierRecord) -> bool {
 pub fn load_visible(app: &App, caller: &Caller, code: &str) -> Result<DossierRecord, ApiError> {
     let missing = || ApiError::not_found("no such dossier");
     let code: DossierCode = code.parse().map_err(|_| missing())?;
-    let record: DossierRecord = app.store.get_json(Space::Dossier, code.as_str().as_bytes())?.ok_or_else(missing)?;
+    let record = crate::dossiers::read::get(&app.store, &code)?.ok_or_else(missing)?;
     if visible_to(caller, &record) { Ok(record) } else { Err(missing()) }
 }
 

@@ -37,8 +37,7 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Result<Json<serde_json::Valu
 /// `GET /metrics`: Prometheus (OpenMetrics) text.
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     let stats = app.dispatch().stats(app.core()).await;
-    let open_overdue =
-        app.store.count_prefix(crate::store::Space::Index, crate::store::keys::OVERDUE_PREFIX).unwrap_or(0) as i64;
+    let open_overdue = crate::dossiers::read::count_overdue(&app.store).unwrap_or(0) as i64;
     app.metrics.set_queue_gauges(&stats, open_overdue);
     if let Ok(counts) = crate::aside::counts(&app.store) {
         app.metrics.set_aside_gauges(&counts);

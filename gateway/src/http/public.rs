@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 use super::extract::Query;
 use super::{caller::PublicCaller, error::ApiError};
 use crate::app::App;
-use crate::dossiers::DossierRecord;
-use crate::store::{Space, decode};
+use crate::dossiers::read;
 
 /// `?code=…&id_last4=…`.
 #[derive(Debug, Deserialize)]
@@ -39,9 +38,9 @@ pub async fn lookup(
     }
     // An unknown code costs what a known one does: the decoy, a stored record, is
     // decoded in its place, so that timing does not tell which codes exist.
-    let stored = app.store.get(Space::Dossier, code.as_str().as_bytes())?;
+    let stored = read::get_bytes(&app.store, &code)?;
     let decoded = match stored.as_deref().or(app.lookup_decoy().as_deref()) {
-        Some(bytes) => Some(decode::<DossierRecord>(Space::Dossier, code.as_str().as_bytes(), bytes)?),
+        Some(bytes) => Some(read::decode_bytes(&code, bytes)?),
         None => None,
     };
     let record = match (stored, decoded) {

@@ -5,7 +5,7 @@ use std::{collections::BTreeSet, sync::Arc};
 
 use axum::{Json, extract::State};
 use jiff::civil::Date;
-use motcua_schemas::{DossierCode, Status, UnitCode, time::format_rfc3339};
+use motcua_schemas::{Status, UnitCode, time::format_rfc3339};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,9 +13,11 @@ use super::extract::Query;
 use super::{caller::Caller, error::ApiError};
 use crate::app::App;
 use crate::auth::Role;
-use crate::dossiers::DossierRecord;
+use crate::dossiers::read;
 use crate::stats;
-use crate::store::Space;
+
+/// Codes read from an index at a time while a page of dossiers is filled.
+const PAGE: usize = 256;
 
 /// `?unit=…&from=YYYY-MM-DD&to=YYYY-MM-DD`.
 #[derive(Debug, Deserialize)]
@@ -126,52 +128,49 @@ pub async fn dossiers(
         None => None,
     };
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    let after = q.after.clone().unwrap_or_default();
     // The narrowest index that answers the query: open overdue dossiers, one status,
     // or every dossier.
-    let (prefix, from_index): (Vec<u8>, bool) = match (q.overdue, status) {
-        (Some(true), _) => (crate::store::keys::OVERDUE_PREFIX.to_vec(), true),
-        (_, Some(s)) => (crate::store::keys::status_prefix(s.code()), true),
-        _ => (Vec::new(), false),
+    let listing = match (q.overdue, status) {
+        (Some(true), _) => read::Listing::Overdue,
+        (_, Some(s)) => read::Listing::Status(s),
+        _ => read::Listing::All,
     };
     let mut items = Vec::new();
-    let space = if from_index { Space::Index } else { Space::Dossier };
-    let start = [prefix.clone(), after.clone().into_bytes(), vec![0]].concat();
-    let mut end = prefix.clone();
-    end.push(0xff);
-    for entry in app.store.range(space, &start, &end) {
-        let (key, _) = entry?;
-        let code = String::from_utf8_lossy(&key[prefix.len()..]).into_owned();
-        let Ok(parsed) = code.parse::<DossierCode>() else { continue };
-        let Some(record): Option<DossierRecord> = app.store.get_json(Space::Dossier, parsed.as_str().as_bytes())?
-        else {
-            continue;
-        };
-        let d = &record.dossier;
-        if status.is_some_and(|s| s != d.status) || q.overdue.is_some_and(|o| o != (d.overdue && d.status.is_open())) {
-            continue;
-        }
-        if units.as_ref().is_some_and(|u| !u.contains(d.target_unit.as_str())) {
-            continue;
-        }
-        items.push(json!({
-            "code": d.code,
-            "external_ref": d.external_ref,
-            "status": d.status,
-            "status_name": d.status_name,
-            "overdue": d.overdue,
-            "unit": d.target_unit,
-            "desk": d.desk,
-            "procedure": d.procedure.code,
-            "received_at": format_rfc3339(d.received_at),
-            "due_at": format_rfc3339(d.due_at),
-            "appointment_at": format_rfc3339(d.appointment_at),
-            "apologies": record.compliance.apologies,
-            "explained": record.compliance.explained,
-        }));
-        // One more than asked tells whether another page follows.
-        if items.len() > limit {
-            break;
+    let mut cursor = q.after.clone();
+    'pages: loop {
+        let codes = read::codes(&app.store, listing, cursor.as_deref(), PAGE)?;
+        let Some(last) = codes.last() else { break };
+        cursor = Some(last.to_string());
+        for code in codes {
+            let Some(record) = read::get(&app.store, &code)? else { continue };
+            let d = &record.dossier;
+            if status.is_some_and(|s| s != d.status)
+                || q.overdue.is_some_and(|o| o != (d.overdue && d.status.is_open()))
+            {
+                continue;
+            }
+            if units.as_ref().is_some_and(|u| !u.contains(d.target_unit.as_str())) {
+                continue;
+            }
+            items.push(json!({
+                "code": d.code,
+                "external_ref": d.external_ref,
+                "status": d.status,
+                "status_name": d.status_name,
+                "overdue": d.overdue,
+                "unit": d.target_unit,
+                "desk": d.desk,
+                "procedure": d.procedure.code,
+                "received_at": format_rfc3339(d.received_at),
+                "due_at": format_rfc3339(d.due_at),
+                "appointment_at": format_rfc3339(d.appointment_at),
+                "apologies": record.compliance.apologies,
+                "explained": record.compliance.explained,
+            }));
+            // One more than asked tells whether another page follows.
+            if items.len() > limit {
+                break 'pages;
+            }
         }
     }
     let more = items.len() > limit;

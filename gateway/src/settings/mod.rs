@@ -420,7 +420,7 @@ fn validate(
     if file.store.backend == crate::config::file::StoreBackend::Postgres {
         match &file.store.url {
             None => problems.add("store.url", "the postgres backend needs a connection string"),
-            Some(url) if url.parse::<postgres::Config>().is_err() => {
+            Some(url) if !crate::store::postgres::valid_url(url) => {
                 problems.add("store.url", "is not a PostgreSQL connection string")
             }
             Some(_) => {}

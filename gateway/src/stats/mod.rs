@@ -15,7 +15,7 @@ use jiff::civil::Date;
 use motcua_schemas::UnitCode;
 use serde::{Deserialize, Serialize};
 
-use crate::store::{Space, Store, StoreError, Tx};
+use crate::store::{Key, Store, StoreError, Tx, keys};
 
 mod report;
 pub use report::{Day, Part, Report, Satisfaction, daily, received_agencies, report};
@@ -105,13 +105,13 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
-pub(crate) fn key(unit: &UnitCode, date: Date) -> Vec<u8> {
-    crate::store::keys::day_stats(unit.as_str(), &date.strftime("%Y%m%d").to_string())
+pub(crate) fn key(unit: &UnitCode, date: Date) -> Key {
+    keys::day_stats(unit.as_str(), &date.strftime("%Y%m%d").to_string())
 }
 
 /// The monthly changes of the state counters of `unit`: `{unit}#{yyyymm}`.
-pub(crate) fn month_key(unit: &UnitCode, date: Date) -> Vec<u8> {
-    crate::store::keys::month_stats(unit.as_str(), &date.strftime("%Y%m").to_string())
+pub(crate) fn month_key(unit: &UnitCode, date: Date) -> Key {
+    keys::month_stats(unit.as_str(), &date.strftime("%Y%m").to_string())
 }
 
 /// The changes of the state counters in one month.
@@ -123,9 +123,6 @@ struct MonthStates {
     pub(crate) open_overdue_change: i64,
 }
 
-/// The store-wide mark that the monthly state entries exist for every day entry.
-const MONTHS_BUILT: &[u8] = b"stats_months";
-
 /// Changes the counters of `unit` on `date`.
 pub fn update(
     tx: &mut Tx<'_>,
@@ -134,17 +131,17 @@ pub fn update(
     change: impl FnOnce(&mut DayStats),
 ) -> Result<(), StoreError> {
     let key = key(unit, date);
-    let mut day: DayStats = tx.get_json(Space::Stats, &key)?.unwrap_or_default();
+    let mut day: DayStats = tx.get_json(&key)?.unwrap_or_default();
     let (open, overdue) = (day.open_change, day.open_overdue_change);
     change(&mut day);
-    tx.put_json(Space::Stats, &key, &day)?;
+    tx.put_json(&key, &day)?;
     let (open, overdue) = (day.open_change - open, day.open_overdue_change - overdue);
     if open != 0 || overdue != 0 {
         let key = month_key(unit, date);
-        let mut month: MonthStates = tx.get_json(Space::Stats, &key)?.unwrap_or_default();
+        let mut month: MonthStates = tx.get_json(&key)?.unwrap_or_default();
         month.open_change += open;
         month.open_overdue_change += overdue;
-        tx.put_json(Space::Stats, &key, &month)?;
+        tx.put_json(&key, &month)?;
     }
     Ok(())
 }
@@ -152,25 +149,23 @@ pub fn update(
 /// Builds the monthly state entries from the daily ones, once, for a store written
 /// before they existed.
 pub async fn build_months(store: &Store) -> Result<(), StoreError> {
-    if store.get(Space::Meta, MONTHS_BUILT)?.is_some() {
+    if store.get(&keys::stats_months_built())?.is_some() {
         return Ok(());
     }
     store
         .write(|tx| -> Result<(), StoreError> {
-            let mut months: std::collections::BTreeMap<Vec<u8>, MonthStates> = std::collections::BTreeMap::new();
-            for (key, value) in tx.scan_prefix(Space::Stats, b"", usize::MAX)? {
-                let Some((unit, date)) = std::str::from_utf8(&key).ok().and_then(|k| k.split_once('|')) else {
-                    continue;
-                };
-                let day: DayStats = crate::store::decode(Space::Stats, &key, &value)?;
-                let month = months.entry(format!("{unit}#{}", &date[..6.min(date.len())]).into_bytes()).or_default();
+            let mut months: std::collections::BTreeMap<Key, MonthStates> = std::collections::BTreeMap::new();
+            for (key, value) in tx.scan_prefix(&keys::all_stats(), usize::MAX)? {
+                let Some((unit, date, false)) = keys::parse_stats(&key) else { continue };
+                let day: DayStats = crate::store::decode(&key, &value)?;
+                let month = months.entry(keys::month_stats(unit, date.get(..6).unwrap_or(date))).or_default();
                 month.open_change += day.open_change;
                 month.open_overdue_change += day.open_overdue_change;
             }
             for (key, month) in months {
-                tx.put_json(Space::Stats, &key, &month)?;
+                tx.put_json(&key, &month)?;
             }
-            tx.put(Space::Meta, MONTHS_BUILT, Vec::new());
+            tx.put(&keys::stats_months_built(), Vec::new());
             Ok(())
         })
         .await?
@@ -239,12 +234,12 @@ mod tests {
         // A store written before the monthly entries existed gets them at start.
         store
             .write(|tx| -> Result<(), StoreError> {
-                for (key, _) in tx.scan_prefix(Space::Stats, b"", usize::MAX)? {
-                    if key.contains(&b'#') {
-                        tx.remove(Space::Stats, &key);
+                for (key, _) in tx.scan_prefix(&keys::all_stats(), usize::MAX)? {
+                    if matches!(keys::parse_stats(&key), Some((_, _, true))) {
+                        tx.remove(&key);
                     }
                 }
-                tx.remove(Space::Meta, MONTHS_BUILT);
+                tx.remove(&keys::stats_months_built());
                 Ok(())
             })
             .await

@@ -8,9 +8,9 @@ use jiff::civil::Date;
 use motcua_schemas::UnitCode;
 use serde::Serialize;
 
-use super::{DayStats, MonthStates, key, month_key};
+use super::{DayStats, MonthStates};
 use crate::network::Network;
-use crate::store::{Space, Store, StoreError};
+use crate::store::{Key, Store, StoreError, keys};
 
 /// The measures of docs/DOMAIN.md §8 for a unit (with its sub-units) and a period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -102,26 +102,25 @@ fn unit_totals(store: &Store, u: &UnitCode, from: Date, to: Date) -> Result<Tota
     let (first, last) = (from.strftime("%Y%m%d").to_string(), to.strftime("%Y%m%d").to_string());
     let last_month_start = to.first_of_month();
     // The state at the end of the period: whole months before its last month…
-    let months_end = month_key(u, last_month_start);
-    for item in store.range(Space::Stats, format!("{u}#").as_bytes(), &months_end) {
+    let months = keys::months_before(u.as_str(), &last_month_start.strftime("%Y%m").to_string());
+    for item in store.range(&months) {
         let (key, value) = item?;
-        let month: MonthStates = crate::store::decode(Space::Stats, &key, &value)?;
+        let month: MonthStates = crate::store::decode(&key, &value)?;
         totals.open += month.open_change;
         totals.overdue += month.open_overdue_change;
     }
     // …and the days of the last month up to the last day, with the period's flows.
-    let start = key(u, from.min(last_month_start));
-    let end = format!("{u}|{last}~").into_bytes();
+    let start = from.min(last_month_start).strftime("%Y%m%d").to_string();
     let month_start = last_month_start.strftime("%Y%m%d").to_string();
-    for item in store.range(Space::Stats, &start, &end) {
+    for item in store.range(&keys::days_stats(u.as_str(), &start, &last)) {
         let (key, value) = item?;
-        let day: DayStats = crate::store::decode(Space::Stats, &key, &value)?;
-        let date = &key[key.len() - 8..];
-        if date >= month_start.as_bytes() {
+        let day: DayStats = crate::store::decode(&key, &value)?;
+        let Some((_, date, false)) = keys::parse_stats(&key) else { continue };
+        if date >= month_start.as_str() {
             totals.open += day.open_change;
             totals.overdue += day.open_overdue_change;
         }
-        if date >= first.as_bytes() {
+        if date >= first.as_str() {
             totals.flows.add_flows(&day);
         }
     }
@@ -244,10 +243,9 @@ pub fn received_agencies(
     let mut days: std::collections::BTreeMap<Date, Option<BTreeSet<String>>> = std::collections::BTreeMap::new();
     let (first, last) = (from.strftime("%Y%m%d").to_string(), to.strftime("%Y%m%d").to_string());
     for u in units {
-        let (start, end) = (format!("{u}|{first}").into_bytes(), format!("{u}|{last}~").into_bytes());
-        for item in store.range(Space::Stats, &start, &end) {
+        for item in store.range(&keys::days_stats(u, &first, &last)) {
             let (k, value) = item?;
-            let stats: DayStats = crate::store::decode(Space::Stats, &k, &value)?;
+            let stats: DayStats = crate::store::decode(&k, &value)?;
             let Some(day) = day_of(&k) else { continue };
             if stats.received == 0 && stats.agencies.is_empty() {
                 continue;
@@ -263,9 +261,9 @@ pub fn received_agencies(
     Ok(days)
 }
 
-/// The day of a unit's day key (`{unit}|{yyyymmdd}`).
-fn day_of(key: &[u8]) -> Option<Date> {
-    let digits = std::str::from_utf8(key.get(key.len().checked_sub(8)?..)?).ok()?;
+/// The day of a unit's day key.
+fn day_of(key: &Key) -> Option<Date> {
+    let Some((_, digits, false)) = keys::parse_stats(key) else { return None };
     Date::strptime("%Y%m%d", digits).ok()
 }
 
@@ -278,12 +276,11 @@ pub fn daily(store: &Store, network: &Network, unit: &UnitCode, from: Date, to: 
         let Ok(next) = date.tomorrow() else { break };
         date = next;
     }
-    let last = to.strftime("%Y%m%d").to_string();
+    let (first, last) = (from.strftime("%Y%m%d").to_string(), to.strftime("%Y%m%d").to_string());
     for u in network.subtree(unit) {
-        let end = format!("{u}|{last}~").into_bytes();
-        for item in store.range(Space::Stats, &key(&u, from), &end) {
+        for item in store.range(&keys::days_stats(u.as_str(), &first, &last)) {
             let (k, value) = item?;
-            let stats: DayStats = crate::store::decode(Space::Stats, &k, &value)?;
+            let stats: DayStats = crate::store::decode(&k, &value)?;
             let Some(on) = day_of(&k) else { continue };
             if let Some(day) = days.get_mut(&on) {
                 day.received += stats.received;

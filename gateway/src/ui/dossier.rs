@@ -14,8 +14,8 @@ use motcua_schemas::{Channel, DossierCode, OrderKind, OrderState};
 
 use super::{Frame, Signed, Ui, error_page, format};
 use crate::dossiers::DossierRecord;
-use crate::outbox::{DeadLetter, Job, JobKind};
-use crate::store::Space;
+use crate::outbox::{self, DeadFilter, Job, JobKind};
+use crate::store::keys;
 
 /// Entries of one queue read at most to find a dossier's jobs.
 const OUTBOX_READ: usize = 50_000;
@@ -108,8 +108,7 @@ fn deliveries(
     let destinations = [format!("desk:{desk}"), "portal".to_owned(), "postal".to_owned()];
     let needle = code.as_str().as_bytes();
     for destination in destinations.iter().filter(|d| !d.ends_with(':')) {
-        let prefix = crate::store::keys::destination_prefix(destination);
-        for entry in ui.app.store.scan_prefix(Space::Outbox, &prefix).take(OUTBOX_READ) {
+        for entry in ui.app.store.scan_prefix(&keys::destination_prefix(destination)).take(OUTBOX_READ) {
             let (_, value) = entry?;
             if !value.windows(needle.len()).any(|w| w == needle) {
                 continue;
@@ -129,12 +128,7 @@ fn deliveries(
             });
         }
     }
-    for entry in ui.app.store.scan_prefix(Space::Dead, b"") {
-        let (_, value) = entry?;
-        let Ok(letter) = serde_json::from_slice::<DeadLetter>(&value) else { continue };
-        if &letter.job.dossier != code {
-            continue;
-        }
+    for letter in outbox::dead_letters(&ui.app.store, DeadFilter::Dossier(code.as_str()), OUTBOX_READ)? {
         out.push(Delivery {
             destination: format::destination(network, &letter.job.destination.name()),
             kind: job_words(&letter.job.kind).to_owned(),
@@ -157,7 +151,7 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Path(code): Path<St
         }
     };
     let Ok(code) = code.parse::<DossierCode>() else { return hidden() };
-    let record = match ui.app.store.get_json::<DossierRecord>(Space::Dossier, code.as_str().as_bytes()) {
+    let record = match ui.app.store.get_json::<DossierRecord>(&keys::dossier(code.as_str())) {
         Ok(Some(record)) => record,
         Ok(None) => return hidden(),
         Err(e) => {

@@ -10,12 +10,12 @@ use axum::{
     http::StatusCode,
     response::Response,
 };
-use motcua_schemas::{DossierCode, UnitCode};
+use motcua_schemas::UnitCode;
 use serde::Deserialize;
 
 use super::{Frame, Signed, Ui, error_page, format, overview::unit_choices};
 use crate::dossiers::DossierRecord;
-use crate::store::{Space, keys};
+use crate::dossiers::read;
 
 /// Rows shown at most.
 const SHOWN: usize = 500;
@@ -103,22 +103,14 @@ pub async fn page(State(ui): State<Arc<Ui>>, signed: Signed, Query(q): Query<Ove
     };
     let procedure = q.procedure.clone().filter(|p| !p.is_empty());
     let mut records = Vec::new();
-    for entry in ui.app.store.scan_prefix(Space::Index, keys::OVERDUE_PREFIX).take(READ) {
-        let read = entry.and_then(|(key, _)| {
-            let code = String::from_utf8_lossy(&key[keys::OVERDUE_PREFIX.len()..]).into_owned();
-            match code.parse::<DossierCode>() {
-                Ok(code) => ui.app.store.get_json::<DossierRecord>(Space::Dossier, code.as_str().as_bytes()),
-                Err(_) => Ok(None),
-            }
-        });
-        let record = match read {
-            Ok(Some(record)) => record,
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::error!(error = %e, "the overdue list could not be read");
-                return error_page(StatusCode::SERVICE_UNAVAILABLE, "Chưa đọc được danh sách. Vui lòng thử lại sau.");
-            }
-        };
+    let overdue = match read::records(&ui.app.store, read::Listing::Overdue, None, READ) {
+        Ok(records) => records,
+        Err(e) => {
+            tracing::error!(error = %e, "the overdue list could not be read");
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, "Chưa đọc được danh sách. Vui lòng thử lại sau.");
+        }
+    };
+    for record in overdue {
         let d = &record.dossier;
         let unit = d.target_unit.as_str();
         if !scope.covers(unit)

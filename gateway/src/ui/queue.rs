@@ -19,7 +19,7 @@ use crate::aside::{self, Source};
 use crate::dossiers::DossierRecord;
 use crate::outbox::DeadLetter;
 use crate::settings::ui::OperatorRole;
-use crate::store::Space;
+use crate::store::keys;
 
 /// Dead letters and items set aside listed at most.
 const LISTED: usize = 500;
@@ -134,11 +134,11 @@ pub async fn page(
         .collect();
     let unavailable = || error_page(StatusCode::SERVICE_UNAVAILABLE, "Chưa đọc được hàng đợi. Vui lòng thử lại sau.");
     let mut dead = Vec::new();
-    for entry in ui.app.store.scan_prefix(Space::Dead, b"") {
+    for entry in ui.app.store.scan_prefix(&keys::dead_letters()) {
         let Ok((_, value)) = entry else { return unavailable() };
         let Ok(letter) = serde_json::from_slice::<DeadLetter>(&value) else { continue };
         if let Scope::Within(_) = scope {
-            let record = ui.app.store.get_json::<DossierRecord>(Space::Dossier, letter.job.dossier.as_str().as_bytes());
+            let record = ui.app.store.get_json::<DossierRecord>(&keys::dossier(letter.job.dossier.as_str()));
             let Ok(record) = record else { return unavailable() };
             if !record.is_some_and(|r| scope.covers(r.dossier.target_unit.as_str())) {
                 continue;

@@ -20,8 +20,7 @@ use crate::core::Core;
 use crate::dossiers::intake::IntakeError;
 use crate::metrics::IntakeLabels;
 use crate::settings::dvcqg::PullSettings;
-use crate::store::Space;
-use crate::store::keys::pull_cursor as cursor_key;
+use crate::store::keys::{self, pull_cursor as cursor_key};
 
 /// Items set aside tried again per round and unit, at most.
 const RETRIED_PER_ROUND: usize = 100;
@@ -201,7 +200,7 @@ pub async fn round(app: &Core, client: &DvcqgClient, pull: &PullSettings, unit: 
     let today = motcua_schemas::time::to_vn(app.clock.now()).date();
     let cursor: Option<Date> = app
         .store
-        .get(Space::Meta, &cursor_key(unit))
+        .get(&cursor_key(unit))
         .map_err(|e| e.to_string())?
         .and_then(|v| String::from_utf8(v).ok())
         .and_then(|d| d.parse().ok());
@@ -226,7 +225,7 @@ pub async fn round(app: &Core, client: &DvcqgClient, pull: &PullSettings, unit: 
         if !pull.procedures.is_empty() && procedure.as_ref().is_some_and(|p| !pull.procedures.contains(p)) {
             continue;
         }
-        let taken = app.store.get(Space::Idempotency, format!("dvcqg:{code}").as_bytes()).map_err(|e| e.to_string())?;
+        let taken = app.store.get(&keys::portal_submission(&code)).map_err(|e| e.to_string())?;
         if taken.is_some() || aside::contains(&app.store, Source::DvcqgPull, &code).map_err(|e| e.to_string())? {
             continue;
         }
@@ -241,7 +240,7 @@ pub async fn round(app: &Core, client: &DvcqgClient, pull: &PullSettings, unit: 
         let (key, value) = (cursor_key(unit), today.to_string().into_bytes());
         app.store
             .write(move |tx| -> Result<(), crate::store::StoreError> {
-                tx.put(Space::Meta, &key, value);
+                tx.put(&key, value);
                 Ok(())
             })
             .await

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use motcua_schemas::Dossier;
 
 use crate::outbox::{self, Destination, Job, JobKind};
-use crate::store::{Space, StoreError, Tx};
+use crate::store::{Key, Prefix, StoreError, Tx, keys};
 
 /// The name of a sync kind in its index keys (`None` for jobs that are not syncs).
 fn tag(kind: &JobKind) -> Option<&'static str> {
@@ -20,13 +20,13 @@ fn tag(kind: &JobKind) -> Option<&'static str> {
 }
 
 /// The index key naming the newest sync of `kind` queued for dossier `code`.
-fn latest_key(kind: &JobKind, code: &str) -> Option<Vec<u8>> {
-    tag(kind).map(|tag| crate::store::keys::portal_sync_latest(tag, code))
+fn latest_key(kind: &JobKind, code: &str) -> Option<Key> {
+    tag(kind).map(|tag| keys::portal_sync_latest(tag, code))
 }
 
 /// The index prefix of the given-up syncs of `kind` of dossier `code`.
-fn dead_prefix(kind: &JobKind, code: &str) -> Option<Vec<u8>> {
-    tag(kind).map(|tag| crate::store::keys::portal_dead_prefix(tag, code))
+fn dead_prefix(kind: &JobKind, code: &str) -> Option<Prefix> {
+    tag(kind).map(|tag| keys::portal_dead_prefix(tag, code))
 }
 
 fn sync(tx: &mut Tx<'_>, kind: JobKind, dossier: &Dossier, now: Timestamp) -> Result<(), StoreError> {
@@ -34,7 +34,7 @@ fn sync(tx: &mut Tx<'_>, kind: JobKind, dossier: &Dossier, now: Timestamp) -> Re
     let key = latest_key(&kind, code.as_str());
     let job = outbox::enqueue(tx, Destination::Portal, kind, code, now)?;
     if let Some(key) = key {
-        tx.put(Space::Index, &key, job.id.to_be_bytes().to_vec());
+        tx.put(&key, job.id.to_be_bytes().to_vec());
     }
     Ok(())
 }
@@ -56,15 +56,14 @@ pub fn queue(tx: &mut Tx<'_>, dossier: &Dossier, now: Timestamp) -> Result<(), S
 /// be sent, the newer one carries a later state.
 pub fn superseded(store: &crate::store::Store, job: &Job) -> bool {
     let Some(key) = latest_key(&job.kind, job.dossier.as_str()) else { return false };
-    let latest = store.get(Space::Index, &key).ok().flatten();
+    let latest = store.get(&key).ok().flatten();
     latest.and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok()).is_some_and(|id| u64::from_be_bytes(id) > job.id)
 }
 
 /// Remembers a given-up sync, so that the next sync to succeed can settle it.
 pub fn remember_dead(tx: &mut Tx<'_>, job: &Job) {
-    if let Some(mut key) = dead_prefix(&job.kind, job.dossier.as_str()) {
-        key.extend_from_slice(format!("{:020}", job.id).as_bytes());
-        tx.put(Space::Index, &key, Vec::new());
+    if let Some(tag) = tag(&job.kind) {
+        tx.put(&keys::portal_dead(tag, job.dossier.as_str(), job.id), Vec::new());
     }
 }
 
@@ -72,15 +71,15 @@ pub fn remember_dead(tx: &mut Tx<'_>, job: &Job) {
 /// carried a later state to the portal. Returns how many were settled.
 pub fn settle_dead(tx: &mut Tx<'_>, job: &Job) -> Result<usize, StoreError> {
     let Some(prefix) = dead_prefix(&job.kind, job.dossier.as_str()) else { return Ok(0) };
-    let entries = tx.scan_prefix_after(Space::Index, &prefix, None, 1000)?;
+    let entries = tx.scan_prefix_after(&prefix, None, 1000)?;
     let mut settled = 0;
     for (key, _) in entries {
-        let id = key.get(prefix.len()..).and_then(|d| std::str::from_utf8(d).ok()).and_then(|d| d.parse::<u64>().ok());
-        tx.remove(Space::Index, &key);
+        let id = keys::parse_portal_dead(&key, &prefix);
+        tx.remove(&key);
         if let Some(id) = id.filter(|id| *id < job.id)
-            && tx.get(Space::Dead, &crate::store::keys::dead(id))?.is_some()
+            && tx.get(&keys::dead(id))?.is_some()
         {
-            tx.remove(Space::Dead, &crate::store::keys::dead(id));
+            crate::outbox::forget_dead(tx, id, job.dossier.as_str());
             settled += 1;
         }
     }

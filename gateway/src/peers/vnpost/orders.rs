@@ -9,10 +9,10 @@ use motcua_schemas::{Address, Dossier, OrderKind, OrderState, PostOrder, S10Item
 
 use crate::outbox::{self, Destination, JobKind};
 use crate::settings::{Settings, vnpost::VnpostSettings};
-use crate::store::{Space, StoreError, Tx};
+use crate::store::{Key, StoreError, Tx};
 
 /// The index key from an `OrderNumber` to its dossier.
-pub fn order_key(number: &str) -> Vec<u8> {
+pub fn order_key(number: &str) -> Key {
     crate::store::keys::vnpost_order(number)
 }
 
@@ -50,7 +50,7 @@ pub fn request(
         last_event: None,
         requested_at: Some(now),
     });
-    tx.put(Space::Index, &order_key(&number), dossier.code.as_str().as_bytes().to_vec());
+    tx.put(&order_key(&number), dossier.code.as_str().as_bytes().to_vec());
     let job = match kind {
         OrderKind::Collection => JobKind::CollectionOrder,
         OrderKind::Return => JobKind::ReturnOrder,

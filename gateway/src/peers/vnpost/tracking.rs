@@ -24,9 +24,7 @@ use crate::dossiers::{
     effects::{ShipmentEvent, Shipped},
 };
 use crate::settings::Settings;
-use crate::store::{Space, StoreError, Tx};
-
-const CURSOR: &[u8] = crate::store::keys::TRACKING_CURSOR;
+use crate::store::{StoreError, Tx, keys};
 
 /// What applying one event came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,11 +61,11 @@ fn apply(
     now: Timestamp,
 ) -> Result<Result<Applied, Refused>, StoreError> {
     let mark = crate::store::keys::vnpost_event(&event.id);
-    if tx.get(Space::Applied, &mark)?.is_some() {
+    if tx.get(&mark)?.is_some() {
         return Ok(Ok(Applied::Repeated));
     }
-    let Some(code) = tx.get(Space::Index, &crate::peers::vnpost::orders::order_key(&event.order_number))? else {
-        tx.put(Space::Applied, &mark, Vec::new());
+    let Some(code) = tx.get(&crate::peers::vnpost::orders::order_key(&event.order_number))? else {
+        tx.put(&mark, Vec::new());
         return Ok(Ok(Applied::Unmatched));
     };
     let code: DossierCode =
@@ -95,7 +93,7 @@ fn apply(
         Some(at) => at.min(now),
         None => return Ok(Err(Refused(format!("EventTime {} is not a time", event.event_time)))),
     };
-    tx.put(Space::Applied, &mark, Vec::new());
+    tx.put(&mark, Vec::new());
     let meaning = vnpost.and_then(|v| v.tracking.get(&event.status_code)).copied();
     let words = if event.message.is_empty() { format!("mã {}", event.status_code) } else { event.message.clone() };
     let kind = record.dossier.postal.orders[index].kind;
@@ -130,7 +128,7 @@ fn apply(
 /// a position), applies it, and sets it aside if it is refused or cannot be saved.
 pub fn take(tx: &mut Tx<'_>, settings: &Settings, item: &PageItem, now: Timestamp) -> Result<Applied, StoreError> {
     if let Some(id) = &item.id {
-        tx.put(Space::Meta, CURSOR, id.clone().into_bytes());
+        tx.put(&keys::tracking_cursor(), id.clone().into_bytes());
     }
     let id = item.id.clone().unwrap_or_else(|| unplaced_id(&item.raw));
     let outcome = match &item.event {
@@ -168,7 +166,7 @@ pub fn take(tx: &mut Tx<'_>, settings: &Settings, item: &PageItem, now: Timestam
 
 /// The unit of the dossier an order number belongs to, if any.
 fn dossier_unit(tx: &Tx<'_>, order_number: &str) -> Result<Option<String>, StoreError> {
-    let Some(code) = tx.get(Space::Index, &crate::peers::vnpost::orders::order_key(order_number))? else {
+    let Some(code) = tx.get(&crate::peers::vnpost::orders::order_key(order_number))? else {
         return Ok(None);
     };
     let Ok(code) = String::from_utf8_lossy(&code).parse::<DossierCode>() else { return Ok(None) };
@@ -185,7 +183,7 @@ fn unplaced_id(raw: &serde_json::Value) -> String {
 /// The cursor: the last event applied.
 pub fn cursor(store: &crate::store::Store) -> String {
     store
-        .get(Space::Meta, CURSOR)
+        .get(&keys::tracking_cursor())
         .ok()
         .flatten()
         .map(|v| String::from_utf8_lossy(&v).into_owned())
@@ -248,12 +246,12 @@ fn retake(
     item: &PageItem,
     now: Timestamp,
 ) -> Result<Applied, StoreError> {
-    let cursor = tx.get(Space::Meta, CURSOR)?;
+    let cursor = tx.get(&keys::tracking_cursor())?;
     let placed = PageItem { id: Some(id.to_owned()), ..item.clone() };
     let outcome = take(tx, settings, &placed, now)?;
     match cursor {
-        Some(c) => tx.put(Space::Meta, CURSOR, c),
-        None => tx.remove(Space::Meta, CURSOR),
+        Some(c) => tx.put(&keys::tracking_cursor(), c),
+        None => tx.remove(&keys::tracking_cursor()),
     }
     Ok(outcome)
 }

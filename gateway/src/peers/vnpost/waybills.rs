@@ -5,7 +5,7 @@
 
 use motcua_schemas::S10ItemCode;
 
-use crate::store::{Space, StoreError, Tx};
+use crate::store::{StoreError, Tx};
 
 use crate::store::keys;
 
@@ -34,11 +34,11 @@ pub fn import(tx: &mut Tx<'_>, text: &str) -> Result<Imported, StoreError> {
             continue;
         };
         let (free, used) = (keys::waybill_free(code.as_str()), keys::waybill_used(code.as_str()));
-        if tx.get(Space::Index, &free)?.is_some() || tx.get(Space::Index, &used)?.is_some() {
+        if tx.get(&free)?.is_some() || tx.get(&used)?.is_some() {
             out.known += 1;
             continue;
         }
-        tx.put(Space::Index, &free, Vec::new());
+        tx.put(&free, Vec::new());
         out.added += 1;
     }
     Ok(out)
@@ -48,20 +48,21 @@ pub fn import(tx: &mut Tx<'_>, text: &str) -> Result<Imported, StoreError> {
 /// when the pool is empty.
 pub fn take(tx: &mut Tx<'_>, order: &str) -> Result<Option<S10ItemCode>, StoreError> {
     let bound = keys::waybill_bound(order);
-    if let Some(code) = tx.get(Space::Index, &bound)? {
+    if let Some(code) = tx.get(&bound)? {
         return Ok(String::from_utf8_lossy(&code).parse().ok());
     }
-    let Some((key, _)) = tx.scan_prefix_after(Space::Index, keys::WAYBILL_FREE, None, 1)?.into_iter().next() else {
+    let free = keys::waybills_free();
+    let Some((key, _)) = tx.scan_prefix_after(&free, None, 1)?.into_iter().next() else {
         return Ok(None);
     };
-    let text = String::from_utf8_lossy(&key[keys::WAYBILL_FREE.len()..]).into_owned();
-    tx.remove(Space::Index, &key);
-    tx.put(Space::Index, &keys::waybill_used(&text), order.as_bytes().to_vec());
-    tx.put(Space::Index, &bound, text.clone().into_bytes());
+    let text = String::from_utf8_lossy(key.after(&free)).into_owned();
+    tx.remove(&key);
+    tx.put(&keys::waybill_used(&text), order.as_bytes().to_vec());
+    tx.put(&bound, text.clone().into_bytes());
     Ok(text.parse().ok())
 }
 
 /// Free codes left.
 pub fn free(store: &crate::store::Store) -> usize {
-    store.count_prefix(Space::Index, keys::WAYBILL_FREE).unwrap_or(0)
+    store.count_prefix(&keys::waybills_free()).unwrap_or(0)
 }

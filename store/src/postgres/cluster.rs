@@ -17,7 +17,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use tokio::sync::{mpsc::UnboundedSender, watch};
 
 use super::{notes, session::Link};
-use crate::store::CommitNote;
+use crate::CommitNote;
 
 /// The session advisory lock of the leader.
 const LEADER_LOCK: i64 = 0x6d6f_7463_7561;

@@ -28,8 +28,8 @@ impl Destination {
     }
 
     /// The key prefix of this destination's jobs.
-    pub fn prefix(&self) -> Vec<u8> {
-        crate::store::keys::destination_prefix(&self.name())
+    pub fn prefix(&self) -> crate::Prefix {
+        crate::keys::destination_prefix(&self.name())
     }
 }
 
@@ -131,7 +131,7 @@ pub struct Job {
 
 impl Job {
     /// The job's key in the outbox: destination, NUL, big-endian id.
-    pub fn key(&self) -> Vec<u8> {
+    pub fn key(&self) -> crate::Key {
         key(&self.destination, self.id)
     }
 
@@ -143,8 +143,8 @@ impl Job {
 }
 
 /// The outbox key of job `id` for `destination`.
-pub fn key(destination: &Destination, id: u64) -> Vec<u8> {
-    crate::store::keys::job(&destination.name(), id)
+pub fn key(destination: &Destination, id: u64) -> crate::Key {
+    crate::keys::job(&destination.name(), id)
 }
 
 /// A job that will not be retried, with why and when.

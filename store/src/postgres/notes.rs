@@ -23,8 +23,8 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 
 fn encode_note(note: &CommitNote) -> String {
     match note {
-        CommitNote::Job(key) => format!("J{}", hex(key)),
-        CommitNote::JobGone(key) => format!("G{}", hex(key)),
+        CommitNote::Job(key) => format!("J{}", hex(key.full())),
+        CommitNote::JobGone(key) => format!("G{}", hex(key.full())),
         CommitNote::Schedule(at) => format!("S{at}"),
     }
 }
@@ -32,8 +32,8 @@ fn encode_note(note: &CommitNote) -> String {
 fn decode_note(text: &str) -> Option<CommitNote> {
     let body = text.get(1..)?;
     match text.as_bytes().first()? {
-        b'J' => unhex(body).map(CommitNote::Job),
-        b'G' => unhex(body).map(CommitNote::JobGone),
+        b'J' => unhex(body).map(|k| CommitNote::Job(crate::Key::from_full(k))),
+        b'G' => unhex(body).map(|k| CommitNote::JobGone(crate::Key::from_full(k))),
         b'S' => body.parse().ok().map(CommitNote::Schedule),
         _ => None,
     }
@@ -80,8 +80,8 @@ mod tests {
     fn notes_travel_in_payloads_and_a_node_skips_its_own() {
         let notes: Vec<CommitNote> = (0..2_000u32)
             .map(|i| match i % 3 {
-                0 => CommitNote::Job(format!("desk:mc\0{i}").into_bytes()),
-                1 => CommitNote::JobGone(vec![0, 255, 7]),
+                0 => CommitNote::Job(crate::keys::job("desk:mc", i as u64)),
+                1 => CommitNote::JobGone(crate::Key::from_full(vec![0, 255, 7])),
                 _ => CommitNote::Schedule(-5 + i64::from(i)),
             })
             .collect();

@@ -6,25 +6,25 @@ use jiff::{SignedDuration, Timestamp};
 use motcua_schemas::DossierCode;
 
 use super::job::{DeadLetter, Destination, Job, JobKind, Notice, NoticeKind, key};
-use crate::store::{CommitNote, Space, StoreError, Tx, keys};
+use crate::{CommitNote, Key, Prefix, StoreError, Tx, keys};
 
 /// A destination's queue read a page at a time, so that a long backlog costs only
 /// the entries actually looked at.
 struct Pages {
-    prefix: Vec<u8>,
+    prefix: Prefix,
     page: std::vec::IntoIter<Entry>,
-    last: Option<Vec<u8>>,
+    last: Option<Key>,
     done: bool,
 }
 
-/// A key (without its space byte) and its value.
-type Entry = (Vec<u8>, Vec<u8>);
+/// A key and its value.
+type Entry = (Key, Vec<u8>);
 
 /// Entries read from the store at a time.
 const PAGE: usize = 64;
 
 impl Pages {
-    fn new(prefix: Vec<u8>) -> Pages {
+    fn new(prefix: Prefix) -> Pages {
         Pages { prefix, page: Vec::new().into_iter(), last: None, done: false }
     }
 
@@ -36,7 +36,7 @@ impl Pages {
         if self.done {
             return Ok(None);
         }
-        let page = tx.scan_prefix_after(Space::Outbox, &self.prefix, self.last.as_deref(), PAGE)?;
+        let page = tx.scan_prefix_after(&self.prefix, self.last.as_ref(), PAGE)?;
         self.done = page.len() < PAGE;
         self.page = page.into_iter();
         let entry = self.page.next();
@@ -67,7 +67,7 @@ pub fn enqueue(
     dossier: &DossierCode,
     now: Timestamp,
 ) -> Result<Job, StoreError> {
-    let id = tx.next_counter(Space::Meta, keys::JOB_SEQ)?;
+    let id = tx.next_counter(&keys::job_seq())?;
     let job = Job {
         id,
         destination,
@@ -80,7 +80,7 @@ pub fn enqueue(
         last_error: None,
     };
     let key = job.key();
-    tx.put_json(Space::Outbox, &key, &job)?;
+    tx.put_json(&key, &job)?;
     tx.note(CommitNote::Job(key));
     Ok(job)
 }
@@ -106,11 +106,12 @@ pub enum DeliveryOutcome {
 
 fn bury(tx: &mut Tx<'_>, mut job: Job, error: String, now: Timestamp) -> Result<(), StoreError> {
     let key = job.key();
-    tx.remove(Space::Outbox, &key);
+    tx.remove(&key);
     job.last_error = Some(error.clone());
     job.leased_until = None;
     let letter = DeadLetter { job, error, died_at: now };
-    tx.put_json(Space::Dead, &keys::dead(letter.job.id), &letter)?;
+    tx.put_json(&keys::dead(letter.job.id), &letter)?;
+    tx.put(&keys::dead_of(letter.job.dossier.as_str(), letter.job.id), Vec::new());
     tx.note(CommitNote::JobGone(key));
     Ok(())
 }
@@ -120,18 +121,18 @@ fn bury(tx: &mut Tx<'_>, mut job: Job, error: String, now: Timestamp) -> Result<
 /// Returns the job as it was, or `None` if it is no longer queued.
 pub fn record_outcome(
     tx: &mut Tx<'_>,
-    key: &[u8],
+    key: &Key,
     outcome: DeliveryOutcome,
     now: Timestamp,
     max_attempts: u32,
 ) -> Result<Option<Job>, StoreError> {
-    let Some(mut job) = tx.get_json::<Job>(Space::Outbox, key)? else { return Ok(None) };
+    let Some(mut job) = tx.get_json::<Job>(key)? else { return Ok(None) };
     let before = job.clone();
     job.attempts += 1;
     match outcome {
         DeliveryOutcome::Delivered => {
-            tx.remove(Space::Outbox, key);
-            tx.note(CommitNote::JobGone(key.to_vec()));
+            tx.remove(key);
+            tx.note(CommitNote::JobGone(key.clone()));
         }
         DeliveryOutcome::Dead { error } => bury(tx, job, error, now)?,
         DeliveryOutcome::Retry { error, .. } if job.attempts >= max_attempts => {
@@ -140,8 +141,8 @@ pub fn record_outcome(
         DeliveryOutcome::Retry { error, not_before } => {
             job.last_error = Some(error);
             job.not_before = not_before;
-            tx.put_json(Space::Outbox, key, &job)?;
-            tx.note(CommitNote::Job(key.to_vec()));
+            tx.put_json(key, &job)?;
+            tx.note(CommitNote::Job(key.clone()));
         }
     }
     Ok(Some(before))
@@ -164,7 +165,7 @@ pub fn lease_inbox(
     while leased.len() < max
         && let Some((key, value)) = pages.next(tx)?
     {
-        let mut job: Job = crate::store::decode(Space::Outbox, &key, &value)?;
+        let mut job: Job = crate::decode(&key, &value)?;
         if job.leased_until.is_some_and(|until| until > now) {
             held.insert(job.dossier.clone());
             continue;
@@ -175,7 +176,7 @@ pub fn lease_inbox(
         }
         job.leased_until = Some(now + visibility);
         job.attempts += 1;
-        tx.put_json(Space::Outbox, &key, &job)?;
+        tx.put_json(&key, &job)?;
         tx.note(CommitNote::Job(key));
         // Its dossier's later jobs wait for this one, in this lease too.
         held.insert(job.dossier.clone());
@@ -195,7 +196,7 @@ pub enum InboxItem {
     Unknown,
 }
 
-fn ack_mark(desk: &str, item: &str) -> Vec<u8> {
+fn ack_mark(desk: &str, item: &str) -> Key {
     keys::ack(desk, item)
 }
 
@@ -210,7 +211,7 @@ pub fn acknowledge(tx: &mut Tx<'_>, desk: &str, item: &str) -> Result<InboxItem,
     let mut found = None;
     let mut pages = Pages::new(destination.prefix());
     while let Some((key, value)) = pages.next(tx)? {
-        let job: Job = crate::store::decode(Space::Outbox, &key, &value)?;
+        let job: Job = crate::decode(&key, &value)?;
         let matches = match by_id {
             Some(id) => job.id == id && !job.acknowledged_by_code(),
             None => job.acknowledged_by_code() && job.dossier.as_str() == item,
@@ -221,16 +222,18 @@ pub fn acknowledge(tx: &mut Tx<'_>, desk: &str, item: &str) -> Result<InboxItem,
         }
     }
     let Some((key, job)) = found else {
-        return Ok(if tx.get(Space::Applied, &mark)?.is_some() {
-            InboxItem::AlreadyAcknowledged
-        } else {
-            InboxItem::Unknown
-        });
+        return Ok(if tx.get(&mark)?.is_some() { InboxItem::AlreadyAcknowledged } else { InboxItem::Unknown });
     };
-    tx.remove(Space::Outbox, &key);
+    tx.remove(&key);
     tx.note(CommitNote::JobGone(key));
-    tx.put(Space::Applied, &mark, Vec::new());
+    tx.put(&mark, Vec::new());
     Ok(InboxItem::Acknowledged(job))
+}
+
+/// Removes dead letter `id` of dossier `code` (replayed, or made good by a later sync).
+pub fn forget_dead(tx: &mut Tx<'_>, id: u64, code: &str) {
+    tx.remove(&keys::dead(id));
+    tx.remove(&keys::dead_of(code, id));
 }
 
 /// Puts dead letter `id` back into the outbox with a fresh attempt count, at the tail
@@ -238,15 +241,15 @@ pub fn acknowledge(tx: &mut Tx<'_>, desk: &str, item: &str) -> Result<InboxItem,
 /// jobs still go one at a time (kept under its old id, it would be leased while a newer
 /// job of its dossier is held — a case the store's model test found).
 pub fn replay(tx: &mut Tx<'_>, id: u64, now: Timestamp) -> Result<Option<Job>, StoreError> {
-    let Some(letter) = tx.get_json::<DeadLetter>(Space::Dead, &keys::dead(id))? else { return Ok(None) };
-    tx.remove(Space::Dead, &keys::dead(id));
+    let Some(letter) = tx.get_json::<DeadLetter>(&keys::dead(id))? else { return Ok(None) };
+    forget_dead(tx, id, letter.job.dossier.as_str());
     let mut job = letter.job;
-    job.id = tx.next_counter(Space::Meta, keys::JOB_SEQ)?;
+    job.id = tx.next_counter(&keys::job_seq())?;
     job.attempts = 0;
     job.not_before = now;
     job.leased_until = None;
     let key = key(&job.destination, job.id);
-    tx.put_json(Space::Outbox, &key, &job)?;
+    tx.put_json(&key, &job)?;
     tx.note(CommitNote::Job(key));
     Ok(Some(job))
 }

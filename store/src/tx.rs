@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::{CommitNote, Space, StoreError};
+use super::{CommitNote, Key, Prefix, StoreError};
 
-/// Key-value pairs, keys without the space byte.
-pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+/// Key-value pairs.
+pub type Entries = Vec<(Key, Vec<u8>)>;
 
 /// Pending writes: key → value, or `None` for a removal.
 pub type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -22,61 +22,53 @@ pub struct Tx<'a> {
     pub(super) notes: Vec<CommitNote>,
 }
 
-pub use super::keys::full as full_key;
-
 impl Tx<'_> {
-    /// The current value of `key` in `space`.
-    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let full = full_key(space, key);
-        if let Some(v) = self.local.get(&full).or_else(|| self.batch.get(&full)) {
+    /// The current value of `key`.
+    pub fn get(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
+        let full = key.full();
+        if let Some(v) = self.local.get(full).or_else(|| self.batch.get(full)) {
             return Ok(v.clone());
         }
-        self.tree.get(&full)
+        self.tree.get(full)
     }
 
     /// The current value of `key`, decoded from JSON.
-    pub fn get_json<T: DeserializeOwned>(&self, space: Space, key: &[u8]) -> Result<Option<T>, StoreError> {
-        self.get(space, key)?.map(|bytes| super::decode(space, key, &bytes)).transpose()
+    pub fn get_json<T: DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, StoreError> {
+        self.get(key)?.map(|bytes| super::decode(key, &bytes)).transpose()
     }
 
     /// Sets `key` to `value`.
-    pub fn put(&mut self, space: Space, key: &[u8], value: Vec<u8>) {
-        self.local.insert(full_key(space, key), Some(value));
+    pub fn put(&mut self, key: &Key, value: Vec<u8>) {
+        self.local.insert(key.full().to_vec(), Some(value));
     }
 
     /// Sets `key` to `value` encoded as JSON.
-    pub fn put_json<T: Serialize>(&mut self, space: Space, key: &[u8], value: &T) -> Result<(), StoreError> {
+    pub fn put_json<T: Serialize>(&mut self, key: &Key, value: &T) -> Result<(), StoreError> {
         let bytes = super::encode(value)?;
-        self.put(space, key, bytes);
+        self.put(key, bytes);
         Ok(())
     }
 
     /// Removes `key`.
-    pub fn remove(&mut self, space: Space, key: &[u8]) {
-        self.local.insert(full_key(space, key), None);
+    pub fn remove(&mut self, key: &Key) {
+        self.local.insert(key.full().to_vec(), None);
     }
 
-    /// Every current entry whose key starts with `prefix` in `space`, in key order,
-    /// keys without the space byte. At most `limit` entries.
-    pub fn scan_prefix(&self, space: Space, prefix: &[u8], limit: usize) -> Result<Entries, StoreError> {
-        self.scan_prefix_after(space, prefix, None, limit)
+    /// Every current entry whose key starts with `prefix`, in key order. At most
+    /// `limit` entries.
+    pub fn scan_prefix(&self, prefix: &Prefix, limit: usize) -> Result<Entries, StoreError> {
+        self.scan_prefix_after(prefix, None, limit)
     }
 
-    /// As `scan_prefix`, starting after key `after` (without the space byte) when
-    /// given, for reading a long prefix page by page. Reads only as many entries of
-    /// the store and the batch as it returns (plus those removed in the batch), so a
-    /// long prefix costs what its first page costs.
-    pub fn scan_prefix_after(
-        &self,
-        space: Space,
-        prefix: &[u8],
-        after: Option<&[u8]>,
-        limit: usize,
-    ) -> Result<Entries, StoreError> {
+    /// As `scan_prefix`, starting after key `after` when given, for reading a long
+    /// prefix page by page. Reads only as many entries of the store and the batch as
+    /// it returns (plus those removed in the batch), so a long prefix costs what its
+    /// first page costs.
+    pub fn scan_prefix_after(&self, prefix: &Prefix, after: Option<&Key>, limit: usize) -> Result<Entries, StoreError> {
         use std::ops::Bound::{Excluded, Included, Unbounded};
-        let full = full_key(space, prefix);
+        let full = prefix.full().to_vec();
         let start = match after {
-            Some(after) => Excluded(full_key(space, after)),
+            Some(after) => Excluded(after.full().to_vec()),
             None => Included(full.clone()),
         };
         let in_prefix = |k: &Vec<u8>| k.starts_with(&full);
@@ -113,25 +105,23 @@ impl Tx<'_> {
                 value = local.next().and_then(|(_, v)| v.clone());
             }
             if let Some(value) = value {
-                out.push((key[1..].to_vec(), value));
+                out.push((Key::from_full(key), value));
             }
         }
         Ok(out)
     }
 
     /// Reads a big-endian counter, adds one, writes it back and returns the new value.
-    pub fn next_counter(&mut self, space: Space, key: &[u8]) -> Result<u64, StoreError> {
-        let current = match self.get(space, key)? {
-            Some(bytes) => u64::from_be_bytes(
-                bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt(format!("counter {:?}", String::from_utf8_lossy(key))))?,
-            ),
-            None => 0,
-        };
-        let next = current + 1;
-        self.put(space, key, next.to_be_bytes().to_vec());
+    pub fn next_counter(&mut self, key: &Key) -> Result<u64, StoreError> {
+        let current =
+            match self.get(key)? {
+                Some(bytes) => u64::from_be_bytes(bytes.as_slice().try_into().map_err(|_| {
+                    StoreError::Corrupt(format!("counter {:?}", String::from_utf8_lossy(key.within())))
+                })?),
+                None => 0,
+            };
+        let next = current.saturating_add(1);
+        self.put(key, next.to_be_bytes().to_vec());
         Ok(next)
     }
 
@@ -159,32 +149,35 @@ mod tests {
 
     #[test]
     fn a_scan_merges_store_batch_and_command_and_reads_page_by_page() {
+        use crate::keys;
         let dir = tempfile::tempdir().unwrap();
         let db = super::super::SledBackend::open(&dir.path().join("store"), 16, dir.path()).unwrap();
+        let key = |k: &str| keys::job(k, 1);
         let mut committed = Overlay::new();
         for k in ["a1", "a2", "a3", "a5", "b1"] {
-            committed.insert(full_key(Space::Outbox, k.as_bytes()), Some(k.as_bytes().to_vec()));
+            committed.insert(key(k).full().to_vec(), Some(k.as_bytes().to_vec()));
         }
         super::super::Backend::commit(&db, &committed, &[]).unwrap();
         let mut batch = Overlay::new();
-        batch.insert(full_key(Space::Outbox, b"a2"), None);
-        batch.insert(full_key(Space::Outbox, b"a4"), Some(b"batch".to_vec()));
+        batch.insert(key("a2").full().to_vec(), None);
+        batch.insert(key("a4").full().to_vec(), Some(b"batch".to_vec()));
         let mut tx = Tx { tree: &db, batch: &mut batch, local: Overlay::new(), notes: Vec::new() };
-        tx.put(Space::Outbox, b"a3", b"local".to_vec());
-        tx.remove(Space::Outbox, b"a5");
-        tx.put(Space::Outbox, b"a6", b"new".to_vec());
-        let all = tx.scan_prefix(Space::Outbox, b"a", usize::MAX).unwrap();
+        tx.put(&key("a3"), b"local".to_vec());
+        tx.remove(&key("a5"));
+        tx.put(&key("a6"), b"new".to_vec());
+        let a = keys::Prefix::new(keys::Space::Outbox, b"a");
+        let all = tx.scan_prefix(&a, usize::MAX).unwrap();
         let shown: Vec<(String, String)> = all
             .iter()
-            .map(|(k, v)| (String::from_utf8(k.clone()).unwrap(), String::from_utf8(v.clone()).unwrap()))
+            .map(|(k, v)| (keys::parse_job(k).unwrap().0.to_owned(), String::from_utf8(v.clone()).unwrap()))
             .collect();
         let expected = [("a1", "a1"), ("a3", "local"), ("a4", "batch"), ("a6", "new")];
         assert_eq!(shown, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
         // Page by page: the same entries.
         let mut paged = Vec::new();
-        let mut after: Option<Vec<u8>> = None;
+        let mut after: Option<Key> = None;
         loop {
-            let page = tx.scan_prefix_after(Space::Outbox, b"a", after.as_deref(), 1).unwrap();
+            let page = tx.scan_prefix_after(&a, after.as_ref(), 1).unwrap();
             let Some(last) = page.last() else { break };
             after = Some(last.0.clone());
             paged.extend(page);

@@ -156,6 +156,11 @@ impl Reads for WriterSession {
 }
 
 /// The PostgreSQL backend.
+/// True when `url` is a PostgreSQL connection string (libpq form or URL).
+pub fn valid_url(url: &str) -> bool {
+    url.parse::<postgres::Config>().is_ok()
+}
+
 pub struct PostgresBackend {
     reader: Connection,
     writer: WriterSession,

@@ -11,11 +11,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
-use motcua_gateway::config::file::StoreSection;
-use motcua_gateway::outbox::{self, DeadLetter, DeliveryOutcome, Destination, InboxItem, Job, JobKind};
-use motcua_gateway::store::{Space, Store, StoreError, StoreMetrics};
 use motcua_schemas::DossierCode;
 use motcua_simulators::postgres as support;
+use motcua_store::StoreSection;
+use motcua_store::outbox::{self, DeadLetter, DeliveryOutcome, Destination, InboxItem, Job, JobKind};
+use motcua_store::{Store, StoreError, StoreMetrics, keys};
 use proptest::prelude::*;
 
 const DESKS: [&str; 2] = ["mc-a", "mc-b"];
@@ -84,7 +84,7 @@ enum Under {
 fn open(dir: &std::path::Path, under: &Under) -> Store {
     let mut section = StoreSection::default();
     if let Under::Postgres(url) = under {
-        section.backend = motcua_gateway::config::file::StoreBackend::Postgres;
+        section.backend = motcua_store::StoreBackend::Postgres;
         section.url = Some(url.clone());
     }
     Store::open(dir, &section, StoreMetrics::default(), Vec::new()).unwrap()
@@ -99,7 +99,7 @@ fn reset(url: &str) {
 
 async fn write<R: Send + 'static>(
     store: &Store,
-    f: impl FnOnce(&mut motcua_gateway::store::Tx<'_>) -> Result<R, StoreError> + Send + 'static,
+    f: impl FnOnce(&mut motcua_store::Tx<'_>) -> Result<R, StoreError> + Send + 'static,
 ) -> R {
     store.write(f).await.unwrap().unwrap()
 }
@@ -109,18 +109,16 @@ fn observed(store: &Store) -> (BTreeMap<u64, Kept>, BTreeMap<u64, Kept>) {
     let mut queued = BTreeMap::new();
     for desk in DESKS {
         let mut last = 0;
-        for (key, value) in
-            store.scan_prefix(Space::Outbox, &Destination::Desk(desk.into()).prefix()).map(Result::unwrap)
-        {
-            let job: Job = motcua_gateway::store::decode(Space::Outbox, &key, &value).unwrap();
+        for (key, value) in store.scan_prefix(&Destination::Desk(desk.into()).prefix()).map(Result::unwrap) {
+            let job: Job = motcua_store::decode(&key, &value).unwrap();
             assert!(job.id > last, "a destination's jobs are in id order");
             last = job.id;
             assert!(queued.insert(job.id, kept(&job)).is_none(), "a job queued twice");
         }
     }
     let mut dead = BTreeMap::new();
-    for (key, value) in store.scan_prefix(Space::Dead, b"").map(Result::unwrap) {
-        let letter: DeadLetter = motcua_gateway::store::decode(Space::Dead, &key, &value).unwrap();
+    for (key, value) in store.scan_prefix(&keys::dead_letters()).map(Result::unwrap) {
+        let letter: DeadLetter = motcua_store::decode(&key, &value).unwrap();
         assert!(!queued.contains_key(&letter.job.id), "job {} both queued and dead", letter.job.id);
         dead.insert(letter.job.id, kept(&letter.job));
     }
@@ -190,7 +188,7 @@ async fn run(ops: Vec<Op>, under: Under) {
             }
             Op::Outcome { pick, what } => {
                 let Some((&id, job)) = model.outbox.iter().nth(pick % model.outbox.len().max(1)) else { continue };
-                let key = [Destination::Desk(DESKS[job.desk].into()).prefix(), id.to_be_bytes().to_vec()].concat();
+                let key = outbox::key(&Destination::Desk(DESKS[job.desk].into()), id);
                 let not_before = now + SignedDuration::from_secs(5);
                 let outcome = match what {
                     0 => DeliveryOutcome::Delivered,

@@ -3,7 +3,7 @@
 //! them the dossiers as a queryable table, in the same transaction.
 
 use super::super::{
-    Space,
+    keys,
     rows::{DossierRow, dossier_row},
     tx::Overlay,
 };
@@ -54,12 +54,12 @@ pub(super) fn migrate(client: &mut postgres::Client) -> Result<(), postgres::Err
 
 /// Rows for the dossiers stored before the table existed.
 fn fill_dossier_table(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
-    let start = vec![Space::Dossier as u8];
-    let end = vec![Space::Dossier as u8 + 1];
+    let every = keys::dossier_space();
+    let (start, end) = (every.start, every.end);
     let mut rows = Vec::new();
     for row in tx.query("SELECT k, v FROM motcua_kv WHERE k >= $1 AND k < $2", &[&start, &end])? {
         let (key, value): (Vec<u8>, Vec<u8>) = (row.get(0), row.get(1));
-        rows.extend(dossier_row(&key[1..], &value));
+        rows.extend(dossier_row(&key, &value));
     }
     upsert_dossiers(tx, &rows)
 }
@@ -98,13 +98,13 @@ pub(super) fn write_batch(
     let (mut keys, mut values, mut removed) = (Vec::new(), Vec::new(), Vec::new());
     let (mut rows, mut gone) = (Vec::new(), Vec::new());
     for (key, value) in batch {
-        let dossier = key.first() == Some(&(Space::Dossier as u8));
+        let dossier = keys::is_dossier(key);
         match value {
             Some(value) => {
                 keys.push(key.as_slice());
                 values.push(value.as_slice());
                 if dossier {
-                    rows.extend(dossier_row(&key[1..], value));
+                    rows.extend(dossier_row(key, value));
                 }
             }
             None => {

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::{Space, decode};
+use super::{Key, decode};
 
 /// One dossier's row.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,10 +53,10 @@ fn seconds(at: jiff::Timestamp) -> f64 {
     at.as_millisecond() as f64 / 1000.0
 }
 
-/// The row of a stored dossier record (`key` without the space byte); `None` when the
-/// value is not a dossier record the row can be read from.
+/// The row of a stored dossier record (`key` as the backend holds it); `None` when
+/// the value is not a dossier record the row can be read from.
 pub fn dossier_row(key: &[u8], value: &[u8]) -> Option<DossierRow> {
-    let stored: Stored = decode(Space::Dossier, key, value).ok()?;
+    let stored: Stored = decode(&Key::from_full(key.to_vec()), value).ok()?;
     let d = stored.dossier;
     Some(DossierRow {
         code: d.code,

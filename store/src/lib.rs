@@ -9,14 +9,24 @@
 //! refused from then on, `/readyz` fails and the process exits after draining.
 //! Everything lives in one sled tree whose keys start with a one-byte `Space`, so
 //! that one batch is one atomic unit.
+//!
+//! The crate also holds the transactional outbox (`outbox`: jobs written in the same
+//! batch as the change that causes them) and the rule that every file holding personal
+//! data or secrets is its user's alone (`files`). It depends on nothing of the gateway
+//! above it.
 
 pub mod backend;
 mod blobs;
+pub mod files;
 pub mod keys;
+pub mod outbox;
 pub mod postgres;
 pub mod rows;
+mod section;
 mod tx;
 mod writer;
+
+pub use section::{StoreBackend, StoreSection};
 
 pub use backend::{Backend, CommitError, Reads, SledBackend};
 pub use blobs::BlobStore;
@@ -34,47 +44,15 @@ use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::config::file::StoreSection;
-
-/// The key spaces of the store; the byte starts every key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Space {
-    /// Store-wide values (format version, sequences).
-    Meta = b'm',
-    /// Dossier records by code.
-    Dossier = b'd',
-    /// Idempotency keys → dossier codes.
-    Idempotency = b'i',
-    /// Desk event ids, postal event keys, rating marks: what was already applied.
-    Applied = b'e',
-    /// Outbound jobs by destination and sequence.
-    Outbox = b'o',
-    /// Dead letters by job id.
-    Dead = b'x',
-    /// Per-agency, per-day dossier code counters.
-    Counter = b'c',
-    /// The deadline schedule, by time.
-    Schedule = b's',
-    /// Schedule entries that could not be fired, kept aside for an operator (same
-    /// keys as the schedule, the reason as value).
-    Held = b'h',
-    /// Statistics counters.
-    Stats = b't',
-    /// Secondary indexes (for example dossiers by status or desk).
-    Index = b'n',
-    /// Items from a peer's list or feed set aside (refused, or failing), by source and
-    /// id, so that the items after them go on.
-    Aside = b'a',
-}
+pub use keys::{Key, Prefix, Range};
 
 /// Something a committed batch tells the rest of the gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitNote {
     /// An outbound job was queued or changed (its outbox key).
-    Job(Vec<u8>),
+    Job(Key),
     /// An outbound job left the outbox (delivered, acknowledged or dead).
-    JobGone(Vec<u8>),
+    JobGone(Key),
     /// The deadline schedule gained an entry at this time (seconds since the epoch).
     Schedule(i64),
 }
@@ -195,9 +173,9 @@ pub fn encode_compressed<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError>
 }
 
 /// Decodes a stored value (plain or compressed JSON), naming the key if it is corrupt.
-pub fn decode<T: DeserializeOwned>(space: Space, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
+pub fn decode<T: DeserializeOwned>(key: &Key, bytes: &[u8]) -> Result<T, StoreError> {
     let corrupt =
-        |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{space:?} {:?}: {e}", String::from_utf8_lossy(key)));
+        |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{:?}: {e}", String::from_utf8_lossy(key.full())));
     match bytes.first() {
         Some(&COMPRESSED) => {
             let json = lz4_flex::decompress_size_prepended(&bytes[1..]).map_err(|e| corrupt(&e))?;
@@ -218,10 +196,8 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let dir = data_dir.join("store");
         let backend: Arc<dyn Backend> = match config.backend {
-            crate::config::file::StoreBackend::Sled => {
-                Arc::new(SledBackend::open(&dir, config.cache_capacity_mb, data_dir)?)
-            }
-            crate::config::file::StoreBackend::Postgres => {
+            crate::StoreBackend::Sled => Arc::new(SledBackend::open(&dir, config.cache_capacity_mb, data_dir)?),
+            crate::StoreBackend::Postgres => {
                 let url = config.url.as_deref().ok_or_else(|| StoreError::Backend("[store] url is required".into()))?;
                 let password = config.password_env.as_deref().and_then(|var| std::env::var(var).ok());
                 Arc::new(postgres::PostgresBackend::open(
@@ -328,41 +304,30 @@ impl Store {
         answer.await.map_err(|_| StoreError::Unavailable)
     }
 
-    /// A committed (or in-batch) value.
-    pub fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.backend.get(&tx::full_key(space, key))
+    /// A committed value.
+    pub fn get(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
+        self.backend.get(key.full())
     }
 
-    /// A value decoded from JSON.
-    pub fn get_json<T: DeserializeOwned>(&self, space: Space, key: &[u8]) -> Result<Option<T>, StoreError> {
-        self.get(space, key)?.map(|b| decode(space, key, &b)).transpose()
+    /// A committed value decoded from JSON.
+    pub fn get_json<T: DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, StoreError> {
+        self.get(key)?.map(|b| decode(key, &b)).transpose()
     }
 
-    /// Entries of `space` whose keys start with `prefix`, keys without the space byte.
-    pub fn scan_prefix(
-        &self,
-        space: Space,
-        prefix: &[u8],
-    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
-        backend::scan_prefix(&*self.backend, &tx::full_key(space, prefix))
-            .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v)))
+    /// Entries whose keys start with `prefix`, in key order.
+    pub fn scan_prefix(&self, prefix: &Prefix) -> impl Iterator<Item = Result<(Key, Vec<u8>), StoreError>> + '_ {
+        backend::scan_prefix(&*self.backend, prefix.full()).map(|item| item.map(|(k, v)| (Key::from_full(k), v)))
     }
 
-    /// How many entries of `space` have keys that start with `prefix`, counted
-    /// without copying or decoding them.
-    pub fn count_prefix(&self, space: Space, prefix: &[u8]) -> Result<usize, StoreError> {
-        self.backend.count_prefix(&tx::full_key(space, prefix))
+    /// How many entries have keys that start with `prefix`, counted without copying or
+    /// decoding them.
+    pub fn count_prefix(&self, prefix: &Prefix) -> Result<usize, StoreError> {
+        self.backend.count_prefix(prefix.full())
     }
 
-    /// Entries of `space` with keys in `[from, to)`, keys without the space byte.
-    pub fn range(
-        &self,
-        space: Space,
-        from: &[u8],
-        to: &[u8],
-    ) -> impl Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_ {
-        backend::range(&*self.backend, &tx::full_key(space, from), &tx::full_key(space, to))
-            .map(|item| item.map(|(k, v)| (k[1..].to_vec(), v)))
+    /// Entries with keys in `range`, in key order.
+    pub fn range(&self, range: &Range) -> impl Iterator<Item = Result<(Key, Vec<u8>), StoreError>> + '_ {
+        backend::range(&*self.backend, &range.start, &range.end).map(|item| item.map(|(k, v)| (Key::from_full(k), v)))
     }
 
     /// The store's health, for probes.
@@ -411,18 +376,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), &StoreSection::default(), StoreMetrics::default(), Vec::new()).unwrap();
         let panicking = store.write(|tx| -> Result<(), StoreError> {
-            tx.put(Space::Meta, b"half", b"written".to_vec());
+            tx.put(&keys::meta("half"), b"written".to_vec());
             panic!("a bug in a command")
         });
         let fine = store.write(|tx| -> Result<(), StoreError> {
-            tx.put(Space::Meta, b"fine", b"yes".to_vec());
+            tx.put(&keys::meta("fine"), b"yes".to_vec());
             Ok(())
         });
         let (panicked, fine) = tokio::join!(panicking, fine);
         assert!(matches!(panicked, Err(StoreError::Internal)), "{panicked:?}");
         assert!(matches!(fine, Ok(Ok(()))));
-        assert_eq!(store.get(Space::Meta, b"half").unwrap(), None, "its writes were discarded");
-        assert_eq!(store.get(Space::Meta, b"fine").unwrap().as_deref(), Some(&b"yes"[..]));
+        assert_eq!(store.get(&keys::meta("half")).unwrap(), None, "its writes were discarded");
+        assert_eq!(store.get(&keys::meta("fine")).unwrap().as_deref(), Some(&b"yes"[..]));
         assert!(!store.health().failed());
     }
 }
