@@ -9,12 +9,14 @@ pub mod app;
 pub mod aside;
 pub mod auth;
 pub mod backup;
+#[cfg(feature = "tools")]
 pub mod bench;
 pub mod catalogue;
 pub mod clock;
 pub mod config;
 pub mod core;
 pub mod deadlines;
+#[cfg(feature = "tools")]
 pub mod demo;
 pub mod dispatch;
 pub mod dossiers;

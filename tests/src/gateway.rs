@@ -14,37 +14,52 @@ use std::{
 
 use crate::TestConfig;
 
-/// The `motcua` binary, built by cargo for this test run (never a stale copy).
+/// The `motcua` binary as a province runs it (no `tools` feature), built by cargo for
+/// this test run (never a stale copy).
 pub fn binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| build(None)).clone()
+}
+
+/// The `motcua` binary with the `tools` feature (`demo`, `bench`), copied aside so that
+/// a later build of the plain binary does not replace it under a running test.
+pub fn tools_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
-            // The test process runs with cargo's per-package variables set; a build
-            // script that watches them (ring's does) would rebuild half the tree.
-            let mut build = escargot::CargoBuild::new();
-            for (name, _) in std::env::vars() {
-                let per_package = [
-                    "CARGO_PKG_",
-                    "CARGO_MANIFEST_",
-                    "CARGO_CRATE_",
-                    "CARGO_BIN_",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                ];
-                if per_package.iter().any(|p| name.starts_with(p)) {
-                    build = build.env_remove(name);
-                }
-            }
-            let run = build
-                .manifest_path(crate::repo().join("Cargo.toml"))
-                .package("motcua-gateway")
-                .bin("motcua")
-                .current_release()
-                .run()
-                .expect("cargo builds the motcua binary");
-            run.path().to_owned()
+            let built = build(Some("tools"));
+            let aside = built.with_file_name("motcua-with-tools");
+            let partial = built.with_file_name(format!("motcua-with-tools.{}", std::process::id()));
+            std::fs::copy(&built, &partial).expect("the tools binary is copied");
+            std::fs::rename(&partial, &aside).expect("the tools binary is put in place");
+            aside
         })
         .clone()
+}
+
+fn build(features: Option<&str>) -> PathBuf {
+    // The test process runs with cargo's per-package variables set; a build script that
+    // watches them (ring's does) would rebuild half the tree.
+    let mut build = escargot::CargoBuild::new();
+    for (name, _) in std::env::vars() {
+        let per_package = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_TARGET_TMPDIR",
+        ];
+        if per_package.iter().any(|p| name.starts_with(p)) {
+            build = build.env_remove(name);
+        }
+    }
+    let mut build = build.manifest_path(crate::repo().join("Cargo.toml")).package("motcua-gateway").bin("motcua");
+    if let Some(features) = features {
+        build = build.features(features);
+    }
+    let run = build.current_release().run().expect("cargo builds the motcua binary");
+    run.path().to_owned()
 }
 
 /// A running (or stopped) gateway.

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use motcua_tests::{gateway::binary, repo};
+use motcua_tests::{gateway::tools_binary as binary, repo};
 
 fn bench(args: &[&str]) -> String {
     let config = repo().join("config/gateway.toml");

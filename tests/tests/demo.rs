@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use motcua_tests::{gateway::binary, repo};
+use motcua_tests::{gateway::tools_binary as binary, repo};
 
 #[test]
 fn the_demo_shows_every_dossier_ending_where_it_should() {
@@ -25,4 +25,14 @@ fn the_demo_shows_every_dossier_ending_where_it_should() {
         assert!(stdout.contains(line), "{line:?} missing from:\n{stdout}");
     }
     assert!(started.elapsed().as_secs() < 60, "the demo took {:?}", started.elapsed());
+}
+
+#[test]
+fn the_gateway_a_province_runs_has_no_demo_and_no_bench() {
+    for command in ["demo", "bench", "bench-ceiling"] {
+        let out = Command::new(motcua_tests::gateway::binary()).arg(command).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command}: {stderr}");
+        assert!(stderr.contains("unrecognized subcommand"), "{command}: {stderr}");
+    }
 }

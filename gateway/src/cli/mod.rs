@@ -1,6 +1,7 @@
 //! Command-line interface: parsing (clap) and one function per command.
 
 mod admin;
+#[cfg(feature = "tools")]
 mod bench;
 mod check_config;
 mod operator;
@@ -45,8 +46,10 @@ pub enum Command {
         path: PathBuf,
     },
     /// Measure durable-intake throughput and latency against this machine's ceiling.
+    #[cfg(feature = "tools")]
     Bench(bench::BenchArgs),
     /// The benchmark's ceiling endpoint (started by `motcua bench`).
+    #[cfg(feature = "tools")]
     #[command(hide = true)]
     BenchCeiling {
         /// Address to listen on.
@@ -102,6 +105,7 @@ pub enum Command {
     },
     /// Show the whole flow in under a minute: the gateway, a portal, the post and
     /// desks on loopback, five dossiers through their lives.
+    #[cfg(feature = "tools")]
     Demo {
         /// The configuration the demo starts from.
         #[arg(long, default_value = DEFAULT_CONFIG)]
@@ -155,6 +159,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "tools")]
         Command::Bench(args) => bench::run(args),
         Command::Migrate { from, to, password_env } => {
             let password = password_env.and_then(|var| std::env::var(var).ok());
@@ -162,12 +167,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{copied} entries copied and counted on both sides");
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "tools")]
         Command::Demo { config } => {
             motcua_gateway::telemetry::init_quiet();
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let ok = runtime.block_on(motcua_gateway::demo::run(&config))?;
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+        #[cfg(feature = "tools")]
         Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
         Command::Units { command } => units::run(command),
