@@ -2,6 +2,9 @@
 //! copy of it: the sample passes, and the copy's every problem is reported with its
 //! key path.
 
+// A test's helpers say "this cannot fail here" the way its test functions do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{path::PathBuf, process::Command};
 
 fn sample_path() -> PathBuf {

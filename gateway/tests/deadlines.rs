@@ -4,6 +4,9 @@
 //! violation they prevent, and a scripted scenario whose statistics are checked
 //! number by number.
 
+// A test's helpers say "this cannot fail here" the way its test functions do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{path::PathBuf, sync::Arc};
 
 use jiff::Timestamp;

@@ -109,7 +109,7 @@ impl BlobStore {
         if target.exists() {
             return Ok(());
         }
-        let shard = target.parent().expect("blob paths have a shard directory");
+        let shard = target.parent().ok_or_else(|| std::io::Error::other("a blob path without a shard directory"))?;
         fs::create_dir_all(shard)?;
         // A name of its own per write: two writes of one attachment never share a
         // temporary file, and a failed write leaves none behind.

@@ -17,10 +17,7 @@ pub const FILE_MODE: u32 = 0o600;
 /// Makes every file and directory the process creates from now on private to its
 /// user, including those other libraries create (sled's data and snapshot files).
 pub fn restrict_umask() {
-    // SAFETY: umask only sets the calling process's file mode creation mask.
-    unsafe {
-        libc::umask(0o077);
-    }
+    rustix::process::umask(rustix::fs::Mode::RWXG | rustix::fs::Mode::RWXO);
 }
 
 /// Creates `path` (and its parents) if needed and makes it private; an existing

@@ -8,6 +8,9 @@
 //! sled, and PostgreSQL in a throwaway cluster. Failing seeds are kept in
 //! `store_model.proptest-regressions` beside this file and run first every time.
 
+// A test's helpers say "this cannot fail here" the way its test functions do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};

@@ -22,8 +22,7 @@ pub fn cpu_seconds(pid: u32) -> Option<f64> {
     // The command name may hold spaces: the fields after it start past its ')'.
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let (user, system): (u64, u64) = (fields.get(11)?.parse().ok()?, fields.get(12)?.parse().ok()?);
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let ticks = rustix::param::clock_ticks_per_second();
     (ticks > 0).then(|| (user + system) as f64 / ticks as f64)
 }
 

@@ -60,6 +60,7 @@ pub fn check_url(path: &str, url: &str, problems: &mut Problems) {
     }
 }
 
+/// Adds a problem at `path` when `file` cannot be read.
 pub fn check_file(path: &str, file: &Path, problems: &mut Problems) {
     if let Err(e) = std::fs::metadata(file) {
         problems.add(path, format!("cannot read {}: {e}", file.display()));

@@ -55,7 +55,8 @@ impl Network {
         let desk = Desk {
             id: d.id.clone(),
             name: d.name.clone(),
-            agency: agency.unwrap_or_else(|| "000.00.00.H00".parse().expect("a valid placeholder")),
+            // A desk whose agency code is refused still takes part in the other checks.
+            agency: agency.unwrap_or_else(placeholder_agency),
             mode: d.mode,
             url: d.url.as_ref().map(|u| u.trim_end_matches('/').to_owned()),
             ca_file: d.ca_file.clone(),
@@ -191,6 +192,11 @@ impl Network {
         }
         true
     }
+}
+
+#[expect(clippy::expect_used, reason = "a literal agency code that parses")]
+fn placeholder_agency() -> motcua_schemas::AgencyCode {
+    "000.00.00.H00".parse().expect("a valid placeholder")
 }
 
 fn overlaps(a: &Unit, b: &Unit) -> bool {

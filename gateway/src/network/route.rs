@@ -257,11 +257,10 @@ impl Network {
             }
         }
 
-        let serving = self
+        let (serving, desk) = self
             .ancestry_on(&target.code, on)
-            .find(|u| u.desk.is_some())
+            .find_map(|u| u.desk.clone().map(|desk| (u, desk)))
             .ok_or_else(|| RouteError::NoDesk(target.code.clone()))?;
-        let desk = serving.desk.clone().expect("found by having a desk");
         if serving.code != target.code {
             steps.push(RouteStep::DeskFallback {
                 unit: target.code.clone(),

@@ -153,7 +153,8 @@ fn parse_dates(path: &str, year: i16, items: &[String], problems: &mut Vec<Calen
         let mut day = from;
         while day <= to {
             out.push(day);
-            day = day.tomorrow().expect("dates within a configured year have a tomorrow");
+            let Ok(next) = day.tomorrow() else { break };
+            day = next;
         }
     }
     out
@@ -226,7 +227,8 @@ pub(super) fn build(cfg: &CalendarConfig) -> Result<Calendar, Vec<CalendarProble
                 });
                 break;
             }
-            day = day.tomorrow().expect("within 2024");
+            let Ok(next) = day.tomorrow() else { break };
+            day = next;
         }
         periods.push(period);
     }

@@ -28,18 +28,21 @@ impl DossierCode {
     }
 
     /// The agency part.
+    #[expect(clippy::expect_used, reason = "a code is checked whole when it is made")]
     pub fn agency(&self) -> AgencyCode {
         let (agency, _, _) = split(&self.0).expect("validated at construction");
         agency.parse().expect("validated at construction")
     }
 
     /// The receipt date part.
+    #[expect(clippy::expect_used, reason = "a code is checked whole when it is made")]
     pub fn date(&self) -> Date {
         let (_, date, _) = split(&self.0).expect("validated at construction");
         parse_date(date).expect("validated at construction")
     }
 
     /// The per-day sequence number.
+    #[expect(clippy::expect_used, reason = "a code is checked whole when it is made")]
     pub fn seq(&self) -> u64 {
         let (_, _, seq) = split(&self.0).expect("validated at construction");
         seq.parse().expect("validated at construction")

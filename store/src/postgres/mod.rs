@@ -155,12 +155,12 @@ impl Reads for WriterSession {
     }
 }
 
-/// The PostgreSQL backend.
 /// True when `url` is a PostgreSQL connection string (libpq form or URL).
 pub fn valid_url(url: &str) -> bool {
     url.parse::<postgres::Config>().is_ok()
 }
 
+/// The PostgreSQL backend.
 pub struct PostgresBackend {
     reader: Connection,
     writer: WriterSession,
