@@ -28,7 +28,6 @@ use crate::outbox::{Destination, DestinationStats, Job, JobStats};
 use crate::store::{CommitNote, Key, Store};
 use deliver::Progress;
 use queue::{Admission, Queue};
-pub use retry::backoff;
 
 enum Query {
     Stats(oneshot::Sender<Vec<DestinationStats>>),

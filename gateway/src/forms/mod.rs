@@ -15,10 +15,9 @@ mod issue;
 mod logbook;
 mod words;
 
-pub use document::{Block, IssuedDocument, Signature};
+pub use document::IssuedDocument;
 pub use issue::{ReceiptFacts, issue_for_event, issue_receipt, receipt};
-pub use logbook::{LogBook, log_book};
-pub use words::{long_time, processing_text};
+pub use logbook::log_book;
 
 /// A rendering's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
