@@ -274,3 +274,48 @@ async fn a_client_with_an_mtls_requirement_needs_its_certificate() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Every authenticated route with the roles it admits, as `http::router` declares
+/// them: a caller of any other role gets 403 before its request is read.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_route_admits_exactly_its_declared_roles() {
+    const ROUTES: &[(&str, &str, &[&str])] = &[
+        ("POST", "/v1/portal/dossiers", &["portal"]),
+        ("POST", "/v1/dvcqg/dossiers", &["portal"]),
+        ("POST", "/v1/portal/dossiers/000.07.20.H38-261126-9999/rating", &["portal"]),
+        ("POST", "/v1/postal/dossiers", &["postal"]),
+        ("POST", "/v1/postal/events", &["postal"]),
+        ("GET", "/v1/dossiers/000.07.20.H38-261126-9999", &["portal", "desk", "admin"]),
+        ("GET", "/v1/dossiers/000.07.20.H38-261126-9999/receipt", &["portal", "desk", "admin"]),
+        ("GET", "/v1/dossiers/000.07.20.H38-261126-9999/apology", &["portal", "desk", "admin"]),
+        ("GET", "/v1/dossiers/000.07.20.H38-261126-9999/documents", &["portal", "desk", "admin"]),
+        ("GET", "/v1/dossiers/000.07.20.H38-261126-9999/documents/0", &["portal", "desk", "admin"]),
+        ("GET", "/v1/desk/inbox", &["desk"]),
+        ("POST", "/v1/desk/inbox/none/ack", &["desk"]),
+        ("POST", "/v1/desk/dossiers/000.07.20.H38-261126-9999/events", &["desk"]),
+        ("GET", "/v1/stats", &["desk", "admin"]),
+        ("GET", "/v1/logbook", &["desk", "admin"]),
+        ("POST", "/v1/desk/dossiers/000.07.20.H38-261126-9999/collection", &["desk", "admin"]),
+        ("GET", "/v1/admin/dossiers", &["admin"]),
+        ("POST", "/v1/admin/waybills", &["admin"]),
+        ("GET", "/v1/admin/queue", &["admin"]),
+        ("GET", "/v1/admin/dead-letters", &["admin"]),
+        ("POST", "/v1/admin/dead-letters/none/replay", &["admin"]),
+        ("POST", "/v1/admin/operators/nobody/unlock", &["admin"]),
+        ("GET", "/metrics", &["admin"]),
+    ];
+    const CLIENTS: &[(&str, &str)] =
+        &[("portal", "portal-dev"), ("postal", "postal-dev"), ("desk", "mc-tram-tau-dev"), ("admin", "admin-dev")];
+    let gw = Gateway::start(TestConfig::sample());
+    for (method, path, admitted) in ROUTES {
+        for (role, client) in CLIENTS {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let response = gw.http.request(method, gw.url(path)).bearer_auth(token(client)).send().await.unwrap();
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            let refused = status == StatusCode::FORBIDDEN && body.contains("may not call this endpoint");
+            assert_eq!(refused, !admitted.contains(role), "{path} called by {role}: {status} {body}");
+            assert_ne!(status, StatusCode::UNAUTHORIZED, "{path} called by {role}");
+        }
+    }
+}

@@ -120,40 +120,59 @@ async fn method_not_allowed() -> ApiError {
     ApiError::method_not_allowed()
 }
 
-/// The routes of the main listener, with `pages` (the web pages' routes) merged in
-/// under the same layers.
+/// The routes of the main listener, with `pages` (the web pages' routes, which keep
+/// their own sessions) merged in under the same layers. Which roles may call each
+/// route is declared here, once, by the group it sits in.
 pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
-    let postal = Router::new()
-        .route("/v1/postal/dossiers", post(intake::postal))
-        .route("/v1/postal/events", post(intake::postal_event))
-        .layer(middleware::map_response(error::problem_to_postal_xml));
-    Router::new()
+    use crate::auth::Role::{Admin, Desk, Portal, Postal};
+    use caller::admit;
+    let postal = admit(
+        &[Postal],
+        &app,
+        Router::new()
+            .route("/v1/postal/dossiers", post(intake::postal))
+            .route("/v1/postal/events", post(intake::postal_event)),
+    )
+    .layer(middleware::map_response(error::problem_to_postal_xml));
+    let portal = Router::new()
         .route("/v1/portal/dossiers", post(intake::portal))
         .route("/v1/dvcqg/dossiers", post(dvcqg::push))
+        .route("/v1/portal/dossiers/{code}/rating", post(dossiers::rating));
+    let readers = Router::new()
         .route("/v1/dossiers/{code}", get(dossiers::get_one))
         .route("/v1/dossiers/{code}/receipt", get(dossiers::receipt))
         .route("/v1/dossiers/{code}/apology", get(dossiers::apology))
-        .route("/v1/stats", get(reports::stats))
-        .route("/v1/logbook", get(reports::logbook))
         .route("/v1/dossiers/{code}/documents", get(dossiers::documents))
-        .route("/v1/dossiers/{code}/documents/{index}", get(dossiers::document))
-        .route("/v1/admin/dossiers", get(reports::dossiers))
-        .route("/v1/portal/dossiers/{code}/rating", post(dossiers::rating))
-        .route("/v1/public/lookup", get(public::lookup))
+        .route("/v1/dossiers/{code}/documents/{index}", get(dossiers::document));
+    let desks = Router::new()
         .route("/v1/desk/inbox", get(desk::inbox))
         .route("/v1/desk/inbox/{item}/ack", post(desk::ack))
-        .route("/v1/desk/dossiers/{code}/events", post(desk::event))
-        .route("/v1/desk/dossiers/{code}/collection", post(self::post::collection))
+        .route("/v1/desk/dossiers/{code}/events", post(desk::event));
+    let desks_and_admins = Router::new()
+        .route("/v1/stats", get(reports::stats))
+        .route("/v1/logbook", get(reports::logbook))
+        .route("/v1/desk/dossiers/{code}/collection", post(self::post::collection));
+    let admins = Router::new()
+        .route("/v1/admin/dossiers", get(reports::dossiers))
         .route("/v1/admin/waybills", post(self::post::import_waybills))
         .route("/v1/admin/queue", get(admin::queue))
         .route("/v1/admin/dead-letters", get(admin::dead_letters))
         .route("/v1/admin/dead-letters/{id}/replay", post(admin::replay))
         .route("/v1/admin/backup", post(admin::backup))
         .route("/v1/admin/operators/{name}/unlock", post(admin::unlock_operator))
+        .route("/metrics", get(health::metrics));
+    let public = Router::new()
+        .route("/v1/public/lookup", get(public::lookup))
         .route("/.well-known/jwks.json", get(health::jwks))
-        .route("/metrics", get(metrics_with_token))
         .route("/openapi.yaml", get(openapi::serve))
-        .merge(probe_routes())
+        .merge(probe_routes());
+    Router::new()
+        .merge(admit(&[Portal], &app, portal))
+        .merge(admit(&[Portal, Desk, Admin], &app, readers))
+        .merge(admit(&[Desk], &app, desks))
+        .merge(admit(&[Desk, Admin], &app, desks_and_admins))
+        .merge(admit(&[Admin], &app, admins))
+        .merge(public)
         .merge(postal)
         .merge(pages)
         .fallback(not_found)
@@ -167,12 +186,6 @@ pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
 
 fn probe_routes() -> Router<Arc<App>> {
     Router::new().route("/healthz", get(health::healthz)).route("/readyz", get(health::readyz))
-}
-
-/// `GET /metrics` on the main listener (admin token).
-async fn metrics_with_token(State(app): State<Arc<App>>, caller: caller::Caller) -> Result<Response, ApiError> {
-    caller.require(&[crate::auth::Role::Admin])?;
-    Ok(health::metrics(State(app)).await)
 }
 
 /// The routes of the plain admin listener (probes; metrics come with operations).
