@@ -110,19 +110,39 @@ impl LogBook {
     /// The rows as CSV (RFC 4180, UTF-8 with a byte-order mark so that spreadsheet
     /// programs read the Vietnamese right).
     pub fn csv(&self) -> String {
-        let mut out = String::from("\u{feff}");
-        for row in &self.rows {
-            let cells: Vec<String> = row
-                .iter()
-                .map(|c| {
-                    // A cell a spreadsheet would read as a formula is quoted as text.
-                    let c = if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c.clone() };
-                    if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c }
-                })
-                .collect();
-            out.push_str(&cells.join(","));
-            out.push_str("\r\n");
-        }
-        out
+        csv_of(&self.rows)
+    }
+}
+
+fn csv_of(rows: &[Vec<String>]) -> String {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .flexible(true)
+        .from_writer("\u{feff}".as_bytes().to_vec());
+    for row in rows {
+        // A cell a spreadsheet would read as a formula is quoted as text.
+        let cells = row.iter().map(|c| if c.starts_with(['=', '+', '-', '@']) { format!("'{c}") } else { c.clone() });
+        // Writing to memory cannot fail.
+        let _ = writer.write_record(cells);
+    }
+    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_of;
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_defuses_formulas() {
+        let rows = vec![
+            vec!["STT".to_owned(), "Tên".to_owned()],
+            vec!["1".to_owned(), "Nguyễn Văn \"A\", xã Trạm Tấu".to_owned()],
+            vec!["2".to_owned(), "=HYPERLINK(\"x\")".to_owned()],
+            vec!["3".to_owned(), "dòng\nhai".to_owned()],
+        ];
+        assert_eq!(
+            csv_of(&rows),
+            "\u{feff}STT,Tên\r\n1,\"Nguyễn Văn \"\"A\"\", xã Trạm Tấu\"\r\n2,\"'=HYPERLINK(\"\"x\"\")\"\r\n3,\"dòng\nhai\"\r\n"
+        );
     }
 }
