@@ -1,6 +1,6 @@
 //! A real browser for the pages' tests: Debian's headless Chromium driven through
-//! ChromeDriver's W3C WebDriver protocol (plain HTTP and JSON), started on a free
-//! port with a profile of its own and stopped when dropped.
+//! ChromeDriver with the `fantoccini` WebDriver client, started on a free port with
+//! a profile of its own and stopped when dropped.
 
 use std::{
     path::Path,
@@ -8,23 +8,15 @@ use std::{
     time::Duration,
 };
 
-use base64::Engine;
-use serde_json::{Value, json};
-
-/// The W3C key of an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use serde_json::json;
 
 /// A browser session.
 pub struct Browser {
-    http: reqwest::Client,
-    base: String,
+    client: Client,
     driver: Child,
     _profile: tempfile::TempDir,
 }
-
-/// An element of the current page.
-#[derive(Debug, Clone)]
-pub struct Element(String);
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
@@ -70,60 +62,35 @@ impl Browser {
         .map(|a| (*a).to_owned())
         .chain([format!("--user-data-dir={}", profile.path().display())])
         .collect::<Vec<_>>();
-        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+        let capabilities = json!({
             "browserName": "chrome",
             "acceptInsecureCerts": true,
             "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
-        }}});
-        let created: Value = http
-            .post(format!("{root}/session"))
-            .json(&capabilities)
-            .send()
+        });
+        let serde_json::Value::Object(capabilities) = capabilities else { unreachable!("an object") };
+        // ChromeDriver answers plain HTTP on loopback: no TLS on this side.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&root)
             .await
-            .expect("chromedriver answers")
-            .json()
-            .await
-            .expect("a session");
-        let id = created["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no browser session: {created}"));
-        Browser { http, base: format!("{root}/session/{id}"), driver, _profile: profile }
-    }
-
-    async fn try_call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let answer: Value = request.send().await.expect("chromedriver answers").json().await.expect("JSON");
-        match answer["value"]["error"].as_str() {
-            Some(error) => Err(format!("webdriver {path}: {error}: {}", answer["value"]["message"])),
-            None => Ok(answer["value"].clone()),
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        self.try_call(method, path, body).await.unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|e| panic!("no browser session: {e}"));
+        Browser { client, driver, _profile: profile }
     }
 
     /// Opens `url`.
     pub async fn goto(&self, url: &str) {
-        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url }))).await;
+        self.client.goto(url).await.unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
     /// The address of the current page.
     pub async fn url(&self) -> String {
-        self.call(reqwest::Method::GET, "/url", None).await.as_str().unwrap_or_default().to_owned()
+        self.client.current_url().await.map(|u| u.to_string()).unwrap_or_default()
     }
 
     /// The elements matching a CSS selector.
     pub async fn all(&self, css: &str) -> Vec<Element> {
-        let found =
-            self.call(reqwest::Method::POST, "/elements", Some(json!({ "using": "css selector", "value": css }))).await;
-        found
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e[ELEMENT].as_str().map(|s| Element(s.to_owned())))
-            .collect()
+        self.client.find_all(Locator::Css(css)).await.unwrap_or_default()
     }
 
     /// The first element matching a CSS selector, waiting up to five seconds for it
@@ -135,14 +102,13 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let (url, source) = (self.url().await, self.call(reqwest::Method::GET, "/source", None).await);
-        panic!("no element {css:?} on {url}:\n{}", source.as_str().unwrap_or_default())
+        let (url, source) = (self.url().await, self.client.source().await.unwrap_or_default());
+        panic!("no element {css:?} on {url}:\n{source}")
     }
 
     /// The visible text of an element.
     pub async fn text(&self, element: &Element) -> String {
-        let path = format!("/element/{}/text", element.0);
-        self.call(reqwest::Method::GET, &path, None).await.as_str().unwrap_or_default().to_owned()
+        element.text().await.unwrap_or_else(|e| panic!("the text of an element: {e}"))
     }
 
     /// The visible text of the first element matching a CSS selector.
@@ -155,10 +121,11 @@ impl Browser {
     /// on is gone (so that what is read next is read from the new one).
     pub async fn click(&self, element: &Element) {
         let page = self.all("html").await.into_iter().next();
-        self.call(reqwest::Method::POST, &format!("/element/{}/click", element.0), Some(json!({}))).await;
+        element.click().await.unwrap_or_else(|e| panic!("a click: {e}"));
         let Some(page) = page else { return };
         for _ in 0..100 {
-            if self.try_call(reqwest::Method::GET, &format!("/element/{}/name", page.0), None).await.is_err() {
+            // The old page's root answers until the new page replaces it.
+            if page.tag_name().await.is_err() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -169,26 +136,22 @@ impl Browser {
     /// Types into an element.
     pub async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
-        self.call(reqwest::Method::POST, &format!("/element/{}/clear", element.0), Some(json!({}))).await;
-        self.call(reqwest::Method::POST, &format!("/element/{}/value", element.0), Some(json!({ "text": text }))).await;
+        element.clear().await.unwrap_or_else(|e| panic!("clearing {css}: {e}"));
+        element.send_keys(text).await.unwrap_or_else(|e| panic!("typing into {css}: {e}"));
     }
 
     /// The value of a cookie of the current page.
     pub async fn cookie(&self, name: &str) -> Option<String> {
-        let cookies = self.call(reqwest::Method::GET, "/cookie", None).await;
-        cookies.as_array()?.iter().find(|c| c["name"] == name).and_then(|c| c["value"].as_str().map(str::to_owned))
+        self.client.get_named_cookie(name).await.ok().map(|c| c.value().to_owned())
     }
 
     /// Saves a PNG screenshot of the window.
     pub async fn screenshot(&self, path: &Path) {
-        let png = self.call(reqwest::Method::GET, "/screenshot", None).await;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(png.as_str().unwrap_or_default())
-            .expect("a base64 screenshot");
+        let png = self.client.screenshot().await.unwrap_or_else(|e| panic!("a screenshot: {e}"));
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).expect("the screenshot directory");
         }
-        std::fs::write(path, bytes).expect("the screenshot is written");
+        std::fs::write(path, png).expect("the screenshot is written");
     }
 
     /// Logs in through the login form.
