@@ -1,4 +1,7 @@
-//! Operators' sessions: a cookie the gateway signs (HMAC-SHA256) holding who logged in,
+//! Operators' sessions: a cookie the gateway signs (HMAC-SHA256, with ring; the
+//! `cookie` crate only writes and reads the headers — its signed jar would bring a
+//! second HMAC implementation and could not derive the forms' CSRF tokens from the
+//! same key) holding who logged in,
 //! when, when last seen, a random nonce, the operator's session generation and a digest
 //! of the operator's entry; the CSRF token of every form is derived from that nonce.
 //! Every node that has the key (`[ui] session_key_env`) accepts the session. A session
@@ -162,7 +165,14 @@ impl Keys {
 
 /// A `Set-Cookie` value: `HttpOnly`, `Secure`, `SameSite=Strict`, for the pages only.
 pub fn set_cookie(name: &str, value: &str, max_age_secs: i64) -> String {
-    format!("{name}={value}; Path=/ui; Max-Age={max_age_secs}; HttpOnly; Secure; SameSite=Strict")
+    cookie::Cookie::build((name, value))
+        .path("/ui")
+        .max_age(cookie::time::Duration::seconds(max_age_secs))
+        .http_only(true)
+        .secure(true)
+        .same_site(cookie::SameSite::Strict)
+        .build()
+        .to_string()
 }
 
 /// The value of cookie `name` in a request's `Cookie` headers.
@@ -170,9 +180,10 @@ pub fn from_headers<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Optio
     headers.get_all(axum::http::header::COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|h| cookie(h, name))
 }
 
-/// The value of cookie `name` in a `Cookie` header.
+/// The value of cookie `name` in a `Cookie` header (a pair that does not parse is
+/// passed over).
 pub fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
-    header.split(';').map(str::trim).find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+    cookie::Cookie::split_parse(header).filter_map(Result::ok).find(|c| c.name() == name).and_then(|c| c.value_raw())
 }
 
 #[cfg(test)]
@@ -208,5 +219,17 @@ mod tests {
         assert_ne!(entry_digest(&changed), session.entry, "a role change ends the session");
         let rehashed = Operator { password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$b3RoZXI".into(), ..operator };
         assert_ne!(entry_digest(&rehashed), session.entry, "a password change ends the session");
+    }
+
+    #[test]
+    fn the_cookie_is_kept_to_the_pages_and_read_by_its_exact_name() {
+        let set = set_cookie("motcua_phien", "abc.def", 600);
+        for attribute in ["motcua_phien=abc.def", "Path=/ui", "Max-Age=600", "HttpOnly", "Secure", "SameSite=Strict"] {
+            assert!(set.split("; ").any(|a| a == attribute), "{attribute} in {set}");
+        }
+        let header = "motcua_phien_cu=old; lang=vi; motcua_phien=abc.def";
+        assert_eq!(cookie(header, "motcua_phien"), Some("abc.def"));
+        assert_eq!(cookie(header, "phien"), None);
+        assert_eq!(cookie("=; motcua_phien=x", "motcua_phien"), Some("x"));
     }
 }
