@@ -1,14 +1,14 @@
-//! Operators' sessions: a cookie the gateway signs (HMAC-SHA256, with ring; the
-//! `cookie` crate only writes and reads the headers — its signed jar would bring a
-//! second HMAC implementation and could not derive the forms' CSRF tokens from the
-//! same key) holding who logged in,
-//! when, when last seen, a random nonce, the operator's session generation and a digest
-//! of the operator's entry; the CSRF token of every form is derived from that nonce.
-//! Every node that has the key (`[ui] session_key_env`) accepts the session. A session
-//! ends after the idle time or twelve hours, whichever comes first; at once when its
-//! operator logs out anywhere (the generation, kept in the store, moves on), when the
-//! operator's password, role or unit changes (the digest no longer matches) or the
-//! operator is removed; and when the key is rotated.
+//! Operators' sessions: a cookie the gateway signs (HMAC-SHA256) holding who logged
+//! in, when, when last seen, a random nonce, the operator's session generation and a
+//! digest of the operator's entry; the CSRF token of every form is derived from that
+//! nonce. Every node that has the key (`[ui] session_key_env`) accepts the session. A
+//! session ends after the idle time or twelve hours, whichever comes first; at once
+//! when its operator logs out anywhere (the generation, kept in the store, moves on),
+//! when the operator's password, role or unit changes (the digest no longer matches)
+//! or the operator is removed; and when the key is rotated. The seal is ring's HMAC,
+//! which also derives the CSRF tokens from the same key; the `cookie` crate writes
+//! and reads the headers (its signed jar would be a second HMAC implementation that
+//! cannot derive those tokens).
 
 use std::path::Path;
 
