@@ -103,6 +103,45 @@ async fn sighup_reloads_a_valid_configuration_and_refuses_a_broken_one() {
     gw.stop();
 }
 
+/// A reload applies what it may and keeps, saying so, what only a restart changes:
+/// the log names the key, `check-config` on the same file says RESTART NEEDED, and
+/// the running listener still accepts as it started.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_keeps_and_names_what_only_a_restart_changes() {
+    let gw = Gateway::start(TestConfig::sample());
+    assert_eq!(gw.get_json("/v1/admin/queue", "postal-dev").await.0, 403);
+
+    // One connection per address from now on (restart-only), and the postal partner's
+    // client removed (applied at once).
+    let changed = TestConfig::sample().set("limits.max_connections_per_ip", 1).edit(|t| {
+        let clients = t.get_mut("clients").and_then(|c| c.as_array_mut()).unwrap();
+        clients.retain(|c| c.get("id").and_then(|i| i.as_str()) != Some("postal-dev"));
+    });
+    gw.rewrite_config(changed);
+    gw.signal(libc::SIGHUP);
+    eventually(10, "the reload", || async { gw.logs().contains("configuration reloaded").then_some(()) }).await;
+    assert!(
+        gw.logs().contains("limits (connections and their timeouts) changes only with a restart"),
+        "the kept setting is named: {}",
+        gw.logs()
+    );
+    assert_eq!(gw.get_json("/v1/admin/queue", "postal-dev").await.0, 401, "the reloadable part is applied");
+
+    // Two clients, two connections from 127.0.0.1 at once: the running limit is the old one.
+    let (first, second) = (gw.client_builder().build().unwrap(), gw.client_builder().build().unwrap());
+    let ask = |c: &reqwest::Client| c.get(gw.url("/healthz")).send();
+    let (a, b) = tokio::join!(ask(&first), ask(&second));
+    assert_eq!((a.unwrap().status().as_u16(), b.unwrap().status().as_u16()), (200, 200));
+    let (a, b) = tokio::join!(ask(&first), ask(&second));
+    assert_eq!((a.unwrap().status().as_u16(), b.unwrap().status().as_u16()), (200, 200));
+
+    let check = Command::new(binary()).arg("check-config").arg(gw.config_path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{stderr}");
+    assert!(stderr.contains("RESTART NEEDED: limits (connections and their timeouts) differs"), "{stderr}");
+    assert!(!stderr.contains("RESTART NEEDED: gateway.listen"), "only what differs is named: {stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_can_be_json_lines_with_one_line_per_request() {
     let mut gw = Gateway::start(TestConfig::sample());
