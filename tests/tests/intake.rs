@@ -77,6 +77,19 @@ async fn a_portal_dossier_is_accepted_and_reads_back_normalized() {
         "Mã đơn vị 04606 đến hết ngày 30/06/2025 là xã Pá Hu; từ ngày 01/07/2025 là xã Trạm Tấu"
     );
     assert_eq!(stored["code"], created["code"]);
+
+    // A trader's landline (11 digits, an area code since 2017) is a phone number too;
+    // an 11-digit number that is not a landline is not.
+    let mut landline = portal("DVC-E2E-0002");
+    landline["ChuHoSo"]["SoDienThoai"] = "0216 385 2222".into();
+    let response = post_portal(&gw, &landline).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let code = response.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_owned();
+    let stored: Value = get_dossier(&gw, &code, "admin-dev").await.json().await.unwrap();
+    assert_eq!(stored["applicant"]["phone"], "02163852222");
+    let mut wrong = portal("DVC-E2E-0003");
+    wrong["ChuHoSo"]["SoDienThoai"] = "09163852222".into();
+    assert_eq!(post_portal(&gw, &wrong).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[tokio::test(flavor = "multi_thread")]

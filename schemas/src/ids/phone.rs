@@ -4,9 +4,11 @@ use std::str::FromStr;
 
 use super::{IdError, all_digits, string_id};
 
-/// A Vietnamese phone number normalized to `0` followed by 9 digits. `+84…` and
-/// `84…` (11 digits) forms are accepted and rewritten; spaces, dots and dashes
-/// between digit groups are ignored.
+/// A Vietnamese phone number in the national form: a mobile number (`0` and 9
+/// digits, the first not `0`) or a landline (`02`, a two- or three-digit area code and
+/// the subscriber: 11 digits in all since the area codes changed in 2017). `+84…` and
+/// `84…` forms are accepted and rewritten; spaces, dots and dashes between digit
+/// groups are ignored.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNumber(String);
 string_id!(PhoneNumber);
@@ -23,21 +25,34 @@ impl FromStr for PhoneNumber {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let compact: String = s.chars().filter(|c| !matches!(c, ' ' | '.' | '-')).collect();
-        let national = if let Some(rest) = compact.strip_prefix("+84") {
-            format!("0{rest}")
-        } else if compact.len() == 11 && compact.starts_with("84") {
-            format!("0{}", &compact[2..])
-        } else {
-            compact
+        let international = compact.strip_prefix("+84").or_else(|| {
+            // Without the `+`, `84` starts an international form only at its lengths
+            // (a national number never starts with 8).
+            compact.strip_prefix("84").filter(|rest| rest.len() == 9 || rest.len() == 10)
+        });
+        let national = match international {
+            Some(rest) => format!("0{rest}"),
+            None => compact,
         };
-        let subscriber = &national.get(1..).unwrap_or_default();
-        if !national.starts_with('0') || subscriber.len() != 9 || !all_digits(subscriber) {
-            return Err(IdError::personal("phone number", "expected 0 and 9 digits, or +84 and 9 digits"));
+        let digits = national.get(1..).unwrap_or_default();
+        if !national.starts_with('0') || !all_digits(digits) {
+            return Err(IdError::personal(
+                "phone number",
+                "expected 0 and 9 digits (mobile) or 02 and 9 digits (landline), or +84 for the 0",
+            ));
         }
-        if subscriber.starts_with('0') {
-            return Err(IdError::personal("phone number", "the digit after the leading 0 cannot be 0"));
+        match digits.len() {
+            9 if digits.starts_with('0') => {
+                Err(IdError::personal("phone number", "the digit after the leading 0 cannot be 0"))
+            }
+            9 => Ok(Self(national)),
+            10 if digits.starts_with('2') => Ok(Self(national)),
+            10 => Err(IdError::personal("phone number", "an 11-digit number is a landline and starts with 02")),
+            _ => Err(IdError::personal(
+                "phone number",
+                "expected 0 and 9 digits (mobile) or 02 and 9 digits (landline), or +84 for the 0",
+            )),
         }
-        Ok(Self(national))
     }
 }
 
@@ -53,8 +68,32 @@ mod tests {
     }
 
     #[test]
+    fn takes_landlines_with_their_area_codes() {
+        // Hà Nội 024, Yên Bái (now Lào Cai) 0216, in every written form.
+        for (input, national) in [
+            ("02438253536", "02438253536"),
+            ("024 3825 3536", "02438253536"),
+            ("+842438253536", "02438253536"),
+            ("842163852222", "02163852222"),
+            ("0216.385.2222", "02163852222"),
+        ] {
+            assert_eq!(input.parse::<PhoneNumber>().unwrap().as_str(), national, "{input}");
+        }
+    }
+
+    #[test]
     fn refuses_wrong_lengths_and_prefixes() {
-        for bad in ["", "912345678", "09123456789", "091234567", "+85912345678", "0012345678", "09123a5678"] {
+        for bad in [
+            "",
+            "912345678",
+            "09123456789",
+            "091234567",
+            "+85912345678",
+            "0012345678",
+            "09123a5678",
+            "021638522221",
+            "09163852222",
+        ] {
             assert!(bad.parse::<PhoneNumber>().is_err(), "{bad}");
         }
     }
