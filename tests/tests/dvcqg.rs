@@ -118,14 +118,25 @@ async fn pushed_and_pulled_dossiers_reach_a_desk_and_every_change_reaches_the_po
     let (status, reply) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &envelope).await;
     assert_eq!((status, &reply["error_code"]), (200, &json!(0)), "{reply}");
     assert!(reply["message"].as_str().unwrap().starts_with("G22.99-PUSH-0001| "), "{reply}");
+    // The same MaHoSo again without `isUpdating` is a duplicate, as the real receivers
+    // answer it (error_code 1), whatever its content, and changes nothing.
     let (status, again) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &envelope).await;
-    assert_eq!((status, &again["error_code"]), (200, &json!(0)), "{again}");
-    // A repeated MaHoSo with new content is an update.
+    assert_eq!((status, &again["error_code"]), (200, &json!(1)), "{again}");
     let mut changed = envelope.clone();
-    changed["isUpdating"] = "True".into();
     changed["data"][0]["SoDienThoai"] = "0987654321".into();
+    let (status, duplicate) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &changed).await;
+    assert_eq!((status, &duplicate["error_code"]), (200, &json!(1)), "{duplicate}");
+    let code =
+        duplicate["message"].as_str().unwrap().rsplit("mã hồ sơ ").next().unwrap().trim_end_matches(')').to_owned();
+    let phone = |d: &Value| d["applicant"]["phone"].as_str().map(str::to_owned);
+    let stored = gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await.1;
+    assert_ne!(phone(&stored).as_deref(), Some("0987654321"), "a duplicate changes nothing: {stored}");
+    // With `isUpdating`, new content is an update.
+    changed["isUpdating"] = "True".into();
     let (status, updated) = push(&gw, &basic("dvcqg-push", "mat-khau-day"), &changed).await;
     assert_eq!((status, &updated["error_code"]), (200, &json!(0)), "{updated}");
+    let stored = gw.get_json(&format!("/v1/dossiers/{code}"), "admin-dev").await.1;
+    assert_eq!(phone(&stored).as_deref(), Some("0987654321"), "{stored}");
     // A missing required field is named; an unknown field is no reason to refuse.
     let mut broken = envelope.clone();
     broken["data"][0]["MaHoSo"] = "G22.99-PUSH-0002".into();
@@ -316,4 +327,62 @@ async fn a_connector_behind_an_lgsp_takes_the_same_records() {
     assert_eq!(sim.token_grants(), 1, "the LGSP token is reused");
     assert_eq!(sim.logins(), 0, "a connector needs no session");
     assert_eq!(sim.violations(), Vec::<String>::new());
+}
+
+/// A file the gateway stores reaches the portal as a signed link (`DuongDanTaiTepTin`)
+/// the portal fetches without a token; the link is refused once altered or expired.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_portal_fetches_a_stored_file_through_its_signed_link() {
+    let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
+    let config = TestConfig::fast_retries()
+        .all_day()
+        .dvcqg(&sim.url(), None)
+        .set("files.public_url", "https://motcua.example.vn")
+        .set("files.link_key_env", "MOTCUA_FILE_LINK_KEY")
+        .set("files.link_ttl_secs", 10);
+    let mut env = dvcqg_env();
+    env.push(("MOTCUA_FILE_LINK_KEY".into(), "khoa-ky-duong-dan-tep-dung-de-thu-nghiem".into()));
+    let gw = Gateway::start_with_env(config, env);
+
+    let content = b"Don de nghi cap ban sao trich luc ho tich";
+    let mut body = motcua_tests::samples::portal("DVCQG-FILE-1");
+    body["MaDonViNhan"] = "04606".into();
+    body["TaiLieuNop"][0] =
+        json!({ "TenTepDinhKem": "don.txt", "NoiDung": base64::engine::general_purpose::STANDARD.encode(content) });
+    let (status, created) = gw.post_json("/v1/portal/dossiers", "portal-dev", &body).await;
+    assert_eq!(status, 201, "{created}");
+    let code = created["code"].as_str().unwrap().to_owned();
+    let record = eventually(15, "the record at the portal", || async { sim.record(&code) }).await;
+    let link = record["TaiLieuNop"][0]["DuongDanTaiTepTin"].as_str().unwrap().to_owned();
+    let path = link.strip_prefix("https://motcua.example.vn").unwrap_or_else(|| panic!("our address: {link}"));
+    assert!(path.starts_with("/v1/files/") && path.contains("?exp=") && path.contains("&sig="), "{link}");
+
+    // No token, no session: the link is the permission.
+    let fetched = gw.http.get(gw.url(path)).send().await.unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.headers()["cache-control"], "no-store");
+    assert_eq!(fetched.bytes().await.unwrap().as_ref(), content);
+
+    // Altered: another expiry, another signature, another file.
+    let (file, query) = path.split_once('?').unwrap();
+    let exp: i64 = query.split('&').find_map(|p| p.strip_prefix("exp=")).unwrap().parse().unwrap();
+    let sig = query.split('&').find_map(|p| p.strip_prefix("sig=")).unwrap();
+    let other_file = format!("/v1/files/{}", "0".repeat(64));
+    for altered in [
+        format!("{file}?exp={}&sig={sig}", exp + 3600),
+        format!("{file}?exp={exp}&sig={}", sig.chars().rev().collect::<String>()),
+        format!("{other_file}?exp={exp}&sig={sig}"),
+        file.to_owned(),
+    ] {
+        let refused = gw.http.get(gw.url(&altered)).send().await.unwrap();
+        assert_eq!(refused.status(), 403, "{altered}");
+        assert!(refused.text().await.unwrap().contains("not one the gateway gave"), "{altered}");
+    }
+
+    // Expired.
+    let wait = exp - jiff::Timestamp::now().as_second() + 1;
+    tokio::time::sleep(Duration::from_secs(u64::try_from(wait.max(0)).unwrap())).await;
+    let expired = gw.http.get(gw.url(path)).send().await.unwrap();
+    assert_eq!(expired.status(), 403);
+    assert!(expired.text().await.unwrap().contains("expired"));
 }

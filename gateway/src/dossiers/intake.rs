@@ -34,6 +34,10 @@ pub struct Submission {
     /// For a dossier from the national portal: its code there and the record's
     /// fields the gateway does not read.
     pub portal: Option<super::record::PortalState>,
+    /// Whether a portal dossier given again with other content updates the stored one
+    /// (a pull, or a push that says `isUpdating`); otherwise it is a duplicate and
+    /// changes nothing.
+    pub updates: bool,
 }
 
 /// Why a submission was not accepted.
@@ -312,7 +316,13 @@ fn accept(
         return if record.fingerprint == fingerprint {
             Ok(IntakeOutcome::Repeated(Box::new(record)))
         } else if s.portal.is_some() && record.portal.origin_code.is_some() {
-            update_from_portal(tx, settings, record, s, fingerprint, now).map(|r| IntakeOutcome::Updated(Box::new(r)))
+            if s.updates {
+                update_from_portal(tx, settings, record, s, fingerprint, now)
+                    .map(|r| IntakeOutcome::Updated(Box::new(r)))
+            } else {
+                // The portal creating again a dossier it already gave: a duplicate.
+                Ok(IntakeOutcome::Repeated(Box::new(record)))
+            }
         } else {
             Err(IntakeError::Conflict(format!(
                 "{} {} was already submitted with different content (dossier {})",

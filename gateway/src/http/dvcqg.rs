@@ -1,8 +1,9 @@
 //! `POST /v1/dvcqg/dossiers`: dossiers the national portal pushes, in its own record
 //! shape (docs/PEERS.md §1.5, §1.10), answered as real receivers answer — HTTP 200
 //! `{"error_code":0|1|-1,"message":"<MaHoSo>| …"}`, HTTP 500 only for a body that is
-//! not JSON — with a repeated `MaHoSo` taken as an update. A peer may update only the
-//! dossiers it submitted. The portal authenticates with HTTP Basic or a token.
+//! not JSON. A `MaHoSo` given again is an update when the push says `isUpdating`,
+//! and otherwise a duplicate (`error_code` 1, nothing changed), as the real receivers
+//! answer it. A peer may update only the dossiers it submitted. The portal authenticates with HTTP Basic or a token.
 
 use std::sync::Arc;
 
@@ -45,10 +46,12 @@ async fn take(
     caller: &Caller,
     record: &serde_json::Map<String, Value>,
     unit: Option<&str>,
+    updating: bool,
 ) -> Result<Outcome, ApiError> {
     let code = record.get("MaHoSo").and_then(Value::as_str).unwrap_or_default().to_owned();
     let taken =
-        portal_intake::take(&app.store, app.settings(), app.clock.clone(), record, unit, &caller.client.id).await;
+        portal_intake::take(&app.store, app.settings(), app.clock.clone(), record, unit, &caller.client.id, updating)
+            .await;
     let outcome = match taken {
         Ok(o) => o,
         Err(IntakeError::Invalid(errors)) => return Ok(Outcome { code, error_code: -1, message: describe(&errors) }),
@@ -70,12 +73,12 @@ async fn take(
     };
     let labels = IntakeLabels { channel: "dvcqg".to_owned(), outcome: portal_intake::label(&outcome).to_owned() };
     app.metrics.intake.get_or_create(&labels).inc();
-    let (record, message) = match outcome {
-        IntakeOutcome::Created(r) => (r, "Tiếp nhận hồ sơ thành công"),
-        IntakeOutcome::Repeated(r) => (r, "Hồ sơ đã được tiếp nhận trước đó"),
-        IntakeOutcome::Updated(r) => (r, "Cập nhật hồ sơ thành công"),
+    let (record, error_code, message) = match outcome {
+        IntakeOutcome::Created(r) => (r, 0, "Tiếp nhận hồ sơ thành công"),
+        IntakeOutcome::Repeated(r) if !updating => (r, 1, "Hồ sơ đã được tiếp nhận trước đó, không cập nhật"),
+        IntakeOutcome::Repeated(r) | IntakeOutcome::Updated(r) => (r, 0, "Cập nhật hồ sơ thành công"),
     };
-    Ok(Outcome { code, error_code: 0, message: format!("{message} (mã hồ sơ {})", record.dossier.code) })
+    Ok(Outcome { code, error_code, message: format!("{message} (mã hồ sơ {})", record.dossier.code) })
 }
 
 /// `POST /v1/dvcqg/dossiers`.
@@ -104,7 +107,7 @@ pub async fn push(
     };
     let mut outcomes = Vec::with_capacity(pushed.records.len());
     for record in &pushed.records {
-        outcomes.push(take(&app, &caller, record, pushed.unit.as_deref()).await?);
+        outcomes.push(take(&app, &caller, record, pushed.unit.as_deref(), pushed.updating).await?);
     }
     let worst = outcomes.iter().map(|o| o.error_code).find(|c| *c != 0).unwrap_or(0);
     let message = outcomes.iter().map(|o| format!("{}| {}", o.code, o.message)).collect::<Vec<_>>().join("; ");

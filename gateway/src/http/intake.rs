@@ -72,6 +72,7 @@ pub async fn portal(
         contents: parsed.contents,
         client_id: caller.client.id.clone(),
         portal: None,
+        updates: false,
     };
     let (status, record) =
         split(&app, intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await?);
@@ -98,6 +99,7 @@ pub async fn postal(
         contents: Vec::new(),
         client_id: caller.client.id.clone(),
         portal: None,
+        updates: false,
     };
     let (status, record) = split(&app, intake::submit(&app.store, settings, app.clock.clone(), submission).await?);
     let xml =

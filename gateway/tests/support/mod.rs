@@ -86,6 +86,7 @@ impl World {
             contents: Vec::new(),
             client_id: "portal-dev".into(),
             portal: None,
+            updates: false,
         };
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         match intake::submit(&self.store, self.settings.clone(), clock, submission).await.unwrap() {

@@ -16,7 +16,9 @@ use crate::settings::Settings;
 use crate::store::Store;
 
 /// Submits the portal's `record` (`unit`: the envelope's or the pulled list's unit id)
-/// for `client_id`. A record the portal cannot have meant is `Invalid`, field by field.
+/// for `client_id`; a record given again with other content `updates` the stored
+/// dossier or is a duplicate. A record the portal cannot have meant is `Invalid`,
+/// field by field.
 pub async fn take(
     store: &Store,
     settings: Arc<Settings>,
@@ -24,6 +26,7 @@ pub async fn take(
     record: &Map<String, Value>,
     unit: Option<&str>,
     client_id: &str,
+    updates: bool,
 ) -> Result<IntakeOutcome, IntakeError> {
     let Some(dvcqg) = settings.dvcqg() else {
         return Err(IntakeError::Invalid(vec![FieldError::new(
@@ -57,6 +60,7 @@ pub async fn take(
         contents: parsed.contents,
         client_id: client_id.to_owned(),
         portal: Some(portal),
+        updates,
     };
     intake::submit(store, settings, clock, submission).await
 }

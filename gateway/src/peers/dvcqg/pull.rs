@@ -97,7 +97,7 @@ async fn details(client: &DvcqgClient, unit: &str, code: &str) -> Result<Map<Str
 
 async fn take(app: &Core, detail: &Map<String, Value>, unit: &str, client_id: &str) -> Result<(), NotTaken> {
     let settings = app.settings();
-    match portal_intake::take(&app.store, settings, app.clock.clone(), detail, Some(unit), client_id).await {
+    match portal_intake::take(&app.store, settings, app.clock.clone(), detail, Some(unit), client_id, true).await {
         Ok(outcome) => {
             let labels =
                 IntakeLabels { channel: "dvcqg_pull".to_owned(), outcome: portal_intake::label(&outcome).to_owned() };
