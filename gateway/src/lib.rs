@@ -20,6 +20,7 @@ pub mod deadlines;
 pub mod demo;
 pub(crate) mod dispatch;
 pub mod dossiers;
+pub(crate) mod file_links;
 pub(crate) mod forms;
 pub mod http;
 pub(crate) mod lead;

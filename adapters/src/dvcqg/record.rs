@@ -58,6 +58,9 @@ pub struct RecordContext<'a> {
     pub intake_officer: &'a str,
     /// `NguoiXuLy` of a step whose desk named no officer.
     pub default_officer: &'a str,
+    /// For each document, the link the portal fetches its stored file by, if any
+    /// (`DuongDanTaiTepTin`; otherwise the document's own URL, or `""`).
+    pub file_links: &'a [Option<String>],
 }
 
 /// The longest summary the portal keeps (docs/PEERS.md §1.5).
@@ -105,7 +108,7 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
                 "TenTepDinhKem": cut(&doc.name, 4000),
                 "IsDeleted": "False",
                 "MaThanhPhanHoSo": doc.component.clone().unwrap_or_default(),
-                "DuongDanTaiTepTin": doc.url.clone().unwrap_or_default(),
+                "DuongDanTaiTepTin": ctx.file_links.get(i).cloned().flatten().or_else(|| doc.url.clone()).unwrap_or_default(),
             })
         })
         .collect();
@@ -311,6 +314,7 @@ mod tests {
             fee_constants: empty,
             intake_officer: "Cán bộ một cửa",
             default_officer: "Chuyên viên",
+            file_links: &[],
         }
     }
 

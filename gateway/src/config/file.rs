@@ -51,6 +51,26 @@ pub struct ConfigFile {
     pub retry: RetrySection,
     /// `[ui]`: the provincial centre's web pages and their operators.
     pub ui: Option<super::ui_file::UiSection>,
+    /// `[files]`: signed links to stored files, for peers that fetch them.
+    pub files: Option<FilesSection>,
+}
+
+/// `[files]`: the links the national portal follows to fetch a dossier's stored files
+/// (`DuongDanTaiTepTin`, docs/PORTAL.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesSection {
+    /// The gateway's address as the peers reach it (`https://…`).
+    pub public_url: String,
+    /// The environment variable holding the links' signing key (at least 32 bytes).
+    pub link_key_env: String,
+    /// How long a link stays valid, in seconds (default 7 days).
+    #[serde(default = "default_link_ttl")]
+    pub link_ttl_secs: u64,
+}
+
+fn default_link_ttl() -> u64 {
+    7 * 24 * 3600
 }
 
 /// `[gateway]`.

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod post;
 pub mod public;
 pub mod reports;
+pub mod stored_files;
 
 use std::{
     sync::{Arc, OnceLock},
@@ -163,6 +164,7 @@ pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
         .route("/metrics", get(health::metrics));
     let public = Router::new()
         .route("/v1/public/lookup", get(public::lookup))
+        .route("/v1/files/{sha256}", get(stored_files::fetch))
         .route("/.well-known/jwks.json", get(health::jwks))
         .route("/openapi.yaml", get(openapi::serve))
         .merge(probe_routes());

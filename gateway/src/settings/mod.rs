@@ -10,6 +10,7 @@ pub mod warnings;
 use std::{
     net::IpAddr,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use ipnet::IpNet;
@@ -290,6 +291,8 @@ pub struct Settings {
     pub warnings: Vec<String>,
     /// The web pages and their operators.
     pub ui: ui::UiSettings,
+    /// Signed links to stored files (`[files]`), when configured.
+    pub file_links: Option<Arc<crate::file_links::FileLinks>>,
 }
 
 impl Settings {
@@ -355,6 +358,32 @@ fn all_units(file: &ConfigFile, base: &Path, problems: &mut Problems) -> Vec<cra
         }
     }
     units
+}
+
+/// The signed file links of `[files]`.
+fn file_links(
+    f: &crate::config::file::FilesSection,
+    env: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Problems,
+) -> Option<Arc<crate::file_links::FileLinks>> {
+    check_url("files.public_url", &f.public_url, problems);
+    // Up to thirty days: a link outlives its use only so long.
+    if !(10..=30 * 24 * 3600).contains(&f.link_ttl_secs) {
+        problems.add("files.link_ttl_secs", "from 10 to 2592000 seconds");
+    }
+    let key = match env(&f.link_key_env) {
+        Some(key) if key.len() >= 32 => key,
+        Some(_) => {
+            problems.add("files.link_key_env", format!("{} must hold at least 32 bytes", f.link_key_env));
+            return None;
+        }
+        None => {
+            problems.add("files.link_key_env", format!("the environment variable {} is not set", f.link_key_env));
+            return None;
+        }
+    };
+    let ttl = i64::try_from(f.link_ttl_secs).unwrap_or(i64::MAX);
+    Some(Arc::new(crate::file_links::FileLinks::new(key.as_bytes(), &f.public_url, ttl)))
 }
 
 fn validate(
@@ -561,6 +590,7 @@ fn validate(
     }
 
     let ui = ui::build(file.ui.as_ref(), base, &network, env, &mut problems);
+    let file_links = file.files.as_ref().and_then(|f| file_links(f, env, &mut problems));
 
     let (Some(signing), Some(calendar), true) = (signing, calendar, problems.is_empty()) else {
         return Err(problems);
@@ -621,6 +651,7 @@ fn validate(
         calendar_periods,
         warnings,
         ui,
+        file_links,
     })
 }
 

@@ -34,6 +34,16 @@ pub async fn sync(core: &Core, job: &Job, record: &DossierRecord) -> (CallOutcom
         .unwrap_or(d.desk.as_str());
     let field = settings.catalogue.get(&d.procedure.code).and_then(|p| p.field.as_ref());
     let code = record.portal.origin_code.as_deref().unwrap_or(d.code.as_str());
+    // A file the gateway stores is given as a signed link the portal can fetch.
+    let now = core.clock.now().as_second();
+    let file_links: Vec<Option<String>> = d
+        .documents
+        .iter()
+        .map(|doc| match (&settings.file_links, doc.stored, &doc.sha256) {
+            (Some(links), true, Some(sha256)) => Some(links.link(sha256, now)),
+            _ => None,
+        })
+        .collect();
     let ctx = dvcqg::RecordContext {
         code,
         unit_name,
@@ -43,6 +53,7 @@ pub async fn sync(core: &Core, job: &Job, record: &DossierRecord) -> (CallOutcom
         fee_constants: &dvcqg.fee_constants,
         intake_officer: &dvcqg.intake_officer,
         default_officer: &dvcqg.default_officer,
+        file_links: &file_links,
     };
     match job.kind {
         JobKind::PortalRecord => {
