@@ -250,3 +250,29 @@ async fn a_desks_own_events_keep_their_order() {
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["errors"][0]["pointer"], "/at", "{problem}");
 }
+
+/// A listed row whose date is empty is skipped, as the portal's own clients skip it:
+/// counted, neither set aside nor fetched, the dossiers after it taken, and taken itself
+/// once the list gives its date.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undated_listed_row_is_skipped_and_taken_once_dated() {
+    let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
+    let mut undated = Listed::new("000.07.20.H38", today(), detail("G22.99-PULL-0020", "Bản Pá Hu"), BTreeMap::new());
+    undated.undated = true;
+    sim.list(undated);
+    sim.list(Listed::new("000.07.20.H38", today(), detail("G22.99-PULL-0021", "Bản Km 21"), BTreeMap::new()));
+    let config = TestConfig::fast_retries().all_day().dvcqg(&sim.url(), Some(1));
+    let gw = Gateway::start_with_env(config, dvcqg_env());
+    eventually(15, "the dated dossier", || async { dossier_of(&gw, "G22.99-PULL-0021").await }).await;
+    eventually(10, "a second round", || async {
+        (gw.metric("motcua_dvcqg_pull_skipped_rows").await >= 2.0).then_some(())
+    })
+    .await;
+    assert!(dossier_of(&gw, "G22.99-PULL-0020").await.is_none());
+    assert_eq!(sim.fetched("G22.99-PULL-0020"), 0, "its details are not asked for");
+    assert!(!set_aside(&gw).await.contains("G22.99-PULL-0020"), "nothing is set aside for it");
+
+    sim.give_date("G22.99-PULL-0020");
+    eventually(15, "the dossier once dated", || async { dossier_of(&gw, "G22.99-PULL-0020").await }).await;
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}

@@ -112,12 +112,15 @@ pub struct Listed {
     /// A broken portal, for tests: the list shows the dossier, `TraCuuHoSo` finds
     /// nothing.
     pub no_details: bool,
+    /// The list shows the dossier with its date empty (`""`), as real lists sometimes
+    /// do; public client code skips such a row and reads it again next time.
+    pub undated: bool,
 }
 
 impl Listed {
     /// A dossier listed under `unit` on `day`, with its details and files.
     pub fn new(unit: &str, day: jiff::civil::Date, detail: Value, files: BTreeMap<String, Vec<u8>>) -> Listed {
-        Listed { unit: unit.to_owned(), day, detail, files, listed_as: None, no_details: false }
+        Listed { unit: unit.to_owned(), day, detail, files, listed_as: None, no_details: false, undated: false }
     }
 
     /// The code the list shows.
@@ -199,6 +202,15 @@ impl DvcqgSim {
         for l in self.state().listed.iter_mut() {
             if l.code().as_str() == Some(listed_code) {
                 l.no_details = false;
+            }
+        }
+    }
+
+    /// Lists a dossier listed `undated` with its date from now on.
+    pub fn give_date(&self, listed_code: &str) {
+        for l in self.state().listed.iter_mut() {
+            if l.code().as_str() == Some(listed_code) {
+                l.undated = false;
             }
         }
     }
@@ -434,7 +446,7 @@ fn lookups(s: &mut Books, service: &str, obj: &Map<String, Value>) -> Response {
                     json!({
                         "MaHoSo": l.code(),
                         "MaTTHC": l.detail.get("MaTTHC").cloned().unwrap_or_default(),
-                        "NgayTiepNhan": l.day.strftime("%d/%m/%Y 00:00:00").to_string(),
+                        "NgayTiepNhan": if l.undated { String::new() } else { l.day.strftime("%d/%m/%Y 00:00:00").to_string() },
                     })
                 })
                 .collect();

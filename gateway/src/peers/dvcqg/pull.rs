@@ -34,6 +34,8 @@ pub struct Round {
     pub taken: usize,
     /// Dossiers set aside now (refused, or failed).
     pub set_aside: usize,
+    /// Rows skipped for want of a date (read again next round).
+    pub undated: usize,
     /// The cursor moved to today.
     pub advanced: bool,
 }
@@ -221,6 +223,13 @@ pub async fn round(app: &Core, client: &DvcqgClient, pull: &PullSettings, unit: 
             app.metrics.pull_skipped.inc();
             continue;
         };
+        // A row without its date is skipped as the portal's own clients skip it: it is
+        // listed again next round, and holds up neither the round nor the cursor.
+        if text(item, &["NgayTiepNhan", "ngayNhanHoSo", "NgayNhanHoSo", "NgayNop"]).is_none() {
+            app.metrics.pull_skipped.inc();
+            round.undated += 1;
+            continue;
+        }
         let procedure = text(item, &["MaTTHC", "maTTHC"]);
         if !pull.procedures.is_empty() && procedure.as_ref().is_some_and(|p| !pull.procedures.contains(p)) {
             continue;
@@ -271,12 +280,13 @@ async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
         if let (Some(pull), Some(client)) = (pull, outbound.dvcqg()) {
             for unit in &pull.units {
                 match round(&app, client, pull, unit).await {
-                    Ok(r) if r.taken + r.set_aside > 0 => {
+                    Ok(r) if r.taken + r.set_aside + r.undated > 0 => {
                         tracing::info!(
                             unit,
                             listed = r.listed,
                             taken = r.taken,
                             set_aside = r.set_aside,
+                            undated = r.undated,
                             "pulled the portal's dossiers"
                         );
                     }
