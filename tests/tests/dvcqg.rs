@@ -386,3 +386,91 @@ async fn the_portal_fetches_a_stored_file_through_its_signed_link() {
     assert_eq!(expired.status(), 403);
     assert!(expired.text().await.unwrap().contains("expired"));
 }
+
+/// A golden sample of the real peers' messages (`simulators/peers/`).
+fn golden(name: &str) -> Value {
+    serde_json::from_str(&motcua_tests::repo_file(&format!("simulators/peers/{name}"))).expect("a golden sample")
+}
+
+/// The two real push shapes of trade-promotion dossiers, as the golden samples give them:
+/// `createdossierfromdvcqg` (a bare record, its unit in the `groupId` header) and
+/// `nhanhsdvcqg` (`data{MaHoSoQG…}`), both taken and reaching the desk; a repeated
+/// create answered 1 as the receivers answer it; one whose unit nothing names refused
+/// with -1 and HTTP 200, in the shape of `dvcqg-push.error.reply.json`.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_real_push_shapes_are_taken_and_answered_as_the_receivers_answer() {
+    let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
+    let procedure = |code: &str, name: &str| -> Table {
+        toml::from_str(&format!(
+            "code = \"{code}\"\nname = \"{name}\"\nlevels = [\"xa\", \"tinh\"]\nprocessing = \"3d\"\n"
+        ))
+        .expect("a procedure")
+    };
+    let config = TestConfig::fast_retries()
+        .all_day()
+        .dvcqg(&sim.url(), None)
+        .add_client(push_client())
+        .set("portal.dvcqg.push.groups", toml::Value::Table(toml::from_str("35404 = \"000.07.20.H38\"").unwrap()))
+        .edit(|t| {
+            let procedures = t["procedures"].as_array_mut().expect("[[procedures]]");
+            procedures.push(toml::Value::Table(procedure("2.000049", "Thông báo thực hiện khuyến mại")));
+            procedures.push(toml::Value::Table(procedure(
+                "2.000047",
+                "Thông báo sửa đổi, bổ sung nội dung chương trình khuyến mại",
+            )));
+        });
+    let gw = Gateway::start_with_env(config, dvcqg_env());
+    let who = basic("dvcqg-push", "mat-khau-day");
+    let send = |body: Value, group: Option<&'static str>| {
+        let gw = &gw;
+        let who = who.clone();
+        async move {
+            let mut request = gw
+                .client_builder()
+                .build()
+                .unwrap()
+                .post(gw.url("/v1/dvcqg/dossiers"))
+                .header("authorization", who)
+                .json(&body);
+            if let Some(group) = group {
+                request = request.header("groupId", group);
+            }
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let shape = golden("dvcqg-push.reply.json");
+    let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+
+    let created = golden("dvcqg-push-createdossierfromdvcqg.request.json");
+    let (status, reply) = send(created.clone(), Some("35404")).await;
+    assert_eq!((status, &reply["error_code"]), (200, &json!(0)), "{reply}");
+    assert_eq!(keys(&reply), keys(&shape), "the receivers' answer shape: {reply}");
+    assert!(reply["message"].as_str().unwrap().starts_with("000.00.16.H38-261201-0003| "), "{reply}");
+    let local = local_code(&gw, "000.00.16.H38-261201-0003").await.expect("the dossier is stored");
+    eventually(15, "the desk's inbox", || async { inbox_codes(&gw).await.contains(&local).then_some(()) }).await;
+    let stored = gw.get_json(&format!("/v1/dossiers/{local}"), "admin-dev").await.1;
+    assert_eq!(stored["applicant"]["name"], "Công ty TNHH Thương mại Sa Pa Xanh", "{stored}");
+    assert_eq!(stored["applicant"]["phone"], "02143812345", "a landline: {stored}");
+    assert_eq!(stored["documents"].as_array().map(Vec::len), Some(2), "the registration and the attachment");
+
+    // The same create again: a duplicate, as the receivers answer it.
+    let (status, again) = send(created.clone(), Some("35404")).await;
+    assert_eq!((status, &again["error_code"]), (200, &golden("dvcqg-push.duplicate.reply.json")["error_code"]));
+
+    // A supplement in the shape of nhanhsdvcqg, submitted now (the sample's date lies ahead).
+    let mut supplement = golden("dvcqg-push-nhanhsdvcqg.request.json");
+    supplement["data"]["NgayNopHoSo"] =
+        motcua_schemas::time::format_portal(jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60)).into();
+    let (status, reply) = send(supplement, Some("35404")).await;
+    assert_eq!((status, &reply["error_code"]), (200, &json!(0)), "{reply}");
+    assert!(local_code(&gw, "000.00.16.H38-261205-0011").await.is_some());
+
+    // A create whose unit nothing names: refused, the field named, HTTP 200.
+    let mut unnamed = created;
+    unnamed["MaHoSo"] = "000.00.16.H38-261201-0004".into();
+    let (status, refused) = send(unnamed, None).await;
+    assert_eq!((status, &refused["error_code"]), (200, &golden("dvcqg-push.error.reply.json")["error_code"]));
+    assert!(refused["message"].as_str().unwrap().contains("/MaDonViXuLy"), "{refused}");
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}

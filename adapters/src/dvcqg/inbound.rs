@@ -17,6 +17,7 @@ use crate::{InboundError, json};
 /// Every field the gateway reads; the others are kept as they came.
 const READ: &[&str] = &[
     "MaHoSo",
+    "MaHoSoQG",
     "MaTTHC",
     "TenTTHC",
     "ChuHoSo",
@@ -75,6 +76,11 @@ fn scalar(v: Option<&Value>) -> Option<String> {
         Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_owned()),
         _ => None,
     }
+}
+
+/// The portal's code of a record: `MaHoSo`, or `MaHoSoQG` in a pushed supplement.
+pub fn record_code(obj: &Map<String, Value>) -> String {
+    first(obj, &["MaHoSo", "MaHoSoQG"]).map(|(_, code)| code).unwrap_or_default()
 }
 
 fn first(obj: &Map<String, Value>, keys: &[&str]) -> Option<(String, String)> {
@@ -236,7 +242,8 @@ pub fn normalize(
     units: &dyn UnitMap,
 ) -> Result<RealIntake, InboundError> {
     let mut c = Checker::default();
-    let portal_code = scalar(obj.get("MaHoSo")).unwrap_or_default();
+    // `MaHoSoQG` in the supplements pushed to `nhanhsdvcqg` (docs/PEERS.md §1.10).
+    let portal_code = record_code(obj);
     if portal_code.is_empty() {
         c.fail("/MaHoSo", "is required");
     } else if !valid_submission_id(&portal_code) {

@@ -75,6 +75,9 @@ pub struct DvcqgSection {
     pub units: Vec<UnitMapping>,
     /// Dossiers the portal only lists, fetched by the gateway.
     pub pull: Option<PullSection>,
+    /// Where a pushed record that does not say it gets its unit and date.
+    #[serde(default)]
+    pub push: PushSection,
     /// The record field (kept among those the gateway does not read) whose value `1`
     /// or `True` means the applicant asked for the papers to be collected from home.
     pub collection_field: Option<String>,
@@ -131,6 +134,27 @@ pub struct PullSection {
     /// push an update of them (the id of the portal's pushing client, if it pushes too).
     #[serde(default = "default_pull_client")]
     pub client: String,
+}
+
+/// `[portal.dvcqg.push]`: what the real push shapes leave out (docs/PORTAL.md, "Push").
+/// `createdossierfromdvcqg` names no unit; the receivers read it from a header
+/// (`groupId`) that a server setting may replace; the evidence for dates is a sample.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushSection {
+    /// The header naming the unit when neither the record (`MaDonViXuLy`) nor the
+    /// envelope (`madonvi`) does (default `groupId`).
+    pub unit_header: Option<String>,
+    /// The header's values and the portal unit ids they stand for (mapped through
+    /// `units`); a value not named here is taken as a portal unit id itself.
+    #[serde(default)]
+    pub groups: BTreeMap<String, String>,
+    /// The portal unit id of every record that names none by any of the above.
+    pub unit: Option<String>,
+    /// A record without `NgayNopHoSo` is taken as submitted when it arrives (default:
+    /// refused, the field named).
+    #[serde(default)]
+    pub date_from_receipt: bool,
 }
 
 fn default_session_ttl() -> u64 {

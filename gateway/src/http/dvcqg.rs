@@ -48,7 +48,7 @@ async fn take(
     unit: Option<&str>,
     updating: bool,
 ) -> Result<Outcome, ApiError> {
-    let code = record.get("MaHoSo").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let code = inbound::record_code(record);
     let taken =
         portal_intake::take(&app.store, app.settings(), app.clock.clone(), record, unit, &caller.client.id, updating)
             .await;
@@ -105,9 +105,26 @@ pub async fn push(
             return Ok((StatusCode::OK, axum::Json(reply)).into_response());
         }
     };
+    // What the record and its envelope leave out, as configured: the unit from a
+    // header (`groupId` where the portal's own receivers read it) or fixed, the date
+    // from the time of receipt.
+    let push = settings.dvcqg().map(|d| d.push.clone());
+    let header = push.as_ref().and_then(|p| headers.get(p.unit_header.as_str())).and_then(|v| v.to_str().ok());
+    let unit = pushed.unit.clone().or_else(|| push.as_ref().and_then(|p| p.unit(header)));
+    let received = motcua_schemas::time::format_portal(app.clock.now());
     let mut outcomes = Vec::with_capacity(pushed.records.len());
     for record in &pushed.records {
-        outcomes.push(take(&app, &caller, record, pushed.unit.as_deref(), pushed.updating).await?);
+        let dated = ["NgayNopHoSo", "NgayNop", "NgayTiepNhan"]
+            .iter()
+            .any(|k| record.get(*k).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty()));
+        let record = if !dated && push.as_ref().is_some_and(|p| p.date_from_receipt) {
+            let mut record = record.clone();
+            record.insert("NgayNopHoSo".into(), received.clone().into());
+            std::borrow::Cow::Owned(record)
+        } else {
+            std::borrow::Cow::Borrowed(record)
+        };
+        outcomes.push(take(&app, &caller, &record, unit.as_deref(), pushed.updating).await?);
     }
     let worst = outcomes.iter().map(|o| o.error_code).find(|c| *c != 0).unwrap_or(0);
     let message = outcomes.iter().map(|o| format!("{}| {}", o.code, o.message)).collect::<Vec<_>>().join("; ");

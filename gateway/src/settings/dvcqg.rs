@@ -39,6 +39,8 @@ pub struct DvcqgSettings {
     pub units: PortalUnits,
     /// What is pulled.
     pub pull: Option<PullSettings>,
+    /// Where a pushed record that does not say it gets its unit and date.
+    pub push: PushSettings,
     /// The record field asking for collection from home.
     pub collection_field: Option<String>,
 }
@@ -186,6 +188,14 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
             _ => problems.add(format!("{at}.units[{i}].unit"), format!("unit {} is not in the network", m.unit)),
         }
     }
+    for (group, unit) in
+        section.push.groups.iter().map(|(g, u)| (Some(g), u)).chain(section.push.unit.iter().map(|u| (None, u)))
+    {
+        if !units.contains_key(unit) && unit.parse::<UnitCode>().map_or(true, |u| !network.knows(&u)) {
+            let key = group.map_or_else(|| format!("{at}.push.unit"), |g| format!("{at}.push.groups.{g}"));
+            problems.add(key, format!("{unit} is not mapped in portal.dvcqg.units"));
+        }
+    }
     let pull = section.pull.as_ref().map(|p| {
         if section.transport != TransportKind::Session {
             problems.add(format!("{at}.pull"), "pulling needs the session transport");
@@ -226,7 +236,35 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
         fee_constants: section.fee_constants.clone(),
         units: PortalUnits(units),
         pull,
+        push: PushSettings {
+            unit_header: section.push.unit_header.clone().unwrap_or_else(|| "groupId".to_owned()),
+            groups: section.push.groups.clone(),
+            unit: section.push.unit.clone(),
+            date_from_receipt: section.push.date_from_receipt,
+        },
         collection_field: section.collection_field.clone(),
+    }
+}
+
+/// Where a pushed record that does not say it gets its unit and date
+/// (`[portal.dvcqg.push]`).
+#[derive(Debug, Clone)]
+pub struct PushSettings {
+    /// The header naming the unit.
+    pub unit_header: String,
+    /// The header's values and the portal unit ids they stand for.
+    pub groups: std::collections::BTreeMap<String, String>,
+    /// The portal unit id of a record that names none.
+    pub unit: Option<String>,
+    /// A record without a date is taken as submitted when it arrives.
+    pub date_from_receipt: bool,
+}
+
+impl PushSettings {
+    /// The portal unit id of a push without one of its own, from its `header` value.
+    pub fn unit(&self, header: Option<&str>) -> Option<String> {
+        let header = header.map(str::trim).filter(|h| !h.is_empty());
+        header.map(|h| self.groups.get(h).cloned().unwrap_or_else(|| h.to_owned())).or_else(|| self.unit.clone())
     }
 }
 
