@@ -411,6 +411,7 @@ async fn the_real_push_shapes_are_taken_and_answered_as_the_receivers_answer() {
         .dvcqg(&sim.url(), None)
         .add_client(push_client())
         .set("portal.dvcqg.push.groups", toml::Value::Table(toml::from_str("35404 = \"000.07.20.H38\"").unwrap()))
+        .set("portal.dvcqg.promotion_status", toml::Value::Table(toml::Table::new()))
         .edit(|t| {
             let procedures = t["procedures"].as_array_mut().expect("[[procedures]]");
             procedures.push(toml::Value::Table(procedure("2.000049", "Thông báo thực hiện khuyến mại")));
@@ -457,6 +458,22 @@ async fn the_real_push_shapes_are_taken_and_answered_as_the_receivers_answer() {
     // The same create again: a duplicate, as the receivers answer it.
     let (status, again) = send(created.clone(), Some("35404")).await;
     assert_eq!((status, &again["error_code"]), (200, &golden("dvcqg-push.duplicate.reply.json")["error_code"]));
+
+    // Received at the desk: the status goes back as DongBoTrangThaiHoSo, in the golden
+    // sample's shape, under the portal's code.
+    assert_eq!(gw.post_json(&format!("/v1/desk/inbox/{local}/ack"), "mc-tram-tau-dev", &json!({})).await.0, 200);
+    post_event(&gw, &local, "mc-tram-tau-dev", &event("km-1", "received")).await;
+    let sent = eventually(15, "the status at the portal", || async {
+        sim.taken().into_iter().find(|t| t.service == "DongBoTrangThaiHoSo").map(|t| t.item)
+    })
+    .await;
+    let sample = golden("dvcqg-sync-DongBoTrangThaiHoSo.request.json");
+    let mut expected = keys(&sample["data"]);
+    let mut got = keys(&sent);
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected, "{sent}");
+    assert_eq!((sent["MaHoSo"].as_str(), sent["TrangThai"].as_str()), (Some("000.00.16.H38-261201-0003"), Some("2")));
 
     // A supplement in the shape of nhanhsdvcqg, submitted now (the sample's date lies ahead).
     let mut supplement = golden("dvcqg-push-nhanhsdvcqg.request.json");

@@ -327,6 +327,18 @@ impl DvcqgClient {
         Self::settle(judged, updating)
     }
 
+    /// `DongBoTrangThaiHoSo`: sends the status of a trade-promotion dossier the portal
+    /// pushed (`kind`: the envelope's `type`). Session transport only.
+    pub async fn sync_promotion_status(&self, kind: &str, data: &Value) -> SyncOutcome {
+        let mut params = Map::new();
+        params.insert("type".into(), kind.into());
+        params.insert("data".into(), data.clone());
+        match self.service("DongBoTrangThaiHoSo", params).await {
+            Ok(j) => Self::settle(j, false),
+            Err(outcome) => outcome,
+        }
+    }
+
     /// `CapNhatTienDoHoSoMC`: sends progress steps (at most the portal's limit).
     pub async fn sync_progress(&self, steps: &[Value]) -> SyncOutcome {
         let judged = match &self.transport {

@@ -197,6 +197,41 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
     Value::Object(out)
 }
 
+/// The `DongBoTrangThaiHoSo.data` of a trade-promotion dossier the portal pushed, as of
+/// history entry `seq`, its status sent as `code` (docs/PEERS.md §1.10): `MaDoiTuong`
+/// echoes what the portal sent (`object_id`), `NgayXuLy` is the entry's time. `None`
+/// when the dossier has no such entry.
+pub fn promotion_status(d: &Dossier, ctx: &RecordContext<'_>, seq: u32, code: &str, object_id: &str) -> Option<Value> {
+    let h = d.history.iter().find(|h| h.seq == seq)?;
+    let documents: Vec<Value> = h
+        .details
+        .as_ref()
+        .and_then(|x| x.get("documents"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, doc)| {
+            json!({
+                "TenTepDinhKem": cut(doc.get("name").and_then(Value::as_str).unwrap_or_default(), 4000),
+                "MaThanhPhanHoSo": "",
+                "TepDinhKemId": (i + 1).to_string(),
+                "DuongDanTaiTepTin": doc.get("url").and_then(Value::as_str).unwrap_or_default(),
+                "IsDeleted": "False",
+            })
+        })
+        .collect();
+    Some(json!({
+        "MaHoSo": ctx.code,
+        "MaHoSoDonVi": d.code.as_str(),
+        "MaDoiTuong": object_id,
+        "NoiDung": h.note.clone().unwrap_or_else(|| describe(h.kind).to_owned()),
+        "NgayXuLy": date(Some(h.at)),
+        "TrangThai": code,
+        "TaiLieuXuLy": documents,
+    }))
+}
+
 /// True for the history entries that are steps of the dossier's handling (the
 /// gateway's own notes — reminders, delivery marks — are not).
 pub fn is_step(h: &HistoryEntry) -> bool {

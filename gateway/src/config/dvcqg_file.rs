@@ -78,6 +78,9 @@ pub struct DvcqgSection {
     /// Where a pushed record that does not say it gets its unit and date.
     #[serde(default)]
     pub push: PushSection,
+    /// The status of a pushed trade-promotion dossier sent back
+    /// (`DongBoTrangThaiHoSo`); not sent without this section.
+    pub promotion_status: Option<PromotionStatusSection>,
     /// The record field (kept among those the gateway does not read) whose value `1`
     /// or `True` means the applicant asked for the papers to be collected from home.
     pub collection_field: Option<String>,
@@ -155,6 +158,28 @@ pub struct PushSection {
     /// refused, the field named).
     #[serde(default)]
     pub date_from_receipt: bool,
+}
+
+/// `[portal.dvcqg.promotion_status]`: the sources disagree on the codes (OpenCPS sends
+/// 2 and 5, another integration its local codes), so they are configured.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromotionStatusSection {
+    /// Local status code → `TrangThai`; only the statuses named are sent (default
+    /// `{ "2" = "2", "5" = "5" }`, as OpenCPS sends them).
+    #[serde(default = "default_promotion_codes")]
+    pub codes: BTreeMap<String, String>,
+    /// `type` of the envelope (default `"2"`).
+    #[serde(default = "default_promotion_type")]
+    pub kind: String,
+}
+
+fn default_promotion_codes() -> BTreeMap<String, String> {
+    [("2".to_owned(), "2".to_owned()), ("5".to_owned(), "5".to_owned())].into()
+}
+
+fn default_promotion_type() -> String {
+    "2".to_owned()
 }
 
 fn default_session_ttl() -> u64 {

@@ -450,6 +450,6 @@ fn accept(
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
     // The contract tells the portal of status changes only; the national portal is
     // sent the new record at once.
-    crate::peers::portal::changed(tx, settings, &record.dossier, 1, false, now)?;
+    crate::peers::portal::changed(tx, settings, &record.dossier, 1, false, record.portal.promotion, now)?;
     Ok(IntakeOutcome::Created(Box::new(record)))
 }

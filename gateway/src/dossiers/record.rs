@@ -51,6 +51,11 @@ pub struct PortalState {
     /// The fields of the portal's record the gateway does not read, as they came.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// A trade-promotion dossier the portal pushed (it names a trader,
+    /// `TenThuongNhan`): its status goes back with `DongBoTrangThaiHoSo` where
+    /// configured.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub promotion: bool,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -13,18 +13,30 @@ use crate::settings::{Portal, Settings};
 use crate::store::{StoreError, Tx};
 
 /// Tells the portal of the new history entry `seq` of `dossier`
-/// (`status_changed`: it changed the status).
+/// (`status_changed`: it changed the status; `promotion`: a trade-promotion dossier
+/// the national portal pushed, whose status goes back on its own where configured).
 pub fn changed(
     tx: &mut Tx<'_>,
     settings: &Settings,
     dossier: &Dossier,
     seq: u32,
     status_changed: bool,
+    promotion: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     match &settings.portal {
-        Some(Portal::Dvcqg(_, dvcqg)) if dvcqg.sync_channels.contains(&dossier.channel) => {
-            super::dvcqg::sync::queue(tx, dossier, now)
+        Some(Portal::Dvcqg(_, dvcqg)) => {
+            if promotion
+                && status_changed
+                && dvcqg.promotion_status.as_ref().is_some_and(|p| p.code(dossier.status).is_some())
+            {
+                let kind = JobKind::PortalPromotionStatus { seq };
+                outbox::enqueue(tx, Destination::Portal, kind, &dossier.code, now)?;
+            }
+            if dvcqg.sync_channels.contains(&dossier.channel) {
+                super::dvcqg::sync::queue(tx, dossier, now)?;
+            }
+            Ok(())
         }
         Some(Portal::Contract(_)) if status_changed && dossier.channel == Channel::Portal => {
             outbox::enqueue(tx, Destination::Portal, JobKind::PortalStatus { seq }, &dossier.code, now).map(drop)

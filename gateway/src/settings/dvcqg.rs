@@ -41,6 +41,8 @@ pub struct DvcqgSettings {
     pub pull: Option<PullSettings>,
     /// Where a pushed record that does not say it gets its unit and date.
     pub push: PushSettings,
+    /// The status of a pushed trade-promotion dossier sent back, when configured.
+    pub promotion_status: Option<PromotionStatus>,
     /// The record field asking for collection from home.
     pub collection_field: Option<String>,
 }
@@ -166,6 +168,12 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
             _ => problems.add(format!("{at}.status_codes.{local}"), "map a local status code 1–10 to a portal code"),
         }
     }
+    for (local, portal) in section.promotion_status.iter().flat_map(|p| &p.codes) {
+        if local.parse::<u8>().ok().and_then(Status::from_code).is_none() || portal.trim().is_empty() {
+            problems
+                .add(format!("{at}.promotion_status.codes.{local}"), "map a local status code 1–10 to a portal code");
+        }
+    }
     for (i, rule) in section.replies.iter().enumerate() {
         if rule.error_code.is_none() && rule.message_contains.is_none() {
             problems.add(format!("{at}.replies[{i}]"), "give an error_code, a message_contains, or both");
@@ -242,7 +250,28 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
             unit: section.push.unit.clone(),
             date_from_receipt: section.push.date_from_receipt,
         },
+        promotion_status: section
+            .promotion_status
+            .as_ref()
+            .map(|p| PromotionStatus { codes: p.codes.clone(), kind: p.kind.clone() }),
         collection_field: section.collection_field.clone(),
+    }
+}
+
+/// How the status of a pushed trade-promotion dossier goes back
+/// (`[portal.dvcqg.promotion_status]`).
+#[derive(Debug, Clone)]
+pub struct PromotionStatus {
+    /// Local status code → `TrangThai`.
+    pub codes: std::collections::BTreeMap<String, String>,
+    /// `type` of the envelope.
+    pub kind: String,
+}
+
+impl PromotionStatus {
+    /// The portal's code for `status`, if that status is sent.
+    pub fn code(&self, status: motcua_schemas::Status) -> Option<&str> {
+        self.codes.get(&status.code().to_string()).map(String::as_str)
     }
 }
 

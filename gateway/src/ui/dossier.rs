@@ -68,6 +68,7 @@ fn job_words(kind: &JobKind) -> &'static str {
         JobKind::PortalStatus { .. } => "Cập nhật trạng thái",
         JobKind::PortalRecord => "Đồng bộ hồ sơ",
         JobKind::PortalProgress => "Đồng bộ tiến độ",
+        JobKind::PortalPromotionStatus { .. } => "Đồng bộ trạng thái hồ sơ khuyến mại",
         JobKind::ReturnOrder => "Đơn trả kết quả",
         JobKind::CollectionOrder => "Đơn thu gom hồ sơ",
         JobKind::CancelOrder { .. } => "Hủy đơn bưu chính",

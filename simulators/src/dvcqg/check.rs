@@ -172,10 +172,63 @@ pub fn step(step: &Value) -> Vec<String> {
     problems
 }
 
+/// The fields of `DongBoTrangThaiHoSo.data`, as OpenCPS builds it
+/// (`createSyncTTKMDossierBodyRequest`): strings, and a list of documents.
+const PROMOTION_FIELDS: &[&str] = &["MaHoSo", "MaHoSoDonVi", "MaDoiTuong", "NoiDung", "NgayXuLy", "TrangThai"];
+
+/// The problems of one `DongBoTrangThaiHoSo` envelope: `type`, and `data` with every
+/// field, a date, and `TrangThai` 2 or 5 as OpenCPS sends it.
+pub fn promotion_status(envelope: &Map<String, Value>) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !matches!(envelope.get("type"), Some(Value::String(_))) {
+        problems.push("type is missing or not a string".into());
+    }
+    let Some(obj) = envelope.get("data").and_then(Value::as_object) else {
+        problems.push("data is not an object".into());
+        return problems;
+    };
+    for field in PROMOTION_FIELDS {
+        match obj.get(*field) {
+            None => problems.push(format!("{field} is missing")),
+            Some(Value::String(_)) => {}
+            Some(other) => problems.push(format!("{field} is {other}, not a string")),
+        }
+    }
+    if !is_date(string(obj, "NgayXuLy")) {
+        problems.push(format!("NgayXuLy {:?} is not yyyyMMddHHmmss", obj.get("NgayXuLy")));
+    }
+    if !["2", "5"].contains(&string(obj, "TrangThai")) {
+        problems.push(format!("TrangThai {:?} is not 2 or 5", obj.get("TrangThai")));
+    }
+    match obj.get("TaiLieuXuLy") {
+        Some(Value::Array(documents)) => {
+            for (i, doc) in documents.iter().enumerate() {
+                if let Some(p) = strings_only(doc, &format!("TaiLieuXuLy/{i}")) {
+                    problems.push(p);
+                }
+            }
+        }
+        _ => problems.push("TaiLieuXuLy is not a list".into()),
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_golden_promotion_status_passes_and_a_local_code_does_not() {
+        let sample: Value =
+            serde_json::from_str(include_str!("../../peers/dvcqg-sync-DongBoTrangThaiHoSo.request.json")).unwrap();
+        let envelope = sample.as_object().unwrap();
+        assert_eq!(promotion_status(envelope), Vec::<String>::new());
+        let mut local = envelope.clone();
+        local["data"]["TrangThai"] = json!("10");
+        local["data"]["NgayXuLy"] = json!(20261201100000u64);
+        assert_eq!(promotion_status(&local).len(), 3, "{:?}", promotion_status(&local));
+    }
 
     #[test]
     fn numbers_and_bad_dates_are_caught() {

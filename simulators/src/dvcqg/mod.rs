@@ -54,7 +54,7 @@ impl Default for Setup {
 /// A sync the portal took.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Taken {
-    /// `DongBoHoSoMC` or `CapNhatTienDoHoSoMC`.
+    /// `DongBoHoSoMC`, `CapNhatTienDoHoSoMC` or `DongBoTrangThaiHoSo`.
     pub service: String,
     /// `isUpdating` of a record sync.
     pub updating: bool,
@@ -517,6 +517,19 @@ async fn service(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
             take_records(&mut s, obj.get("data"), updating)
         }
         "CapNhatTienDoHoSoMC" => take_steps(&mut s, obj.get("data")),
+        "DongBoTrangThaiHoSo" => {
+            let problems = check::promotion_status(&obj);
+            if !problems.is_empty() {
+                s.violations.extend(problems.iter().map(|p| format!("DongBoTrangThaiHoSo: {p}")));
+                return give(&mut s, "99", &format!("Dữ liệu không hợp lệ: {}", problems.join("; ")));
+            }
+            if let Some(r) = forced(&mut s) {
+                return r;
+            }
+            let item = obj.get("data").cloned().unwrap_or_default();
+            s.taken.push(Taken { service: "DongBoTrangThaiHoSo".into(), updating: false, item });
+            give(&mut s, "0", "Đồng bộ trạng thái thành công")
+        }
         other => lookups(&mut s, other, &obj),
     }
 }

@@ -85,6 +85,12 @@ pub enum JobKind {
     /// Send the national portal the progress steps it does not have yet
     /// (`CapNhatTienDoHoSoMC`); a newer one of the same dossier supersedes it.
     PortalProgress,
+    /// Send the national portal the status of a trade-promotion dossier it pushed, as
+    /// of history entry `seq` (`DongBoTrangThaiHoSo`).
+    PortalPromotionStatus {
+        /// The history entry.
+        seq: u32,
+    },
     /// Ask the postal service to return the result to the applicant.
     ReturnOrder,
     /// Ask VNPost to collect the dossier's papers from the applicant's home.

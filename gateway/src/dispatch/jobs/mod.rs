@@ -36,7 +36,9 @@ pub async fn call(call: Call<'_>, job: &Job) -> (CallOutcome, Effect) {
         JobKind::Deliver => desk::deliver(&call).await,
         JobKind::Notice { notice } => desk::notice(&call, job.id, notice).await,
         JobKind::PortalStatus { seq } => portal_status::send(&call, *seq).await,
-        JobKind::PortalRecord | JobKind::PortalProgress => portal_sync::send(&call, job).await,
+        JobKind::PortalRecord | JobKind::PortalProgress | JobKind::PortalPromotionStatus { .. } => {
+            portal_sync::send(&call, job).await
+        }
         JobKind::ReturnOrder => return_order::send(&call).await,
         JobKind::Letter { n } => letter::send(&call, job, *n).await,
         JobKind::CollectionOrder => collection::place(&call).await,

@@ -1,5 +1,6 @@
-//! `PortalRecord` and `PortalProgress`: the dossier's record and progress steps, to
-//! the national portal.
+//! `PortalRecord`, `PortalProgress` and `PortalPromotionStatus`: the dossier's record,
+//! its progress steps, and a pushed trade-promotion dossier's status, to the national
+//! portal.
 
 use motcua_adapters::outbound::CallOutcome;
 

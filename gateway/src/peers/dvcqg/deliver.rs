@@ -56,6 +56,17 @@ pub async fn sync(core: &Core, job: &Job, record: &DossierRecord) -> (CallOutcom
         file_links: &file_links,
     };
     match job.kind {
+        JobKind::PortalPromotionStatus { seq } => {
+            let promotion = dvcqg.promotion_status.as_ref();
+            let entry = d.history.iter().find(|h| h.seq == seq);
+            let code = entry.and_then(|h| promotion.and_then(|p| p.code(h.status_after)));
+            let (Some(code), Some(promotion)) = (code, promotion) else { return (accepted(), Effect::None) };
+            let object_id = record.portal.extra.get("MaDoiTuong").and_then(|v| v.as_str()).unwrap_or_default();
+            let Some(data) = dvcqg::record::promotion_status(d, &ctx, seq, code, object_id) else {
+                return (accepted(), Effect::None);
+            };
+            (client.sync_promotion_status(&promotion.kind, &data).await.into_call(), Effect::None)
+        }
         JobKind::PortalRecord => {
             let body = dvcqg::record::record(d, &ctx);
             match client.sync_record(&body, record.portal.registered).await {

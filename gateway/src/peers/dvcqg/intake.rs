@@ -50,6 +50,7 @@ pub async fn take(
     let portal = PortalState {
         origin_code: Some(parsed.portal_code),
         registered: true,
+        promotion: record.contains_key("TenThuongNhan"),
         extra: parsed.extra,
         ..Default::default()
     };
