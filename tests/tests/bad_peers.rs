@@ -114,7 +114,7 @@ async fn an_oversized_answer_is_the_peers_error_and_never_read_whole() {
         TestConfig::fast_retries().all_day().dvcqg(&sim.url(), Some(1)).set("portal.max_answer_bytes", 1 << 20);
     let gw = Gateway::start_with_env(config, dvcqg_env());
     let before = gw.memory_kib("VmHWM");
-    eventually(20, "the oversized answer refused", || async {
+    eventually(60, "the oversized answer refused", || async {
         gw.logs().contains("the answer is larger than").then_some(())
     })
     .await;
