@@ -491,3 +491,18 @@ async fn the_real_push_shapes_are_taken_and_answered_as_the_receivers_answer() {
     assert!(refused["message"].as_str().unwrap().contains("/MaDonViXuLy"), "{refused}");
     assert_eq!(sim.violations(), Vec::<String>::new());
 }
+
+/// Every dossier is recorded at the national portal, whatever its channel: by default a
+/// postal dossier is synced too, as channel 3 (`KenhThucHien`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_postal_dossier_is_synced_to_the_portal_by_default() {
+    let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
+    let gw = Gateway::start_with_env(TestConfig::fast_retries().all_day().dvcqg(&sim.url(), None), dvcqg_env());
+    let item = motcua_tests::samples::s10("EE", 7373);
+    let (status, reply) = gw.post_xml("/v1/postal/dossiers", "postal-dev", motcua_tests::samples::postal(&item)).await;
+    assert_eq!(status, 201, "{reply}");
+    let code = motcua_tests::samples::xml_text(&reply, "MaHoSo").expect("the dossier's code");
+    let record = eventually(15, "the postal dossier at the portal", || async { sim.record(&code) }).await;
+    assert_eq!(record["KenhThucHien"], "3", "{record}");
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}

@@ -42,7 +42,8 @@ pub struct DvcqgSection {
     /// Most progress steps in one `CapNhatTienDoHoSoMC` request.
     #[serde(default = "default_max_steps")]
     pub max_steps: usize,
-    /// The channels whose dossiers are synced to the portal.
+    /// The channels whose dossiers are synced to the portal (default: every channel,
+    /// since every dossier is recorded there).
     #[serde(default = "default_sync_channels")]
     pub sync_channels: Vec<Channel>,
     /// `NguoiXuLy` of the steps the gateway records itself (intake).
@@ -189,7 +190,7 @@ fn default_max_steps() -> usize {
     10
 }
 fn default_sync_channels() -> Vec<Channel> {
-    vec![Channel::Portal]
+    vec![Channel::Portal, Channel::Postal]
 }
 fn default_intake_officer() -> String {
     "Cán bộ một cửa".into()
