@@ -108,16 +108,16 @@ pub async fn push(
     // What the record and its envelope leave out, as configured: the unit from a
     // header (`groupId` where the portal's own receivers read it) or fixed, the date
     // from the time of receipt.
-    let push = settings.dvcqg().map(|d| d.push.clone());
-    let header = push.as_ref().and_then(|p| headers.get(p.unit_header.as_str())).and_then(|v| v.to_str().ok());
-    let unit = pushed.unit.clone().or_else(|| push.as_ref().and_then(|p| p.unit(header)));
+    let push = settings.dvcqg().map(|d| &d.push);
+    let header = push.and_then(|p| headers.get(p.unit_header.as_str())).and_then(|v| v.to_str().ok());
+    let unit = pushed.unit.clone().or_else(|| push.and_then(|p| p.unit(header)));
     let received = motcua_schemas::time::format_portal(app.clock.now());
     let mut outcomes = Vec::with_capacity(pushed.records.len());
     for record in &pushed.records {
         let dated = ["NgayNopHoSo", "NgayNop", "NgayTiepNhan"]
             .iter()
             .any(|k| record.get(*k).and_then(Value::as_str).is_some_and(|v| !v.trim().is_empty()));
-        let record = if !dated && push.as_ref().is_some_and(|p| p.date_from_receipt) {
+        let record = if !dated && push.is_some_and(|p| p.date_from_receipt) {
             let mut record = record.clone();
             record.insert("NgayNopHoSo".into(), received.clone().into());
             std::borrow::Cow::Owned(record)

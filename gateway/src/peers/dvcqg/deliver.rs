@@ -34,16 +34,17 @@ pub async fn sync(core: &Core, job: &Job, record: &DossierRecord) -> (CallOutcom
         .unwrap_or(d.desk.as_str());
     let field = settings.catalogue.get(&d.procedure.code).and_then(|p| p.field.as_ref());
     let code = record.portal.origin_code.as_deref().unwrap_or(d.code.as_str());
-    // A file the gateway stores is given as a signed link the portal can fetch.
+    // A file the gateway stores is given as a signed link the portal can fetch; only
+    // the record carries the documents.
     let now = core.clock.now().as_second();
-    let file_links: Vec<Option<String>> = d
-        .documents
-        .iter()
-        .map(|doc| match (&settings.file_links, doc.stored, &doc.sha256) {
-            (Some(links), true, Some(sha256)) => Some(links.link(sha256, now)),
-            _ => None,
-        })
-        .collect();
+    let file_links: Vec<Option<String>> = match (&settings.file_links, &job.kind) {
+        (Some(links), JobKind::PortalRecord) => d
+            .documents
+            .iter()
+            .map(|doc| doc.sha256.as_ref().filter(|_| doc.stored).map(|sha256| links.link(sha256, now)))
+            .collect(),
+        _ => Vec::new(),
+    };
     let ctx = dvcqg::RecordContext {
         code,
         unit_name,
