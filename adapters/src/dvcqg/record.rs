@@ -206,7 +206,7 @@ pub fn promotion_status(d: &Dossier, ctx: &RecordContext<'_>, seq: u32, code: &s
     let documents: Vec<Value> = h
         .details
         .as_ref()
-        .and_then(|x| x.get("documents"))
+        .and_then(|x| x.get("result_documents"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -360,6 +360,22 @@ mod tests {
             Value::Object(obj) => obj.values().all(all_strings),
             _ => false,
         }
+    }
+
+    #[test]
+    fn a_promotion_status_names_the_entry_and_its_result_documents() {
+        let statuses = StatusCodes::with(&BTreeMap::new());
+        let empty = Map::new();
+        let mut d = dossier(2);
+        d.history[1].note = Some("Đã xác nhận".into());
+        d.history[1].details =
+            Some(json!({ "result_documents": [{ "name": "Thông báo xác nhận.pdf", "url": "https://x.vn/1" }] }));
+        let data = promotion_status(&d, &context(&statuses, &empty), 2, "2", "").unwrap();
+        assert!(all_strings(&data), "{data}");
+        assert_eq!((data["MaHoSo"].as_str(), data["TrangThai"].as_str()), (Some("G22-1"), Some("2")));
+        assert_eq!(data["NoiDung"], "Đã xác nhận");
+        assert_eq!(data["TaiLieuXuLy"][0]["DuongDanTaiTepTin"], "https://x.vn/1");
+        assert!(promotion_status(&d, &context(&statuses, &empty), 9, "2", "").is_none());
     }
 
     #[test]
