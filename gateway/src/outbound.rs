@@ -47,6 +47,7 @@ pub struct Outbound {
     issuer: String,
     tokens: Mutex<HashMap<String, (String, i64)>>,
     dvcqg: Option<std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>>,
+    dvcqg_pull: Option<std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>>,
     vnpost: Option<std::sync::Arc<motcua_adapters::vnpost::VnpostClient>>,
 }
 
@@ -120,6 +121,23 @@ impl Outbound {
             }),
             _ => None,
         };
+        // The pull has its own services, account and session; it goes out over the
+        // portal's route (its timeouts and trusted certificates).
+        let dvcqg_pull = match &settings.portal {
+            Some(Portal::Dvcqg(link, d)) => d.pull.as_ref().and_then(|pull| {
+                let route = routes.get(&Destination::Portal.name())?;
+                let client = motcua_adapters::dvcqg::DvcqgClient::new(
+                    route.client.clone(),
+                    pull.url.clone().unwrap_or_else(|| link.url.clone()),
+                    pull.transport.clone(),
+                    None,
+                    d.rules.clone(),
+                    link.max_answer_bytes,
+                );
+                Some(std::sync::Arc::new(client.with_fixed_token(pull.token.clone())))
+            }),
+            _ => None,
+        };
         let vnpost = match &settings.postal {
             Some(Post::Vnpost(link, v)) => routes.get(&Destination::Postal.name()).map(|route| {
                 std::sync::Arc::new(motcua_adapters::vnpost::VnpostClient::new(
@@ -137,6 +155,7 @@ impl Outbound {
         Ok(Outbound {
             routes,
             dvcqg,
+            dvcqg_pull,
             vnpost,
             signing: settings.gateway.signing.clone(),
             issuer: settings.gateway.issuer.clone(),
@@ -148,6 +167,11 @@ impl Outbound {
     /// the portal's session and the LGSP's token across calls.
     pub fn dvcqg(&self) -> Option<&std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>> {
         self.dvcqg.as_ref()
+    }
+
+    /// The client of the portal's pull services, when dossiers are pulled.
+    pub fn dvcqg_pull(&self) -> Option<&std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>> {
+        self.dvcqg_pull.as_ref()
     }
 
     /// VNPost's client, when the postal peer is VNPost itself. It keeps the token.

@@ -173,6 +173,8 @@ pub fn dvcqg_env() -> Vec<(String, String)> {
         ("MOTCUA_DVCQG_USER".into(), "motcua".into()),
         ("MOTCUA_DVCQG_PASSWORD".into(), "mat-khau-thu".into()),
         ("MOTCUA_LGSP_SECRET".into(), "bi-mat-lgsp".into()),
+        ("MOTCUA_DVCQG_PULL_USER".into(), "motcua-gplx".into()),
+        ("MOTCUA_DVCQG_PULL_PASSWORD".into(), "mat-khau-keo".into()),
     ]
 }
 
@@ -203,9 +205,11 @@ fee_constants = { HinhThucThu = "1", LoaiPhiLePhi = "1" }
         )
         .expect("the section parses");
         if let Some(secs) = pull_every_secs {
-            let pull: Table =
-                toml::from_str(&format!("units = [\"000.07.20.H38\"]\ninterval_secs = {secs}\nlookback_days = 3\n"))
-                    .expect("the pull parses");
+            let pull: Table = toml::from_str(&format!(
+                "units = [\"000.07.20.H38\"]\ninterval_secs = {secs}\nlookback_days = 3\n\
+                 username_env = \"MOTCUA_DVCQG_PULL_USER\"\npassword_env = \"MOTCUA_DVCQG_PULL_PASSWORD\"\n"
+            ))
+            .expect("the pull parses");
             section.insert("pull".into(), Value::Table(pull));
         }
         self.set("portal.url", url)

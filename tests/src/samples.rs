@@ -41,3 +41,18 @@ pub fn noise(n: usize) -> String {
         })
         .collect()
 }
+
+/// A dossier the portal's pull services list under `000.07.20.H38` (Trạm Tấu, 04606)
+/// today, in the golden samples' shapes: the owner Lò Thị Mai living at `address` in
+/// Trạm Tấu (the result by post), a procedure of the catalogue (`1.001193`), the
+/// sample's two files.
+pub fn listed(code: &str, address: &str) -> motcua_simulators::dvcqg::Listed {
+    let today = motcua_schemas::time::to_vn(jiff::Timestamp::now()).date();
+    let mut listed = motcua_simulators::dvcqg::Listed::sample("000.07.20.H38", code, today);
+    listed.row["hoTen"] = "Lò Thị Mai".into();
+    listed.row["soCmnd"] = "015190001234".into();
+    listed.row["noiCuTru"] = address.into();
+    listed.row["dvhcNoiCuTru"] = "1513904606".into();
+    listed.detail["MaTTHC"] = "1.001193.000.00.00.H38".into();
+    listed
+}

@@ -6,10 +6,10 @@
 //! aside and the feed goes on; a desk's own events keep their order; a failed VNPost
 //! call logs its status, not the peer's words.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
 use motcua_simulators::{
-    dvcqg::{DvcqgSim, Listed, Setup},
+    dvcqg::{DvcqgSim, Setup},
     vnpost::{self, VnpostSim},
 };
 use motcua_tests::{
@@ -17,24 +17,9 @@ use motcua_tests::{
     config::{dvcqg_env, vnpost_env},
     eventually,
     pages::Pages,
+    samples::listed,
 };
 use serde_json::{Value, json};
-
-fn today() -> jiff::civil::Date {
-    motcua_schemas::time::to_vn(jiff::Timestamp::now()).date()
-}
-
-/// A detail as the portal gives it, submitted a minute ago.
-fn detail(code: &str, address: &str) -> Value {
-    let submitted = motcua_schemas::time::to_vn(jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60));
-    json!({
-        "MaHoSo": code, "MaTTHC": "1.001193", "HoTenNguoiNop": "Lò Thị Mai", "LoaiDoiTuong": "1",
-        "SoGiayToChuHoSo": "015190001234", "SoDienThoai": "0912345678", "MaDonViXuLy": "000.07.20.H38",
-        "NgayNop": submitted.strftime("%d/%m/%Y %H:%M:%S").to_string(), "HinhThucNhanKQ": "1",
-        "DiaChiNhanKetQua": { "MaTinh": "15", "MaXa": "04606", "DiaChiChiTiet": address },
-        "TaiLieuNop": []
-    })
-}
 
 async fn dossier_of(gw: &Gateway, portal_code: &str) -> Option<Value> {
     let (_, list) = gw.get_json("/v1/admin/dossiers?unit=04606", "admin-dev").await;
@@ -52,12 +37,7 @@ async fn set_aside(gw: &Gateway) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn one_bad_listed_dossier_never_holds_up_the_others_nor_rewrites_another() {
     let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
-    sim.list(Listed::new(
-        "000.07.20.H38",
-        today(),
-        detail("G22.99-PULL-0010", "Bản Km 21, xã Trạm Tấu"),
-        BTreeMap::new(),
-    ));
+    sim.list(listed("G22.99-PULL-0010", "Bản Km 21, xã Trạm Tấu"));
     let config = TestConfig::fast_retries().all_day().dvcqg(&sim.url(), Some(1));
     let gw = Gateway::start_with_env(config, dvcqg_env());
     let first = eventually(15, "the first dossier", || async { dossier_of(&gw, "G22.99-PULL-0010").await }).await;
@@ -65,28 +45,32 @@ async fn one_bad_listed_dossier_never_holds_up_the_others_nor_rewrites_another()
 
     // X listed, its detail naming the first dossier with another address; a dossier
     // without details; one dated in the year 9999; and a good one after them.
-    let mut naming_another =
-        Listed::new("000.07.20.H38", today(), detail("G22.99-PULL-0010", "Số 9, phường Yên Bái"), BTreeMap::new());
+    let mut naming_another = listed("G22.99-PULL-0010", "Số 9, phường Yên Bái");
     naming_another.listed_as = Some("G22.99-PULL-0011".into());
     sim.list(naming_another);
-    let mut without_details =
-        Listed::new("000.07.20.H38", today(), detail("G22.99-PULL-0012", "Bản Pá Hu"), BTreeMap::new());
+    let mut without_details = listed("G22.99-PULL-0012", "Bản Pá Hu");
     without_details.no_details = true;
     sim.list(without_details);
-    let mut far = detail("G22.99-PULL-0013", "Bản Pá Hu");
-    far["NgayNop"] = "31/12/9999 23:59:59".into();
-    sim.list(Listed::new("000.07.20.H38", today(), far, BTreeMap::new()));
-    sim.list(Listed::new("000.07.20.H38", today(), detail("G22.99-PULL-0014", "Bản Pá Hu"), BTreeMap::new()));
+    let mut far = listed("G22.99-PULL-0013", "Bản Pá Hu");
+    far.detail["NgayNop"] = "31/12/9999 23:59:59".into();
+    sim.list(far);
+    // Listed under Trạm Tấu, its details name another unit: a unit's list brings only
+    // that unit's dossiers.
+    let mut elsewhere = listed("G22.99-PULL-0015", "Bản Pá Hu");
+    elsewhere.detail["MaDonViXuLy"] = "000.00.12.H38".into();
+    sim.list(elsewhere);
+    sim.list(listed("G22.99-PULL-0014", "Bản Pá Hu"));
 
     eventually(15, "the good dossier after the bad ones", || async { dossier_of(&gw, "G22.99-PULL-0014").await }).await;
-    eventually(15, "three set aside", || async { (gw.metric("motcua_items_aside").await >= 3.0).then_some(()) }).await;
+    eventually(15, "four set aside", || async { (gw.metric("motcua_items_aside").await >= 4.0).then_some(()) }).await;
     let first = dossier_of(&gw, "G22.99-PULL-0010").await.unwrap();
     assert_eq!(first["return_address"]["detail"], "Bản Km 21, xã Trạm Tấu", "another dossier was rewritten");
-    for code in ["G22.99-PULL-0011", "G22.99-PULL-0012", "G22.99-PULL-0013"] {
+    let bad = ["G22.99-PULL-0011", "G22.99-PULL-0012", "G22.99-PULL-0013", "G22.99-PULL-0015"];
+    for code in bad {
         assert!(dossier_of(&gw, code).await.is_none(), "{code} was taken");
     }
     let page = set_aside(&gw).await;
-    for code in ["G22.99-PULL-0011", "G22.99-PULL-0012", "G22.99-PULL-0013"] {
+    for code in bad {
         assert!(page.contains(code), "{code} is not shown set aside");
     }
     // Each is asked for once a round, never in a loop; the pull task never panicked.
@@ -108,7 +92,7 @@ async fn one_bad_listed_dossier_never_holds_up_the_others_nor_rewrites_another()
 #[tokio::test(flavor = "multi_thread")]
 async fn an_oversized_answer_is_the_peers_error_and_never_read_whole() {
     let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
-    sim.list(Listed::new("000.07.20.H38", today(), detail("G22.99-PULL-0020", "Bản Pá Hu"), BTreeMap::new()));
+    sim.list(listed("G22.99-PULL-0020", "Bản Pá Hu"));
     sim.set(|s| s.pad_lists = Some(64 << 20));
     let config =
         TestConfig::fast_retries().all_day().dvcqg(&sim.url(), Some(1)).set("portal.max_answer_bytes", 1 << 20);
@@ -257,10 +241,10 @@ async fn a_desks_own_events_keep_their_order() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_undated_listed_row_is_skipped_and_taken_once_dated() {
     let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
-    let mut undated = Listed::new("000.07.20.H38", today(), detail("G22.99-PULL-0020", "Bản Pá Hu"), BTreeMap::new());
+    let mut undated = listed("G22.99-PULL-0020", "Bản Pá Hu");
     undated.undated = true;
     sim.list(undated);
-    sim.list(Listed::new("000.07.20.H38", today(), detail("G22.99-PULL-0021", "Bản Km 21"), BTreeMap::new()));
+    sim.list(listed("G22.99-PULL-0021", "Bản Km 21"));
     let config = TestConfig::fast_retries().all_day().dvcqg(&sim.url(), Some(1));
     let gw = Gateway::start_with_env(config, dvcqg_env());
     eventually(15, "the dated dossier", || async { dossier_of(&gw, "G22.99-PULL-0021").await }).await;

@@ -6,11 +6,11 @@
 //! given up, and made good by the next sync; after an outage the portal holds the
 //! dossier's real final state; a connector behind an LGSP takes the same records.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
 use base64::Engine as _;
-use motcua_simulators::dvcqg::{DvcqgSim, Listed, Setup};
-use motcua_tests::{Gateway, TestConfig, config::dvcqg_env, eventually};
+use motcua_simulators::dvcqg::{DvcqgSim, Setup};
+use motcua_tests::{Gateway, TestConfig, config::dvcqg_env, eventually, samples::listed};
 use serde_json::{Value, json};
 use toml::Table;
 
@@ -21,10 +21,6 @@ fn event(id: &str, kind: &str) -> Value {
 async fn post_event(gw: &Gateway, code: &str, desk: &str, body: &Value) {
     let (status, reply) = gw.post_json(&format!("/v1/desk/dossiers/{code}/events"), desk, body).await;
     assert_eq!(status, 200, "{body} → {reply}");
-}
-
-fn today() -> jiff::civil::Date {
-    motcua_schemas::time::to_vn(jiff::Timestamp::now()).date()
 }
 
 /// A record as the portal pushes it: every scalar a string.
@@ -84,6 +80,90 @@ async fn local_code(gw: &Gateway, portal_code: &str) -> Option<String> {
         .and_then(|d| d["code"].as_str().map(str::to_owned))
 }
 
+fn sha256(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One pull round over the real shapes (list row, details, files) from the portal's
+/// pull services — at their own address, with their own account and a Bearer key —
+/// takes two dossiers with their owner, ID number and files, and skips the row
+/// without its date, which holds up neither them nor later rounds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pull_round_over_the_real_shapes_takes_two_dossiers_and_skips_an_undated_one() {
+    let sync = DvcqgSim::start(Setup::default()).await.expect("the sync simulator starts");
+    let mut setup = Setup::default();
+    setup.pull.token = Some("khoa-dich-vu-keo".into());
+    let pulls = DvcqgSim::start(setup).await.expect("the pull simulator starts");
+    let first = listed("000.07.20.H38-261202-0001", "Bản Km 21, xã Trạm Tấu");
+    let mut second = listed("000.07.20.H38-261202-0002", "Bản Pá Hu, xã Trạm Tấu");
+    second.row["hoTen"] = "Giàng A Sùng".into();
+    second.row["soCmnd"] = "".into();
+    second.row["soCmndCu"] = "063123456".into();
+    let mut undated = listed("000.07.20.H38-261202-0003", "Bản Tà Xùa, xã Trạm Tấu");
+    undated.undated = true;
+    let files: Vec<(String, Vec<u8>)> = first.files.clone().into_iter().collect();
+    for l in [first, undated, second] {
+        // The portal holds its own dossiers: the records synced of them are updates.
+        sync.hold(json!({ "MaHoSo": l.detail["MaHoSo"] }));
+        pulls.list(l);
+    }
+    let config = TestConfig::fast_retries()
+        .all_day()
+        .dvcqg(&sync.url(), Some(1))
+        .set("portal.dvcqg.pull.url", pulls.url())
+        .set("portal.dvcqg.pull.token_env", "MOTCUA_DVCQG_PULL_TOKEN");
+    let mut env = dvcqg_env();
+    env.push(("MOTCUA_DVCQG_PULL_TOKEN".into(), "khoa-dich-vu-keo".into()));
+    let gw = Gateway::start_with_env(config, env);
+
+    let one =
+        eventually(15, "the first dossier", || async { local_code(&gw, "000.07.20.H38-261202-0001").await }).await;
+    let two =
+        eventually(15, "the second dossier", || async { local_code(&gw, "000.07.20.H38-261202-0002").await }).await;
+    let (_, one) = gw.get_json(&format!("/v1/dossiers/{one}"), "admin-dev").await;
+    let (_, two) = gw.get_json(&format!("/v1/dossiers/{two}"), "admin-dev").await;
+    assert_eq!(
+        (&one["applicant"]["name"], &one["applicant"]["id_number"]),
+        (&json!("Lò Thị Mai"), &json!("015190001234"))
+    );
+    assert_eq!(
+        (&two["applicant"]["name"], &two["applicant"]["id_number"]),
+        (&json!("Giàng A Sùng"), &json!("063123456"))
+    );
+    assert_eq!(one["procedure"]["code"], "1.001193.000.00.00.H38", "{one}");
+    assert_eq!(one["return_method"], "post", "HinhThucNhanKQ 1: {one}");
+    assert_eq!(one["return_address"]["detail"], "Bản Km 21, xã Trạm Tấu", "{one}");
+    let documents = one["documents"].as_array().expect("documents");
+    assert_eq!(documents.len(), 2, "{one}");
+    for ((_, bytes), document) in files.iter().zip(documents) {
+        assert_eq!(document["stored"], true, "{document}");
+        assert_eq!(document["sha256"], sha256(bytes), "{document}");
+    }
+    assert_eq!(documents[0]["name"], "Đơn đề nghị đổi giấy phép lái xe.pdf");
+    assert_eq!(documents[0]["component"], "GT01");
+
+    // The undated row: counted each round, its details never asked for, nothing set aside.
+    eventually(10, "a second round", || async {
+        (gw.metric("motcua_dvcqg_pull_skipped_rows").await >= 2.0).then_some(())
+    })
+    .await;
+    assert_eq!(pulls.fetched("000.07.20.H38-261202-0003"), 0);
+    assert!(local_code(&gw, "000.07.20.H38-261202-0003").await.is_none());
+    pulls.give_date("000.07.20.H38-261202-0003");
+    eventually(15, "the dossier once dated", || async { local_code(&gw, "000.07.20.H38-261202-0003").await }).await;
+
+    // The pull spoke only to its own services, with its own account and key; the
+    // dossiers it took are recorded at the portal through the sync's.
+    assert!(pulls.pull_logins() >= 1 && sync.pull_logins() == 0);
+    assert_eq!(pulls.logins(), 0, "the sync account was not used for the pull");
+    eventually(15, "the pulled dossiers synced", || async {
+        sync.record("000.07.20.H38-261202-0002").filter(|r| r["ChuHoSo"] == "Giàng A Sùng")
+    })
+    .await;
+    assert_eq!(pulls.violations(), Vec::<String>::new());
+    assert_eq!(sync.violations(), Vec::<String>::new());
+}
+
 fn statuses(steps: &[Value]) -> Vec<String> {
     steps.iter().map(|s| s["TrangThai"].as_str().unwrap_or_default().to_owned()).collect()
 }
@@ -91,20 +171,7 @@ fn statuses(steps: &[Value]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn pushed_and_pulled_dossiers_reach_a_desk_and_every_change_reaches_the_portal() {
     let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
-    let mut pulled = pushed_record("G22.99-PULL-0001");
-    pulled["HoTenNguoiNop"] = pulled["ChuHoSo"].take();
-    pulled.as_object_mut().unwrap().remove("ChuHoSo");
-    // Submitted at the portal a minute ago (a portal's time is never ahead of the clock).
-    let submitted = motcua_schemas::time::to_vn(jiff::Timestamp::now() - jiff::SignedDuration::from_secs(60));
-    pulled["NgayNop"] = submitted.strftime("%d/%m/%Y %H:%M:%S").to_string().into();
-    pulled.as_object_mut().unwrap().remove("NgayNopHoSo");
-    pulled["TaiLieuNop"] = json!([{ "TenTepDinhKem": "Giấy chứng sinh", "DuongDanTaiTepTin": "/files/gcs.pdf" }]);
-    sim.list(Listed::new(
-        "000.07.20.H38",
-        today(),
-        pulled,
-        BTreeMap::from([("/files/gcs.pdf".to_owned(), b"%PDF-1.4 giay chung sinh".to_vec())]),
-    ));
+    sim.list(listed("G22.99-PULL-0001", "Bản Km 21, xã Trạm Tấu"));
     let config = TestConfig::fast_retries().all_day().dvcqg(&sim.url(), Some(1)).add_client(push_client());
     let mut gw = Gateway::start_with_env(config, dvcqg_env());
 
@@ -155,6 +222,7 @@ async fn pushed_and_pulled_dossiers_reach_a_desk_and_every_change_reaches_the_po
         eventually(15, "the pulled dossier", || async { local_code(&gw, "G22.99-PULL-0001").await }).await;
     let (_, dossier) = gw.get_json(&format!("/v1/dossiers/{pulled_code}"), "admin-dev").await;
     assert_eq!(dossier["documents"][0]["stored"], true, "{dossier}");
+    assert_eq!(dossier["applicant"]["name"], "Lò Thị Mai", "{dossier}");
     let inbox = inbox_codes(&gw).await;
     assert!(inbox.contains(&pushed) && inbox.contains(&pulled_code), "{inbox:?}");
     assert_eq!(sim.fetched("G22.99-PULL-0001"), 1);

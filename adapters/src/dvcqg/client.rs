@@ -24,8 +24,9 @@ pub enum Transport {
         username: String,
         /// Password.
         password: String,
-        /// `madonvi` of every envelope.
-        unit: String,
+        /// `madonvi` of every envelope; none for services that take no envelope
+        /// unit (the pull's, which name `donViXuLy` per call).
+        unit: Option<String>,
         /// The `dstcode` header, when the portal asks for one.
         dstcode: Option<String>,
         /// How long a session is used before logging in again.
@@ -101,6 +102,7 @@ pub struct DvcqgClient {
     oauth: Option<OAuth>,
     rules: ReplyRules,
     max_answer: usize,
+    fixed_token: Option<String>,
     session: Mutex<Option<(String, Instant)>>,
     token: Mutex<Option<(String, Instant)>>,
 }
@@ -134,9 +136,17 @@ impl DvcqgClient {
             oauth,
             rules,
             max_answer,
+            fixed_token: None,
             session: Mutex::new(None),
             token: Mutex::new(None),
         }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` on every call, for a
+    /// service that takes a fixed key rather than an LGSP's grant.
+    pub fn with_fixed_token(mut self, token: Option<String>) -> DvcqgClient {
+        self.fixed_token = token;
+        self
     }
 
     /// The transport.
@@ -145,7 +155,7 @@ impl DvcqgClient {
     }
 
     async fn bearer(&self, renew: bool) -> Result<Option<String>, SyncOutcome> {
-        let Some(oauth) = &self.oauth else { return Ok(None) };
+        let Some(oauth) = &self.oauth else { return Ok(self.fixed_token.clone()) };
         let mut cached = self.token.lock().await;
         if !renew && let Some((token, until)) = cached.as_ref().filter(|(_, until)| *until > Instant::now()) {
             let _ = until;
@@ -203,7 +213,7 @@ impl DvcqgClient {
                 }
             };
             let status = response.status().as_u16();
-            if status == 401 && token.is_some() && !renew {
+            if status == 401 && self.oauth.is_some() && !renew {
                 renew = true;
                 continue;
             }
@@ -269,7 +279,9 @@ impl DvcqgClient {
             let session = self.session(renewed).await?;
             let mut envelope = Map::new();
             envelope.insert("session".into(), session.into());
-            envelope.insert("madonvi".into(), unit.clone().into());
+            if let Some(unit) = unit {
+                envelope.insert("madonvi".into(), unit.clone().into());
+            }
             envelope.insert("service".into(), service.into());
             envelope.extend(params.clone());
             match self.post(service_path, &Value::Object(envelope), true).await {

@@ -144,7 +144,12 @@ fn documents(
     documents: &mut Vec<Document>,
     contents: &mut Vec<InlineContent>,
 ) {
-    let mut inline = |c: &mut Checker, at: &str, name: String, data: &str, documents: &mut Vec<Document>| {
+    let mut inline = |c: &mut Checker,
+                      at: &str,
+                      name: String,
+                      component: Option<String>,
+                      data: &str,
+                      documents: &mut Vec<Document>| {
         match base64::engine::general_purpose::STANDARD.decode(data.trim()) {
             Err(_) => c.fail(at, "must be base64"),
             Ok(bytes) => {
@@ -154,7 +159,7 @@ fn documents(
                 let size = Some(bytes.len() as u64);
                 documents.push(Document {
                     name,
-                    component: None,
+                    component,
                     url: None,
                     sha256: Some(sha256),
                     size,
@@ -167,7 +172,7 @@ fn documents(
     if let Some(data) = scalar(obj.get("TepDonDangKy")) {
         let name = scalar(obj.get("TenTepDonDangKy")).unwrap_or_else(|| "Đơn đăng ký".to_owned());
         let name = c.text("/TenTepDonDangKy", &name, MAX_NAME);
-        inline(c, "/TepDonDangKy", name, &data, documents);
+        inline(c, "/TepDonDangKy", name, None, &data, documents);
     }
     let listed = match obj.get("TaiLieuNop") {
         None | Some(Value::Null) => return,
@@ -191,8 +196,9 @@ fn documents(
         }
         let name =
             c.text(&format!("{at}/TenTepDinhKem"), &scalar(doc.get("TenTepDinhKem")).unwrap_or_default(), MAX_NAME);
+        let component = c.opt_text(&format!("{at}/MaThanhPhanHoSo"), scalar(doc.get("MaThanhPhanHoSo")).as_deref(), 64);
         if let Some(data) = scalar(doc.get("Base64")) {
-            inline(c, &format!("{at}/Base64"), name, &data, documents);
+            inline(c, &format!("{at}/Base64"), name, component, &data, documents);
             continue;
         }
         let url = scalar(doc.get("DuongDanTaiTepTin"));
@@ -203,7 +209,6 @@ fn documents(
         {
             c.fail(format!("{at}/DuongDanTaiTepTin"), "must be an http(s) URL");
         }
-        let component = c.opt_text(&format!("{at}/MaThanhPhanHoSo"), scalar(doc.get("MaThanhPhanHoSo")).as_deref(), 64);
         documents.push(Document { name, component, url, sha256: None, size: None, pages: None, stored: false });
     }
 }

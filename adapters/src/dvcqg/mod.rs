@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod inbound;
+pub mod pulled;
 pub mod record;
 pub mod reply;
 

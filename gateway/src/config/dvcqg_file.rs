@@ -138,6 +138,26 @@ pub struct PullSection {
     /// push an update of them (the id of the portal's pushing client, if it pushes too).
     #[serde(default = "default_pull_client")]
     pub client: String,
+    /// The pull services' base URL, when not the portal's (a province may sync
+    /// through its connector and pull from the portal's own services).
+    pub url: Option<String>,
+    /// The login path under `url` (default the public client's,
+    /// `/apiDVC-GPLX/tcdbdvcdata/mapi/login`).
+    #[serde(default = "default_pull_auth_path")]
+    pub auth_path: String,
+    /// The services path under `url` (default `/apiDVC-GPLX/tcdbdvcdata/mapi/g`).
+    #[serde(default = "default_pull_service_path")]
+    pub service_path: String,
+    /// The environment variable holding the pull account's user name.
+    pub username_env: Option<String>,
+    /// The environment variable holding its password.
+    pub password_env: Option<String>,
+    /// The environment variable holding a key sent as `Authorization: Bearer`, for
+    /// a pull service that asks for one (the public client sends it only if set).
+    pub token_env: Option<String>,
+    /// Seconds a pull session is used before logging in again.
+    #[serde(default = "default_session_ttl")]
+    pub session_ttl_secs: u64,
 }
 
 /// `[portal.dvcqg.push]`: what the real push shapes leave out (docs/PORTAL.md, "Push").
@@ -203,6 +223,12 @@ fn default_otherwise() -> Verdict {
 }
 fn default_interval() -> u64 {
     300
+}
+fn default_pull_auth_path() -> String {
+    "/apiDVC-GPLX/tcdbdvcdata/mapi/login".into()
+}
+fn default_pull_service_path() -> String {
+    "/apiDVC-GPLX/tcdbdvcdata/mapi/g".into()
 }
 fn default_pull_client() -> String {
     "dvcqg-pull".into()

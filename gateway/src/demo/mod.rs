@@ -246,7 +246,7 @@ replies = [
 ]
 units = [{{ portal = "{PORTAL_UNIT}", unit = "04606" }}]
 constants = {{ NoiNopHoSo = "2" }}
-pull = {{ units = ["{PORTAL_UNIT}"], interval_secs = 1, lookback_days = 1 }}
+pull = {{ units = ["{PORTAL_UNIT}"], interval_secs = 1, lookback_days = 1, username_env = "DEMO_DVCQG_PULL_USER", password_env = "DEMO_DVCQG_PULL_PASSWORD" }}
 "#
     ))
     .map_err(fail)?;
@@ -312,6 +312,8 @@ desks = [
     let env = |name: &str| match name {
         "DEMO_DVCQG_USER" => Some(account.username.clone()),
         "DEMO_DVCQG_PASSWORD" => Some(account.password.clone()),
+        "DEMO_DVCQG_PULL_USER" => Some(account.pull.username.clone()),
+        "DEMO_DVCQG_PULL_PASSWORD" => Some(account.pull.password.clone()),
         "DEMO_VNPOST_KEY" => Some(post_office.key.clone()),
         "DEMO_VNPOST_SECRET" => Some(post_office.secret.clone()),
         _ => None,
@@ -543,14 +545,14 @@ async fn script(demo: &Demo, portal: &DvcqgSim, post: &VnpostSim, desk: &peers::
         expected: Status::NotReceived,
         expect_overdue: false,
     });
-    let mut e_record = national_record("DEMO-E-0001", "Lường Thị Én", "015190005678");
-    e_record["TaiLieuNop"][0]["DuongDanTaiTepTin"] = "/tep/DEMO-E-0001/to-khai.pdf".into();
-    portal.list(Listed::new(
-        PORTAL_UNIT,
-        motcua_schemas::time::to_vn(jiff::Timestamp::now()).date(),
-        e_record,
-        [("/tep/DEMO-E-0001/to-khai.pdf".to_owned(), b"%PDF-1.4 to khai".to_vec())].into(),
-    ));
+    // Listed as the portal's pull services list (owner, ID number and files in the
+    // row; procedure and unit in the details), for a procedure of the catalogue.
+    let mut e = Listed::sample(PORTAL_UNIT, "DEMO-E-0001", motcua_schemas::time::to_vn(jiff::Timestamp::now()).date());
+    e.row["hoTen"] = "Lường Thị Én".into();
+    e.row["soCmnd"] = "015190005678".into();
+    e.detail["MaTTHC"] = "1.001193".into();
+    e.detail["HinhThucNhanKQ"] = "0".into();
+    portal.list(e);
     let e_code =
         demo.until("E pulled from the national portal", 15, || async { demo.code_of("DEMO-E-0001").await }).await?;
     demo.say("E", format!("pulled from the national portal's list: {e_code}"));

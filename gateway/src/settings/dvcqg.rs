@@ -84,6 +84,13 @@ pub struct PullSettings {
     /// The client pulled dossiers are submitted as (a pushing client of the same
     /// portal may then update them).
     pub client: String,
+    /// The pull services' base URL, when not the portal's.
+    pub url: Option<String>,
+    /// How the pull services are reached: their own login and service paths and
+    /// account, no envelope unit, no `dstcode`.
+    pub transport: Transport,
+    /// The fixed `Authorization: Bearer` key, if the pull service asks for one.
+    pub token: Option<String>,
 }
 
 /// Reads a secret from the environment variable `var` names.
@@ -130,10 +137,10 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
                 service_path: path(&format!("{at}.service_path"), &section.service_path, problems),
                 username: secret(env, &format!("{at}.username_env"), &section.username_env, problems),
                 password: secret(env, &format!("{at}.password_env"), &section.password_env, problems),
-                unit: section.madonvi.clone().unwrap_or_else(|| {
+                unit: Some(section.madonvi.clone().unwrap_or_else(|| {
                     problems.add(format!("{at}.madonvi"), "is required for the session transport");
                     String::new()
-                }),
+                })),
                 dstcode: section.dstcode.clone(),
                 session_ttl: Duration::from_secs(section.session_ttl_secs),
             }
@@ -205,9 +212,26 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
         }
     }
     let pull = section.pull.as_ref().map(|p| {
-        if section.transport != TransportKind::Session {
-            problems.add(format!("{at}.pull"), "pulling needs the session transport");
+        let pat = format!("{at}.pull");
+        if let Some(url) = &p.url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            problems.add(format!("{pat}.url"), "must be an http(s) URL");
         }
+        if p.session_ttl_secs == 0 {
+            problems.add(format!("{pat}.session_ttl_secs"), "must be positive");
+        }
+        let transport = Transport::Session {
+            auth_path: path(&format!("{pat}.auth_path"), &Some(p.auth_path.clone()), problems),
+            service_path: path(&format!("{pat}.service_path"), &Some(p.service_path.clone()), problems),
+            username: secret(env, &format!("{pat}.username_env"), &p.username_env, problems),
+            password: secret(env, &format!("{pat}.password_env"), &p.password_env, problems),
+            unit: None,
+            dstcode: None,
+            session_ttl: Duration::from_secs(p.session_ttl_secs),
+        };
+        let token =
+            p.token_env.as_ref().map(|var| secret(env, &format!("{pat}.token_env"), &Some(var.clone()), problems));
         if p.units.is_empty() {
             problems.add(format!("{at}.pull.units"), "name at least one of the portal's unit ids");
         }
@@ -225,6 +249,9 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
             interval: Duration::from_secs(p.interval_secs.max(1)),
             lookback_days: p.lookback_days,
             client: p.client.clone(),
+            url: p.url.clone(),
+            transport,
+            token,
         }
     });
     DvcqgSettings {

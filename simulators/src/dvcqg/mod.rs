@@ -1,11 +1,14 @@
 //! A national public service portal (DVCQG) on loopback (docs/PEERS.md §1): login and
 //! the service envelope (`/auth`, `/service`), a provincial connector's bare arrays
-//! (`/connector/ThemMoi`, `/connector/CapNhat`, `/connector/DongBoTienTrinh`) and an
-//! LGSP's token endpoint (`/token`). It checks every request as the portal would, keeps
+//! (`/connector/ThemMoi`, `/connector/CapNhat`, `/connector/DongBoTienTrinh`), an
+//! LGSP's token endpoint (`/token`) and the pull services (`pull`). It checks every request as the portal would, keeps
 //! what it took, lists dossiers for the gateway to pull, and can be told to expire
 //! sessions, answer "already exists", answer HTTP 200 with an error, or go down.
 
 pub mod check;
+pub mod pull;
+
+pub use pull::{Listed, PullSetup};
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -37,6 +40,8 @@ pub struct Setup {
     pub session_ttl: Duration,
     /// The LGSP client in front of the portal (`client_id`, `client_secret`), if any.
     pub lgsp: Option<(String, String)>,
+    /// The pull services' account and key.
+    pub pull: PullSetup,
 }
 
 impl Default for Setup {
@@ -47,6 +52,7 @@ impl Default for Setup {
             dstcode: None,
             session_ttl: Duration::from_secs(600),
             lgsp: None,
+            pull: PullSetup::default(),
         }
     }
 }
@@ -92,44 +98,8 @@ struct Books {
     switches: Switches,
     listed: Vec<Listed>,
     fetched: BTreeMap<String, usize>,
-}
-
-/// A dossier the portal lists for the gateway to pull.
-#[derive(Debug, Clone)]
-pub struct Listed {
-    /// The unit it is listed under (`donViXuLy`).
-    pub unit: String,
-    /// The day it was received.
-    pub day: jiff::civil::Date,
-    /// Its details, as `TraCuuHoSo` returns them; `TaiLieuNop[].DuongDanTaiTepTin`
-    /// names files `LayTaiLieuHoSo` serves from `files`.
-    pub detail: Value,
-    /// File contents by path.
-    pub files: BTreeMap<String, Vec<u8>>,
-    /// A broken or hostile portal, for tests (no public source shows one): the code
-    /// the list shows, when it is not the one of the details.
-    pub listed_as: Option<String>,
-    /// A broken portal, for tests: the list shows the dossier, `TraCuuHoSo` finds
-    /// nothing.
-    pub no_details: bool,
-    /// The list shows the dossier with its date empty (`""`), as real lists sometimes
-    /// do; public client code skips such a row and reads it again next time.
-    pub undated: bool,
-}
-
-impl Listed {
-    /// A dossier listed under `unit` on `day`, with its details and files.
-    pub fn new(unit: &str, day: jiff::civil::Date, detail: Value, files: BTreeMap<String, Vec<u8>>) -> Listed {
-        Listed { unit: unit.to_owned(), day, detail, files, listed_as: None, no_details: false, undated: false }
-    }
-
-    /// The code the list shows.
-    fn code(&self) -> Value {
-        match &self.listed_as {
-            Some(code) => Value::String(code.clone()),
-            None => self.detail.get("MaHoSo").cloned().unwrap_or_default(),
-        }
-    }
+    pull_sessions: HashMap<String, Instant>,
+    pull_logins: usize,
 }
 
 type Shared = Arc<(Setup, Mutex<Books>)>;
@@ -161,6 +131,8 @@ impl DvcqgSim {
             .route("/connector/CapNhat", post(connector_update))
             .route("/connector/DongBoTienTrinh", post(connector_progress))
             .route("/token", post(grant))
+            .route(pull::LOGIN, post(pull::login))
+            .route(pull::SERVICES, post(pull::services))
             .with_state(shared.clone());
         let addr = crate::serve::spawn(router).await?;
         Ok(DvcqgSim { addr, shared })
@@ -180,9 +152,17 @@ impl DvcqgSim {
         change(&mut self.state().switches);
     }
 
-    /// Ends every session now, as a portal restart or a short session lifetime would.
+    /// Ends every session now, the pull's too, as a portal restart or a short
+    /// session lifetime would.
     pub fn expire_sessions(&self) {
-        self.state().sessions.clear();
+        let mut s = self.state();
+        s.sessions.clear();
+        s.pull_sessions.clear();
+    }
+
+    /// Logins to the pull services so far.
+    pub fn pull_logins(&self) -> usize {
+        self.state().pull_logins
     }
 
     /// Holds `record` already — one of the portal's own dossiers, or one synced
@@ -200,7 +180,7 @@ impl DvcqgSim {
     /// Gives the details of a dossier listed with `no_details` from now on.
     pub fn give_details(&self, listed_code: &str) {
         for l in self.state().listed.iter_mut() {
-            if l.code().as_str() == Some(listed_code) {
+            if l.code() == listed_code {
                 l.no_details = false;
             }
         }
@@ -209,7 +189,7 @@ impl DvcqgSim {
     /// Lists a dossier listed `undated` with its date from now on.
     pub fn give_date(&self, listed_code: &str) {
         for l in self.state().listed.iter_mut() {
-            if l.code().as_str() == Some(listed_code) {
+            if l.code() == listed_code {
                 l.undated = false;
             }
         }
@@ -429,64 +409,6 @@ fn text(obj: &Map<String, Value>, key: &str) -> Option<String> {
     obj.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn lookups(s: &mut Books, service: &str, obj: &Map<String, Value>) -> Response {
-    let unit = text(obj, "donViXuLy").unwrap_or_default();
-    match service {
-        "DanhSachHoSo" => {
-            let day = |k: &str| text(obj, k).and_then(|d| d.parse::<jiff::civil::Date>().ok());
-            let (Some(from), Some(to)) = (day("ngayNhan1"), day("ngayNhan2")) else {
-                s.violations.push("DanhSachHoSo needs ngayNhan1 and ngayNhan2 as yyyy-MM-dd".into());
-                return give(s, "99", "Dữ liệu không hợp lệ");
-            };
-            let data: Vec<Value> = s
-                .listed
-                .iter()
-                .filter(|l| l.unit == unit && (from..=to).contains(&l.day))
-                .map(|l| {
-                    json!({
-                        "MaHoSo": l.code(),
-                        "MaTTHC": l.detail.get("MaTTHC").cloned().unwrap_or_default(),
-                        "NgayTiepNhan": if l.undated { String::new() } else { l.day.strftime("%d/%m/%Y 00:00:00").to_string() },
-                    })
-                })
-                .collect();
-            *s.answers.entry("0".into()).or_default() += 1;
-            let mut answer = json!({ "error_code": "0", "message": "Thành công", "data": data });
-            if let Some(n) = s.switches.pad_lists {
-                answer["padding"] = "x".repeat(n).into();
-            }
-            axum::Json(answer).into_response()
-        }
-        "TraCuuHoSo" => {
-            let code = text(obj, "mahoso").unwrap_or_default();
-            let found: Vec<Value> = s
-                .listed
-                .iter()
-                .filter(|l| !l.no_details && l.code().as_str() == Some(code.as_str()))
-                .map(|l| l.detail.clone())
-                .collect();
-            *s.fetched.entry(code).or_default() += 1;
-            *s.answers.entry("0".into()).or_default() += 1;
-            axum::Json(json!({ "error_code": "0", "message": "Thành công", "data": found })).into_response()
-        }
-        "LayTaiLieuHoSo" => {
-            let path = text(obj, "duongdanteptin").unwrap_or_default();
-            let file = s.listed.iter().find_map(|l| l.files.get(&path).cloned());
-            let Some(bytes) = file else { return give(s, "2", "Không tìm thấy tệp") };
-            use base64::Engine as _;
-            let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-            *s.answers.entry("0".into()).or_default() += 1;
-            axum::Json(json!({ "error_code": "0", "message": "Thành công",
-                "TepTinDinhKem": [{ "Base64": data, "DuongDan": path, "TenTaiLieu": path.rsplit('/').next().unwrap_or_default() }] }))
-            .into_response()
-        }
-        other => {
-            s.violations.push(format!("unknown service {other:?}"));
-            give(s, "99", "Dịch vụ không tồn tại")
-        }
-    }
-}
-
 async fn service(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(r) = gate(&shared, &headers, true).await {
         return r;
@@ -530,7 +452,10 @@ async fn service(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
             s.taken.push(Taken { service: "DongBoTrangThaiHoSo".into(), updating: false, item });
             give(&mut s, "0", "Đồng bộ trạng thái thành công")
         }
-        other => lookups(&mut s, other, &obj),
+        other => {
+            s.violations.push(format!("unknown service {other:?}"));
+            give(&mut s, "99", "Dịch vụ không tồn tại")
+        }
     }
 }
 

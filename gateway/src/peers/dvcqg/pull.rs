@@ -1,16 +1,19 @@
-//! The pull of dossiers the national portal only lists (docs/PEERS.md §1.10, pull):
+//! The pull of dossiers the national portal only lists (docs/PORTAL.md, "Pull"):
 //! every round, for each configured unit, list the dossiers received from the cursor's
 //! day (less a look-back) to today (`DanhSachHoSo`), and for each one not yet taken
-//! fetch its details (`TraCuuHoSo`) and documents (`LayTaiLieuHoSo`) and take it in.
+//! fetch its details (`TraCuuHoSo`) and the files its row names (`LayTaiLieuHoSo`),
+//! merge row, details and files into one record, and take it in. The pull services
+//! have their own URL, account and session (`Outbound::dvcqg_pull`).
 //!
 //! The portal's code is the idempotency key, so a dossier is taken once whichever way
 //! it came. One listed dossier never holds up the others: one the gateway refuses, one
-//! whose details name another dossier, or one the portal gives no details of, is set
-//! aside with why (`crate::aside`) and tried again later, and the round goes on; the
-//! cursor, kept in the store, moves to today once the list has been read through.
+//! listed or detailed under another unit, one whose details name another dossier, or
+//! one the portal gives no details or files of, is set aside with why (`crate::aside`)
+//! and tried again later, and the round goes on; the cursor, kept in the store, moves
+//! to today once the list has been read through.
 
 use jiff::civil::Date;
-use motcua_adapters::dvcqg::{DvcqgClient, SyncOutcome};
+use motcua_adapters::dvcqg::{DvcqgClient, SyncOutcome, pulled};
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 
@@ -63,38 +66,67 @@ enum NotTaken {
     Failed(String),
 }
 
-/// Fetches the details of `code` with its documents' contents.
+/// Fetches the details of `code`, listed under `unit`.
 async fn details(client: &DvcqgClient, unit: &str, code: &str) -> Result<Map<String, Value>, NotTaken> {
-    let found = client.list("TraCuuHoSo", params(&[("mahoso", code.into()), ("donViXuLy", unit.into())])).await;
+    let found = client.list("TraCuuHoSo", params(&[("donViXuLy", unit.into()), ("mahoso", code.into())])).await;
     let found = found.map_err(|o| NotTaken::Failed(format!("the details could not be fetched: {}", reason(o))))?;
-    let Some(Value::Object(mut detail)) = found.into_iter().next() else {
+    let Some(Value::Object(detail)) = found.into_iter().next() else {
         return Err(NotTaken::Failed("the portal lists the dossier but gives no details of it".into()));
     };
     // The details must be those of the dossier listed: a detail naming another
     // dossier would otherwise rewrite that one.
-    let named = text(&Value::Object(detail.clone()), &["MaHoSo", "maHoSo"]);
+    let named = text(&Value::Object(detail.clone()), &["MaHoSo"]);
     if named.as_deref() != Some(code) {
         return Err(NotTaken::Refused(format!(
             "the details name another dossier ({}) than the one listed",
             named.unwrap_or_else(|| "none".into())
         )));
     }
-    if let Some(Value::Array(documents)) = detail.get_mut("TaiLieuNop") {
-        for doc in documents.iter_mut() {
-            let Some(doc) = doc.as_object_mut() else { continue };
-            let path = doc.get("DuongDanTaiTepTin").and_then(Value::as_str).map(str::to_owned);
-            let Some(path) = path.filter(|_| !doc.contains_key("Base64")) else { continue };
-            let query = params(&[("donViXuLy", unit.into()), ("duongdanteptin", path)]);
-            let files = client
-                .list("LayTaiLieuHoSo", query)
-                .await
-                .map_err(|o| NotTaken::Failed(format!("a document could not be fetched: {}", reason(o))))?;
-            if let Some(data) = files.first().and_then(|f| f.get("Base64")).and_then(Value::as_str) {
-                doc.insert("Base64".into(), data.into());
-            }
-        }
-    }
     Ok(detail)
+}
+
+/// Refuses a row or detail naming another unit than the one it was listed under: a
+/// unit's list may only bring that unit's dossiers.
+fn same_unit(obj: &Map<String, Value>, unit: &str, what: &str) -> Result<(), NotTaken> {
+    match pulled::named_unit(obj) {
+        Some(named) if named != unit => {
+            Err(NotTaken::Refused(format!("listed under {unit}, its {what} names another unit ({named})")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Fetches the contents of the files a listed row names.
+async fn files(
+    client: &DvcqgClient,
+    unit: &str,
+    row: &Map<String, Value>,
+) -> Result<Vec<(pulled::ListedFile, String)>, NotTaken> {
+    let listed = pulled::listed_files(row).map_err(NotTaken::Refused)?;
+    let mut contents = Vec::with_capacity(listed.len());
+    for file in listed {
+        let query = params(&[("donViXuLy", unit.into()), ("duongdanteptin", file.path.clone())]);
+        let answer = client
+            .list("LayTaiLieuHoSo", query)
+            .await
+            .map_err(|o| NotTaken::Failed(format!("a document could not be fetched: {}", reason(o))))?;
+        let Some(content) = pulled::file_content(&answer) else {
+            return Err(NotTaken::Failed(format!("the portal gave no content for the document {}", file.name)));
+        };
+        contents.push((file, content));
+    }
+    Ok(contents)
+}
+
+/// Whether the configuration takes the procedure of `detail` (every one when none
+/// are named); a procedure is named by its national code or in full.
+fn wanted(pull: &PullSettings, detail: &Map<String, Value>) -> bool {
+    if pull.procedures.is_empty() {
+        return true;
+    }
+    let Some(code) = text(&Value::Object(detail.clone()), &["MaTTHC"]) else { return true };
+    let national = code.parse::<motcua_schemas::ProcedureCode>().ok().map(|c| c.national().to_owned());
+    pull.procedures.iter().any(|p| *p == code || Some(p) == national.as_ref())
 }
 
 async fn take(app: &Core, detail: &Map<String, Value>, unit: &str, client_id: &str) -> Result<(), NotTaken> {
@@ -116,16 +148,26 @@ async fn take(app: &Core, detail: &Map<String, Value>, unit: &str, client_id: &s
     }
 }
 
-/// Takes one listed dossier: its details, its files, then intake.
+/// Takes one listed dossier: its details, its files, then intake. `Ok(false)`: a
+/// procedure the configuration does not take.
 async fn pull_one(
     app: &Core,
     client: &DvcqgClient,
     pull: &PullSettings,
     unit: &str,
     code: &str,
-) -> Result<(), NotTaken> {
+    row: &Value,
+) -> Result<bool, NotTaken> {
+    let Some(row) = row.as_object() else { return Err(NotTaken::Refused("the listed row is not an object".into())) };
+    same_unit(row, unit, "row")?;
     let detail = details(client, unit, code).await?;
-    take(app, &detail, unit, &pull.client).await
+    same_unit(&detail, unit, "details")?;
+    if !wanted(pull, &detail) {
+        return Ok(false);
+    }
+    let contents = files(client, unit, row).await?;
+    let record = pulled::merge(row, &detail, &contents);
+    take(app, &record, unit, &pull.client).await.map(|()| true)
 }
 
 /// Sets `code` aside (or counts another try of it), or forgets it once taken.
@@ -134,7 +176,7 @@ async fn settle(
     unit: &str,
     code: &str,
     row: &Value,
-    outcome: Result<(), NotTaken>,
+    outcome: Result<bool, NotTaken>,
 ) -> Result<bool, String> {
     let settings = app.settings();
     let now = app.clock.now();
@@ -144,7 +186,7 @@ async fn settle(
         .map(|u| u.to_string());
     let (code, row, digest, unit) = (code.to_owned(), row.clone(), settings.digest.clone(), unit.to_owned());
     let aside = match outcome {
-        Ok(()) => None,
+        Ok(_) => None,
         Err(NotTaken::Refused(reason)) => Some((Kind::Refused, reason)),
         Err(NotTaken::Failed(reason)) => Some((Kind::Failed, reason)),
     };
@@ -189,7 +231,7 @@ async fn retry_set_aside(app: &Core, client: &DvcqgClient, pull: &PullSettings, 
         due.into_iter().filter(|a| a.item.get("unit").and_then(Value::as_str) == Some(unit)).take(RETRIED_PER_ROUND)
     {
         let row = item.item.get("row").cloned().unwrap_or(Value::Null);
-        let outcome = pull_one(app, client, pull, unit, &item.id).await;
+        let outcome = pull_one(app, client, pull, unit, &item.id, &row).await;
         if settle(app, unit, &item.id, &row, outcome).await? {
             taken += 1;
         }
@@ -217,32 +259,30 @@ pub async fn round(app: &Core, client: &DvcqgClient, pull: &PullSettings, unit: 
     let mut round = Round { listed: listed.len(), ..Round::default() };
     round.taken += retry_set_aside(app, client, pull, unit).await?;
     for item in &listed {
+        let row = item.as_object();
         let code =
-            text(item, &["MaHoSo", "maHoSo"]).filter(|c| motcua_adapters::portal::inbound::valid_submission_id(c));
-        let Some(code) = code else {
+            row.and_then(pulled::listed_code).filter(|c| motcua_adapters::portal::inbound::valid_submission_id(c));
+        let (Some(row), Some(code)) = (row, code) else {
             app.metrics.pull_skipped.inc();
             continue;
         };
         // A row without its date is skipped as the portal's own clients skip it: it is
         // listed again next round, and holds up neither the round nor the cursor.
-        if text(item, &["NgayTiepNhan", "ngayNhanHoSo", "NgayNhanHoSo", "NgayNop"]).is_none() {
+        if !pulled::is_dated(row) {
             app.metrics.pull_skipped.inc();
             round.undated += 1;
-            continue;
-        }
-        let procedure = text(item, &["MaTTHC", "maTTHC"]);
-        if !pull.procedures.is_empty() && procedure.as_ref().is_some_and(|p| !pull.procedures.contains(p)) {
             continue;
         }
         let taken = app.store.get(&keys::portal_submission(&code)).map_err(|e| e.to_string())?;
         if taken.is_some() || aside::contains(&app.store, Source::DvcqgPull, &code).map_err(|e| e.to_string())? {
             continue;
         }
-        let outcome = pull_one(app, client, pull, unit, &code).await;
-        if settle(app, unit, &code, item, outcome).await? {
-            round.taken += 1;
-        } else {
-            round.set_aside += 1;
+        let outcome = pull_one(app, client, pull, unit, &code, item).await;
+        let wanted = !matches!(outcome, Ok(false));
+        match settle(app, unit, &code, item, outcome).await? {
+            true if wanted => round.taken += 1,
+            true => {}
+            false => round.set_aside += 1,
         }
     }
     if cursor != Some(today) {
@@ -277,7 +317,7 @@ async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
         let pull = dvcqg.and_then(|d| d.pull.as_ref());
         let outbound = app.outbound();
         let wait = pull.map_or(std::time::Duration::from_secs(60), |p| p.interval);
-        if let (Some(pull), Some(client)) = (pull, outbound.dvcqg()) {
+        if let (Some(pull), Some(client)) = (pull, outbound.dvcqg_pull()) {
             for unit in &pull.units {
                 match round(&app, client, pull, unit).await {
                     Ok(r) if r.taken + r.set_aside + r.undated > 0 => {
