@@ -34,6 +34,11 @@ pub struct Setup {
     pub secret: String,
     /// Province numbers it accepts.
     pub provinces: HashSet<i64>,
+    /// An order API that takes wards (docs/PEERS.md §4.6 names `SenderWardId` and
+    /// `ReceiverWardId`; no public source shows their type, so this simulator's ward
+    /// identifiers are integers): the two fields, and the wards it knows. Without it,
+    /// a ward field is not a field of `MOrder`.
+    pub wards: Option<((String, String), HashSet<i64>)>,
 }
 
 impl Default for Setup {
@@ -43,6 +48,7 @@ impl Default for Setup {
             key: "motcua-key".into(),
             secret: "motcua-secret".into(),
             provinces: [33, 34, 10, 1].into_iter().collect(),
+            wards: None,
         }
     }
 }
@@ -289,7 +295,17 @@ fn check_order(obj: &Map<String, Value>, setup: &Setup) -> Vec<String> {
     {
         problems.push(format!("ItemCode {item} is not a valid S10 code"));
     }
-    let known = TEXT_FIELDS.iter().chain(&NUMBER_FIELDS).chain(&OTHER_FIELDS);
+    let mut ward_fields = Vec::new();
+    if let Some(((sender, receiver), wards)) = &setup.wards {
+        for key in [sender, receiver] {
+            match obj.get(key).and_then(Value::as_i64) {
+                Some(w) if wards.contains(&w) => {}
+                _ => problems.push(format!("{key} is {:?}, not a ward VNPost knows", obj.get(key))),
+            }
+            ward_fields.push(key.as_str());
+        }
+    }
+    let known = TEXT_FIELDS.iter().chain(&NUMBER_FIELDS).chain(&OTHER_FIELDS).copied().chain(ward_fields);
     for key in obj.keys() {
         if !known.clone().any(|k| k == key) {
             problems.push(format!("{key} is not a field of MOrder"));

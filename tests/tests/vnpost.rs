@@ -279,3 +279,49 @@ async fn a_collection_asked_for_at_the_portal_is_cancelled_on_withdrawal() {
     assert!(sim.orders()[&number].cancelled);
     assert_eq!(sim.violations(), Vec::<String>::new());
 }
+
+/// After 1 July 2025 there are no districts: where the order API takes wards, each end
+/// of an order carries its commune's ward from the mapping table; the fixed fields and
+/// the cash-on-delivery policy are configuration.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_carries_each_ends_ward_and_the_configured_fields() {
+    let setup = Setup {
+        wards: Some((("SenderWardId".into(), "ReceiverWardId".into()), [4_606_001].into())),
+        ..Setup::default()
+    };
+    let sim = VnpostSim::start(setup).await.expect("the simulator starts");
+    let codes_table: toml::Value = toml::from_str::<toml::Table>(
+        r#"codes = [{ unit = "15", province = 33 }, { unit = "04606", ward = 4606001 }]"#,
+    )
+    .expect("a table")["codes"]
+        .clone();
+    let wards: toml::Table = toml::from_str("sender = \"SenderWardId\"\nreceiver = \"ReceiverWardId\"").expect("wards");
+    let constants: toml::Table = toml::from_str("FlagConfig = 2").expect("constants");
+    let config = TestConfig::fast_retries()
+        .all_day()
+        .unthrottled()
+        .vnpost(&sim.url())
+        .set("postal.vnpost.codes", codes_table)
+        .set("postal.vnpost.ward_fields", wards)
+        .set("postal.vnpost.order_constants", constants)
+        .set("postal.vnpost.cod", "none");
+    let gw = Gateway::start_with_env(config, vnpost_env());
+    import_codes(&gw, &codes(200, 4)).await;
+    let code = dossier(&gw, "VNP-WARD-1").await;
+    for (i, kind) in ["received", "processing"].iter().enumerate() {
+        post_event(&gw, &code, &event(&format!("w{i}"), kind)).await;
+    }
+    let mut result = event("w9", "result_ready");
+    result["result_documents"] = json!([{ "name": "Giấy khai sinh (bản chính)" }]);
+    post_event(&gw, &code, &result).await;
+    eventually(15, "the return order", || async {
+        (order_state(&gw, &code, &code).await.as_deref() == Some("created")).then_some(())
+    })
+    .await;
+    let order = sim.orders()[&code].body.clone();
+    assert_eq!((&order["SenderWardId"], &order["ReceiverWardId"]), (&json!(4_606_001), &json!(4_606_001)), "{order}");
+    assert_eq!(order["SenderDistrict"], 0, "no district after the reform: {order}");
+    assert_eq!(order["FlagConfig"], 2, "{order}");
+    assert_eq!(order["CODAmount"], 0, "cod = none, though a fee is due: {order}");
+    assert_eq!(sim.violations(), Vec::<String>::new());
+}

@@ -30,6 +30,8 @@ pub struct OrderParty {
     pub province: i64,
     /// VNPost's district number (0 when unknown: optional for the receiver).
     pub district: i64,
+    /// VNPost's ward identifier, sent where orders carry wards.
+    pub ward: Option<Value>,
 }
 
 /// What an order says.
@@ -51,6 +53,11 @@ pub struct OrderRequest {
     pub contents: String,
     /// `Description`.
     pub description: String,
+    /// The fields naming the sender's and the receiver's ward, where orders carry
+    /// wards (docs/POST.md, "Wards").
+    pub ward_fields: Option<(String, String)>,
+    /// Fixed fields (`FlagConfig`, …), never replacing one written above.
+    pub constants: Map<String, Value>,
 }
 
 impl OrderRequest {
@@ -78,6 +85,15 @@ impl OrderRequest {
         });
         if let Some(item) = &self.item_code {
             body["ItemCode"] = item.clone().into();
+        }
+        if let (Some((sender, receiver)), Value::Object(fields)) = (&self.ward_fields, &mut body) {
+            fields.insert(sender.clone(), s.ward.clone().unwrap_or_default());
+            fields.insert(receiver.clone(), r.ward.clone().unwrap_or_default());
+        }
+        if let Value::Object(fields) = &mut body {
+            for (key, value) in &self.constants {
+                fields.entry(key.clone()).or_insert_with(|| value.clone());
+            }
         }
         body
     }
@@ -201,8 +217,9 @@ mod tests {
             email: None,
             province: 33,
             district: 3320,
+            ward: None,
         };
-        let order = OrderRequest {
+        let mut order = OrderRequest {
             customer_code: "C01".into(),
             order_number: "000.07.20.H38-261125-0001".into(),
             item_code: Some("EE123456785VN".into()),
@@ -211,10 +228,20 @@ mod tests {
             cod_amount: 8000,
             contents: contents("X", "Đăng ký khai sinh", "Tờ khai", Direction::Return, "015190001234"),
             description: "".into(),
+            ward_fields: None,
+            constants: Map::new(),
         };
         let body = order.body();
         assert!(body["SenderProvince"].is_i64() && body["ReceiverDistrict"].is_i64() && body["CODAmount"].is_u64());
         assert!(body["SenderName"].is_string() && body["ItemCode"] == "EE123456785VN");
         assert!(body["SenderDesc"].as_str().unwrap().contains("Tên dịch vụ: Trả hồ sơ tại nhà"));
+        assert!(body.get("SenderWardId").is_none() && body.get("FlagConfig").is_none());
+        order.ward_fields = Some(("SenderWardId".into(), "ReceiverWardId".into()));
+        order.receiver.ward = Some(json!(10_4606));
+        order.constants.insert("FlagConfig".into(), json!(2));
+        order.constants.insert("CODAmount".into(), json!(1));
+        let body = order.body();
+        assert_eq!((&body["ReceiverWardId"], &body["SenderWardId"]), (&json!(104606), &Value::Null));
+        assert_eq!((&body["FlagConfig"], &body["CODAmount"]), (&json!(2), &json!(8000)), "a constant never replaces");
     }
 }

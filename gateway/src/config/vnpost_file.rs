@@ -50,6 +50,22 @@ pub struct VnpostSection {
     /// order and a return order; each needs its own number).
     #[serde(default = "default_collection_suffix")]
     pub collection_suffix: String,
+    /// `OrderNumber` suffix of apology letters, before the letter's number (default
+    /// `-XL`: `{code}-XL1`); public code shows no letter order, so it is a setting.
+    #[serde(default = "default_letter_suffix")]
+    pub letter_suffix: String,
+    /// Cash collected on delivery of a return: `"fees_due"` (the fees not paid
+    /// online, the default) or `"none"` (0 always, as one public integration sends).
+    #[serde(default)]
+    pub cod: CodPolicy,
+    /// Order fields of fixed value whose meaning is not public (`FlagConfig = 2`, as
+    /// one integration sends it); they never replace a field the gateway writes.
+    #[serde(default)]
+    pub order_constants: serde_json::Map<String, serde_json::Value>,
+    /// The order fields naming each end's ward, for an order API that takes wards
+    /// (after 1 July 2025 there are no districts): `{ sender = "SenderWardId",
+    /// receiver = "ReceiverWardId" }`. Each commune's ward is in `codes`.
+    pub ward_fields: Option<WardFields>,
     /// VNPost's numbers for the network's units (a province, a district, a commune).
     #[serde(default)]
     pub codes: Vec<CodeMapping>,
@@ -112,6 +128,30 @@ pub struct CodeMapping {
     pub province: Option<i64>,
     /// VNPost's district number (for a district or a commune).
     pub district: Option<i64>,
+    /// VNPost's identifier of the ward (for a commune), a number or a text, sent
+    /// where `ward_fields` is set.
+    pub ward: Option<serde_json::Value>,
+}
+
+/// What a return order collects on delivery.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodPolicy {
+    /// The fees not yet paid.
+    #[default]
+    FeesDue,
+    /// Nothing.
+    None,
+}
+
+/// `[postal.vnpost.ward_fields]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WardFields {
+    /// The sender's ward field.
+    pub sender: String,
+    /// The receiver's ward field.
+    pub receiver: String,
 }
 
 /// `[[postal.vnpost.desks]]`.
@@ -157,4 +197,7 @@ fn default_otherwise() -> OrderVerdict {
 }
 fn default_collection_suffix() -> String {
     "-TG".into()
+}
+fn default_letter_suffix() -> String {
+    "-XL".into()
 }

@@ -9,9 +9,11 @@ use motcua_schemas::{Address, UnitCode};
 
 use crate::config::{
     Problems,
-    vnpost_file::{AuthSection, DeskAddress, TrackingMeaning, VnpostSection},
+    vnpost_file::{AuthSection, DeskAddress, TrackingMeaning, VnpostSection, WardFields},
 };
 use crate::network::Network;
+
+pub use crate::config::vnpost_file::CodPolicy as Cod;
 
 /// VNPost's settings.
 #[derive(Debug, Clone)]
@@ -38,6 +40,14 @@ pub struct VnpostSettings {
     pub tracking: HashMap<i64, TrackingMeaning>,
     /// `OrderNumber` suffix of collection orders.
     pub collection_suffix: String,
+    /// `OrderNumber` suffix of letters, before the letter's number.
+    pub letter_suffix: String,
+    /// What a return collects on delivery.
+    pub cod: Cod,
+    /// Fixed order fields.
+    pub order_constants: serde_json::Map<String, serde_json::Value>,
+    /// The order fields naming each end's ward, when orders carry wards.
+    pub ward_fields: Option<WardFields>,
     /// VNPost's numbers for units.
     pub numbers: PostalNumbers,
     /// The desks' addresses, by desk id.
@@ -50,6 +60,18 @@ pub struct VnpostSettings {
 pub struct PostalNumbers {
     provinces: HashMap<String, i64>,
     districts: HashMap<String, i64>,
+    wards: HashMap<String, serde_json::Value>,
+}
+
+/// VNPost's numbers for one address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostalPlace {
+    /// Province number.
+    pub province: i64,
+    /// District number (0 when none).
+    pub district: i64,
+    /// The commune's ward identifier, if the table has one.
+    pub ward: Option<serde_json::Value>,
 }
 
 impl PostalNumbers {
@@ -58,6 +80,11 @@ impl PostalNumbers {
     /// first with a district number (0 when none: the district is optional). An error
     /// names the unit that has no province number.
     pub fn of(&self, network: &Network, address: &Address) -> Result<(i64, i64), String> {
+        self.place(network, address).map(|p| (p.province, p.district))
+    }
+
+    /// As [`PostalNumbers::of`], with the ward of the address's own commune.
+    pub fn place(&self, network: &Network, address: &Address) -> Result<PostalPlace, String> {
         let start = address.commune.as_ref().or(address.district.as_ref()).or(address.province.as_ref());
         let Some(start) = start else { return Err("the address names no unit (province, district or commune)".into()) };
         let (mut province, mut district) = (None, None);
@@ -80,7 +107,8 @@ impl PostalNumbers {
         let name = network.unit(start).map_or_else(String::new, |u| format!(" ({})", u.name));
         let province = province
             .ok_or_else(|| format!("unit {start}{name} has no VNPost province number in [postal.vnpost] codes"))?;
-        Ok((province, district.unwrap_or(0)))
+        let ward = address.commune.as_ref().and_then(|c| self.wards.get(c.as_str()).cloned());
+        Ok(PostalPlace { province, district: district.unwrap_or(0), ward })
     }
 }
 
@@ -135,8 +163,17 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
         if !known {
             problems.add(format!("{at}.codes[{i}].unit"), format!("unit {} is not in the network", m.unit));
         }
-        if m.province.is_none() && m.district.is_none() {
-            problems.add(format!("{at}.codes[{i}]"), "give a province or a district number");
+        if m.province.is_none() && m.district.is_none() && m.ward.is_none() {
+            problems.add(format!("{at}.codes[{i}]"), "give a province, a district or a ward");
+        }
+        match &m.ward {
+            None => {}
+            Some(serde_json::Value::Number(_)) => {}
+            Some(serde_json::Value::String(w)) if !w.trim().is_empty() && w.len() <= 64 => {}
+            Some(_) => problems.add(format!("{at}.codes[{i}].ward"), "must be a number or a text of 1–64 characters"),
+        }
+        if let Some(w) = &m.ward {
+            numbers.wards.insert(m.unit.clone(), w.clone());
         }
         if let Some(p) = m.province {
             numbers.provinces.insert(m.unit.clone(), p);
@@ -144,6 +181,39 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
         if let Some(d) = m.district {
             numbers.districts.insert(m.unit.clone(), d);
         }
+    }
+    const WRITTEN: [&str; 18] = [
+        "CustomerCode",
+        "OrderNumber",
+        "CODAmount",
+        "ItemCode",
+        "SenderProvince",
+        "SenderDistrict",
+        "SenderAddress",
+        "SenderName",
+        "SenderEmail",
+        "SenderTel",
+        "SenderDesc",
+        "Description",
+        "ReceiverName",
+        "ReceiverAddress",
+        "ReceiverTel",
+        "ReceiverProvince",
+        "ReceiverDistrict",
+        "ReceiverEmail",
+    ];
+    for key in section.order_constants.keys() {
+        if WRITTEN.contains(&key.as_str()) {
+            problems.add(format!("{at}.order_constants.{key}"), "is a field the gateway writes");
+        }
+    }
+    for (key, s) in [("collection_suffix", &section.collection_suffix), ("letter_suffix", &section.letter_suffix)] {
+        if s.is_empty() || s.len() > 16 || !s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            problems.add(format!("{at}.{key}"), "must be 1–16 letters, digits, '-', '_' or '.'");
+        }
+    }
+    if section.collection_suffix == section.letter_suffix {
+        problems.add(format!("{at}.letter_suffix"), "must differ from collection_suffix");
     }
     let mut desks = HashMap::new();
     for (i, d) in section.desks.iter().enumerate() {
@@ -154,8 +224,13 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
             Ok(unit) => {
                 let address =
                     Address { detail: d.address.clone(), province: None, district: None, commune: Some(unit) };
-                if let Err(e) = numbers.of(network, &address) {
-                    problems.add(format!("{at}.desks[{i}].unit"), e);
+                match numbers.place(network, &address) {
+                    Err(e) => problems.add(format!("{at}.desks[{i}].unit"), e),
+                    Ok(place) if place.ward.is_none() && section.ward_fields.is_some() => problems.add(
+                        format!("{at}.desks[{i}].unit"),
+                        format!("orders carry wards (ward_fields), and unit {} has no ward in codes", d.unit),
+                    ),
+                    Ok(_) => {}
                 }
             }
             Err(_) => problems.add(format!("{at}.desks[{i}].unit"), format!("{} is not a unit code", d.unit)),
@@ -181,6 +256,10 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
         rules: StatusRules { rules: section.statuses.clone(), otherwise: section.otherwise },
         tracking: section.tracking.iter().map(|t| (t.status_code, t.meaning)).collect(),
         collection_suffix: section.collection_suffix.clone(),
+        letter_suffix: section.letter_suffix.clone(),
+        cod: section.cod,
+        order_constants: section.order_constants.clone(),
+        ward_fields: section.ward_fields.clone(),
         numbers,
         desks,
     }

@@ -8,7 +8,10 @@ use motcua_adapters::vnpost::{Direction, OrderParty, OrderRequest, order::conten
 use motcua_schemas::{Address, Dossier, OrderKind, OrderState, PostOrder, S10ItemCode};
 
 use crate::outbox::{self, Destination, JobKind};
-use crate::settings::{Settings, vnpost::VnpostSettings};
+use crate::settings::{
+    Settings,
+    vnpost::{Cod, VnpostSettings},
+};
 use crate::store::{Key, StoreError, Tx};
 
 /// The index key from an `OrderNumber` to its dossier.
@@ -22,7 +25,7 @@ pub fn number(dossier: &Dossier, kind: OrderKind, letter: u32, vnpost: &VnpostSe
     match kind {
         OrderKind::Return => code.to_owned(),
         OrderKind::Collection => format!("{code}{}", vnpost.collection_suffix),
-        OrderKind::Letter => motcua_schemas::letter_order_code(code, letter),
+        OrderKind::Letter => format!("{code}{}{letter}", vnpost.letter_suffix),
     }
 }
 
@@ -84,15 +87,20 @@ fn party(
     tel: Option<&str>,
     email: Option<&str>,
 ) -> Result<OrderParty, String> {
-    let (province, district) = vnpost.numbers.of(&settings.network, address)?;
+    let place = vnpost.numbers.place(&settings.network, address)?;
+    if vnpost.ward_fields.is_some() && place.ward.is_none() {
+        let unit = address.commune.as_ref().map_or_else(|| "the address's commune".to_owned(), |c| format!("unit {c}"));
+        return Err(format!("{unit} has no VNPost ward in [postal.vnpost] codes, and orders carry wards"));
+    }
     let tel = tel.filter(|t| !t.is_empty()).ok_or_else(|| format!("{name}: VNPost needs a telephone number"))?;
     Ok(OrderParty {
         name: name.to_owned(),
         address: address.detail.clone(),
         tel: tel.to_owned(),
         email: email.map(str::to_owned),
-        province,
-        district,
+        province: place.province,
+        district: place.district,
+        ward: place.ward,
     })
 }
 
@@ -138,7 +146,7 @@ pub fn build(
             let to = to.ok_or("the dossier has no address to return to")?;
             let phone = to.phone.as_ref().or(a.phone.as_ref()).map(|p| p.as_str());
             let receiver = party(settings, vnpost, &to.recipient, &to.address, phone, a.email.as_deref())?;
-            let due: u64 = if kind == OrderKind::Return {
+            let due: u64 = if kind == OrderKind::Return && vnpost.cod == Cod::FeesDue {
                 d.fees.iter().filter(|f| !f.paid).map(|f| f.amount).fold(0u64, u64::saturating_add)
             } else {
                 0
@@ -160,5 +168,7 @@ pub fn build(
         cod_amount: cod,
         contents: contents(d.code.as_str(), &d.procedure.name, first_part, direction, &a.id_number),
         description,
+        ward_fields: vnpost.ward_fields.as_ref().map(|w| (w.sender.clone(), w.receiver.clone())),
+        constants: vnpost.order_constants.clone(),
     })
 }
