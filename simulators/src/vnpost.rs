@@ -104,8 +104,10 @@ pub struct VnpostSim {
     shared: Shared,
 }
 
+/// `{Status, Message}`, `Status` a number as the SDK's `MResult` has it.
 fn reply(status: &str, message: &str) -> Response {
-    axum::Json(json!({ "Status": status, "Message": message })).into_response()
+    let code = status.parse::<i64>().map_or_else(|_| Value::String(status.to_owned()), Value::from);
+    axum::Json(json!({ "Status": code, "Message": message })).into_response()
 }
 
 impl VnpostSim {
@@ -267,7 +269,8 @@ fn check_order(obj: &Map<String, Value>, setup: &Setup) -> Vec<String> {
                 problems.push(format!("{key} is required"))
             }
             Some(Value::String(_)) => {}
-            None if OPTIONAL_TEXT.contains(&key) => {}
+            // The SDK serializes nulls: an absent e-mail comes as `null`.
+            None | Some(Value::Null) if OPTIONAL_TEXT.contains(&key) => {}
             None => problems.push(format!("{key} is required")),
             other => problems.push(format!("{key} is {other:?}, not a string")),
         }

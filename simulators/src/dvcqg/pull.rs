@@ -63,10 +63,14 @@ impl Listed {
     /// 00:00:01, never ahead of the clock), with the sample's two files.
     pub fn sample(unit: &str, code: &str, day: jiff::civil::Date) -> Listed {
         let (mut row, mut detail) = (sample(LIST_ROW), sample(DETAIL));
+        // The sample's paths, with its code and day made this dossier's.
+        let (sample_code, sample_day) = (row["maHoSo"].as_str().unwrap_or_default().to_owned(), "2026/12/01");
         let mut files = BTreeMap::new();
         if let Some(attached) = row["hoSoDinhKem"].as_array_mut() {
             for (i, file) in attached.iter_mut().enumerate() {
-                let path = format!("/gplx/{}/{code}/tep-{i}.pdf", day.strftime("%Y/%m/%d"));
+                let sample_path = file["filedinhkem"].as_str().unwrap_or_default();
+                let path =
+                    sample_path.replace(&sample_code, code).replace(sample_day, &day.strftime("%Y/%m/%d").to_string());
                 files.insert(path.clone(), format!("%PDF-1.4 tệp {i} của hồ sơ {code}").into_bytes());
                 file["filedinhkem"] = path.into();
             }
