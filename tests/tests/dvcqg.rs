@@ -99,6 +99,7 @@ async fn a_pull_round_over_the_real_shapes_takes_two_dossiers_and_skips_an_undat
     second.row["hoTen"] = "Giàng A Sùng".into();
     second.row["soCmnd"] = "".into();
     second.row["soCmndCu"] = "063123456".into();
+    second.detail["MaDoiTuong"] = "c1a7e2f4-3b9d-4e51".into();
     let mut undated = listed("000.07.20.H38-261202-0003", "Bản Tà Xùa, xã Trạm Tấu");
     undated.undated = true;
     let files: Vec<(String, Vec<u8>)> = first.files.clone().into_iter().collect();
@@ -111,7 +112,9 @@ async fn a_pull_round_over_the_real_shapes_takes_two_dossiers_and_skips_an_undat
         .all_day()
         .dvcqg(&sync.url(), Some(1))
         .set("portal.dvcqg.pull.url", pulls.url())
-        .set("portal.dvcqg.pull.token_env", "MOTCUA_DVCQG_PULL_TOKEN");
+        .set("portal.dvcqg.pull.token_env", "MOTCUA_DVCQG_PULL_TOKEN")
+        .set("portal.dvcqg.record.echo_object_id", true)
+        .set("portal.dvcqg.record.document_flags", toml::from_str::<Table>("[\"*\"]\nDuocSoHoa = \"1\"").unwrap());
     let mut env = dvcqg_env();
     env.push(("MOTCUA_DVCQG_PULL_TOKEN".into(), "khoa-dich-vu-keo".into()));
     let gw = Gateway::start_with_env(config, env);
@@ -156,10 +159,12 @@ async fn a_pull_round_over_the_real_shapes_takes_two_dossiers_and_skips_an_undat
     // dossiers it took are recorded at the portal through the sync's.
     assert!(pulls.pull_logins() >= 1 && sync.pull_logins() == 0);
     assert_eq!(pulls.logins(), 0, "the sync account was not used for the pull");
-    eventually(15, "the pulled dossiers synced", || async {
+    let synced = eventually(15, "the pulled dossiers synced", || async {
         sync.record("000.07.20.H38-261202-0002").filter(|r| r["ChuHoSo"] == "Giàng A Sùng")
     })
     .await;
+    assert_eq!(synced["MaDoiTuong"], "c1a7e2f4-3b9d-4e51", "the portal's own id echoed");
+    assert_eq!(synced["TaiLieuNop"][0]["DuocSoHoa"], "1", "{synced}");
     assert_eq!(pulls.violations(), Vec::<String>::new());
     assert_eq!(sync.violations(), Vec::<String>::new());
 }

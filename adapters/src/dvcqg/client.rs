@@ -180,7 +180,7 @@ impl DvcqgClient {
 
     /// POSTs `body` to `path`, with the LGSP token if there is one (renewed once if
     /// refused), and reads the answer.
-    async fn post(&self, path: &str, body: &Value, transport_headers: bool) -> Answer {
+    async fn post(&self, path: &str, body: &Value, transport_headers: bool, rules: &ReplyRules) -> Answer {
         let mut renew = false;
         loop {
             let token = match self.bearer(renew).await {
@@ -223,7 +223,7 @@ impl DvcqgClient {
                 Err(outcome) => return Answer::Failed(failed(outcome)),
             };
             return match classify(status, &headers, body.clone()) {
-                CallOutcome::Accepted { .. } if status != 409 => Answer::Read(self.rules.judge(&body)),
+                CallOutcome::Accepted { .. } if status != 409 => Answer::Read(rules.judge(&body)),
                 CallOutcome::Accepted { .. } => {
                     Answer::Failed(SyncOutcome::Rejected { reason: "HTTP 409 from the portal".into() })
                 }
@@ -237,7 +237,7 @@ impl DvcqgClient {
             return Err(SyncOutcome::Rejected { reason: "no session for a connector".into() });
         };
         let body = json!({ "username": username, "password": password });
-        match self.post(auth_path, &body, true).await {
+        match self.post(auth_path, &body, true, &self.rules.for_login()).await {
             Answer::Failed(outcome) => Err(outcome),
             Answer::Read(judged) => {
                 let session = judged.body.as_ref().and_then(|b| b.get("session")).and_then(Value::as_str);
@@ -284,7 +284,7 @@ impl DvcqgClient {
             }
             envelope.insert("service".into(), service.into());
             envelope.extend(params.clone());
-            match self.post(service_path, &Value::Object(envelope), true).await {
+            match self.post(service_path, &Value::Object(envelope), true, &self.rules).await {
                 Answer::Failed(outcome) => return Err(outcome),
                 Answer::Read(judged) if judged.verdict == Verdict::Session && !renewed => {
                     *self.session.lock().await = None;
@@ -315,7 +315,7 @@ impl DvcqgClient {
             }
             Transport::Connector { create_path, update_path, .. } => {
                 let path = if updating { update_path } else { create_path };
-                match self.post(path, &json!([record]), false).await {
+                match self.post(path, &json!([record]), false, &self.rules).await {
                     Answer::Read(judged) => Ok(judged),
                     Answer::Failed(outcome) => Err(outcome),
                 }
@@ -359,10 +359,12 @@ impl DvcqgClient {
                 params.insert("data".into(), Value::Array(steps.to_vec()));
                 self.service("CapNhatTienDoHoSoMC", params).await
             }
-            Transport::Connector { progress_path, .. } => match self.post(progress_path, &json!(steps), false).await {
-                Answer::Read(judged) => Ok(judged),
-                Answer::Failed(outcome) => Err(outcome),
-            },
+            Transport::Connector { progress_path, .. } => {
+                match self.post(progress_path, &json!(steps), false, &self.rules).await {
+                    Answer::Read(judged) => Ok(judged),
+                    Answer::Failed(outcome) => Err(outcome),
+                }
+            }
         };
         match judged {
             Ok(j) => Self::settle(j, false),

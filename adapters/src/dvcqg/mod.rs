@@ -11,5 +11,5 @@ pub mod record;
 pub mod reply;
 
 pub use client::{DvcqgClient, SyncOutcome, Transport};
-pub use record::{RecordContext, StatusCodes};
+pub use record::{RecordCodes, RecordContext, StatusCodes};
 pub use reply::{ReplyRule, ReplyRules, Verdict};

@@ -61,6 +61,44 @@ pub struct RecordContext<'a> {
     /// For each document, the link the portal fetches its stored file by, if any
     /// (`DuongDanTaiTepTin`; otherwise the document's own URL, or `""`).
     pub file_links: &'a [Option<String>],
+    /// The codes and flags whose values the public code shows only in part.
+    pub codes: &'a RecordCodes,
+    /// The applicant's portal id (`MaDoiTuong`) the portal sent, to echo.
+    pub object_id: Option<&'a str>,
+}
+
+/// Record values the public integrations show only in part (docs/PORTAL.md, "Record
+/// fields"), from configuration; the defaults are what the gateway has always sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordCodes {
+    /// `DuocThanhToanTrucTuyen` of a dossier with no fees.
+    pub no_fees: String,
+    /// … with a fee paid online.
+    pub paid_online: String,
+    /// … with fees, none paid online (one integration sends `3`).
+    pub unpaid: String,
+    /// `HinhThuc` of a result returned online (`0` at the counter and `1` by post are
+    /// observed; an online result has no code in public code).
+    pub result_online: String,
+    /// Echo the `MaDoiTuong` the portal sent (one integration sends it for online
+    /// dossiers), instead of `""`.
+    pub echo_object_id: bool,
+    /// Fields added to each `TaiLieuNop` row (`DuocSoHoa`, `DuocTaiSuDung`,
+    /// `DuocLayTuKhoDMQG`, `MaGiayToKetQua`, …), by component code; `*` for every row.
+    pub document_flags: std::collections::BTreeMap<String, Map<String, Value>>,
+}
+
+impl Default for RecordCodes {
+    fn default() -> Self {
+        RecordCodes {
+            no_fees: "0".into(),
+            paid_online: "1".into(),
+            unpaid: "0".into(),
+            result_online: "0".into(),
+            echo_object_id: false,
+            document_flags: Default::default(),
+        }
+    }
 }
 
 /// The longest summary the portal keeps (docs/PEERS.md §1.5).
@@ -103,13 +141,22 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
         .iter()
         .enumerate()
         .map(|(i, doc)| {
-            json!({
+            let mut row = json!({
                 "TepDinhKemId": (i + 1).to_string(),
                 "TenTepDinhKem": cut(&doc.name, 4000),
                 "IsDeleted": "False",
                 "MaThanhPhanHoSo": doc.component.clone().unwrap_or_default(),
                 "DuongDanTaiTepTin": ctx.file_links.get(i).cloned().flatten().or_else(|| doc.url.clone()).unwrap_or_default(),
-            })
+            });
+            let flags = ["*", doc.component.as_deref().unwrap_or_default()];
+            if let Value::Object(fields) = &mut row {
+                for flag in flags.iter().filter_map(|c| ctx.codes.document_flags.get(*c)) {
+                    for (k, v) in flag {
+                        fields.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                }
+            }
+            row
         })
         .collect();
     let fees: Vec<Value> = d
@@ -151,7 +198,11 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
         .filter_map(|s| first_time(d, s))
         .min()
         .or(processed);
-    let paid = d.fees.iter().any(|f| f.paid);
+    let online_payment = match (d.fees.is_empty(), d.fees.iter().any(|f| f.paid)) {
+        (true, _) => &ctx.codes.no_fees,
+        (false, true) => &ctx.codes.paid_online,
+        (false, false) => &ctx.codes.unpaid,
+    };
     let mut out = Map::new();
     let mut put = |k: &str, v: Value| {
         out.insert(k.to_owned(), v);
@@ -165,8 +216,9 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
     put("ChuHoSo", a.name.clone().into());
     put("SoGiayToChuHoSo", a.id_number.clone().into());
     put("LoaiDoiTuong", applicant_kind(a.kind).into());
-    // The applicant's portal account (TechID) is not known to the gateway.
-    put("MaDoiTuong", "".into());
+    // The applicant's portal account (TechID), known only when the portal sent it.
+    let object_id = ctx.object_id.filter(|_| ctx.codes.echo_object_id).unwrap_or_default();
+    put("MaDoiTuong", object_id.into());
     put("ThongTinKhac", "".into());
     put("Email", a.email.clone().unwrap_or_default().into());
     put("Fax", "".into());
@@ -180,11 +232,16 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
     put("NgayTuChoi", date(first_time(d, Status::NotReceived)));
     put("TrangThaiHoSo", ctx.statuses.of(d.status).into());
     put("ThongTinTra", "".into());
-    put("HinhThuc", if d.return_method == ReturnMethod::Post { "1" } else { "0" }.into());
+    let delivery = match d.return_method {
+        ReturnMethod::Post => "1",
+        ReturnMethod::Online => ctx.codes.result_online.as_str(),
+        ReturnMethod::Desk => "0",
+    };
+    put("HinhThuc", delivery.into());
     put("DonViXuLy", ctx.unit_name.into());
     put("SoBienNhan", "".into());
     put("HoSoCoThanhPhanSoHoa", if d.documents.iter().any(|x| x.url.is_some() || x.stored) { "1" } else { "0" }.into());
-    put("DuocThanhToanTrucTuyen", if paid { "1" } else { "0" }.into());
+    put("DuocThanhToanTrucTuyen", online_payment.clone().into());
     put("DinhDanhCHS", Value::Array(identity));
     put("TaiLieuNop", Value::Array(documents));
     put("DanhSachLePhi", Value::Array(fees));
@@ -339,6 +396,8 @@ mod tests {
         }
     }
 
+    static CODES: std::sync::LazyLock<RecordCodes> = std::sync::LazyLock::new(RecordCodes::default);
+
     fn context<'a>(statuses: &'a StatusCodes, empty: &'a Map<String, Value>) -> RecordContext<'a> {
         RecordContext {
             code: "G22-1",
@@ -350,6 +409,8 @@ mod tests {
             intake_officer: "Cán bộ một cửa",
             default_officer: "Chuyên viên",
             file_links: &[],
+            codes: &CODES,
+            object_id: Some("c1a7e2f4-3b9d"),
         }
     }
 
@@ -388,6 +449,34 @@ mod tests {
         assert_eq!(r["NgayTra"], "");
         assert_eq!(r["DuocThanhToanTrucTuyen"], "1");
         assert_eq!(r["DanhSachLePhi"][0]["Gia"], "8000");
+        assert_eq!(r["MaDoiTuong"], "", "not echoed by default");
+    }
+
+    #[test]
+    fn the_codes_the_sources_disagree_on_are_configuration() {
+        let statuses = StatusCodes::default();
+        let empty = Map::new();
+        let mut codes = RecordCodes { unpaid: "3".into(), echo_object_id: true, ..RecordCodes::default() };
+        let flags = json!({ "DuocSoHoa": "1", "DuocTaiSuDung": "0" }).as_object().cloned().unwrap();
+        codes.document_flags.insert("*".into(), flags);
+        let mut d = dossier(2);
+        d.fees.iter_mut().for_each(|f| f.paid = false);
+        d.documents.push(motcua_schemas::Document {
+            name: "Tờ khai".into(),
+            component: Some("TP01".into()),
+            url: None,
+            sha256: None,
+            size: None,
+            pages: None,
+            stored: false,
+        });
+        let ctx = RecordContext { codes: &codes, ..context(&statuses, &empty) };
+        let r = record(&d, &ctx);
+        assert_eq!((&r["DuocThanhToanTrucTuyen"], &r["MaDoiTuong"]), (&json!("3"), &json!("c1a7e2f4-3b9d")));
+        assert!(!r["TaiLieuNop"].as_array().unwrap().is_empty());
+        for row in r["TaiLieuNop"].as_array().unwrap() {
+            assert_eq!((&row["DuocSoHoa"], &row["DuocTaiSuDung"]), (&json!("1"), &json!("0")), "{row}");
+        }
     }
 
     #[test]

@@ -42,13 +42,20 @@ pub struct ReplyRules {
     pub rules: Vec<ReplyRule>,
     /// Text a success message must also contain (one connector requires "thành công").
     pub success_message: Option<String>,
+    /// Whether the login's reply must contain it too.
+    pub success_message_on_login: bool,
     /// What a non-zero code no rule names means.
     pub otherwise: Verdict,
 }
 
 impl Default for ReplyRules {
     fn default() -> Self {
-        ReplyRules { rules: Vec::new(), success_message: None, otherwise: Verdict::Retry }
+        ReplyRules {
+            rules: Vec::new(),
+            success_message: None,
+            success_message_on_login: false,
+            otherwise: Verdict::Retry,
+        }
     }
 }
 
@@ -87,6 +94,13 @@ fn short(text: &str) -> String {
 }
 
 impl ReplyRules {
+    /// The rules the login's reply is read by: without the success text unless
+    /// `success_message_on_login`.
+    pub fn for_login(&self) -> ReplyRules {
+        let success_message = self.success_message.clone().filter(|_| self.success_message_on_login);
+        ReplyRules { success_message, ..self.clone() }
+    }
+
     /// Reads an HTTP 2xx answer. A body that is not a JSON object with an
     /// `error_code` is read as plain text (progress replies may be): a success only
     /// if it contains the configured success text.
@@ -137,6 +151,7 @@ mod tests {
                 ReplyRule { error_code: Some(2), message_contains: None, verdict: Verdict::Permanent },
             ],
             success_message: None,
+            success_message_on_login: false,
             otherwise: Verdict::Retry,
         }
     }
@@ -172,5 +187,29 @@ mod tests {
         r.success_message = Some("thành công".into());
         assert_eq!(r.judge("Cập nhật thành công".as_bytes()).verdict, Verdict::Success);
         assert_eq!(r.judge(r#"{"error_code":0,"message":"Lỗi"}"#.as_bytes()).verdict, Verdict::Retry);
+    }
+}
+
+#[cfg(test)]
+mod configured {
+    use super::*;
+
+    /// One integration reads `error_code` 0 with "đã tồn tại" as "already there"; a
+    /// rule says so, since rules are read before the default success.
+    #[test]
+    fn a_code_0_already_there_rule_and_the_logins_own_reading() {
+        let exists =
+            ReplyRule {
+                error_code: Some(0), message_contains: Some("đã tồn tại".into()), verdict: Verdict::Exists
+            };
+        let rules =
+            ReplyRules { rules: vec![exists], success_message: Some("thành công".into()), ..ReplyRules::default() };
+        let body = r#"{"error_code":"0","message":"Hồ sơ đã tồn tại"}"#;
+        assert_eq!(rules.judge(body.as_bytes()).verdict, Verdict::Exists);
+        let login = r#"{"error_code":"0","session":"abc","message":"OK"}"#;
+        assert_eq!(rules.judge(login.as_bytes()).verdict, Verdict::Retry, "a sync reply needs the text");
+        assert_eq!(rules.for_login().judge(login.as_bytes()).verdict, Verdict::Success, "the login does not");
+        let strict = ReplyRules { success_message_on_login: true, ..rules };
+        assert_eq!(strict.for_login().judge(login.as_bytes()).verdict, Verdict::Retry);
     }
 }

@@ -64,7 +64,16 @@ pub struct DvcqgSection {
     #[serde(default = "default_otherwise")]
     pub otherwise: Verdict,
     /// Text a success message must contain, for a connector that answers in words.
+    /// It applies to the sync's replies; the login's too only with
+    /// `success_message_on_login` (the public client that asks for the text reads the
+    /// login by `error_code` and `session` alone).
     pub success_message: Option<String>,
+    /// Whether `success_message` applies to the login's reply too.
+    #[serde(default)]
+    pub success_message_on_login: bool,
+    /// Record values the public integrations show only in part.
+    #[serde(default)]
+    pub record: RecordSection,
     /// Record fields of fixed value whose meaning is not public (`NoiNopHoSo`, …).
     #[serde(default)]
     pub constants: serde_json::Map<String, serde_json::Value>,
@@ -117,6 +126,51 @@ pub struct UnitMapping {
     pub portal: String,
     /// The unit of the network (statistics code).
     pub unit: String,
+}
+
+/// `[portal.dvcqg.record]`: values of the record sync one source shows and another
+/// does not (docs/PORTAL.md, "Record fields"); the defaults are what was always sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordSection {
+    /// `DuocThanhToanTrucTuyen` with no fees, a fee paid online, fees none paid online.
+    pub online_payment: OnlinePayment,
+    /// `HinhThuc` of a result returned online.
+    pub result_online: String,
+    /// Echo the `MaDoiTuong` the portal sent instead of `""`.
+    pub echo_object_id: bool,
+    /// Fields added to each `TaiLieuNop` row, by component code (`*`: every row),
+    /// e.g. `{ "*" = { DuocSoHoa = "1", DuocTaiSuDung = "0", DuocLayTuKhoDMQG = "0" } }`.
+    pub document_flags: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Default for RecordSection {
+    fn default() -> Self {
+        RecordSection {
+            online_payment: OnlinePayment::default(),
+            result_online: "0".into(),
+            echo_object_id: false,
+            document_flags: BTreeMap::new(),
+        }
+    }
+}
+
+/// `DuocThanhToanTrucTuyen` codes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OnlinePayment {
+    /// No fees.
+    pub none: String,
+    /// A fee paid online.
+    pub paid: String,
+    /// Fees, none paid online (one integration sends `3`).
+    pub unpaid: String,
+}
+
+impl Default for OnlinePayment {
+    fn default() -> Self {
+        OnlinePayment { none: "0".into(), paid: "1".into(), unpaid: "0".into() }
+    }
 }
 
 /// `[portal.dvcqg.pull]`.

@@ -45,6 +45,8 @@ pub struct DvcqgSettings {
     pub promotion_status: Option<PromotionStatus>,
     /// The record field asking for collection from home.
     pub collection_field: Option<String>,
+    /// Record values the sources show only in part.
+    pub record_codes: motcua_adapters::dvcqg::RecordCodes,
 }
 
 impl DvcqgSettings {
@@ -121,6 +123,42 @@ fn path(at: &str, value: &Option<String>, problems: &mut Problems) -> String {
             problems.add(at, "is required for this transport");
             String::new()
         }
+    }
+}
+
+/// Checks `[portal.dvcqg.record]`: every code and flag a short string, as the portal's
+/// scalars are.
+fn record_codes(section: &DvcqgSection, problems: &mut Problems) -> motcua_adapters::dvcqg::RecordCodes {
+    let r = &section.record;
+    let at = "portal.dvcqg.record";
+    let p = &r.online_payment;
+    for (key, value) in [
+        ("online_payment.none", &p.none),
+        ("online_payment.paid", &p.paid),
+        ("online_payment.unpaid", &p.unpaid),
+        ("result_online", &r.result_online),
+    ] {
+        if value.is_empty() || value.len() > 8 {
+            problems.add(format!("{at}.{key}"), "must be a code of 1–8 characters");
+        }
+    }
+    for (component, flags) in &r.document_flags {
+        for (key, value) in flags {
+            if !value.is_string() {
+                problems.add(
+                    format!("{at}.document_flags.{component}.{key}"),
+                    "must be a string, as the portal's scalars are",
+                );
+            }
+        }
+    }
+    motcua_adapters::dvcqg::RecordCodes {
+        no_fees: p.none.clone(),
+        paid_online: p.paid.clone(),
+        unpaid: p.unpaid.clone(),
+        result_online: r.result_online.clone(),
+        echo_object_id: r.echo_object_id,
+        document_flags: r.document_flags.clone(),
     }
 }
 
@@ -260,6 +298,7 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
         rules: ReplyRules {
             rules: section.replies.clone(),
             success_message: section.success_message.clone(),
+            success_message_on_login: section.success_message_on_login,
             otherwise: section.otherwise,
         },
         statuses: StatusCodes::with(&overrides),
@@ -282,6 +321,7 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
             .as_ref()
             .map(|p| PromotionStatus { codes: p.codes.clone(), kind: p.kind.clone() }),
         collection_field: section.collection_field.clone(),
+        record_codes: record_codes(section, problems),
     }
 }
 

@@ -55,6 +55,8 @@ pub async fn sync(core: &Core, job: &Job, record: &DossierRecord) -> (CallOutcom
         intake_officer: &dvcqg.intake_officer,
         default_officer: &dvcqg.default_officer,
         file_links: &file_links,
+        codes: &dvcqg.record_codes,
+        object_id: record.portal.extra.get("MaDoiTuong").and_then(|v| v.as_str()),
     };
     match job.kind {
         JobKind::PortalPromotionStatus { seq } => {
