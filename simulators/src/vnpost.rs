@@ -39,6 +39,9 @@ pub struct Setup {
     /// identifiers are integers): the two fields, and the wards it knows. Without it,
     /// a ward field is not a field of `MOrder`.
     pub wards: Option<((String, String), HashSet<i64>)>,
+    /// A provincial LGSP in front (docs/PEERS.md §2.1, the variant): the token call
+    /// carries `Authorization: Bearer <this key>` instead of Basic credentials.
+    pub token_key: Option<String>,
 }
 
 impl Default for Setup {
@@ -49,6 +52,7 @@ impl Default for Setup {
             secret: "motcua-secret".into(),
             provinces: [33, 34, 10, 1].into_iter().collect(),
             wards: None,
+            token_key: None,
         }
     }
 }
@@ -201,9 +205,15 @@ impl VnpostSim {
 
 async fn grant(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let setup = &shared.0;
-    let expected = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", setup.key, setup.secret));
-    let basic = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic "));
-    if basic != Some(expected.as_str()) || String::from_utf8_lossy(&body) != "grant_type=client_credentials" {
+    let expected = match &setup.token_key {
+        Some(key) => format!("Bearer {key}"),
+        None => format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", setup.key, setup.secret))
+        ),
+    };
+    let sent = headers.get("authorization").and_then(|v| v.to_str().ok());
+    if sent != Some(expected.as_str()) || String::from_utf8_lossy(&body) != "grant_type=client_credentials" {
         return (StatusCode::UNAUTHORIZED, axum::Json(json!({ "error": "invalid_client" }))).into_response();
     }
     let token: String = (0..32).map(|_| format!("{:x}", rand::random_range(0..16u8))).collect();

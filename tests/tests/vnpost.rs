@@ -281,12 +281,14 @@ async fn a_collection_asked_for_at_the_portal_is_cancelled_on_withdrawal() {
 }
 
 /// After 1 July 2025 there are no districts: where the order API takes wards, each end
-/// of an order carries its commune's ward from the mapping table; the fixed fields and
-/// the cash-on-delivery policy are configuration.
+/// of an order carries its commune's ward from the mapping table; the fixed fields, the
+/// cash-on-delivery policy and a provincial LGSP's Bearer key on the token call are
+/// configuration.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_order_carries_each_ends_ward_and_the_configured_fields() {
     let setup = Setup {
         wards: Some((("SenderWardId".into(), "ReceiverWardId".into()), [4_606_001].into())),
+        token_key: Some("khoa-lgsp-vnpost".into()),
         ..Setup::default()
     };
     let sim = VnpostSim::start(setup).await.expect("the simulator starts");
@@ -305,7 +307,13 @@ async fn an_order_carries_each_ends_ward_and_the_configured_fields() {
         .set("postal.vnpost.ward_fields", wards)
         .set("postal.vnpost.order_constants", constants)
         .set("postal.vnpost.cod", "none");
-    let gw = Gateway::start_with_env(config, vnpost_env());
+    let auth: toml::Table = toml::from_str(&format!(
+        "kind = \"oauth\"\ntoken_url = \"{}/token\"\ntoken_key_env = \"MOTCUA_VNPOST_LGSP_KEY\"",
+        sim.url()
+    ))
+    .expect("an auth table");
+    let config = config.set("postal.vnpost.auth", auth);
+    let gw = Gateway::start_with_env(config, vec![("MOTCUA_VNPOST_LGSP_KEY".into(), "khoa-lgsp-vnpost".into())]);
     import_codes(&gw, &codes(200, 4)).await;
     let code = dossier(&gw, "VNP-WARD-1").await;
     for (i, kind) in ["received", "processing"].iter().enumerate() {
@@ -323,5 +331,6 @@ async fn an_order_carries_each_ends_ward_and_the_configured_fields() {
     assert_eq!(order["SenderDistrict"], 0, "no district after the reform: {order}");
     assert_eq!(order["FlagConfig"], 2, "{order}");
     assert_eq!(order["CODAmount"], 0, "cod = none, though a fee is due: {order}");
+    assert!(sim.grants() >= 1, "the token was granted on the LGSP's key");
     assert_eq!(sim.violations(), Vec::<String>::new());
 }

@@ -20,13 +20,25 @@ pub enum Auth {
     OAuth {
         /// The token URL (VNPost's, or an LGSP's).
         token_url: String,
+        /// How the token call proves who asks.
+        grant: Grant,
+    },
+    /// A static token sent as the `access_token` header.
+    Static(String),
+}
+
+/// How the token call authenticates (docs/PEERS.md §2.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grant {
+    /// `Authorization: Basic base64(customerKey:secretKey)`.
+    Basic {
         /// `customerKey`.
         key: String,
         /// `secretKey`.
         secret: String,
     },
-    /// A static token sent as the `access_token` header.
-    Static(String),
+    /// `Authorization: Bearer <key>`, the variant a provincial LGSP takes.
+    Bearer(String),
 }
 
 /// Where VNPost's services are, under the base URL (each may carry a query string,
@@ -91,9 +103,9 @@ impl VnpostClient {
         request: reqwest::RequestBuilder,
         renew: bool,
     ) -> Result<reqwest::RequestBuilder, CallOutcome> {
-        let (token_url, key, secret) = match &self.auth {
+        let (token_url, grant) = match &self.auth {
             Auth::Static(token) => return Ok(request.header("access_token", token)),
-            Auth::OAuth { token_url, key, secret } => (token_url, key, secret),
+            Auth::OAuth { token_url, grant } => (token_url, grant),
         };
         let mut cached = self.token.lock().await;
         if !renew
@@ -102,12 +114,14 @@ impl VnpostClient {
         {
             return Ok(request.header("authorization", token.clone()));
         }
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}"));
-        let grant = self
-            .http
-            .post(token_url)
-            .header("authorization", format!("Basic {basic}"))
-            .form(&[("grant_type", "client_credentials")]);
+        let proof = match grant {
+            Grant::Basic { key, secret } => {
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{key}:{secret}")))
+            }
+            Grant::Bearer(key) => format!("Bearer {key}"),
+        };
+        let grant =
+            self.http.post(token_url).header("authorization", proof).form(&[("grant_type", "client_credentials")]);
         let outcome = crate::outbound::call_capped(grant, self.max_answer).await;
         let CallOutcome::Accepted { body, .. } = outcome else {
             return Err(match outcome {

@@ -7,6 +7,6 @@ pub mod client;
 pub mod order;
 pub mod tracking;
 
-pub use client::{Auth, Paths, VnpostClient};
+pub use client::{Auth, Grant, Paths, VnpostClient};
 pub use order::{Direction, OrderParty, OrderRequest, OrderVerdict, StatusRule, StatusRules};
 pub use tracking::{PageItem, TrackingEvent, TrackingPage};

@@ -79,13 +79,17 @@ pub struct VnpostSection {
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
 pub enum AuthSection {
     /// Client credentials: `Authorization: Basic base64(customerKey:secretKey)`.
+    /// Or, with `token_key_env` instead, `Authorization: Bearer <key>` on the token
+    /// call, as a provincial LGSP in front of VNPost takes it.
     Oauth {
         /// The token URL.
         token_url: String,
         /// The environment variable holding `customerKey`.
-        key_env: String,
+        key_env: Option<String>,
         /// The environment variable holding `secretKey`.
-        secret_env: String,
+        secret_env: Option<String>,
+        /// The environment variable holding the LGSP's key for the token call.
+        token_key_env: Option<String>,
     },
     /// A static token, sent as the `access_token` header.
     Static {

@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use motcua_adapters::vnpost::{Auth, Paths, StatusRules};
+use motcua_adapters::vnpost::{Auth, Grant, Paths, StatusRules};
 use motcua_schemas::{Address, UnitCode};
 
 use crate::config::{
@@ -131,15 +131,25 @@ pub fn check(section: &VnpostSection, network: &Network, env: Env<'_>, problems:
         problems.add(format!("{at}.customer_code"), "must not be empty");
     }
     let auth = match &section.auth {
-        AuthSection::Oauth { token_url, key_env, secret_env } => {
+        AuthSection::Oauth { token_url, key_env, secret_env, token_key_env } => {
             if !(token_url.starts_with("https://") || token_url.starts_with("http://")) {
                 problems.add(format!("{at}.auth.token_url"), "must be an http(s) URL");
             }
-            Auth::OAuth {
-                token_url: token_url.clone(),
-                key: secret(env, &format!("{at}.auth.key_env"), key_env, problems),
-                secret: secret(env, &format!("{at}.auth.secret_env"), secret_env, problems),
-            }
+            let grant = match (key_env, secret_env, token_key_env) {
+                (Some(key), Some(secret_var), None) => Grant::Basic {
+                    key: secret(env, &format!("{at}.auth.key_env"), key, problems),
+                    secret: secret(env, &format!("{at}.auth.secret_env"), secret_var, problems),
+                },
+                (None, None, Some(var)) => {
+                    Grant::Bearer(secret(env, &format!("{at}.auth.token_key_env"), var, problems))
+                }
+                _ => {
+                    problems
+                        .add(format!("{at}.auth"), "give key_env and secret_env (Basic), or token_key_env (Bearer)");
+                    Grant::Bearer(String::new())
+                }
+            };
+            Auth::OAuth { token_url: token_url.clone(), grant }
         }
         AuthSection::Static { token_env } => {
             Auth::Static(secret(env, &format!("{at}.auth.token_env"), token_env, problems))
