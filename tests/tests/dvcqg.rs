@@ -562,6 +562,17 @@ async fn the_real_push_shapes_are_taken_and_answered_as_the_receivers_answer() {
     let (status, refused) = send(unnamed, None).await;
     assert_eq!((status, &refused["error_code"]), (200, &golden("dvcqg-push.error.reply.json")["error_code"]));
     assert!(refused["message"].as_str().unwrap().contains("/MaDonViXuLy"), "{refused}");
+
+    // The land-tax pushes (a receipt, a notice) are not dossiers the gateway takes: the
+    // receivers' own refusal, HTTP 200, nothing stored.
+    for sample in ["dvcqg-push-nhanhsdvcqg-NhanChungTuThueDat.request.json", "dvcqg-push-nhantbthuedvcqg.request.json"]
+    {
+        let body = golden(sample);
+        let code = body["data"]["MaHoSo"].as_str().unwrap_or_default().to_owned();
+        let (status, refused) = send(body, Some("35404")).await;
+        assert_eq!((status, &refused["error_code"]), (200, &json!(-1)), "{sample}: {refused}");
+        assert!(local_code(&gw, &code).await.is_none(), "{sample} stored");
+    }
     assert_eq!(sim.violations(), Vec::<String>::new());
 }
 

@@ -182,9 +182,15 @@ impl StatusRules {
                 reason: "unreadable answer: no Status".into(),
             };
         };
+        // 100 is "created"; 101 is taken as sent by one integration, meaning unknown,
+        // so a rule may say otherwise.
         let verdict = match status {
-            100 | 101 => OrderVerdict::Success,
-            other => self.rules.iter().find(|r| r.status == other).map_or(self.otherwise, |r| r.verdict),
+            100 => OrderVerdict::Success,
+            other => self
+                .rules
+                .iter()
+                .find(|r| r.status == other)
+                .map_or(if other == 101 { OrderVerdict::Success } else { self.otherwise }, |r| r.verdict),
         };
         Judged { status: Some(status), verdict, reason: format!("Status {status}: {message}") }
     }
@@ -202,6 +208,9 @@ mod tests {
         };
         assert_eq!(rules.judge(br#"{"Status":100,"Message":"ok"}"#).verdict, OrderVerdict::Success);
         assert_eq!(rules.judge(br#"{"Status":"101","Message":"da ton tai"}"#).verdict, OrderVerdict::Success);
+        let mut strict = rules.clone();
+        strict.rules.push(StatusRule { status: 101, verdict: OrderVerdict::Permanent });
+        assert_eq!(strict.judge(br#"{"Status":101}"#).verdict, OrderVerdict::Permanent, "101 is a setting");
         let failed = rules.judge(br#"{"Status":500,"Message":"Loi"}"#);
         assert_eq!((failed.verdict, failed.reason.as_str()), (OrderVerdict::Retry, "Status 500: Loi"));
         assert_eq!(rules.judge(br#"{"Status":"400"}"#).verdict, OrderVerdict::Permanent);
