@@ -8,6 +8,7 @@ pub mod dvcqg;
 pub mod error;
 pub mod json;
 pub mod outbound;
+pub mod paygov;
 pub mod portal;
 pub mod postal;
 pub mod vnpost;
