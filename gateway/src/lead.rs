@@ -40,6 +40,7 @@ pub async fn run(
             dispatcher,
             crate::deadlines::start(app.core().clone(), clock_input, term_ends.clone()),
             crate::peers::dvcqg::pull::start(app.core().clone(), term_ends.clone()),
+            crate::peers::paygov::start(app.core().clone(), term_ends.clone()),
             crate::peers::vnpost::tracking::start(app.core().clone(), term_ends),
         ];
         let stopping = loop {

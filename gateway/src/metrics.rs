@@ -89,6 +89,13 @@ pub struct SourceLabels {
     pub source: String,
 }
 
+/// Labels of a payment callback.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallbackLabels {
+    /// `taken`, or why it was refused: `malformed`, `signature`, `unknown`, `mismatch`.
+    pub outcome: String,
+}
+
 /// Every metric of the gateway.
 pub struct Metrics {
     registry: Registry,
@@ -127,6 +134,8 @@ pub struct Metrics {
     /// Rows of the portal's list skipped: no valid code, or no dates (listed again
     /// next round).
     pub pull_skipped: Counter,
+    /// Confirmation callbacks of the payment platform, by outcome.
+    pub payment_callbacks: Family<CallbackLabels, Counter>,
     aside: Family<SourceLabels, Gauge>,
     outbox_depth: Family<DestinationLabels, Gauge>,
     outbox_oldest: Family<DestinationLabels, Gauge>,
@@ -159,6 +168,7 @@ impl Metrics {
             set_aside: Family::default(),
             foreign_updates: Counter::default(),
             pull_skipped: Counter::default(),
+            payment_callbacks: Family::default(),
             password_checks: Counter::default(),
             aside: Family::default(),
             outbox_depth: Family::default(),
@@ -230,6 +240,11 @@ impl Metrics {
             m.set_aside.clone(),
         );
         registry.register("items_aside", "Items set aside now, per source", m.aside.clone());
+        registry.register(
+            "payment_callbacks",
+            "Confirmation callbacks of the payment platform, by outcome",
+            m.payment_callbacks.clone(),
+        );
         registry.register(
             "foreign_updates_refused",
             "Pushed or pulled dossiers that named a dossier another client submitted, refused",

@@ -48,6 +48,7 @@ pub struct Outbound {
     tokens: Mutex<HashMap<String, (String, i64)>>,
     dvcqg: Option<std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>>,
     dvcqg_pull: Option<std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>>,
+    paygov: Option<std::sync::Arc<motcua_adapters::paygov::PaygovClient>>,
     vnpost: Option<std::sync::Arc<motcua_adapters::vnpost::VnpostClient>>,
 }
 
@@ -101,6 +102,7 @@ impl Outbound {
         let links = [
             (Destination::Portal, settings.portal.as_ref().map(Portal::link)),
             (Destination::Postal, settings.postal.as_ref().map(Post::link)),
+            (Destination::Payment, settings.payment.as_ref().map(|p| &p.link)),
         ];
         for (destination, link) in links {
             if let Some(p) = link {
@@ -138,6 +140,16 @@ impl Outbound {
             }),
             _ => None,
         };
+        let paygov = settings.payment.as_ref().and_then(|p| {
+            let route = routes.get(&Destination::Payment.name())?;
+            Some(std::sync::Arc::new(motcua_adapters::paygov::PaygovClient::new(
+                route.client.clone(),
+                p.services.clone(),
+                p.partner.clone(),
+                p.token.clone(),
+                p.link.max_answer_bytes,
+            )))
+        });
         let vnpost = match &settings.postal {
             Some(Post::Vnpost(link, v)) => routes.get(&Destination::Postal.name()).map(|route| {
                 std::sync::Arc::new(motcua_adapters::vnpost::VnpostClient::new(
@@ -156,6 +168,7 @@ impl Outbound {
             routes,
             dvcqg,
             dvcqg_pull,
+            paygov,
             vnpost,
             signing: settings.gateway.signing.clone(),
             issuer: settings.gateway.issuer.clone(),
@@ -167,6 +180,11 @@ impl Outbound {
     /// the portal's session and the LGSP's token across calls.
     pub fn dvcqg(&self) -> Option<&std::sync::Arc<motcua_adapters::dvcqg::DvcqgClient>> {
         self.dvcqg.as_ref()
+    }
+
+    /// The national payment platform's client, when fees are paid online.
+    pub fn paygov(&self) -> Option<&std::sync::Arc<motcua_adapters::paygov::PaygovClient>> {
+        self.paygov.as_ref()
     }
 
     /// The client of the portal's pull services, when dossiers are pulled.

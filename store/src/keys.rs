@@ -377,6 +377,21 @@ pub fn vnpost_order(number: &str) -> Key {
     Key::new(Space::Index, format!("vnpost_order|{number}"))
 }
 
+/// `Index`: the dossier of a payment reference (`MaThamChieu`).
+pub fn payment(reference: &str) -> Key {
+    Key::new(Space::Index, format!("payment|ref|{reference}"))
+}
+
+/// `Index`: the payments not yet settled (paid, failed or expired), by reference.
+pub fn payments_open() -> Prefix {
+    Prefix::new(Space::Index, b"payment|open|")
+}
+
+/// `Index`: a payment not yet settled (its dossier as value).
+pub fn payment_open(reference: &str) -> Key {
+    Key::new(Space::Index, format!("payment|open|{reference}"))
+}
+
 /// `Index`: the free waybill codes.
 pub fn waybills_free() -> Prefix {
     Prefix::new(Space::Index, b"waybill|free|")

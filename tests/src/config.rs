@@ -278,3 +278,30 @@ desks = [{{ desk = "mc-tram-tau", address = "Tổ 1, xã Trạm Tấu", phone = 
             .set("postal.vnpost", section)
     }
 }
+
+/// The environment the payment platform's secret comes from in tests (the samples').
+pub fn payment_env() -> Vec<(String, String)> {
+    vec![("MOTCUA_PAYGOV_SECRET".into(), "bi-mat-thu-nghiem-15".into())]
+}
+
+impl TestConfig {
+    /// Fees paid online through the payment platform at `url` (the simulator), as the
+    /// samples' partner, every unit's fees to one provincial account, a payment asked
+    /// after one second after opening. Run with [`payment_env`].
+    pub fn payment(self, url: &str) -> TestConfig {
+        let section: Table = toml::from_str(&format!(
+            r#"
+init_url = "{url}/init"
+query_url = "{url}/query"
+partner = "LAOCAI_DVC"
+secret_env = "MOTCUA_PAYGOV_SECRET"
+ip = "10.15.1.20"
+query_after_secs = 1
+query_every_secs = 1
+accounts = [{{ unit = "15", account = "3711000123456", bank_code = "01201001", name = "Văn phòng UBND tỉnh Lào Cai" }}]
+"#
+        ))
+        .expect("the section parses");
+        self.set("payment", section)
+    }
+}

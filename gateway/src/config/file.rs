@@ -53,6 +53,8 @@ pub struct ConfigFile {
     pub ui: Option<super::ui_file::UiSection>,
     /// `[files]`: signed links to stored files, for peers that fetch them.
     pub files: Option<FilesSection>,
+    /// `[payment]`: fees paid online through the national payment platform.
+    pub payment: Option<super::payment_file::PaymentSection>,
 }
 
 /// `[files]`: the links the national portal follows to fetch a dossier's stored files

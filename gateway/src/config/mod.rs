@@ -5,6 +5,7 @@
 pub mod dvcqg_file;
 pub mod file;
 mod network_file;
+pub mod payment_file;
 pub mod relocate;
 pub mod ui_file;
 pub mod vnpost_file;

@@ -17,6 +17,13 @@ use crate::store::{StoreError, Tx, keys};
 pub enum Effect {
     /// Nothing to keep.
     None,
+    /// The payment platform said how payment `reference` stands.
+    Payment {
+        /// `MaThamChieu`.
+        reference: String,
+        /// What it said.
+        settlement: super::payments::Settlement,
+    },
     /// The desk has the dossier.
     Delivered {
         /// The desk.
@@ -76,6 +83,7 @@ impl Effect {
             Effect::StepsSynced { .. } => "steps_synced",
             Effect::OrderCreated { .. } => "order_created",
             Effect::OrderCancelled { .. } => "order_cancelled",
+            Effect::Payment { .. } => "payment",
         }
     }
 
@@ -115,6 +123,9 @@ pub fn apply(
     let Some(mut record) = DossierRecord::load(tx, code)? else { return Ok(()) };
     match effect {
         Effect::None | Effect::Superseded => return Ok(()),
+        Effect::Payment { reference, settlement } => {
+            super::payments::settle(tx, settings, &mut record, &reference, settlement, now)?;
+        }
         Effect::OrderCreated { number, item } => {
             let Some(order) = record.dossier.postal.orders.iter_mut().find(|o| o.number == number) else {
                 return Ok(());

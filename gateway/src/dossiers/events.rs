@@ -232,6 +232,10 @@ fn apply(
 
     // Check the transition before any side effect.
     event.kind.apply(record.dossier.status)?;
+    if event.kind == EventType::PaymentReceived {
+        let today = motcua_schemas::time::to_vn(now).date();
+        crate::stats::update(tx, &record.dossier.target_unit, today, |s| s.paid_at_desk += 1)?;
+    }
     match &event.fields {
         EventFields::None => {}
         EventFields::Reason(reason) => {
@@ -242,6 +246,22 @@ fn apply(
         }
         EventFields::Amount(amount) => {
             details.insert("amount".into(), (*amount).into());
+            let today = motcua_schemas::time::to_vn(now).date();
+            crate::stats::update(tx, &record.dossier.target_unit, today, |s| s.payments_requested += 1)?;
+            if settings.payment.is_some() {
+                let opened = super::payments::open(tx, settings, &mut record, *amount, now);
+                match opened {
+                    Ok(reference) => {
+                        details.insert("payment_reference".into(), reference.into());
+                    }
+                    // A payment still open is the one the applicant pays.
+                    Err(super::payments::OpenError::AlreadyOpen(reference)) => {
+                        details.insert("payment_reference".into(), reference.into());
+                    }
+                    Err(super::payments::OpenError::Store(e)) => return Err(e.into()),
+                    Err(e) => return Err(invalid("/amount", e.to_string())),
+                }
+            }
         }
         EventFields::Result { documents, return_method } => {
             if let Some(method) = return_method {

@@ -428,6 +428,7 @@ fn accept(
         receipt: None,
         documents: Vec::new(),
         portal: s.portal.clone().unwrap_or_default(),
+        payments: Vec::new(),
         saved: None,
     };
     if intake.collect_from_home {

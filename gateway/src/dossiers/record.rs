@@ -30,6 +30,9 @@ pub struct DossierRecord {
     /// What the national portal has of it.
     #[serde(default, skip_serializing_if = "PortalState::is_empty")]
     pub portal: PortalState,
+    /// Its fees' payments through the national payment platform, every attempt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub payments: Vec<Payment>,
     /// What the indexes and statistics were computed from when it was loaded (`None`
     /// for a new record), so that saving it can move exactly what changed.
     #[serde(skip)]
@@ -56,6 +59,57 @@ pub struct PortalState {
     /// configured.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub promotion: bool,
+}
+
+/// One attempt to have a dossier's fees paid online (docs/PAYMENT.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// `MaThamChieu`, unique per attempt.
+    pub reference: String,
+    /// The amount asked for, in đồng.
+    pub amount: u64,
+    /// `ThoiGianGD` of the `INIT` (`yyyyMMddHHmmss`, Vietnam time).
+    pub time: String,
+    /// When it was opened.
+    #[serde(with = "motcua_schemas::time::rfc3339")]
+    pub opened_at: Timestamp,
+    /// Where it stands.
+    pub state: PaymentState,
+    /// The payment page the platform gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// `MaGiaoDich`, once paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction: Option<String>,
+    /// `MaNganHang`, once paid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bank: Option<String>,
+    /// Why it failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Where a payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentState {
+    /// Being opened at the platform.
+    Opening,
+    /// Open: the citizen may pay at its page.
+    Open,
+    /// Paid.
+    Paid,
+    /// The platform refused it or the payment failed.
+    Failed,
+    /// Not paid in time.
+    Expired,
+}
+
+impl PaymentState {
+    /// Still waiting for the citizen.
+    pub fn is_open(self) -> bool {
+        matches!(self, PaymentState::Opening | PaymentState::Open)
+    }
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod health;
 pub mod intake;
 pub mod openapi;
+pub mod payment;
 pub mod post;
 pub mod public;
 pub mod reports;
@@ -152,7 +153,8 @@ pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
     let desks_and_admins = Router::new()
         .route("/v1/stats", get(reports::stats))
         .route("/v1/logbook", get(reports::logbook))
-        .route("/v1/desk/dossiers/{code}/collection", post(self::post::collection));
+        .route("/v1/desk/dossiers/{code}/collection", post(self::post::collection))
+        .route("/v1/desk/dossiers/{code}/payment", post(payment::reopen));
     let admins = Router::new()
         .route("/v1/admin/dossiers", get(reports::dossiers))
         .route("/v1/admin/waybills", post(self::post::import_waybills))
@@ -165,6 +167,7 @@ pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
     let public = Router::new()
         .route("/v1/public/lookup", get(public::lookup))
         .route("/v1/files/{sha256}", get(stored_files::fetch))
+        .route("/v1/paygov/confirm", post(payment::confirm))
         .route("/.well-known/jwks.json", get(health::jwks))
         .route("/openapi.yaml", get(openapi::serve))
         .merge(probe_routes());

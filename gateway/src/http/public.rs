@@ -53,11 +53,15 @@ pub async fn lookup(
         }
     };
     let d = &record.dossier;
-    Ok(Json(json!({
+    let mut found = json!({
         "code": d.code,
         "status": d.status,
         "status_name": d.status_name,
         "received_at": format_rfc3339(d.received_at),
         "appointment_at": format_rfc3339(d.appointment_at),
-    })))
+    });
+    if let Some(url) = crate::peers::paygov::open_page(&record) {
+        found["payment_url"] = url.into();
+    }
+    Ok(Json(found))
 }

@@ -9,6 +9,7 @@
 pub mod contract;
 pub mod desk;
 pub mod dvcqg;
+pub mod paygov;
 pub mod portal;
 pub mod post;
 pub mod vnpost;

@@ -3,6 +3,7 @@
 //! with the file and its key path; secrets come from the environment only.
 
 pub mod dvcqg;
+pub mod payment;
 pub mod ui;
 pub mod vnpost;
 pub mod warnings;
@@ -293,6 +294,8 @@ pub struct Settings {
     pub ui: ui::UiSettings,
     /// Signed links to stored files (`[files]`), when configured.
     pub file_links: Option<Arc<crate::file_links::FileLinks>>,
+    /// Fees paid online through the national payment platform, when configured.
+    pub payment: Option<payment::PaymentSettings>,
 }
 
 impl Settings {
@@ -591,6 +594,11 @@ fn validate(
 
     let ui = ui::build(file.ui.as_ref(), base, &network, env, &mut problems);
     let file_links = file.files.as_ref().and_then(|f| file_links(f, env, &mut problems));
+    let payment = file.payment.as_ref().map(|p| {
+        let mut settings = payment::check(p, &network, env, &mut problems);
+        settings.link.ca_file = settings.link.ca_file.as_ref().map(|f| resolve(base, f));
+        settings
+    });
 
     let (Some(signing), Some(calendar), true) = (signing, calendar, problems.is_empty()) else {
         return Err(problems);
@@ -652,6 +660,7 @@ fn validate(
         warnings,
         ui,
         file_links,
+        payment,
     })
 }
 

@@ -56,6 +56,15 @@ pub struct DayStats {
     /// Ratings: không hài lòng, hài lòng, rất hài lòng.
     #[serde(default)]
     pub ratings: [u64; 3],
+    /// Payments asked of applicants (financial obligations).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub payments_requested: u64,
+    /// Payments made online through the national payment platform.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub paid_online: u64,
+    /// Payments a desk recorded as made there.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub paid_at_desk: u64,
     /// Resolutions reported later than the tolerance after the time they give, and
     /// so judged by the time they arrived.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -95,6 +104,9 @@ impl DayStats {
         self.apologies_missing += other.apologies_missing;
         self.explanations_missing += other.explanations_missing;
         self.late_reports += other.late_reports;
+        self.payments_requested += other.payments_requested;
+        self.paid_online += other.paid_online;
+        self.paid_at_desk += other.paid_at_desk;
         for (mine, theirs) in self.ratings.iter_mut().zip(other.ratings) {
             *mine += theirs;
         }

@@ -55,6 +55,12 @@ pub struct Report {
     pub satisfaction: Satisfaction,
     /// Resolutions reported beyond the tolerance, judged by the time they arrived.
     pub late_reports: u64,
+    /// Payments asked of applicants.
+    pub payments_requested: u64,
+    /// Payments made online through the national payment platform.
+    pub paid_online: u64,
+    /// Payments desks recorded as made there.
+    pub paid_at_desk: u64,
     /// The same figures for each direct sub-unit with any (and the unit's own
     /// dossiers, under its own code), so that a table and a chart come from one query.
     pub children: Vec<Part>,
@@ -201,6 +207,9 @@ pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to:
             rat_hai_long: flows.ratings[2],
         },
         late_reports: flows.late_reports,
+        payments_requested: flows.payments_requested,
+        paid_online: flows.paid_online,
+        paid_at_desk: flows.paid_at_desk,
         children,
     })
 }

@@ -73,6 +73,7 @@ fn job_words(kind: &JobKind) -> &'static str {
         JobKind::CollectionOrder => "Đơn thu gom hồ sơ",
         JobKind::CancelOrder { .. } => "Hủy đơn bưu chính",
         JobKind::Letter { .. } => "Thư xin lỗi",
+        JobKind::PaymentInit { .. } => "Mở giao dịch thanh toán trực tuyến",
     }
 }
 

@@ -15,15 +15,19 @@ pub enum Destination {
     Portal,
     /// The postal service.
     Postal,
+    /// The national payment platform.
+    Payment,
 }
 
 impl Destination {
-    /// The name used in keys, metrics and the admin API: `desk:<id>`, `portal`, `postal`.
+    /// The name used in keys, metrics and the admin API: `desk:<id>`, `portal`, `postal`,
+    /// `payment`.
     pub fn name(&self) -> String {
         match self {
             Destination::Desk(id) => format!("desk:{id}"),
             Destination::Portal => "portal".to_owned(),
             Destination::Postal => "postal".to_owned(),
+            Destination::Payment => "payment".to_owned(),
         }
     }
 
@@ -104,6 +108,11 @@ pub enum JobKind {
     Letter {
         /// Which letter, from 1.
         n: u32,
+    },
+    /// Open the payment `reference` at the national payment platform (`INIT`).
+    PaymentInit {
+        /// `MaThamChieu`.
+        reference: String,
     },
 }
 

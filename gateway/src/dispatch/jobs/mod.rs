@@ -6,6 +6,7 @@
 mod collection;
 mod desk;
 mod letter;
+mod payment;
 mod portal_status;
 mod portal_sync;
 mod return_order;
@@ -43,5 +44,6 @@ pub async fn call(call: Call<'_>, job: &Job) -> (CallOutcome, Effect) {
         JobKind::Letter { n } => letter::send(&call, job, *n).await,
         JobKind::CollectionOrder => collection::place(&call).await,
         JobKind::CancelOrder { number } => collection::cancel(&call, number).await,
+        JobKind::PaymentInit { reference } => payment::open(&call, reference).await,
     }
 }
