@@ -1,9 +1,10 @@
 //! `motcua demo`: the whole flow in under a minute. It starts the gateway on a
 //! temporary data directory with the sample network (procedures of 12 working
 //! seconds, office hours all day, deadline leads in seconds), real HTTP peers on
-//! loopback — the national portal's simulator, the postal service and a push desk
-//! (the pull desk is played by the demo itself) — sends dossiers through every
-//! channel (the portal's own push and pull included), drives them
+//! loopback — the national portal's simulator, its payment platform, the postal
+//! service and a push desk (the pull desk is played by the demo itself) — sends
+//! dossiers through every channel (the portal's own push and pull included), drives
+//! them (one has its fee paid online)
 //! through their lives, and prints a timeline, a table of final statuses and the
 //! statistics. It succeeds when every dossier ended where it should.
 
@@ -28,6 +29,7 @@ use crate::config::relocate::relocated;
 use crate::settings::Settings;
 use motcua_simulators::{
     dvcqg::{DvcqgSim, Listed},
+    paygov::PaygovSim,
     vnpost::VnpostSim,
 };
 use report::{Outcome, report};
@@ -173,6 +175,33 @@ impl Demo {
     }
 }
 
+/// The citizen pays dossier `code` at the payment platform's page; the platform's
+/// callback reaches the gateway and the dossier goes back to processing.
+async fn pay_online(demo: &Demo, payments: &PaygovSim, code: &str) -> Result<(), DemoError> {
+    let reference = demo
+        .until("the payment opened at the platform", 10, || async {
+            Ok(payments.opened().into_iter().find(|(_, o)| o.init["ThongTinBienLai"]["MaHoSo"] == code).map(|(r, _)| r))
+        })
+        .await?;
+    let callback = payments
+        .pay(&reference, "PP261201093512000457", None)
+        .ok_or_else(|| fail("the platform has no such payment"))?;
+    let response =
+        demo.http.post(format!("{}/v1/paygov/confirm", demo.base)).json(&callback).send().await.map_err(fail)?;
+    let reply: Value = response.json().await.map_err(fail)?;
+    if reply["MaLoi"] != "00" {
+        return Err(fail(format!("the platform's callback was refused: {reply}")));
+    }
+    let status = demo
+        .until("the payment recorded", 10, || async {
+            let d = demo.dossier(code).await?;
+            Ok((d["status"] == 4).then_some(d["status"].clone()))
+        })
+        .await?;
+    demo.say("A", format!("the citizen pays 8,000 đồng online (PayGov {reference}) → status {status}"));
+    Ok(())
+}
+
 /// A dossier as the national portal holds it (docs/PEERS.md §1.5): every scalar a string.
 fn national_record(code: &str, name: &str, id_number: &str) -> Value {
     let now = motcua_schemas::time::format_portal(jiff::Timestamp::now());
@@ -217,6 +246,7 @@ fn demo_settings(
     portal: &str,
     postal: &str,
     desk: &str,
+    payment: &str,
 ) -> Result<Settings, DemoError> {
     let mut table = relocated(source, data_dir).map_err(fail)?;
     let hash = crate::auth::password::hash(PUSH_SECRET).map_err(fail)?;
@@ -277,6 +307,21 @@ desks = [
     ))
     .map_err(fail)?;
     table.insert("postal".into(), post_office.into());
+    let platform: toml::Table = toml::from_str(&format!(
+        r#"
+init_url = "{payment}/init"
+query_url = "{payment}/query"
+partner = "{partner}"
+secret_env = "DEMO_PAYGOV_SECRET"
+ip = "127.0.0.1"
+query_after_secs = 5
+query_every_secs = 1
+accounts = [{{ unit = "15", account = "3711000123456", bank_code = "01201001", name = "Văn phòng UBND tỉnh Yên Bái" }}]
+"#,
+        partner = motcua_simulators::paygov::Setup::default().partner
+    ))
+    .map_err(fail)?;
+    table.insert("payment".into(), platform.into());
     let calendar =
         table.get_mut("calendar").and_then(toml::Value::as_table_mut).ok_or_else(|| fail("no [calendar]"))?;
     calendar.insert("working_day_hours".into(), 24.into());
@@ -307,8 +352,11 @@ desks = [
         d.insert("url".into(), desk.into());
     }
     let text = toml::to_string(&table).map_err(fail)?;
-    let (account, post_office) =
-        (motcua_simulators::dvcqg::Setup::default(), motcua_simulators::vnpost::Setup::default());
+    let (account, post_office, platform) = (
+        motcua_simulators::dvcqg::Setup::default(),
+        motcua_simulators::vnpost::Setup::default(),
+        motcua_simulators::paygov::Setup::default(),
+    );
     let env = |name: &str| match name {
         "DEMO_DVCQG_USER" => Some(account.username.clone()),
         "DEMO_DVCQG_PASSWORD" => Some(account.password.clone()),
@@ -316,6 +364,7 @@ desks = [
         "DEMO_DVCQG_PULL_PASSWORD" => Some(account.pull.password.clone()),
         "DEMO_VNPOST_KEY" => Some(post_office.key.clone()),
         "DEMO_VNPOST_SECRET" => Some(post_office.secret.clone()),
+        "DEMO_PAYGOV_SECRET" => Some(platform.secret.clone()),
         _ => None,
     };
     Settings::parse_with_env(&text, &data_dir.join("demo.toml"), &env).map_err(fail)
@@ -341,7 +390,8 @@ pub async fn run(config: &Path) -> Result<bool, DemoError> {
     let portal = DvcqgSim::start(motcua_simulators::dvcqg::Setup::default()).await.map_err(fail)?;
     let post = VnpostSim::start(motcua_simulators::vnpost::Setup::default()).await.map_err(fail)?;
     let desk = peers::start().await.map_err(fail)?;
-    let settings = demo_settings(config, &data_dir, &portal.url(), &post.url(), &desk.url())?;
+    let payments = PaygovSim::start(motcua_simulators::paygov::Setup::default()).await.map_err(fail)?;
+    let settings = demo_settings(config, &data_dir, &portal.url(), &post.url(), &desk.url(), &payments.url())?;
     let settings_for_run = settings.clone();
 
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -387,14 +437,20 @@ pub async fn run(config: &Path) -> Result<bool, DemoError> {
         format!("every procedure takes {PROCESSING} of working time; due-soon 6 s before, explanation 6 s after"),
     );
 
-    let result = script(&demo, &portal, &post, &desk).await;
+    let result = script(&demo, &portal, &post, &desk, &payments).await;
     let _ = stop_tx.send(());
     let _ = gateway.await;
     let _ = std::fs::remove_dir_all(&workdir);
     result
 }
 
-async fn script(demo: &Demo, portal: &DvcqgSim, post: &VnpostSim, desk: &peers::Peer) -> Result<bool, DemoError> {
+async fn script(
+    demo: &Demo,
+    portal: &DvcqgSim,
+    post: &VnpostSim,
+    desk: &peers::Peer,
+    payments: &PaygovSim,
+) -> Result<bool, DemoError> {
     use reqwest::Method;
     let mut outcomes = Vec::new();
     let batch: Vec<String> = (1..=5)
@@ -429,9 +485,9 @@ async fn script(demo: &Demo, portal: &DvcqgSim, post: &VnpostSim, desk: &peers::
     })
     .await?;
     demo.say("A", "delivered to the push desk mc-yen-bai");
-    for kind in ["received", "processing"] {
-        demo.event("A", &a_code, "mc-yen-bai-dev", kind, json!({})).await?;
-    }
+    demo.event("A", &a_code, "mc-yen-bai-dev", "received", json!({})).await?;
+    demo.event("A", &a_code, "mc-yen-bai-dev", "payment_requested", json!({ "amount": 8000 })).await?;
+    pay_online(demo, payments, &a_code).await?;
     demo.event(
         "A",
         &a_code,
@@ -465,7 +521,7 @@ async fn script(demo: &Demo, portal: &DvcqgSim, post: &VnpostSim, desk: &peers::
     demo.say("A", "the citizen rates the service: rất hài lòng");
     outcomes.push(Outcome {
         label: "A",
-        story: "portal → push desk → result by post",
+        story: "portal → push desk → fee paid online → result by post",
         code: a_code,
         expected: Status::Returned,
         expect_overdue: false,
