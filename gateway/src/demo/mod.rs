@@ -4,9 +4,8 @@
 //! loopback — the national portal's simulator, its payment platform, the postal
 //! service and a push desk (the pull desk is played by the demo itself) — sends
 //! dossiers through every channel (the portal's own push and pull included), drives
-//! them (one has its fee paid online)
-//! through their lives, and prints a timeline, a table of final statuses and the
-//! statistics. It succeeds when every dossier ended where it should.
+//! them through their lives (one pays its fee online), and prints a timeline, a table
+//! of final statuses and the statistics. It succeeds when every dossier ended where it should.
 
 mod peers;
 mod report;
