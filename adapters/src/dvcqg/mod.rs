@@ -4,6 +4,7 @@
 //! `error_code`, the session envelope, a connector's bare arrays and an LGSP's
 //! OAuth2 token, and the portal's dossiers in, pushed or pulled.
 
+pub mod catalogue;
 pub mod client;
 pub mod inbound;
 pub mod pulled;
