@@ -11,7 +11,7 @@ pub mod auth;
 pub mod backup;
 #[cfg(feature = "tools")]
 pub mod bench;
-pub(crate) mod catalogue;
+pub mod catalogue;
 pub mod clock;
 pub mod config;
 pub(crate) mod core;

@@ -65,6 +65,8 @@ pub struct RecordContext<'a> {
     pub codes: &'a RecordCodes,
     /// The applicant's portal id (`MaDoiTuong`) the portal sent, to echo.
     pub object_id: Option<&'a str>,
+    /// The procedure's results in the national catalogue: name → `MaGiayToKetQua`.
+    pub result_codes: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Record values the public integrations show only in part (docs/PORTAL.md, "Record
@@ -183,12 +185,18 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
         .iter()
         .enumerate()
         .map(|(i, doc)| {
-            json!({
-                "TenGiayTo": cut(doc.get("name").and_then(Value::as_str).unwrap_or_default(), 2000),
+            let name = doc.get("name").and_then(Value::as_str).unwrap_or_default();
+            let mut row = json!({
+                "TenGiayTo": cut(name, 2000),
                 "MaThanhPhanHoSo": "",
                 "GiayToId": (i + 1).to_string(),
                 "DuongDanTepTinKetQua": doc.get("url").and_then(Value::as_str).unwrap_or_default(),
-            })
+            });
+            // The catalogue's code of a result of that name, as one integration sends it.
+            if let Some(code) = ctx.result_codes.get(name.trim()) {
+                row["MaGiayToKetQua"] = code.clone().into();
+            }
+            row
         })
         .collect();
     let processed = first_time(d, Status::Processed);
@@ -397,6 +405,7 @@ mod tests {
     }
 
     static CODES: std::sync::LazyLock<RecordCodes> = std::sync::LazyLock::new(RecordCodes::default);
+    static RESULTS: std::sync::LazyLock<BTreeMap<String, String>> = std::sync::LazyLock::new(BTreeMap::new);
 
     fn context<'a>(statuses: &'a StatusCodes, empty: &'a Map<String, Value>) -> RecordContext<'a> {
         RecordContext {
@@ -411,6 +420,7 @@ mod tests {
             file_links: &[],
             codes: &CODES,
             object_id: Some("c1a7e2f4-3b9d"),
+            result_codes: &RESULTS,
         }
     }
 

@@ -3,6 +3,7 @@
 mod admin;
 #[cfg(feature = "tools")]
 mod bench;
+mod catalogue;
 mod check_config;
 mod operator;
 mod serve;
@@ -134,6 +135,11 @@ pub enum Command {
         #[command(subcommand)]
         command: operator::OperatorCommand,
     },
+    /// The national procedure catalogue: sync it into the reviewed procedures file.
+    Catalogue {
+        #[command(subcommand)]
+        command: catalogue::CatalogueCommand,
+    },
     /// Administrative units: build a province's units file from the official lists.
     Units {
         #[command(subcommand)]
@@ -178,6 +184,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
         Command::Units { command } => units::run(command),
+        Command::Catalogue { command } => catalogue::run(command),
         Command::Operator { command } => operator::run(command).map(|()| ExitCode::SUCCESS),
         Command::HashSecret => {
             let mut secret = String::new();

@@ -37,6 +37,12 @@ pub struct ConfigFile {
     /// `[[procedures]]`: the procedure catalogue.
     #[serde(default)]
     pub procedures: Vec<ProcedureSection>,
+    /// Files of further `[[procedures]]`, relative to this file (e.g. the reviewed
+    /// national catalogue `motcua catalogue sync` writes).
+    #[serde(default)]
+    pub procedure_files: Vec<PathBuf>,
+    /// `[catalogue_sync]`: where `motcua catalogue sync` reads the national catalogue.
+    pub catalogue_sync: Option<CatalogueSyncSection>,
     /// `[calendar]`: working time.
     pub calendar: CalendarConfig,
     /// `[deadlines]`: due-soon and explanation rules.
@@ -360,6 +366,72 @@ pub struct ProcedureSection {
     /// The field (lĩnh vực) of the national catalogue: `{ code = "…", name = "…" }`,
     /// sent to the portal as `MaLinhVuc` and `TenLinhVuc`.
     pub field: Option<FieldSection>,
+    /// The code as the national catalogue publishes it, qualified by its agency
+    /// (`1.001612.000.00.00.H38`); dossiers may name either form.
+    pub qualified: Option<String>,
+    /// Its results, by the catalogue's code (`MAKETQUA`), with their names: a result
+    /// document of that name is sent to the portal with its code.
+    #[serde(default)]
+    pub results: std::collections::BTreeMap<String, String>,
+}
+
+/// A file of `[[procedures]]` (`procedure_files`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProceduresFile {
+    /// The procedures.
+    #[serde(default)]
+    pub procedures: Vec<ProcedureSection>,
+}
+
+/// `[catalogue_sync]` (docs/CATALOGUE.md): the provincial connector's catalogue
+/// services and how their codes read in this network.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogueSyncSection {
+    /// The connector's base URL.
+    pub url: String,
+    /// The list's path (default `/KetNoiMotCuaQuocGia/LayDanhSachTTHC`).
+    #[serde(default = "default_list_path")]
+    pub list_path: String,
+    /// The detail's path, asked with `?maTTHC=<code>` (default
+    /// `/KetNoiMotCuaQuocGia/LayThuTuc`).
+    #[serde(default = "default_detail_path")]
+    pub detail_path: String,
+    /// Only these procedures (national codes); every listed one when empty.
+    #[serde(default)]
+    pub procedures: Vec<String>,
+    /// The catalogue's `CAPTHUCHIEN` codes and the network's levels they are (the
+    /// code list is not public).
+    #[serde(default)]
+    pub levels: std::collections::BTreeMap<String, String>,
+    /// The channel (`KENH`: 1 desk, 2 online, 3 post) whose processing time is the
+    /// procedure's (default 2).
+    #[serde(default = "default_time_channel")]
+    pub time_channel: u8,
+    /// The file written (relative to the configuration; default
+    /// `procedures.national.toml`).
+    #[serde(default = "default_catalogue_file")]
+    pub file: PathBuf,
+    /// Timeout of one call, in seconds.
+    #[serde(default = "default_catalogue_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_list_path() -> String {
+    "/KetNoiMotCuaQuocGia/LayDanhSachTTHC".into()
+}
+fn default_detail_path() -> String {
+    "/KetNoiMotCuaQuocGia/LayThuTuc".into()
+}
+fn default_time_channel() -> u8 {
+    2
+}
+fn default_catalogue_file() -> PathBuf {
+    "procedures.national.toml".into()
+}
+fn default_catalogue_timeout() -> u64 {
+    30
 }
 
 /// A procedure's field in the national catalogue.
@@ -384,6 +456,12 @@ pub struct FeeSection {
     pub name: String,
     /// Amount in đồng.
     pub amount: u64,
+    /// The catalogue's code of the fee (`MAPHILEPHI`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The channel it is charged on, as the catalogue says: `desk`, `online`, `post`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
 }
 
 /// `[deadlines]`.

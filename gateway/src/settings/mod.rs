@@ -346,6 +346,27 @@ impl Settings {
     }
 }
 
+/// The procedures of the file and of every file it names in `procedure_files`.
+fn all_procedures(
+    file: &ConfigFile,
+    base: &Path,
+    problems: &mut Problems,
+) -> Vec<crate::config::file::ProcedureSection> {
+    let mut procedures = file.procedures.clone();
+    for (i, name) in file.procedure_files.iter().enumerate() {
+        let path = resolve(base, name);
+        let at = format!("procedure_files[{i}]");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match toml::from_str::<crate::config::file::ProceduresFile>(&text) {
+                Ok(more) => procedures.extend(more.procedures),
+                Err(e) => problems.add(at, format!("{}: {e}", path.display())),
+            },
+            Err(e) => problems.add(at, format!("cannot read {}: {e}", path.display())),
+        }
+    }
+    procedures
+}
+
 /// The units of the file and of every file it names in `unit_files`.
 fn all_units(file: &ConfigFile, base: &Path, problems: &mut Problems) -> Vec<crate::config::file::UnitSection> {
     let mut units = file.units.clone();
@@ -484,7 +505,7 @@ fn validate(
 
     let units = all_units(&file, base, &mut problems);
     let network = Network::build(&units, &file.desks, &mut problems);
-    let catalogue = Catalogue::build(&file.procedures, &network, &mut problems);
+    let catalogue = Catalogue::build(&all_procedures(&file, base, &mut problems), &network, &mut problems);
     let clients = Clients::build(&file.clients, base, &network, &g.issuer, client_ca_file.is_some(), &mut problems);
     if !clients.iter().any(|c| c.role == crate::auth::Role::Admin) {
         problems.add("clients", "configure at least one admin client");

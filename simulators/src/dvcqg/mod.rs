@@ -1,10 +1,12 @@
 //! A national public service portal (DVCQG) on loopback (docs/PEERS.md §1): login and
 //! the service envelope (`/auth`, `/service`), a provincial connector's bare arrays
 //! (`/connector/ThemMoi`, `/connector/CapNhat`, `/connector/DongBoTienTrinh`), an
-//! LGSP's token endpoint (`/token`) and the pull services (`pull`). It checks every request as the portal would, keeps
+//! LGSP's token endpoint (`/token`), the pull services (`pull`) and the catalogue
+//! through a connector (`catalogue`). It checks every request as the portal would, keeps
 //! what it took, lists dossiers for the gateway to pull, and can be told to expire
 //! sessions, answer "already exists", answer HTTP 200 with an error, or go down.
 
+pub mod catalogue;
 pub mod check;
 pub mod pull;
 
@@ -100,6 +102,8 @@ struct Books {
     fetched: BTreeMap<String, usize>,
     pull_sessions: HashMap<String, Instant>,
     pull_logins: usize,
+    catalogue: BTreeMap<String, Value>,
+    catalogue_calls: usize,
 }
 
 type Shared = Arc<(Setup, Mutex<Books>)>;
@@ -123,7 +127,8 @@ fn token() -> String {
 impl DvcqgSim {
     /// Starts a portal on a loopback port.
     pub async fn start(setup: Setup) -> std::io::Result<DvcqgSim> {
-        let shared: Shared = Arc::new((setup, Mutex::new(Books::default())));
+        let books = Books { catalogue: catalogue::procedures(), ..Books::default() };
+        let shared: Shared = Arc::new((setup, Mutex::new(books)));
         let router = Router::new()
             .route("/auth", post(login))
             .route("/service", post(service))
@@ -133,6 +138,8 @@ impl DvcqgSim {
             .route("/token", post(grant))
             .route(pull::LOGIN, post(pull::login))
             .route(pull::SERVICES, post(pull::services))
+            .route(catalogue::LIST, axum::routing::get(catalogue::list))
+            .route(catalogue::DETAIL, axum::routing::get(catalogue::detail))
             .with_state(shared.clone());
         let addr = crate::serve::spawn(router).await?;
         Ok(DvcqgSim { addr, shared })

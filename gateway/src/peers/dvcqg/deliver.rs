@@ -32,7 +32,10 @@ pub async fn sync(core: &Core, job: &Job, record: &DossierRecord) -> (CallOutcom
         .map(|u| u.name.as_str())
         .or_else(|| settings.network.desk(&d.desk).map(|x| x.name.as_str()))
         .unwrap_or(d.desk.as_str());
-    let field = settings.catalogue.get(&d.procedure.code).and_then(|p| p.field.as_ref());
+    let procedure = settings.catalogue.get(&d.procedure.code);
+    let field = procedure.and_then(|p| p.field.as_ref());
+    let no_results = std::collections::BTreeMap::new();
+    let result_codes = procedure.map_or(&no_results, |p| &p.results);
     let code = record.portal.origin_code.as_deref().unwrap_or(d.code.as_str());
     // A file the gateway stores is given as a signed link the portal can fetch; only
     // the record carries the documents.
@@ -57,6 +60,7 @@ pub async fn sync(core: &Core, job: &Job, record: &DossierRecord) -> (CallOutcom
         file_links: &file_links,
         codes: &dvcqg.record_codes,
         object_id: record.portal.extra.get("MaDoiTuong").and_then(|v| v.as_str()),
+        result_codes,
     };
     match job.kind {
         JobKind::PortalPromotionStatus { seq } => {

@@ -1,5 +1,8 @@
 //! The procedure catalogue: which procedures the desks handle, at which levels, by
-//! which channels, in how much working time.
+//! which channels, in how much working time; and (`national`) the reviewed file
+//! written from the national catalogue.
+
+pub mod national;
 
 use std::collections::HashMap;
 
@@ -35,6 +38,16 @@ pub struct Procedure {
     pub documents: std::collections::BTreeMap<String, String>,
     /// Its field in the national catalogue (`MaLinhVuc`, `TenLinhVuc`).
     pub field: Option<(String, String)>,
+    /// Its results' codes in the national catalogue, by name.
+    pub results: std::collections::BTreeMap<String, String>,
+}
+
+impl Procedure {
+    /// The catalogue's code of the result named `name`, if it has one.
+    pub fn result_code(&self, name: &str) -> Option<&str> {
+        let name = motcua_schemas::text::nfc(name);
+        self.results.get(name.trim()).map(String::as_str)
+    }
 }
 
 /// All procedures, by code.
@@ -95,7 +108,23 @@ impl Catalogue {
                 fees: p.fees.clone(),
                 documents: p.documents.iter().map(|(k, v)| (k.clone(), motcua_schemas::text::nfc(v))).collect(),
                 field: p.field.as_ref().map(|f| (f.code.clone(), motcua_schemas::text::nfc(&f.name))),
+                results: p.results.iter().map(|(code, name)| (motcua_schemas::text::nfc(name), code.clone())).collect(),
             };
+            let qualified = p.qualified.as_ref().and_then(|q| {
+                q.parse::<ProcedureCode>().map_err(|e| problems.add(format!("{at}.qualified"), e)).ok().filter(|q| {
+                    let same = q.national() == code.national();
+                    if !same {
+                        problems.add(format!("{at}.qualified"), format!("{q} is not a form of {code}"));
+                    }
+                    same
+                })
+            });
+            if let Some(q) = qualified
+                && q.as_str() != code.as_str()
+                && catalogue.by_code.insert(q.to_string(), procedure.clone()).is_some()
+            {
+                problems.add(format!("{at}.qualified"), format!("procedure {q} is configured twice"));
+            }
             if catalogue.by_code.insert(code.to_string(), procedure).is_some() {
                 problems.add(format!("{at}.code"), format!("procedure {code} is configured twice"));
             }
@@ -111,7 +140,7 @@ impl Catalogue {
 
     /// Number of procedures.
     pub fn len(&self) -> usize {
-        self.by_code.len()
+        self.iter().count()
     }
 
     /// True when empty.
@@ -119,8 +148,8 @@ impl Catalogue {
         self.by_code.is_empty()
     }
 
-    /// All procedures.
+    /// All procedures, each once (not again under its qualified code).
     pub fn iter(&self) -> impl Iterator<Item = &Procedure> {
-        self.by_code.values()
+        self.by_code.iter().filter(|(key, p)| key.as_str() == p.code.as_str()).map(|(_, p)| p)
     }
 }
