@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 
 use motcua_simulators::{
     dvcqg::{DvcqgSim, Listed, Setup},
+    paygov::{self, PaygovSim},
     vnpost::{self, VnpostSim},
 };
 use serde_json::Value;
@@ -196,4 +197,51 @@ async fn the_vnpost_simulator_takes_every_sample_order_and_answers_in_the_sample
         .expect("a JSON page");
     assert_shape("vnpost-tracking.reply", &page);
     assert_eq!(page["_returned"], 2, "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_payment_simulator_takes_the_sample_messages_and_answers_in_their_shapes() {
+    motcua_tests::init_crypto();
+    let sim = PaygovSim::start(paygov::Setup::default()).await.expect("the platform starts");
+    let init = golden("paygov-init.request");
+    let answer = post(&format!("{}/init", sim.url()), &init, None).await;
+    assert_shape("paygov-init.reply", &answer);
+    let reference = init["MaThamChieu"].as_str().unwrap();
+    assert_eq!(sim.opened().len(), 1);
+    let query = post(&format!("{}/query", sim.url()), &golden("paygov-query.request"), None).await;
+    let mut pending = golden("paygov-query.reply");
+    pending["TrangThaiGD"] = "3".into();
+    assert_eq!(differences(&pending, &query, ""), Vec::<String>::new(), "{query}");
+    assert_eq!((query["MaThamChieu"].as_str(), query["TrangThaiGD"].as_str()), (Some(reference), Some("3")));
+    // The callback it builds is the sample's, field for field and signature.
+    let paid = sim.pay(reference, "PP261201093512000457", None).expect("open");
+    let sample = golden("paygov-confirm-callback.request");
+    assert_eq!(paid["MaXacThuc"], sample["MaXacThuc"], "{paid}");
+    assert_eq!(differences(&sample, &paid, ""), Vec::<String>::new());
+    let query = post(&format!("{}/query", sim.url()), &golden("paygov-query.request"), None).await;
+    assert_eq!(query["TrangThaiGD"], "1");
+    assert_eq!(sim.violations(), Vec::<String>::new());
+    let wrapped = PaygovSim::start(paygov::Setup { wrapped: true, ..paygov::Setup::default() }).await.unwrap();
+    assert_shape("paygov-init.connector.reply", &post(&format!("{}/init", wrapped.url()), &init, None).await);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_catalogue_connector_answers_in_the_samples_shapes() {
+    motcua_tests::init_crypto();
+    let sim = DvcqgSim::start(Setup::default()).await.expect("the simulator starts");
+    let get = |path: String| async move {
+        let response = reqwest::get(path).await.expect("an answer");
+        assert_eq!(response.status().as_u16(), 200);
+        response.json::<Value>().await.expect("JSON")
+    };
+    let list = get(format!("{}/KetNoiMotCuaQuocGia/LayDanhSachTTHC", sim.url())).await;
+    assert_shape("dvcqg-catalogue-LayDanhSachTTHC.connector.reply", &list);
+    let inner = |v: &Value| serde_json::from_str::<Value>(v["message"].as_str().unwrap()).unwrap();
+    let sample_list = inner(&golden("dvcqg-catalogue-LayDanhSachTTHC.connector.reply"));
+    assert_eq!(inner(&list), sample_list, "the samples' list");
+    let code = golden("dvcqg-catalogue-LayThuTuc.request")["maTTHC"].as_str().unwrap().to_owned();
+    let detail = get(format!("{}/KetNoiMotCuaQuocGia/LayThuTuc?maTTHC={code}", sim.url())).await;
+    assert_shape("dvcqg-catalogue-LayThuTuc.connector.reply", &detail);
+    assert_eq!(inner(&detail), inner(&golden("dvcqg-catalogue-LayThuTuc.connector.reply")), "the sample's detail");
+    assert_eq!(sim.violations(), Vec::<String>::new());
 }
