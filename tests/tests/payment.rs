@@ -4,8 +4,10 @@
 //! lookup shows its page, the platform's callback records it paid — in the history,
 //! the fees, the portal's record and the statistics — and forged, altered, unknown and
 //! repeated callbacks change nothing; a payment whose callback never comes is settled
-//! by asking (`QUERY`); one the platform refuses is opened again.
+//! by asking (`QUERY`), its page shown to the contract's portal meanwhile; one the
+//! platform refuses is opened again.
 
+use axum::http::StatusCode;
 use motcua_simulators::{
     dvcqg::{DvcqgSim, Setup as PortalSetup},
     paygov::{PaygovSim, Setup},
@@ -14,6 +16,7 @@ use motcua_tests::{
     Gateway, TestConfig,
     config::{dvcqg_env, payment_env},
     eventually,
+    peers::{Peer, status_calls},
 };
 use serde_json::{Value, json};
 
@@ -174,12 +177,22 @@ async fn a_fee_is_paid_online_end_to_end_and_false_callbacks_change_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_payment_without_callback_is_settled_by_asking_and_a_refused_one_is_opened_again() {
     let sim = PaygovSim::start(Setup { wrapped: true, ..Setup::default() }).await.expect("the platform starts");
-    let config = TestConfig::fast_retries().all_day().unthrottled().payment(&sim.url());
+    let portal = Peer::answering(StatusCode::OK).await;
+    let config = TestConfig::fast_retries().all_day().unthrottled().payment(&sim.url()).set("portal.url", portal.url());
     let gw = Gateway::start_with_env(config, payment_env());
 
-    // Paid at the platform, its callback lost: the poller asks and records it.
+    // Paid at the platform, its callback lost: the poller asks and records it. The
+    // portal of the contract is shown the payment page while the dossier waits.
     let code = waiting_on_payment(&gw, "PAY-QUERY-1").await;
     let reference = opened(&sim, &code).await;
+    eventually(15, "the payment page at the portal", || async {
+        status_calls(&portal).into_iter().find(|(k, _, body)| {
+            k.starts_with(&code)
+                && body["TrangThaiHoSo"] == 6
+                && body["DuongDanThanhToan"].as_str().is_some_and(|u| u.contains(&reference))
+        })
+    })
+    .await;
     sim.pay(&reference, "PP-QUERY-0001", None).expect("open");
     let d = eventually(20, "the payment settled by QUERY", || async {
         let d = dossier(&gw, &code).await;

@@ -69,6 +69,15 @@ pub fn status_payload(dossier: &Dossier, seq: u32, unit_name: &str) -> Value {
         "NgayTra": returned.map(|h| format_portal(h.at)),
         "QuaTrinhXuLy": steps,
     });
+    // Waiting on a payment made online: the platform's page, for the citizen.
+    if status == Status::FinancialObligation
+        && let Some(page) = upto.iter().rev().find_map(|h| {
+            let details = h.details.as_ref()?;
+            (details.get("mark")?.as_str()? == "payment_page").then(|| details.get("url")?.as_str())?
+        })
+    {
+        payload["DuongDanThanhToan"] = page.into();
+    }
     if status == Status::Processed
         && let Some(documents) = upto
             .iter()

@@ -163,7 +163,10 @@ pub fn settle(
             payment.state = PaymentState::Open;
             payment.url = Some(url.clone());
             let text = "Cổng thanh toán đã mở trang thanh toán cho người nộp".to_owned();
-            events::note(record, now, text, json!({ "mark": "payment_page", "reference": reference, "url": url }));
+            let seq =
+                events::note(record, now, text, json!({ "mark": "payment_page", "reference": reference, "url": url }));
+            // The portal that submitted it shows the citizen where to pay.
+            crate::peers::portal::marked(tx, settings, &record.dossier, seq, now)?;
         }
         Settlement::Paid { transaction, bank, amount } => {
             payment.state = PaymentState::Paid;

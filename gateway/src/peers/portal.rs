@@ -45,8 +45,9 @@ pub fn changed(
     }
 }
 
-/// Tells the portal of a gateway mark (overdue) at history entry `seq`: the contract's
-/// status call carries the overdue flag; the national portal's record has no such field.
+/// Tells the portal of a gateway mark at history entry `seq` (overdue, a payment page):
+/// the contract's status call carries the overdue flag and the payment page; the
+/// national portal's record has no such fields (its own platform takes the payment).
 pub fn marked(
     tx: &mut Tx<'_>,
     settings: &Settings,
