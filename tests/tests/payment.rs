@@ -1,6 +1,7 @@
 //! Fees paid online through the national payment platform, against the real binary,
-//! the PayGov simulator and the national portal's simulator on loopback: a desk's
-//! `payment_requested` opens a payment (`INIT` as the sample has it), the citizen's
+//! the PayGov simulator and the national portal's simulator on loopback: a fee due at
+//! intake, or a desk's `payment_requested`, opens a payment (`INIT` as the sample has
+//! it), the citizen's
 //! lookup shows its page, the platform's callback records it paid — in the history,
 //! the fees, the portal's record and the statistics — and forged, altered, unknown and
 //! repeated callbacks change nothing; a payment whose callback never comes is settled
@@ -89,6 +90,12 @@ async fn a_fee_is_paid_online_end_to_end_and_false_callbacks_change_nothing() {
 
     let code = waiting_on_payment(&gw, "PAY-ONLINE-1").await;
     let reference = opened(&sim, &code).await;
+    // Opened at intake, for the fee still due; the desk's request names the same one.
+    let history = dossier(&gw, &code).await["history"].clone();
+    let marks: Vec<&str> = history.as_array().unwrap().iter().filter_map(|h| h["details"]["mark"].as_str()).collect();
+    assert_eq!(marks.first(), Some(&"payment_opened"), "{history}");
+    let asked = history.as_array().unwrap().iter().find(|h| h["type"] == "payment_requested").expect("asked");
+    assert_eq!(asked["details"]["payment_reference"], reference.as_str());
     let init = sim.opened()[&reference].init.clone();
     assert_eq!(
         (init["SoTien"].as_str(), init["ThongTinBienLai"]["TKThuHuong"].as_str()),

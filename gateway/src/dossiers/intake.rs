@@ -444,6 +444,18 @@ fn accept(
             }
         }
     }
+    // A portal dossier with fees still due may pay them online from the start.
+    if settings.payment.is_some() && record.dossier.channel == Channel::Portal {
+        let due = record.dossier.fees.iter().filter(|f| !f.paid).map(|f| f.amount).fold(0u64, u64::saturating_add);
+        if due > 0 {
+            match super::payments::open(tx, settings, &mut record, due, now) {
+                Ok(_) => {}
+                Err(super::payments::OpenError::Store(e)) => return Err(e.into()),
+                // Fees beyond the platform's bounds are left to the desk.
+                Err(_) => {}
+            }
+        }
+    }
     // The receipt is issued now, from what was registered now, and never changes.
     record.receipt = Some(crate::forms::issue_receipt(&record.dossier, &record.fingerprint, settings, now));
     record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
