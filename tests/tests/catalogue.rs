@@ -57,6 +57,7 @@ async fn the_catalogue_is_synced_reviewed_accepted_and_used() {
     sim.publish("1.001612.000.00.00.H38", |p| p["CACHTHUCTHUCHIEN"][0]["THOIGIAN"][0]["THOIGIANGIAIQUYET"] = 7.into());
     let (out, _) = sync(&config_path, false);
     assert_eq!(out.lines().next(), Some("~ 1.001612 processing: \"10d\" → \"7d\""), "{out}");
+    assert!(out.lines().nth(1).is_some_and(|l| l.starts_with("~ 1.001612 times:")), "{out}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), written);
     sync(&config_path, true);
     assert!(std::fs::read_to_string(&file).unwrap().contains("processing = \"7d\""));

@@ -208,6 +208,11 @@ async fn a_payment_without_callback_is_settled_by_asking_and_a_refused_one_is_op
     .await;
     assert!(sim.queries() >= 1);
     assert_eq!(d["fees"][0]["transaction"], "PP-QUERY-0001");
+    // Its callback, arriving late: taken before, nothing changes.
+    let description = sim.opened()[&reference].init["ThongTinGiaoDich"].as_str().unwrap().to_owned();
+    let late = sim.callback(&reference, "00", 8000, "PP-QUERY-0001", &description, None);
+    assert_eq!(callback(&gw, &late).await["MaLoi"], "00");
+    assert_eq!(dossier(&gw, &code).await["history"].as_array().map(Vec::len), d["history"].as_array().map(Vec::len));
 
     // Refused by the platform: the attempt fails, the desk opens another, it is paid.
     sim.refuse_inits(true);

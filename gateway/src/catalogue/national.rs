@@ -1,8 +1,8 @@
 //! The reviewed catalogue file from the national catalogue (docs/CATALOGUE.md): each
 //! procedure `LayThuTuc` gives, written as a `[[procedures]]` entry the gateway reads
 //! through `procedure_files` — its national and qualified codes, name, field, levels
-//! (through the configured `CAPTHUCHIEN` map), processing time, channels, fees,
-//! components and results — with what cannot be written as it is (an unmapped level, a
+//! (through the configured `CAPTHUCHIEN` map), processing time and every channel's
+//! published time, channels, fees, components and results — with what cannot be written as it is (an unmapped level, a
 //! processing time in calendar days) left out and listed for review; and the
 //! difference between that file and the one in force, for a person to accept.
 
@@ -43,6 +43,20 @@ pub struct Entry {
     /// Fees per channel.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fees: Vec<Fee>,
+    /// Every channel's processing time, as published.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub times: Vec<Time>,
+}
+
+/// A processing time as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct Time {
+    /// `desk`, `online` or `post`.
+    pub channel: String,
+    /// `THOIGIANGIAIQUYET`.
+    pub amount: u32,
+    /// `DONVITINH`.
+    pub unit: String,
 }
 
 /// `field = { code, name }`.
@@ -151,6 +165,11 @@ pub fn entry(p: &NationalProcedure, sync: &CatalogueSyncSection) -> (Entry, Vec<
         documents: p.components.clone(),
         results: p.results.clone(),
         fees,
+        times: p
+            .times
+            .iter()
+            .map(|t| Time { channel: channel_name(t.channel).into(), amount: t.amount, unit: t.unit.clone() })
+            .collect(),
     };
     (entry, review)
 }
@@ -236,6 +255,10 @@ mod tests {
         assert_eq!((e.levels.clone(), e.processing.clone()), (vec!["tinh".to_owned()], Some("10d".to_owned())));
         assert_eq!(e.channels, ["portal"]);
         assert_eq!((e.fees[0].amount, e.fees[0].channel.as_str()), (50_000, "online"));
+        assert_eq!(
+            (e.times[0].channel.as_str(), e.times[0].amount, e.times[0].unit.as_str()),
+            ("online", 10, "Ngày làm việc")
+        );
         assert!(review.is_empty(), "{review:?}");
         let first = render(&mut [e], "the connector", "2026-12-02", &[]).unwrap();
         let back: crate::config::file::ProceduresFile = toml::from_str(&first).expect("the gateway reads it");
@@ -250,7 +273,9 @@ mod tests {
         assert_eq!(e.processing, None);
         assert!(review[0].contains("7 ngày: not a working time"), "{review:?}");
         let second = render(&mut [e], "the connector", "2026-12-03", &review).unwrap();
-        assert_eq!(diff(&first, &second), ["~ 1.001612 processing: \"10d\" → (none)"]);
+        let changes = diff(&first, &second);
+        assert_eq!(changes[0], "~ 1.001612 processing: \"10d\" → (none)", "{changes:?}");
+        assert!(changes[1].starts_with("~ 1.001612 times:"), "{changes:?}");
         assert_eq!(
             diff("", &first),
             ["+ 1.001612 Cấp giấy chứng nhận đủ điều kiện kinh doanh dịch vụ lữ hành nội địa"]

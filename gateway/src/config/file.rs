@@ -373,6 +373,22 @@ pub struct ProcedureSection {
     /// document of that name is sent to the portal with its code.
     #[serde(default)]
     pub results: std::collections::BTreeMap<String, String>,
+    /// The processing times per channel as the national catalogue publishes them
+    /// (informational: `processing` is the one the deadlines count).
+    #[serde(default)]
+    pub times: Vec<TimeSection>,
+}
+
+/// A processing time as the national catalogue publishes it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeSection {
+    /// `desk`, `online` or `post`.
+    pub channel: String,
+    /// `THOIGIANGIAIQUYET`.
+    pub amount: u32,
+    /// `DONVITINH` as written (`Ngày làm việc`, `Ngày`, `Giờ`, …).
+    pub unit: String,
 }
 
 /// A file of `[[procedures]]` (`procedure_files`).
