@@ -2,7 +2,7 @@
 //! `simulators/peers/paygov-*.json`): `INIT` checked key by key against the sample —
 //! every value a string, the receipt block whole, `MaXacThuc` the partner's — and
 //! answered with a payment page; `QUERY` checked the same way and answered with the
-//! payment's state. A test plays the citizen: it pays (or fails) a payment, and gets
+//! payment's state. A test plays the citizen: it pays a payment, and gets
 //! the callback the platform would send, signed, to post to the gateway itself.
 
 use std::{
@@ -40,10 +40,8 @@ impl Default for Setup {
 pub struct Opened {
     /// The `INIT` as it came.
     pub init: Value,
-    /// Paid (`Some(transaction)`), failed (`None` with `failed`), or neither yet.
+    /// Paid (`Some(transaction)`), or not yet.
     pub paid: Option<String>,
-    /// Failed at the platform.
-    pub failed: bool,
 }
 
 #[derive(Default)]
@@ -247,7 +245,7 @@ async fn init(State(shared): State<Shared>, body: Bytes) -> axum::response::Resp
         b.violations.push(format!("INIT {reference} sent again with other content"));
         return axum::Json(json!({ "MaLoi": "99" })).into_response();
     }
-    b.opened.entry(reference.clone()).or_insert(Opened { init: value, paid: None, failed: false });
+    b.opened.entry(reference.clone()).or_insert(Opened { init: value, paid: None });
     let page = format!("https://thanhtoan.dichvucong.example/payment?ref={reference}");
     if shared.0.wrapped {
         let message = json!({ "UrlThanhToan": page }).to_string();
@@ -275,11 +273,7 @@ async fn query(State(shared): State<Shared>, body: Bytes) -> axum::response::Res
     b.queries += 1;
     let reference = text(obj, "MaThamChieu").to_owned();
     let Some(opened) = b.opened.get(&reference) else { return axum::Json(json!({ "MaLoi": "01" })).into_response() };
-    let state = match (&opened.paid, opened.failed) {
-        (Some(_), _) => "1",
-        (None, true) => "4",
-        (None, false) => "3",
-    };
+    let state = if opened.paid.is_some() { "1" } else { "3" };
     let amount = opened.init["SoTien"].as_str().and_then(|a| a.parse::<u64>().ok()).unwrap_or(0);
     // The answer's MaXacThuc rule is not public: this one signs the reference and the
     // state, and the gateway does not rely on it.

@@ -49,11 +49,6 @@ impl PaygovClient {
         PaygovClient { http, services, partner, token, max_answer }
     }
 
-    /// Who the gateway is to the platform.
-    pub fn partner(&self) -> &Partner {
-        &self.partner
-    }
-
     async fn post(&self, url: &str, body: &serde_json::Value) -> Result<bytes::Bytes, CallOutcome> {
         let mut request = self.http.post(url).json(body);
         if let Some(token) = &self.token {

@@ -52,7 +52,6 @@ pub(super) async fn list(State(shared): State<Shared>, Query(q): Query<BTreeMap<
     if !q.is_empty() {
         s.violations.push(format!("LayDanhSachTTHC with {q:?}"));
     }
-    s.catalogue_calls += 1;
     let result = s.catalogue.values().map(|p| json!({ "MATTHC": p["MATTHC"], "TENTTHC": p["TENTTHC"] })).collect();
     wrapped(result)
 }
@@ -64,7 +63,6 @@ pub(super) async fn detail(State(shared): State<Shared>, Query(q): Query<BTreeMa
         s.violations.push(format!("LayThuTuc with {keys:?}, not maTTHC"));
         return wrapped(Vec::new());
     }
-    s.catalogue_calls += 1;
     let found = s.catalogue.get(&q["maTTHC"]).cloned().into_iter().collect();
     wrapped(found)
 }
@@ -75,10 +73,5 @@ impl DvcqgSim {
         if let Some(p) = self.state().catalogue.get_mut(code) {
             change(p);
         }
-    }
-
-    /// Catalogue calls answered.
-    pub fn catalogue_calls(&self) -> usize {
-        self.state().catalogue_calls
     }
 }

@@ -103,7 +103,6 @@ struct Books {
     pull_sessions: HashMap<String, Instant>,
     pull_logins: usize,
     catalogue: BTreeMap<String, Value>,
-    catalogue_calls: usize,
 }
 
 type Shared = Arc<(Setup, Mutex<Books>)>;

@@ -43,8 +43,8 @@ pub struct Round {
     pub advanced: bool,
 }
 
-fn text(item: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| item.get(*k)?.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned))
+fn text(item: &Map<String, Value>, key: &str) -> Option<String> {
+    item.get(key)?.as_str().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 fn params(pairs: &[(&str, String)]) -> Map<String, Value> {
@@ -75,7 +75,7 @@ async fn details(client: &DvcqgClient, unit: &str, code: &str) -> Result<Map<Str
     };
     // The details must be those of the dossier listed: a detail naming another
     // dossier would otherwise rewrite that one.
-    let named = text(&Value::Object(detail.clone()), &["MaHoSo"]);
+    let named = text(&detail, "MaHoSo");
     if named.as_deref() != Some(code) {
         return Err(NotTaken::Refused(format!(
             "the details name another dossier ({}) than the one listed",
@@ -124,7 +124,7 @@ fn wanted(pull: &PullSettings, detail: &Map<String, Value>) -> bool {
     if pull.procedures.is_empty() {
         return true;
     }
-    let Some(code) = text(&Value::Object(detail.clone()), &["MaTTHC"]) else { return true };
+    let Some(code) = text(detail, "MaTTHC") else { return true };
     let national = code.parse::<motcua_schemas::ProcedureCode>().ok().map(|c| c.national().to_owned());
     pull.procedures.iter().any(|p| *p == code || Some(p) == national.as_ref())
 }
