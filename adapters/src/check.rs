@@ -89,6 +89,25 @@ impl Checker {
     }
 }
 
+/// The portal's digitization codes of one document (`DuocSoHoa`, `DuocTaiSuDung`,
+/// `DuocLayTuKhoDMQG`, each `"0"` or `"1"`, `DuocTaiSuDung` also `"2"`; docs/PORTAL.md,
+/// "Digitization"), read through `field`; an absent or empty code is `"0"`.
+pub fn digitization(c: &mut Checker, at: &str, field: impl Fn(&str) -> Option<String>) -> motcua_schemas::Digitization {
+    let mut flag = |name: &str, allowed: &[&str]| match field(name).as_deref().map(str::trim) {
+        None | Some("") | Some("0") => false,
+        Some(v) if allowed.contains(&v) => true,
+        Some(_) => {
+            c.fail(format!("{at}/{name}"), format!("must be one of 0, {}", allowed.join(", ")));
+            false
+        }
+    };
+    motcua_schemas::Digitization {
+        digitized: flag("DuocSoHoa", &["1"]),
+        reused: flag("DuocTaiSuDung", &["1", "2"]),
+        from_national_store: flag("DuocLayTuKhoDMQG", &["1"]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

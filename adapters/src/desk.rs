@@ -3,7 +3,7 @@
 //! de-duplicates on.
 
 use jiff::Timestamp;
-use motcua_schemas::{Document, EventType, FieldError, ReturnMethod, UnitCode, time::parse_peer_rfc3339};
+use motcua_schemas::{Digitization, Document, EventType, FieldError, ReturnMethod, UnitCode, time::parse_peer_rfc3339};
 use serde::Deserialize;
 
 use crate::check::{Checker, MAX_DOCUMENTS, MAX_NAME, MAX_TEXT};
@@ -60,6 +60,22 @@ pub struct DeskEvent {
     /// Who did it, for the national portal's progress steps (docs/PEERS.md §1.6).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub officer: Option<Officer>,
+    /// Submitted components digitized with this step: each by its position in the
+    /// dossier's `documents`, from 1 (docs/CONTRACT.md §5, "Digitization").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub digitized: Vec<(u32, Digitization)>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMark {
+    document: i64,
+    #[serde(default)]
+    digitized: bool,
+    #[serde(default)]
+    reused: bool,
+    #[serde(default)]
+    from_national_store: bool,
 }
 
 /// The officer who did a step: the portal's `NguoiXuLy`, `ChucDanh`, `PhongBanXuLy`.
@@ -115,6 +131,8 @@ struct RawEvent {
     unit: Option<String>,
     #[serde(default)]
     officer: Option<RawOfficer>,
+    #[serde(default)]
+    digitized: Vec<RawMark>,
 }
 
 #[derive(Deserialize)]
@@ -127,6 +145,12 @@ struct RawDocument {
     sha256: Option<String>,
     #[serde(default)]
     size: Option<u64>,
+    #[serde(default)]
+    digitized: bool,
+    #[serde(default)]
+    reused: bool,
+    #[serde(default)]
+    from_national_store: bool,
 }
 
 fn required<'a>(c: &mut Checker, value: &'a Option<String>, pointer: &str) -> Option<&'a str> {
@@ -195,6 +219,11 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
                         size: d.size,
                         pages: None,
                         stored: false,
+                        digitization: Digitization {
+                            digitized: d.digitized,
+                            reused: d.reused,
+                            from_national_store: d.from_national_store,
+                        },
                     }
                 })
                 .collect();
@@ -230,6 +259,24 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
         Some(_) => Some(EventFields::None),
         None => None,
     };
+    if raw.digitized.len() > MAX_DOCUMENTS {
+        c.fail("/digitized", format!("at most {MAX_DOCUMENTS} documents"));
+    }
+    let mut digitized = Vec::new();
+    for (i, mark) in raw.digitized.iter().enumerate().take(MAX_DOCUMENTS) {
+        let flags = Digitization {
+            digitized: mark.digitized,
+            reused: mark.reused,
+            from_national_store: mark.from_national_store,
+        };
+        match u32::try_from(mark.document) {
+            Ok(n) if (1..=MAX_DOCUMENTS as u32).contains(&n) && !flags.is_unmarked() => digitized.push((n, flags)),
+            Ok(n) if (1..=MAX_DOCUMENTS as u32).contains(&n) => {
+                c.fail(format!("/digitized/{i}"), "mark digitized, reused or from_national_store")
+            }
+            _ => c.fail(format!("/digitized/{i}/document"), format!("a document position from 1 to {MAX_DOCUMENTS}")),
+        }
+    }
     let officer = raw.officer.as_ref().map(|o| Officer {
         name: c.text("/officer/name", &o.name, MAX_OFFICER_NAME),
         title: c.opt_text("/officer/title", o.title.as_deref(), MAX_NAME),
@@ -239,7 +286,7 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
         c.finish()?;
         return Err(InboundError::Invalid(vec![FieldError::new("", "the event is incomplete")]));
     };
-    Ok(DeskEvent { event_id, kind, at, note, fields, officer })
+    Ok(DeskEvent { event_id, kind, at, note, fields, officer, digitized })
 }
 
 /// `POST {base}/v1/dossiers` with the dossier and `Idempotency-Key: <code>`.

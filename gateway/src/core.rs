@@ -28,6 +28,7 @@ pub struct Core {
     pub tasks: Arc<Tasks>,
     settings: Arc<ArcSwap<Settings>>,
     outbound: Arc<ArcSwap<Outbound>>,
+    audit_key: Arc<std::sync::OnceLock<Arc<crate::audit::key::AuditKey>>>,
 }
 
 impl Core {
@@ -46,7 +47,18 @@ impl Core {
             tasks: Arc::default(),
             settings: Arc::new(ArcSwap::from_pointee(settings)),
             outbound: Arc::new(ArcSwap::new(outbound)),
+            audit_key: Arc::default(),
         }
+    }
+
+    /// The key that signs the checkpoints, once the gateway has opened it.
+    pub fn audit_key(&self) -> Option<Arc<crate::audit::key::AuditKey>> {
+        self.audit_key.get().cloned()
+    }
+
+    /// Gives the checkpoints their signing key (once, at start).
+    pub fn set_audit_key(&self, key: crate::audit::key::AuditKey) {
+        let _ = self.audit_key.set(Arc::new(key));
     }
 
     /// The settings in force.

@@ -7,6 +7,7 @@ pub use motcua_store::{self as store, files, outbox};
 
 pub(crate) mod app;
 pub(crate) mod aside;
+pub mod audit;
 pub mod auth;
 pub mod backup;
 #[cfg(feature = "tools")]

@@ -136,6 +136,10 @@ pub struct Metrics {
     pub pull_skipped: Counter,
     /// Confirmation callbacks of the payment platform, by outcome.
     pub payment_callbacks: Family<CallbackLabels, Counter>,
+    /// Dossiers whose sealed history did not match when a checkpoint was made.
+    pub audit_breaks: Counter,
+    /// End of the newest checkpoint's period (seconds since the epoch).
+    pub audit_checkpoint_end: Gauge<i64, AtomicI64>,
     aside: Family<SourceLabels, Gauge>,
     outbox_depth: Family<DestinationLabels, Gauge>,
     outbox_oldest: Family<DestinationLabels, Gauge>,
@@ -169,6 +173,8 @@ impl Metrics {
             foreign_updates: Counter::default(),
             pull_skipped: Counter::default(),
             payment_callbacks: Family::default(),
+            audit_breaks: Counter::default(),
+            audit_checkpoint_end: Gauge::default(),
             password_checks: Counter::default(),
             aside: Family::default(),
             outbox_depth: Family::default(),
@@ -259,6 +265,16 @@ impl Metrics {
             "dvcqg_pull_skipped_rows",
             "Rows of the national portal's list skipped: no valid code, or no dates (listed again next round)",
             m.pull_skipped.clone(),
+        );
+        registry.register(
+            "audit_chain_breaks",
+            "Dossiers whose sealed history did not match its links when a checkpoint was made",
+            m.audit_breaks.clone(),
+        );
+        registry.register(
+            "audit_checkpoint_end_seconds",
+            "End of the newest signed checkpoint's period, seconds since the epoch",
+            m.audit_checkpoint_end.clone(),
         );
         registry.register(
             "rate_limited_requests",

@@ -62,7 +62,8 @@ pub enum MigrateError {
 /// Entries per commit.
 const BATCH: usize = 10_000;
 
-fn open(side: &Side, password: Option<&str>) -> Result<Box<dyn Backend>, MigrateError> {
+/// Opens one side's backend without joining its cluster (no leadership, no notes).
+pub fn open(side: &Side, password: Option<&str>) -> Result<Box<dyn Backend>, MigrateError> {
     match side {
         Side::Sled(dir) => {
             crate::files::private_dir(dir).map_err(|e| MigrateError::Usage(format!("{}: {e}", dir.display())))?;

@@ -32,6 +32,9 @@ pub enum RunError {
     /// Outbound clients could not be prepared.
     #[error(transparent)]
     Outbound(#[from] OutboundError),
+    /// The checkpoints' signing key could not be read or made.
+    #[error(transparent)]
+    AuditKey(#[from] crate::audit::key::KeyError),
     /// A listener could not be bound.
     #[error("cannot listen on {addr}: {error}")]
     Bind {
@@ -119,7 +122,9 @@ pub async fn run(
         dev_ca,
     };
     let (limits, request_timeout) = (settings.boot.listeners, settings.limits.request_timeout_secs);
+    let audit_key = crate::audit::key::AuditKey::open_or_create(&settings.audit.key_file)?;
     let app = App::new(settings, store.clone(), Arc::new(crate::clock::SystemClock), metrics, outbound);
+    app.core().set_audit_key(audit_key);
     on_start(&started);
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);

@@ -180,6 +180,38 @@ pub struct Document {
     /// True when the content was sent inline and is kept in the gateway's blob store.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stored: bool,
+    /// What the digitization score counts of it (docs/DOMAIN.md, "Digitization").
+    #[serde(default, skip_serializing_if = "Digitization::is_unmarked")]
+    pub digitization: Digitization,
+}
+
+/// How a submitted component or a result was digitized (Circular 01/2023/TT-VPCP):
+/// the portal's `DuocSoHoa`, `DuocTaiSuDung` and `DuocLayTuKhoDMQG`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Digitization {
+    /// Scanned or born digital, and kept as an electronic copy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub digitized: bool,
+    /// An electronic copy digitized before was reused instead of asking again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reused: bool,
+    /// Taken from the national digitized-documents store.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_national_store: bool,
+}
+
+impl Digitization {
+    /// True when nothing is marked.
+    pub fn is_unmarked(&self) -> bool {
+        *self == Digitization::default()
+    }
+
+    /// True when the document counts as digitized (digitized, reused or taken from
+    /// the national store all give an electronic copy).
+    pub fn counts(&self) -> bool {
+        self.digitized || self.reused || self.from_national_store
+    }
 }
 
 /// A fee or charge.
@@ -223,6 +255,10 @@ pub struct HistoryEntry {
     /// Event-specific fields (reason, items, amount, unit, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Value>,
+    /// SHA-256 (hex) of the dossier's link before this one in its sealed history
+    /// (docs/ARCHITECTURE.md §10); none on entries written before the history was sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 /// The order code of the `n`-th apology letter (Mẫu 04) of dossier `code`.

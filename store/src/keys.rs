@@ -478,6 +478,43 @@ pub fn parse_schedule(key: &Key) -> Option<(i64, &str, &str)> {
     Some((at, code, kind))
 }
 
+/// `Index`: that dossier `code` has history links sealed in the checkpoint period
+/// starting at `period` (seconds since the epoch).
+pub fn sealed_in(period: i64, code: &str) -> Key {
+    Key::new(Space::Index, format!("sealed|{period:012}|{code}"))
+}
+
+/// `Index`: the dossiers with links sealed in the period starting at `period`.
+pub fn sealed_in_period(period: i64) -> Prefix {
+    Prefix::new(Space::Index, format!("sealed|{period:012}|"))
+}
+
+/// `Index`: the dossier code of a `sealed_in` key.
+pub fn parse_sealed_in<'a>(key: &'a Key, prefix: &Prefix) -> Option<&'a str> {
+    std::str::from_utf8(key.after(prefix)).ok()
+}
+
+/// `Meta`: the signed checkpoint of the period starting at `period`.
+pub fn checkpoint(period: i64) -> Key {
+    Key::new(Space::Meta, format!("checkpoint|{period:012}"))
+}
+
+/// `Meta`: every checkpoint, oldest first.
+pub fn checkpoints() -> Prefix {
+    Prefix::new(Space::Meta, b"checkpoint|")
+}
+
+/// `Index`: every `sealed_in` key, oldest period first.
+pub fn sealed_in_period_all() -> Prefix {
+    Prefix::new(Space::Index, b"sealed|")
+}
+
+/// `Index`: the period of a `sealed_in` key.
+pub fn parse_sealed_period(key: &Key) -> Option<i64> {
+    let rest = key.within().strip_prefix(b"sealed|")?;
+    std::str::from_utf8(rest.get(..12)?).ok()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

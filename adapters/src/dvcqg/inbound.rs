@@ -148,6 +148,7 @@ fn documents(
                       at: &str,
                       name: String,
                       component: Option<String>,
+                      digitization: motcua_schemas::Digitization,
                       data: &str,
                       documents: &mut Vec<Document>| {
         match base64::engine::general_purpose::STANDARD.decode(data.trim()) {
@@ -165,6 +166,7 @@ fn documents(
                     size,
                     pages: None,
                     stored: true,
+                    digitization,
                 });
             }
         }
@@ -172,7 +174,7 @@ fn documents(
     if let Some(data) = scalar(obj.get("TepDonDangKy")) {
         let name = scalar(obj.get("TenTepDonDangKy")).unwrap_or_else(|| "Đơn đăng ký".to_owned());
         let name = c.text("/TenTepDonDangKy", &name, MAX_NAME);
-        inline(c, "/TepDonDangKy", name, None, &data, documents);
+        inline(c, "/TepDonDangKy", name, None, Default::default(), &data, documents);
     }
     let listed = match obj.get("TaiLieuNop") {
         None | Some(Value::Null) => return,
@@ -197,8 +199,9 @@ fn documents(
         let name =
             c.text(&format!("{at}/TenTepDinhKem"), &scalar(doc.get("TenTepDinhKem")).unwrap_or_default(), MAX_NAME);
         let component = c.opt_text(&format!("{at}/MaThanhPhanHoSo"), scalar(doc.get("MaThanhPhanHoSo")).as_deref(), 64);
+        let digitization = crate::check::digitization(c, &at, |name| scalar(doc.get(name)));
         if let Some(data) = scalar(doc.get("Base64")) {
-            inline(c, &format!("{at}/Base64"), name, component, &data, documents);
+            inline(c, &format!("{at}/Base64"), name, component, digitization, &data, documents);
             continue;
         }
         let url = scalar(doc.get("DuongDanTaiTepTin"));
@@ -209,7 +212,16 @@ fn documents(
         {
             c.fail(format!("{at}/DuongDanTaiTepTin"), "must be an http(s) URL");
         }
-        documents.push(Document { name, component, url, sha256: None, size: None, pages: None, stored: false });
+        documents.push(Document {
+            name,
+            component,
+            url,
+            sha256: None,
+            size: None,
+            pages: None,
+            stored: false,
+            digitization,
+        });
     }
 }
 

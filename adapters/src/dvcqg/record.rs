@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use motcua_schemas::{ApplicantKind, Channel, Dossier, EventType, HistoryEntry, IdKind, ReturnMethod, Status};
+use motcua_schemas::{ApplicantKind, Channel, Digitization, Dossier, EventType, HistoryEntry, IdKind, ReturnMethod, Status};
 use serde_json::{Map, Value, json};
 
 use crate::portal::outbound::describe;
@@ -129,6 +129,18 @@ fn applicant_kind(kind: ApplicantKind) -> &'static str {
     }
 }
 
+/// A document's own digitization codes (docs/PORTAL.md, "Digitization"), when the
+/// intake or a desk marked it; an unmarked one keeps the configured defaults.
+fn digitization_codes(fields: &mut Map<String, Value>, marks: &Digitization) {
+    if marks.is_unmarked() {
+        return;
+    }
+    let code = |on: bool| Value::from(if on { "1" } else { "0" });
+    fields.insert("DuocSoHoa".into(), code(marks.digitized));
+    fields.insert("DuocTaiSuDung".into(), code(marks.reused));
+    fields.insert("DuocLayTuKhoDMQG".into(), code(marks.from_national_store));
+}
+
 /// One `DongBoHoSoMC.data[]` item: the dossier's whole current record.
 pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
     let a = &d.applicant;
@@ -152,6 +164,7 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
             });
             let flags = ["*", doc.component.as_deref().unwrap_or_default()];
             if let Value::Object(fields) = &mut row {
+                digitization_codes(fields, &doc.digitization);
                 for flag in flags.iter().filter_map(|c| ctx.codes.document_flags.get(*c)) {
                     for (k, v) in flag {
                         fields.entry(k.clone()).or_insert_with(|| v.clone());
@@ -192,6 +205,10 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
                 "GiayToId": (i + 1).to_string(),
                 "DuongDanTepTinKetQua": doc.get("url").and_then(Value::as_str).unwrap_or_default(),
             });
+            if let (Value::Object(fields), Some(marks)) = (&mut row, doc.get("digitization")) {
+                let marks: Digitization = serde_json::from_value(marks.clone()).unwrap_or_default();
+                digitization_codes(fields, &marks);
+            }
             // The catalogue's code of a result of that name, as one integration sends it.
             if let Some(code) = ctx.result_codes.get(name.trim()) {
                 row["MaGiayToKetQua"] = code.clone().into();
@@ -248,7 +265,8 @@ pub fn record(d: &Dossier, ctx: &RecordContext<'_>) -> Value {
     put("HinhThuc", delivery.into());
     put("DonViXuLy", ctx.unit_name.into());
     put("SoBienNhan", "".into());
-    put("HoSoCoThanhPhanSoHoa", if d.documents.iter().any(|x| x.url.is_some() || x.stored) { "1" } else { "0" }.into());
+    let digitized = d.documents.iter().any(|x| x.url.is_some() || x.stored || x.digitization.counts());
+    put("HoSoCoThanhPhanSoHoa", if digitized { "1" } else { "0" }.into());
     put("DuocThanhToanTrucTuyen", online_payment.clone().into());
     put("DinhDanhCHS", Value::Array(identity));
     put("TaiLieuNop", Value::Array(documents));
@@ -367,6 +385,7 @@ mod tests {
                 status_after: Status::Processing,
                 note: None,
                 details: (i == 1).then(|| json!({ "officer": { "name": "Nguyễn Thị Thu Hà", "title": "Công chức" } })),
+                prev: None,
             })
             .collect();
         Dossier {
@@ -479,6 +498,7 @@ mod tests {
             size: None,
             pages: None,
             stored: false,
+            digitization: Default::default(),
         });
         let ctx = RecordContext { codes: &codes, ..context(&statuses, &empty) };
         let r = record(&d, &ctx);

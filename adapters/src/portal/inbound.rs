@@ -102,6 +102,12 @@ struct TaiLieu {
     KichThuoc: Option<i64>,
     #[serde(default)]
     NoiDung: Option<String>,
+    #[serde(default)]
+    DuocSoHoa: Option<String>,
+    #[serde(default)]
+    DuocTaiSuDung: Option<String>,
+    #[serde(default)]
+    DuocLayTuKhoDMQG: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -257,7 +263,12 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         } else if url.is_none() {
             c.fail(format!("{at}/DuongDanTaiTepTin"), "give the file's URL or its content (NoiDung)");
         }
-        documents.push(Document { name, component, url, sha256, size, pages: None, stored });
+        let digitization = crate::check::digitization(&mut c, &at, |name| match name {
+            "DuocSoHoa" => doc.DuocSoHoa.clone(),
+            "DuocTaiSuDung" => doc.DuocTaiSuDung.clone(),
+            _ => doc.DuocLayTuKhoDMQG.clone(),
+        });
+        documents.push(Document { name, component, url, sha256, size, pages: None, stored, digitization });
     }
 
     if raw.LePhi.len() > MAX_FEES {

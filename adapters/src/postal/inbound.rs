@@ -196,7 +196,16 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
                     None
                 }
             });
-            documents.push(Document { name, component, url: None, sha256: None, size: None, pages, stored: false });
+            documents.push(Document {
+                name,
+                component,
+                url: None,
+                sha256: None,
+                size: None,
+                pages,
+                stored: false,
+                digitization: Default::default(),
+            });
         }
     }
 

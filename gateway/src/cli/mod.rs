@@ -1,6 +1,7 @@
 //! Command-line interface: parsing (clap) and one function per command.
 
 mod admin;
+mod audit;
 #[cfg(feature = "tools")]
 mod bench;
 mod catalogue;
@@ -140,6 +141,11 @@ pub enum Command {
         #[command(subcommand)]
         command: catalogue::CatalogueCommand,
     },
+    /// The sealed history: check a store or backup against its signed checkpoints.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Administrative units: build a province's units file from the official lists.
     Units {
         #[command(subcommand)]
@@ -184,6 +190,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::BenchCeiling { listen, cert, key } => bench::ceiling(listen, cert, key),
         Command::CheckConfig { path } => Ok(check_config::run(&path)),
         Command::Units { command } => units::run(command),
+        Command::Audit { command } => audit::run(command),
         Command::Catalogue { command } => catalogue::run(command),
         Command::Operator { command } => operator::run(command).map(|()| ExitCode::SUCCESS),
         Command::HashSecret => {

@@ -61,6 +61,9 @@ pub struct ConfigFile {
     pub files: Option<FilesSection>,
     /// `[payment]`: fees paid online through the national payment platform.
     pub payment: Option<super::payment_file::PaymentSection>,
+    /// `[audit]`: the sealed history's checkpoints (defaults when absent).
+    #[serde(default)]
+    pub audit: Option<super::audit_file::AuditSection>,
 }
 
 /// `[files]`: the links the national portal follows to fetch a dossier's stored files

@@ -2,6 +2,7 @@
 //! file's relative paths, and the problems found while checking it, each with its
 //! key path. The checked runtime form is `crate::settings`.
 
+pub mod audit_file;
 pub mod dvcqg_file;
 pub mod file;
 mod network_file;

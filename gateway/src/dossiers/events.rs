@@ -230,8 +230,24 @@ fn apply(
         details.insert("officer".into(), json!(officer));
     }
 
-    // Check the transition before any side effect.
+    // Check the transition and the digitized components before any side effect.
     event.kind.apply(record.dossier.status)?;
+    let held = record.dossier.documents.len();
+    if let Some(i) = event.digitized.iter().position(|(n, _)| *n as usize > held) {
+        return Err(invalid(&format!("/digitized/{i}/document"), format!("the dossier holds {held} documents")));
+    }
+    for (n, marks) in &event.digitized {
+        if let Some(doc) = record.dossier.documents.get_mut((*n as usize).saturating_sub(1)) {
+            let d = &mut doc.digitization;
+            d.digitized |= marks.digitized;
+            d.reused |= marks.reused;
+            d.from_national_store |= marks.from_national_store;
+        }
+    }
+    if !event.digitized.is_empty() {
+        let marked: Vec<u32> = event.digitized.iter().map(|(n, _)| *n).collect();
+        details.insert("digitized".into(), json!(marked));
+    }
     if event.kind == EventType::PaymentReceived {
         let today = motcua_schemas::time::to_vn(now).date();
         crate::stats::update(tx, &record.dossier.target_unit, today, |s| s.paid_at_desk += 1)?;

@@ -380,6 +380,7 @@ fn accept(
         status_after: Status::NewlyRegistered,
         note: Some(channel_note.to_owned()),
         details: Some(serde_json::json!({ "desk": desk.id, "target_unit": route.target })),
+        prev: None,
     }];
     for step in &route.steps {
         history.push(HistoryEntry {
@@ -392,6 +393,7 @@ fn accept(
             status_after: Status::NewlyRegistered,
             note: Some(step.note(&settings.network)),
             details: Some(serde_json::json!({ "route": step })),
+            prev: None,
         });
     }
     let dossier = Dossier {
@@ -429,6 +431,7 @@ fn accept(
         documents: Vec::new(),
         portal: s.portal.clone().unwrap_or_default(),
         payments: Vec::new(),
+        chain: None,
         saved: None,
     };
     if intake.collect_from_home {

@@ -33,6 +33,9 @@ pub struct DossierRecord {
     /// Its fees' payments through the national payment platform, every attempt.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payments: Vec<Payment>,
+    /// Its place in the sealed history (docs/ARCHITECTURE.md §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<crate::audit::Chain>,
     /// What the indexes and statistics were computed from when it was loaded (`None`
     /// for a new record), so that saving it can move exactly what changed.
     #[serde(skip)]
@@ -132,6 +135,10 @@ pub struct Summary {
     pub(crate) rating: Option<u8>,
     pub(crate) apology_missing: bool,
     pub(crate) explanation_missing: bool,
+    #[serde(default)]
+    pub(crate) digitized: bool,
+    #[serde(default)]
+    pub(crate) results_digitized: bool,
 }
 
 impl Summary {
@@ -146,12 +153,25 @@ impl Summary {
             rating: d.rating,
             apology_missing: record.compliance.apology_missing,
             explanation_missing: record.compliance.explanation_missing,
+            digitized: d.documents.iter().any(|doc| doc.digitization.counts()),
+            results_digitized: results_digitized(d),
         }
     }
 
     pub(crate) fn open_overdue(&self) -> bool {
         self.status.is_open() && self.overdue
     }
+}
+
+/// Whether the newest result the desk gave has a digitized document.
+fn results_digitized(d: &Dossier) -> bool {
+    let Some(result) = d.history.iter().rev().find(|h| h.kind == EventType::ResultReady) else { return false };
+    let documents = result.details.as_ref().and_then(|x| x.get("result_documents")).and_then(|x| x.as_array());
+    documents.into_iter().flatten().any(|doc| {
+        doc.get("digitization")
+            .and_then(|m| serde_json::from_value::<motcua_schemas::Digitization>(m.clone()).ok())
+            .is_some_and(|m| m.counts())
+    })
 }
 
 /// The deadline marks of docs/DOMAIN.md §6.
@@ -223,6 +243,11 @@ impl DossierRecord {
         }))
     }
 
+    /// True when the record was read from the store (not one being created).
+    pub fn is_stored(&self) -> bool {
+        self.saved.is_some()
+    }
+
     /// Every form issued for the dossier, in order: the receipt first.
     pub fn issued(&self) -> Vec<crate::forms::IssuedDocument> {
         let receipt = self.receipt.as_ref().map(|f| crate::forms::receipt(&self.dossier, f));
@@ -258,6 +283,7 @@ impl DossierRecord {
             status_after,
             note,
             details,
+            prev: None,
         })
     }
 }

@@ -28,6 +28,7 @@ impl DossierRecord {
         now: Timestamp,
         limit: usize,
     ) -> Result<(), StoreError> {
+        crate::audit::seal(tx, self, settings.audit.periods, now)?;
         before_save(tx, settings, self, now)?;
         let bytes = crate::store::encode_compressed(self)?;
         if bytes.len() > limit {
@@ -137,6 +138,7 @@ fn update_stats(
             if new.status.is_open() {
                 s.open_change += 1;
             }
+            s.digitized_dossiers += u64::from(new.digitized);
         })?;
         return Ok(());
     };
@@ -186,6 +188,12 @@ fn update_stats(
     }
     if new.explanation_missing && !old.explanation_missing {
         stats::update(tx, &new.unit, today, |s| s.explanations_missing += 1)?;
+    }
+    if new.digitized && !old.digitized {
+        stats::update(tx, &new.unit, today, |s| s.digitized_dossiers += 1)?;
+    }
+    if new.results_digitized && !old.results_digitized {
+        stats::update(tx, &new.unit, today, |s| s.digitized_results += 1)?;
     }
     if let (None, Some(level)) = (old.rating, new.rating)
         && (1..=3).contains(&level)

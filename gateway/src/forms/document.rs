@@ -62,6 +62,12 @@ pub struct IssuedDocument {
     pub content: Content,
     /// SHA-256 of `content` as canonical JSON, lower-case hex.
     pub sha256: String,
+    /// When the gateway sealed it into the dossier's history (docs/ARCHITECTURE.md §10).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "motcua_schemas::time::rfc3339::option")]
+    pub sealed_at: Option<Timestamp>,
+    /// The hash of the link before it in the dossier's sealed history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 #[derive(Template)]
@@ -80,7 +86,7 @@ impl IssuedDocument {
     /// Issues `content` at `at`, fixing its SHA-256.
     pub fn issue(content: Content, at: Timestamp) -> IssuedDocument {
         let sha256 = digest(&content);
-        IssuedDocument { issued_at: at, content, sha256 }
+        IssuedDocument { issued_at: at, content, sha256, sealed_at: None, prev: None }
     }
 
     /// True when the content is still what was issued.

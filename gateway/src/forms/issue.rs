@@ -136,6 +136,9 @@ pub struct ReceiptFacts {
     pub documents: Vec<String>,
     /// SHA-256 of the submission's fingerprint and these facts.
     pub sha256: String,
+    /// The hash of the link before it in the dossier's sealed history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
 }
 
 /// Fixes the receipt's facts of dossier `d` at intake; `fingerprint` is the SHA-256
@@ -155,6 +158,7 @@ pub fn issue_receipt(d: &Dossier, fingerprint: &str, settings: &Settings, at: Ti
         return_to: d.return_address.as_ref().map(|a| address_in_words(&a.address, &settings.network, at)),
         documents: d.documents.iter().map(|doc| document_name(doc, settings, code)).collect(),
         sha256: String::new(),
+        prev: None,
     };
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
     ctx.update(fingerprint.as_bytes());
@@ -229,7 +233,7 @@ pub fn receipt(d: &Dossier, f: &ReceiptFacts) -> IssuedDocument {
         ];
     }
     c.body = body;
-    IssuedDocument { issued_at: f.issued_at, content: c, sha256: f.sha256.clone() }
+    IssuedDocument { issued_at: f.issued_at, content: c, sha256: f.sha256.clone(), sealed_at: None, prev: None }
 }
 
 fn text(details: Option<&serde_json::Value>, key: &str) -> String {

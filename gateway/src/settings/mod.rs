@@ -2,6 +2,7 @@
 //! configuration file (`crate::config`): all problems are reported at once, each
 //! with the file and its key path; secrets come from the environment only.
 
+pub mod audit;
 pub mod dvcqg;
 pub mod payment;
 pub mod ui;
@@ -296,6 +297,8 @@ pub struct Settings {
     pub file_links: Option<Arc<crate::file_links::FileLinks>>,
     /// Fees paid online through the national payment platform, when configured.
     pub payment: Option<payment::PaymentSettings>,
+    /// The sealed history's checkpoints.
+    pub audit: audit::AuditSettings,
 }
 
 impl Settings {
@@ -621,6 +624,8 @@ fn validate(
         settings
     });
 
+    let audit = audit::check(file.audit.as_ref(), base, &resolve(base, &g.data_dir), &mut problems);
+
     let (Some(signing), Some(calendar), true) = (signing, calendar, problems.is_empty()) else {
         return Err(problems);
     };
@@ -682,6 +687,7 @@ fn validate(
         ui,
         file_links,
         payment,
+        audit,
     })
 }
 

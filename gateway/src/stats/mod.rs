@@ -65,6 +65,13 @@ pub struct DayStats {
     /// Payments a desk recorded as made there.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub paid_at_desk: u64,
+    /// Dossiers whose submitted components were digitized (the index's digitization
+    /// score, Decision 766/QĐ-TTg), counted the day the first one was.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub digitized_dossiers: u64,
+    /// Dossiers whose result was issued digitized, counted the day it was.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub digitized_results: u64,
     /// Resolutions reported later than the tolerance after the time they give, and
     /// so judged by the time they arrived.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -107,6 +114,8 @@ impl DayStats {
         self.payments_requested += other.payments_requested;
         self.paid_online += other.paid_online;
         self.paid_at_desk += other.paid_at_desk;
+        self.digitized_dossiers += other.digitized_dossiers;
+        self.digitized_results += other.digitized_results;
         for (mine, theirs) in self.ratings.iter_mut().zip(other.ratings) {
             *mine += theirs;
         }

@@ -61,6 +61,10 @@ pub struct Report {
     pub paid_online: u64,
     /// Payments desks recorded as made there.
     pub paid_at_desk: u64,
+    /// Dossiers whose submitted components were digitized.
+    pub digitized_dossiers: u64,
+    /// Dossiers whose result was issued digitized.
+    pub digitized_results: u64,
     /// The same figures for each direct sub-unit with any (and the unit's own
     /// dossiers, under its own code), so that a table and a chart come from one query.
     pub children: Vec<Part>,
@@ -210,6 +214,8 @@ pub fn report(store: &Store, network: &Network, unit: &UnitCode, from: Date, to:
         payments_requested: flows.payments_requested,
         paid_online: flows.paid_online,
         paid_at_desk: flows.paid_at_desk,
+        digitized_dossiers: flows.digitized_dossiers,
+        digitized_results: flows.digitized_results,
         children,
     })
 }

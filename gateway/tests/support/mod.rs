@@ -104,6 +104,7 @@ impl World {
             note: None,
             fields,
             officer: None,
+            digitized: Vec::new(),
         };
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         match events::apply_desk_event(

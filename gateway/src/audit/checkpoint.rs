@@ -1,0 +1,322 @@
+//! Checkpoints: each closed period's links of the whole store, reduced to a count and
+//! a root hash, chained to the checkpoint before and signed with the gateway's
+//! Ed25519 key; made by the leading node once the period has settled, kept in the
+//! store, and published (a file per period, a POST to a configured address) so that
+//! a later rewrite of the whole store is found too.
+
+use jiff::Timestamp;
+use ring::digest::{Context, SHA256};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use super::key::{AuditKey, verifies};
+use super::{Periods, hex, parse_hash};
+use crate::core::Core;
+use crate::dossiers::DossierRecord;
+use crate::store::{StoreError, keys};
+
+/// The leaves of one period: every link's hash with its dossier's code, dossiers in
+/// code order and each dossier's links in chain order.
+#[derive(Clone)]
+pub struct Leaves {
+    digest: Context,
+    links: u64,
+    dossiers: u64,
+}
+
+impl Leaves {
+    /// No leaves yet.
+    pub fn new() -> Leaves {
+        let mut digest = Context::new(&SHA256);
+        digest.update(b"motcua-checkpoint-root-v1\0");
+        Leaves { digest, links: 0, dossiers: 0 }
+    }
+
+    /// Adds a link of dossier `code` (`first`: the dossier's first in this period).
+    pub fn add(&mut self, code: &str, hash: &[u8; 32], first: bool) {
+        self.digest.update(code.as_bytes());
+        self.digest.update(b"\0");
+        self.digest.update(hash);
+        self.links += 1;
+        self.dossiers += u64::from(first);
+    }
+
+    /// Links, dossiers and the root.
+    pub fn finish(self) -> (u64, u64, [u8; 32]) {
+        let mut root = [0u8; 32];
+        root.copy_from_slice(self.digest.finish().as_ref());
+        (self.links, self.dossiers, root)
+    }
+}
+
+impl Default for Leaves {
+    fn default() -> Self {
+        Leaves::new()
+    }
+}
+
+/// One period's checkpoint, as kept and published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// Start of the period (seconds since the epoch).
+    pub start: i64,
+    /// End of the period, exclusive.
+    pub end: i64,
+    /// Links sealed in it.
+    pub links: u64,
+    /// Dossiers they belong to.
+    pub dossiers: u64,
+    /// The root of its leaves, hex.
+    pub root: String,
+    /// The digest of the checkpoint before it (64 zeros for the first), hex.
+    pub prev: String,
+    /// The public key that signed it, hex.
+    pub key: String,
+    /// The Ed25519 signature of `signed_bytes`, hex.
+    pub signature: String,
+    /// Whether it reached the configured address (not signed).
+    #[serde(default)]
+    pub published: bool,
+}
+
+impl Checkpoint {
+    /// What the signature covers.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        format!(
+            "motcua-checkpoint-v1\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.start, self.end, self.links, self.dossiers, self.root, self.prev, self.key
+        )
+        .into_bytes()
+    }
+
+    /// The digest the next checkpoint names as its `prev`.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut c = Context::new(&SHA256);
+        c.update(&self.signed_bytes());
+        c.update(self.signature.as_bytes());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(c.finish().as_ref());
+        out
+    }
+
+    /// Its `prev`, parsed.
+    pub fn prev_hash(&self) -> Option<[u8; 32]> {
+        parse_hash(&self.prev)
+    }
+
+    /// True when `public` signed it (and it names `public`).
+    pub fn signed_by(&self, public: &[u8; 32]) -> bool {
+        let Some(signature) = decode_hex(&self.signature) else { return false };
+        self.key == hex(public) && verifies(public, &self.signed_bytes(), &signature)
+    }
+
+    /// The period's start, RFC 3339.
+    pub fn start_text(&self) -> String {
+        Timestamp::from_second(self.start).map(|t| t.to_string()).unwrap_or_default()
+    }
+}
+
+/// Decodes hex of any even length.
+pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks(2)
+        .map(|pair| {
+            let digit = |b: u8| (b as char).to_digit(16);
+            u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).ok()
+        })
+        .collect()
+}
+
+/// The stored checkpoints, oldest first.
+pub fn stored(store: &crate::store::Store) -> Result<Vec<Checkpoint>, StoreError> {
+    store
+        .scan_prefix(&keys::checkpoints())
+        .map(|item| {
+            let (key, bytes) = item?;
+            crate::store::decode(&key, &bytes)
+        })
+        .collect()
+}
+
+/// Builds and signs the checkpoint of the period starting at `start`, after `prev`;
+/// also says how many dossiers' chains did not match (sealed as found).
+pub fn build(
+    store: &crate::store::Store,
+    key: &AuditKey,
+    periods: Periods,
+    start: i64,
+    prev: Option<&Checkpoint>,
+) -> Result<(Checkpoint, u64), StoreError> {
+    let mut breaks = 0;
+    let end = start + periods.length;
+    let mut leaves = Leaves::new();
+    for item in store.scan_prefix(&keys::sealed_in_period(start)) {
+        let (index_key, _) = item?;
+        let Some(code) = keys::parse_sealed_in(&index_key, &keys::sealed_in_period(start)) else { continue };
+        let Some(record) = store.get_json::<DossierRecord>(&keys::dossier(code))? else { continue };
+        let links = match super::verify::walk(&record) {
+            Ok(links) => links,
+            Err(f) => {
+                // Sealed as found: the break stays for `audit verify` to name.
+                tracing::error!(dossier = %f.at, link = %f.link, problem = %f.problem, "a dossier's sealed history does not match");
+                breaks += 1;
+                Vec::new()
+            }
+        };
+        let mut first = true;
+        for link in links.iter().filter(|l| (start..end).contains(&l.time.as_second())) {
+            leaves.add(code, &link.hash, first);
+            first = false;
+        }
+    }
+    let (links, dossiers, root) = leaves.finish();
+    let prev = prev.map_or_else(|| hex(&[0u8; 32]), |p| hex(&p.digest()));
+    let mut checkpoint = Checkpoint {
+        start,
+        end,
+        links,
+        dossiers,
+        root: hex(&root),
+        prev,
+        key: key.public_hex(),
+        signature: String::new(),
+        published: false,
+    };
+    checkpoint.signature = hex(&key.sign(&checkpoint.signed_bytes()));
+    Ok((checkpoint, breaks))
+}
+
+/// Writes the checkpoint to `dir` as `<start>.json` (the period's start in Vietnam's
+/// time, `2026-12-01T00-00-00.json`), replacing nothing already there.
+pub fn publish_file(dir: &std::path::Path, checkpoint: &Checkpoint) -> std::io::Result<()> {
+    let start = Timestamp::from_second(checkpoint.start).map_err(std::io::Error::other)?;
+    let name = motcua_schemas::time::to_vn(start).strftime("%Y-%m-%dT%H-%M-%S.json").to_string();
+    let path = dir.join(name);
+    if path.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    let bytes = serde_json::to_vec_pretty(checkpoint).map_err(std::io::Error::other)?;
+    let partial = dir.join(format!(".{}.partial", checkpoint.start));
+    std::fs::write(&partial, bytes)?;
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(partial, path)
+}
+
+/// Closes every settled period after the newest checkpoint, publishes what is not yet
+/// published, and returns how many checkpoints it made.
+pub async fn round(core: &Core, key: &AuditKey) -> Result<usize, StoreError> {
+    let settings = core.settings();
+    let audit = &settings.audit;
+    let periods = audit.periods;
+    let now = core.clock.now().as_second();
+    let existing = stored(&core.store)?;
+    let mut last = existing.last().cloned();
+    if let Some(c) = &last {
+        core.metrics.audit_checkpoint_end.set(c.end);
+    }
+    let mut made = 0;
+    // The first period is the one of the oldest sealed link; a store without any
+    // starts with the current period.
+    let mut next = match &last {
+        Some(c) => c.end,
+        None => first_sealed_period(&core.store)?.unwrap_or_else(|| periods.start_of(core.clock.now())),
+    };
+    while next + periods.length + periods.settle <= now && made < 1000 {
+        let (checkpoint, breaks) = build(&core.store, key, periods, next, last.as_ref())?;
+        core.metrics.audit_breaks.inc_by(breaks);
+        let stored = checkpoint.clone();
+        let written = core
+            .store
+            .write(move |tx| {
+                let at = keys::checkpoint(stored.start);
+                if tx.get(&at)?.is_some() {
+                    return Ok::<bool, StoreError>(false);
+                }
+                tx.put_json(&at, &stored)?;
+                Ok(true)
+            })
+            .await??;
+        if !written {
+            break;
+        }
+        core.metrics.audit_checkpoint_end.set(checkpoint.end);
+        tracing::info!(start = %checkpoint.start_text(), links = checkpoint.links, root = %checkpoint.root, "checkpoint signed");
+        next = checkpoint.end;
+        last = Some(checkpoint);
+        made += 1;
+    }
+    publish(core, audit).await?;
+    Ok(made)
+}
+
+fn first_sealed_period(store: &crate::store::Store) -> Result<Option<i64>, StoreError> {
+    let prefix = keys::sealed_in_period_all();
+    match store.scan_prefix(&prefix).next() {
+        Some(item) => {
+            let (key, _) = item?;
+            Ok(keys::parse_sealed_period(&key))
+        }
+        None => Ok(None),
+    }
+}
+
+async fn publish(core: &Core, audit: &crate::settings::audit::AuditSettings) -> Result<(), StoreError> {
+    for checkpoint in stored(&core.store)? {
+        if let Some(dir) = &audit.publish_dir
+            && let Err(e) = publish_file(dir, &checkpoint)
+        {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot publish a checkpoint to its directory");
+        }
+        if checkpoint.published {
+            continue;
+        }
+        let Some(target) = &audit.publish_url else { continue };
+        let sent = target.client.post(&target.url).json(&checkpoint).send().await;
+        match sent.map(|r| r.status()) {
+            Ok(status) if status.is_success() => {
+                let start = checkpoint.start;
+                core.store
+                    .write(move |tx| {
+                        let at = keys::checkpoint(start);
+                        if let Some(mut c) = tx.get_json::<Checkpoint>(&at)? {
+                            c.published = true;
+                            tx.put_json(&at, &c)?;
+                        }
+                        Ok::<(), StoreError>(())
+                    })
+                    .await??;
+            }
+            Ok(status) => {
+                tracing::warn!(start = %checkpoint.start_text(), %status, "the checkpoint address refused a checkpoint");
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(start = %checkpoint.start_text(), error = %e, "cannot reach the checkpoint address");
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs the checkpoint rounds on the leading node until `shutdown`.
+pub fn start(core: Core, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let Some(key) = core.audit_key() else { return };
+        loop {
+            if let Err(e) = round(&core, &key).await {
+                tracing::warn!(error = %e, "the checkpoint round failed; it runs again");
+            }
+            let every = core.settings().audit.periods.length.clamp(1, 60) as u64;
+            tokio::select! {
+                _ = shutdown.wait_for(|stop| *stop) => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(every)) => {}
+            }
+        }
+    })
+}
