@@ -7,6 +7,7 @@ pub mod desk;
 pub mod dvcqg;
 pub mod error;
 pub mod json;
+pub mod notify;
 pub mod outbound;
 pub mod paygov;
 pub mod portal;

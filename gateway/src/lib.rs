@@ -29,6 +29,7 @@ pub(crate) mod limits;
 pub(crate) mod metrics;
 pub mod migrate;
 pub mod network;
+pub mod notify;
 pub(crate) mod operators;
 pub(crate) mod outbound;
 pub(crate) mod peers;

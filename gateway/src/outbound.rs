@@ -109,6 +109,28 @@ impl Outbound {
                 add(destination, &p.id, &p.url, p.ca_file.as_deref(), p.timeout_secs, p.concurrency)?;
             }
         }
+        // The channels that tell citizens: their own clients, their queues' lanes.
+        if let Some(n) = &settings.notify {
+            use crate::settings::notify::NotifyChannel;
+            for channel in [NotifyChannel::Email, NotifyChannel::Sms, NotifyChannel::Zalo] {
+                let Some(lane) = n.lane(channel) else { continue };
+                let client = match channel {
+                    NotifyChannel::Sms => n.sms.as_ref().map(|(p, _)| p.client.clone()),
+                    NotifyChannel::Zalo => n.zalo.as_ref().map(|(z, _, _)| z.client.clone()),
+                    NotifyChannel::Email => None,
+                };
+                let destination = Destination::Notify(channel.as_str().to_owned());
+                routes.insert(
+                    destination.name(),
+                    Route {
+                        client: client.unwrap_or_default(),
+                        base: String::new(),
+                        audience: destination.name(),
+                        concurrency: lane.concurrency,
+                    },
+                );
+            }
+        }
         // The national portal and VNPost are spoken to through clients of their own.
         let dvcqg = match &settings.portal {
             Some(Portal::Dvcqg(link, d)) => routes.get(&Destination::Portal.name()).map(|route| {

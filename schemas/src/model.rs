@@ -530,6 +530,10 @@ pub struct Intake {
     /// nhà). Left out of the serialized form when false, so that older fingerprints hold.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub collect_from_home: bool,
+    /// The applicant agreed to be told of the dossier's progress by e-mail, SMS or Zalo
+    /// (docs/NOTIFY.md). Left out when false, so that older fingerprints hold.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify_consent: bool,
     /// When the applicant submitted.
     #[serde(with = "rfc3339")]
     pub submitted_at: Timestamp,
@@ -544,4 +548,55 @@ pub struct InlineContent {
     pub document: usize,
     /// The decoded bytes.
     pub bytes: Vec<u8>,
+}
+
+/// What a citizen is told of (docs/NOTIFY.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyEvent {
+    /// The dossier was received (with the receipt's facts).
+    Received,
+    /// The desk asks for a supplement.
+    SupplementRequested,
+    /// An apology (Mẫu 04) with a new appointment.
+    Apology,
+    /// The result is ready.
+    ResultReady,
+    /// The result was returned (at the desk, by post, online).
+    Returned,
+}
+
+impl NotifyEvent {
+    /// Every event, in the order of a dossier's life.
+    pub const ALL: [NotifyEvent; 5] = [
+        NotifyEvent::Received,
+        NotifyEvent::SupplementRequested,
+        NotifyEvent::Apology,
+        NotifyEvent::ResultReady,
+        NotifyEvent::Returned,
+    ];
+
+    /// The event a history entry of `kind` tells the citizen of, if any.
+    pub fn of(kind: crate::EventType) -> Option<NotifyEvent> {
+        use crate::EventType as E;
+        match kind {
+            E::Intake => Some(NotifyEvent::Received),
+            E::SupplementRequested => Some(NotifyEvent::SupplementRequested),
+            E::Apology => Some(NotifyEvent::Apology),
+            E::ResultReady => Some(NotifyEvent::ResultReady),
+            E::ReturnedAtDesk | E::PostalDelivered | E::PortalAccepted => Some(NotifyEvent::Returned),
+            _ => None,
+        }
+    }
+
+    /// Its name in configuration and jobs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyEvent::Received => "received",
+            NotifyEvent::SupplementRequested => "supplement_requested",
+            NotifyEvent::Apology => "apology",
+            NotifyEvent::ResultReady => "result_ready",
+            NotifyEvent::Returned => "returned",
+        }
+    }
 }

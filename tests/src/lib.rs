@@ -9,6 +9,7 @@ pub mod openapi;
 pub mod pages;
 pub mod peers;
 pub mod samples;
+pub mod smtp;
 pub mod tokens;
 
 pub use config::TestConfig;

@@ -375,6 +375,7 @@ pub fn normalize(
         // Whether the applicant asked for collection is read by the gateway from the
         // field its configuration names (the public record shape has none).
         collect_from_home: false,
+        notify_consent: false,
         channel: Channel::Portal,
         level: None,
         external_ref: portal_code.clone(),

@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use motcua_schemas::{ApplicantKind, Channel, Digitization, Dossier, EventType, HistoryEntry, IdKind, ReturnMethod, Status};
+use motcua_schemas::{
+    ApplicantKind, Channel, Digitization, Dossier, EventType, HistoryEntry, IdKind, ReturnMethod, Status,
+};
 use serde_json::{Map, Value, json};
 
 use crate::portal::outbound::describe;

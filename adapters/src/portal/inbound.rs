@@ -33,6 +33,8 @@ struct PortalDossier {
     DiaChiNhanKetQua: Option<DiaChiNhan>,
     #[serde(default)]
     ThuGomTaiNha: bool,
+    #[serde(default)]
+    DongYNhanThongBao: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -342,6 +344,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         return_method,
         return_address,
         collect_from_home: raw.ThuGomTaiNha,
+        notify_consent: raw.DongYNhanThongBao,
         submitted_at,
         pointers: IntakePointers {
             procedure: "/MaTTHC".into(),

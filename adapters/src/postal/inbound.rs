@@ -257,6 +257,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
     let applicant_commune = applicant.address.as_ref().and_then(|a| a.commune.clone());
     let intake = Intake {
         collect_from_home: false,
+        notify_consent: false,
         channel: Channel::Postal,
         level: None,
         external_ref: item.to_string(),

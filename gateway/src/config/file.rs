@@ -61,6 +61,9 @@ pub struct ConfigFile {
     pub files: Option<FilesSection>,
     /// `[payment]`: fees paid online through the national payment platform.
     pub payment: Option<super::payment_file::PaymentSection>,
+    /// `[notify]`: citizens told of their dossiers by e-mail, SMS and Zalo.
+    #[serde(default)]
+    pub notify: Option<super::notify_file::NotifySection>,
     /// `[audit]`: the sealed history's checkpoints (defaults when absent).
     #[serde(default)]
     pub audit: Option<super::audit_file::AuditSection>,

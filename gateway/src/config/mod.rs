@@ -6,6 +6,7 @@ pub mod audit_file;
 pub mod dvcqg_file;
 pub mod file;
 mod network_file;
+pub mod notify_file;
 pub mod payment_file;
 pub mod relocate;
 pub mod ui_file;

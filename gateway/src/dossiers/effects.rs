@@ -17,6 +17,13 @@ use crate::store::{StoreError, Tx, keys};
 pub enum Effect {
     /// Nothing to keep.
     None,
+    /// The applicant was told of `event` by `channel`.
+    Notified {
+        /// What they were told of.
+        event: motcua_schemas::NotifyEvent,
+        /// `email`, `sms`, `zalo`.
+        channel: String,
+    },
     /// The payment platform said how payment `reference` stands.
     Payment {
         /// `MaThamChieu`.
@@ -84,6 +91,7 @@ impl Effect {
             Effect::OrderCreated { .. } => "order_created",
             Effect::OrderCancelled { .. } => "order_cancelled",
             Effect::Payment { .. } => "payment",
+            Effect::Notified { .. } => "notified",
         }
     }
 
@@ -197,6 +205,18 @@ pub fn apply(
                 now,
                 format!("Đã gửi phiếu xin lỗi qua bưu chính ({order}), mã bưu gửi {item}"),
                 json!({ "mark": "letter_order", "item": item, "letter": n }),
+            );
+        }
+        Effect::Notified { event, channel } => {
+            events::note(
+                &mut record,
+                now,
+                format!(
+                    "Đã gửi thông báo {} cho người nộp qua {}",
+                    crate::notify::event_words(event),
+                    crate::notify::channel_words(&channel)
+                ),
+                json!({ "mark": "notified", "event": event, "channel": channel }),
             );
         }
         Effect::ReturnItem(item) => {

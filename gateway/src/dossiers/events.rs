@@ -106,6 +106,7 @@ pub fn transition(
     let after = change.kind.apply(before)?;
     let Change { kind, actor, at, note, details } = change;
     let seq = record.record_event(kind, &actor, at, now, after, note, details);
+    crate::notify::changed(tx, settings, record, kind, seq, now)?;
     let promotion = record.portal.promotion;
     crate::peers::portal::changed(tx, settings, &record.dossier, seq, before != after, promotion, now)?;
     Ok(seq)

@@ -431,6 +431,11 @@ fn accept(
         documents: Vec::new(),
         portal: s.portal.clone().unwrap_or_default(),
         payments: Vec::new(),
+        notify: crate::notify::Consent {
+            given: intake.notify_consent
+                || settings.notify.as_ref().is_some_and(|n| n.presumed_consent.contains(&intake.channel)),
+            stopped_at: None,
+        },
         chain: None,
         saved: None,
     };
@@ -462,6 +467,9 @@ fn accept(
     // The receipt is issued now, from what was registered now, and never changes.
     record.receipt = Some(crate::forms::issue_receipt(&record.dossier, &record.fingerprint, settings, now));
     record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
+    if settings.notify.is_some() {
+        crate::notify::changed(tx, settings, &record, EventType::Intake, 1, now)?;
+    }
     tx.put_json(&idem_key, &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
     // The contract tells the portal of status changes only; the national portal is

@@ -33,6 +33,9 @@ pub struct DossierRecord {
     /// Its fees' payments through the national payment platform, every attempt.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub payments: Vec<Payment>,
+    /// What the applicant said about being told of the dossier (docs/NOTIFY.md).
+    #[serde(default, skip_serializing_if = "crate::notify::Consent::is_empty")]
+    pub notify: crate::notify::Consent,
     /// Its place in the sealed history (docs/ARCHITECTURE.md §10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain: Option<crate::audit::Chain>,

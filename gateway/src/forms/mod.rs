@@ -13,7 +13,7 @@
 mod document;
 mod issue;
 mod logbook;
-mod words;
+pub mod words;
 
 pub use document::IssuedDocument;
 pub use issue::{ReceiptFacts, issue_for_event, issue_receipt, receipt};

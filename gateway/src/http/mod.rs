@@ -166,6 +166,7 @@ pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
         .route("/metrics", get(health::metrics));
     let public = Router::new()
         .route("/v1/public/lookup", get(public::lookup))
+        .route("/v1/public/notifications/stop", post(public::stop_notifications))
         .route("/v1/files/{sha256}", get(stored_files::fetch))
         .route("/v1/paygov/confirm", post(payment::confirm))
         .route("/.well-known/jwks.json", get(health::jwks))

@@ -29,6 +29,47 @@ pub async fn lookup(
     _: PublicCaller,
     Query(query): Query<LookupQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    let record = matching(&app, query)?;
+    let d = &record.dossier;
+    let mut found = json!({
+        "code": d.code,
+        "status": d.status,
+        "status_name": d.status_name,
+        "received_at": format_rfc3339(d.received_at),
+        "appointment_at": format_rfc3339(d.appointment_at),
+    });
+    if let Some(url) = crate::peers::paygov::open_page(&record) {
+        found["payment_url"] = url.into();
+    }
+    Ok(Json(found))
+}
+
+/// `POST /v1/public/notifications/stop?code=…&id_last4=…`: the applicant asks for no
+/// more e-mail, SMS or Zalo messages about the dossier (docs/NOTIFY.md); the same pair
+/// and the same limits as the lookup. Messages already queued are not sent.
+pub async fn stop_notifications(
+    State(app): State<Arc<App>>,
+    _: PublicCaller,
+    Query(query): Query<LookupQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let record = matching(&app, query)?;
+    let code = record.dossier.code.clone();
+    let (settings, now) = (app.settings(), app.clock.now());
+    let stopped = app
+        .store
+        .write(move |tx| {
+            let Some(mut record) = crate::dossiers::DossierRecord::load(tx, &code)? else { return Ok(None) };
+            let at = *record.notify.stopped_at.get_or_insert(now);
+            record.save(tx, &settings, now)?;
+            Ok::<_, crate::store::StoreError>(Some(at))
+        })
+        .await??;
+    let Some(at) = stopped else { return Err(ApiError::not_found("no dossier matches this code and ID")) };
+    Ok(Json(json!({ "code": record.dossier.code, "notifications": "stopped", "stopped_at": format_rfc3339(at) })))
+}
+
+/// The dossier whose code and ID ending match, counted against the code's wrong answers.
+fn matching(app: &App, query: LookupQuery) -> Result<crate::dossiers::DossierRecord, ApiError> {
     let missing = || ApiError::not_found("no dossier matches this code and ID");
     let code: DossierCode = query.code.as_deref().unwrap_or_default().trim().parse().map_err(|_| missing())?;
     let last4 = query.id_last4.unwrap_or_default();
@@ -52,16 +93,5 @@ pub async fn lookup(
             return Err(missing());
         }
     };
-    let d = &record.dossier;
-    let mut found = json!({
-        "code": d.code,
-        "status": d.status,
-        "status_name": d.status_name,
-        "received_at": format_rfc3339(d.received_at),
-        "appointment_at": format_rfc3339(d.appointment_at),
-    });
-    if let Some(url) = crate::peers::paygov::open_page(&record) {
-        found["payment_url"] = url.into();
-    }
-    Ok(Json(found))
+    Ok(record)
 }

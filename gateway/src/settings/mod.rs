@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod dvcqg;
+pub mod notify;
 pub mod payment;
 pub mod ui;
 pub mod vnpost;
@@ -299,6 +300,8 @@ pub struct Settings {
     pub payment: Option<payment::PaymentSettings>,
     /// The sealed history's checkpoints.
     pub audit: audit::AuditSettings,
+    /// Citizens told of their dossiers, when configured.
+    pub notify: Option<notify::NotifySettings>,
 }
 
 impl Settings {
@@ -624,6 +627,7 @@ fn validate(
         settings
     });
 
+    let notify = file.notify.as_ref().map(|n| notify::check(n, base, env, &mut problems));
     let audit = audit::check(file.audit.as_ref(), base, &resolve(base, &g.data_dir), &mut problems);
 
     let (Some(signing), Some(calendar), true) = (signing, calendar, problems.is_empty()) else {
@@ -688,6 +692,7 @@ fn validate(
         file_links,
         payment,
         audit,
+        notify,
     })
 }
 

@@ -74,6 +74,7 @@ fn job_words(kind: &JobKind) -> &'static str {
         JobKind::CancelOrder { .. } => "Hủy đơn bưu chính",
         JobKind::Letter { .. } => "Thư xin lỗi",
         JobKind::PaymentInit { .. } => "Mở giao dịch thanh toán trực tuyến",
+        JobKind::Notify { .. } => "Thông báo cho người nộp",
     }
 }
 
@@ -107,7 +108,14 @@ fn deliveries(
     let mut out = Vec::new();
     // Only the queues the dossier can have jobs in, and only the jobs whose bytes
     // name it are decoded.
-    let destinations = [format!("desk:{desk}"), "portal".to_owned(), "postal".to_owned()];
+    let destinations = [
+        format!("desk:{desk}"),
+        "portal".to_owned(),
+        "postal".to_owned(),
+        "notify:email".to_owned(),
+        "notify:sms".to_owned(),
+        "notify:zalo".to_owned(),
+    ];
     let needle = code.as_str().as_bytes();
     for destination in destinations.iter().filter(|d| !d.ends_with(':')) {
         for entry in ui.app.store.scan_prefix(&keys::destination_prefix(destination)).take(OUTBOX_READ) {

@@ -17,6 +17,8 @@ pub enum Destination {
     Postal,
     /// The national payment platform.
     Payment,
+    /// A channel that tells citizens: `email`, `sms`, `zalo`.
+    Notify(String),
 }
 
 impl Destination {
@@ -28,6 +30,7 @@ impl Destination {
             Destination::Portal => "portal".to_owned(),
             Destination::Postal => "postal".to_owned(),
             Destination::Payment => "payment".to_owned(),
+            Destination::Notify(channel) => format!("notify:{channel}"),
         }
     }
 
@@ -113,6 +116,13 @@ pub enum JobKind {
     PaymentInit {
         /// `MaThamChieu`.
         reference: String,
+    },
+    /// Tell the applicant of `event`, recorded in history entry `seq`.
+    Notify {
+        /// What happened.
+        event: motcua_schemas::NotifyEvent,
+        /// The history entry.
+        seq: u32,
     },
 }
 

@@ -45,5 +45,8 @@ pub async fn call(call: Call<'_>, job: &Job) -> (CallOutcome, Effect) {
         JobKind::CollectionOrder => collection::place(&call).await,
         JobKind::CancelOrder { number } => collection::cancel(&call, number).await,
         JobKind::PaymentInit { reference } => payment::open(&call, reference).await,
+        JobKind::Notify { event, seq } => {
+            crate::notify::deliver(&call.core.settings(), &job.destination, call.record, *event, *seq).await
+        }
     }
 }
