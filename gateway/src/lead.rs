@@ -41,6 +41,7 @@ pub async fn run(
             crate::deadlines::start(app.core().clone(), clock_input, term_ends.clone()),
             crate::peers::dvcqg::pull::start(app.core().clone(), term_ends.clone()),
             crate::peers::paygov::start(app.core().clone(), term_ends.clone()),
+            crate::peers::dvcqg::ratings::start(app.core().clone(), term_ends.clone()),
             crate::peers::vnpost::tracking::start(app.core().clone(), term_ends.clone()),
             crate::audit::checkpoint::start(app.core().clone(), term_ends),
         ];

@@ -136,6 +136,8 @@ pub struct Metrics {
     pub pull_skipped: Counter,
     /// Confirmation callbacks of the payment platform, by outcome.
     pub payment_callbacks: Family<CallbackLabels, Counter>,
+    /// Monthly rating summaries sent to the national portal, by outcome.
+    pub ratings_syncs: Family<CallbackLabels, Counter>,
     /// Dossiers whose sealed history did not match when a checkpoint was made.
     pub audit_breaks: Counter,
     /// End of the newest checkpoint's period (seconds since the epoch).
@@ -174,6 +176,7 @@ impl Metrics {
             pull_skipped: Counter::default(),
             payment_callbacks: Family::default(),
             audit_breaks: Counter::default(),
+            ratings_syncs: Family::default(),
             audit_checkpoint_end: Gauge::default(),
             password_checks: Counter::default(),
             aside: Family::default(),
@@ -265,6 +268,11 @@ impl Metrics {
             "dvcqg_pull_skipped_rows",
             "Rows of the national portal's list skipped: no valid code, or no dates (listed again next round)",
             m.pull_skipped.clone(),
+        );
+        registry.register(
+            "portal_ratings_syncs",
+            "Monthly satisfaction summaries sent to the national portal, by outcome (sent, refused, nothing_rated)",
+            m.ratings_syncs.clone(),
         );
         registry.register(
             "audit_chain_breaks",

@@ -515,6 +515,16 @@ pub fn parse_sealed_period(key: &Key) -> Option<i64> {
     std::str::from_utf8(rest.get(..12)?).ok()?.parse().ok()
 }
 
+/// `Meta`: the national portal's satisfaction summary of month `yyyymm`.
+pub fn ratings_month(yyyymm: &str) -> Key {
+    Key::new(Space::Meta, format!("ratings|{yyyymm}"))
+}
+
+/// `Meta`: every month's satisfaction summary.
+pub fn ratings_months() -> Prefix {
+    Prefix::new(Space::Meta, b"ratings|")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -372,6 +372,20 @@ impl DvcqgClient {
         }
     }
 
+    /// `DongBoDanhGia`: a month's satisfaction rows (session transport only: no public
+    /// integration shows it through a connector).
+    pub async fn sync_ratings(&self, rows: &[Value]) -> SyncOutcome {
+        if !matches!(self.transport, Transport::Session { .. }) {
+            return SyncOutcome::Rejected { reason: "DongBoDanhGia needs the session transport".into() };
+        }
+        let mut params = Map::new();
+        params.insert("data".into(), Value::Array(rows.to_vec()));
+        match self.service("DongBoDanhGia", params).await {
+            Ok(j) => Self::settle(j, false),
+            Err(outcome) => outcome,
+        }
+    }
+
     /// Calls a look-up service and returns its list (`data` or `result`).
     pub async fn list(&self, service: &str, params: Map<String, Value>) -> Result<Vec<Value>, SyncOutcome> {
         let judged = self.service(service, params).await?;

@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod client;
 pub mod inbound;
 pub mod pulled;
+pub mod ratings;
 pub mod record;
 pub mod reply;
 

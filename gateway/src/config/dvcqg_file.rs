@@ -94,6 +94,35 @@ pub struct DvcqgSection {
     /// The record field (kept among those the gateway does not read) whose value `1`
     /// or `True` means the applicant asked for the papers to be collected from home.
     pub collection_field: Option<String>,
+    /// `[portal.dvcqg.ratings]`: the monthly satisfaction summary (`DongBoDanhGia`).
+    #[serde(default)]
+    pub ratings: RatingsSection,
+}
+
+/// `[portal.dvcqg.ratings]` (docs/PORTAL.md, "Ratings").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RatingsSection {
+    /// Send each month's summary (session transport only).
+    pub enabled: bool,
+    /// `NoiDung` of each row: what the ratings are of.
+    pub subject: String,
+    /// How long after a month ends its summary is sent, in seconds (ratings given
+    /// late on the last day are in).
+    pub after_secs: u64,
+    /// Time between rounds (a refused summary is sent again next round), in seconds.
+    pub every_secs: u64,
+}
+
+impl Default for RatingsSection {
+    fn default() -> Self {
+        RatingsSection {
+            enabled: true,
+            subject: "Mức độ hài lòng của người dân, doanh nghiệp đối với việc giải quyết thủ tục hành chính".into(),
+            after_secs: 3600,
+            every_secs: 600,
+        }
+    }
 }
 
 /// How the portal is reached.

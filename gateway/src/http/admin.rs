@@ -60,6 +60,38 @@ pub async fn replay(State(app): State<Arc<App>>, _: Caller, Path(id): Path<Strin
     }
 }
 
+/// `?month=YYYY-MM`.
+#[derive(Debug, serde::Deserialize)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+/// `POST /v1/admin/portal/ratings?month=YYYY-MM`: sends that month's satisfaction
+/// summary to the national portal (again) on the next round (docs/PORTAL.md, "Ratings").
+pub async fn ratings(
+    State(app): State<Arc<App>>,
+    _: Caller,
+    super::extract::Query(query): super::extract::Query<MonthQuery>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    let bad = || {
+        ApiError::invalid(vec![motcua_schemas::FieldError::new("/month", "a month YYYY-MM from 2000-01 to this month")])
+    };
+    let text = query.month.unwrap_or_default();
+    let month = jiff::civil::Date::strptime("%Y-%m-%d", format!("{}-01", text.trim())).map_err(|_| bad())?;
+    let this_month = motcua_schemas::time::to_vn(app.clock.now()).date().first_of_month();
+    if month.year() < 2000 || month > this_month {
+        return Err(bad());
+    }
+    if app.settings().dvcqg().and_then(|d| d.ratings.as_ref()).is_none() {
+        return Err(ApiError::not_found("the national portal's ratings are not configured"));
+    }
+    crate::peers::dvcqg::ratings::queue(app.core(), month).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "month": month.strftime("%Y-%m").to_string(), "queued": true })),
+    ))
+}
+
 /// `POST /v1/admin/operators/{name}/unlock`: forgives an operator's failed logins on
 /// every node (`motcua operator unlock`), so that it may log in from any address again.
 pub async fn unlock_operator(

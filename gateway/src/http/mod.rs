@@ -162,6 +162,7 @@ pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
         .route("/v1/admin/dead-letters", get(admin::dead_letters))
         .route("/v1/admin/dead-letters/{id}/replay", post(admin::replay))
         .route("/v1/admin/backup", post(admin::backup))
+        .route("/v1/admin/portal/ratings", post(admin::ratings))
         .route("/v1/admin/operators/{name}/unlock", post(admin::unlock_operator))
         .route("/metrics", get(health::metrics));
     let public = Router::new()

@@ -45,6 +45,8 @@ pub struct DvcqgSettings {
     pub promotion_status: Option<PromotionStatus>,
     /// The record field asking for collection from home.
     pub collection_field: Option<String>,
+    /// The monthly satisfaction summary, when sent.
+    pub ratings: Option<crate::config::dvcqg_file::RatingsSection>,
     /// Record values the sources show only in part.
     pub record_codes: motcua_adapters::dvcqg::RecordCodes,
 }
@@ -321,6 +323,9 @@ pub fn check(section: &DvcqgSection, network: &Network, env: Env<'_>, problems: 
             .as_ref()
             .map(|p| PromotionStatus { codes: p.codes.clone(), kind: p.kind.clone() }),
         collection_field: section.collection_field.clone(),
+        ratings: (section.ratings.enabled
+            && matches!(section.transport, crate::config::dvcqg_file::TransportKind::Session))
+        .then(|| section.ratings.clone()),
         record_codes: record_codes(section, problems),
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::store::{Key, Store, StoreError, Tx, keys};
 
 mod report;
-pub use report::{Day, Part, Report, Satisfaction, daily, received_agencies, report};
+pub use report::{Day, Part, Report, Satisfaction, daily, ratings_of, received_agencies, report};
 
 /// The counters of one unit on one day (or summed over a period).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -107,6 +107,12 @@ impl Totals {
 }
 
 /// The counters of one unit (without its sub-units) for the days `from..=to`.
+/// The ratings given to `unit`'s own dossiers on the days `from..=to`: không hài lòng,
+/// hài lòng, rất hài lòng.
+pub fn ratings_of(store: &Store, unit: &UnitCode, from: Date, to: Date) -> Result<[u64; 3], StoreError> {
+    Ok(unit_totals(store, unit, from, to)?.flows.ratings)
+}
+
 fn unit_totals(store: &Store, u: &UnitCode, from: Date, to: Date) -> Result<Totals, StoreError> {
     let mut totals = Totals::default();
     let (first, last) = (from.strftime("%Y%m%d").to_string(), to.strftime("%Y%m%d").to_string());

@@ -213,6 +213,68 @@ pub fn promotion_status(envelope: &Map<String, Value>) -> Vec<String> {
     problems
 }
 
+/// Problems of a `DongBoDanhGia` envelope's rows against the sample
+/// (`dvcqg-ratings-DongBoDanhGia.request.json`): the sample's keys exactly, the count a
+/// number, each percentage `"N%"` and the three of a kind adding up to 100 % (±1 for
+/// rounding), `NgayTongHop` an unpadded `M-YYYY`, the unit's code in the portal's form.
+pub fn ratings(envelope: &Map<String, Value>) -> Vec<String> {
+    let sample: Value = serde_json::from_str(RATINGS_SAMPLE).unwrap_or_default();
+    let keys = |v: &Value| v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    let expected = keys(&sample["data"][0]);
+    let mut problems = Vec::new();
+    let Some(rows) = envelope.get("data").and_then(Value::as_array).filter(|r| !r.is_empty()) else {
+        return vec!["data is not a list of rows".into()];
+    };
+    for (i, row) in rows.iter().enumerate() {
+        let at = format!("data/{i}");
+        let mut got = keys(row);
+        got.sort();
+        let mut want = expected.clone();
+        want.sort();
+        if got != want {
+            problems.push(format!("{at}: keys {got:?}, not the sample's"));
+            continue;
+        }
+        let Some(obj) = row.as_object() else { continue };
+        if !obj["TongSoNguoiDanhGia"].is_u64() {
+            problems.push(format!("{at}/TongSoNguoiDanhGia is not a count"));
+        }
+        let month = string(obj, "NgayTongHop");
+        let valid_month = month.split_once('-').is_some_and(|(m, y)| {
+            !m.starts_with('0')
+                && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+                && y.len() == 4
+                && y.parse::<u32>().is_ok()
+        });
+        if !valid_month {
+            problems.push(format!("{at}/NgayTongHop {month:?} is not M-YYYY"));
+        }
+        for prefix in ["PhanTramDanhGia", "PhanTramDanhGiaDichVu"] {
+            let mut total = 0u32;
+            for level in ["RatHaiLong", "HaiLong", "ChuaHaiLong"] {
+                let key = format!("{prefix}{level}");
+                match string(obj, &key).strip_suffix('%').and_then(|n| n.parse::<u32>().ok()) {
+                    Some(n) if n <= 100 => total += n,
+                    _ => problems.push(format!("{at}/{key} is not a percentage \"N%\"")),
+                }
+            }
+            let rated = obj["TongSoNguoiDanhGia"].as_u64().unwrap_or(0);
+            if rated > 0 && !(99..=101).contains(&total) {
+                problems.push(format!("{at}: the {prefix} percentages add up to {total} %"));
+            }
+        }
+        if string(obj, "Madonvi").split('.').count() != 4 {
+            problems.push(format!("{at}/Madonvi is not a portal unit code"));
+        }
+        if string(obj, "TenDonVi").is_empty() {
+            problems.push(format!("{at}/TenDonVi is empty"));
+        }
+    }
+    problems
+}
+
+const RATINGS_SAMPLE: &str = include_str!("../../peers/dvcqg-ratings-DongBoDanhGia.request.json");
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -458,6 +458,20 @@ async fn service(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
             s.taken.push(Taken { service: "DongBoTrangThaiHoSo".into(), updating: false, item });
             give(&mut s, "0", "Đồng bộ trạng thái thành công")
         }
+        "DongBoDanhGia" => {
+            let problems = check::ratings(&obj);
+            if !problems.is_empty() {
+                s.violations.extend(problems.iter().map(|p| format!("DongBoDanhGia: {p}")));
+                return give(&mut s, "99", &format!("Dữ liệu không hợp lệ: {}", problems.join("; ")));
+            }
+            if let Some(r) = forced(&mut s) {
+                return r;
+            }
+            for item in obj.get("data").and_then(Value::as_array).into_iter().flatten() {
+                s.taken.push(Taken { service: "DongBoDanhGia".into(), updating: false, item: item.clone() });
+            }
+            give(&mut s, "0", "Đồng bộ đánh giá thành công")
+        }
         other => {
             s.violations.push(format!("unknown service {other:?}"));
             give(&mut s, "99", "Dịch vụ không tồn tại")
