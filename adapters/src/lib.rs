@@ -5,6 +5,7 @@
 pub mod check;
 pub mod desk;
 pub mod dvcqg;
+pub mod emc;
 pub mod error;
 pub mod json;
 pub mod notify;

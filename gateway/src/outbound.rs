@@ -103,6 +103,7 @@ impl Outbound {
             (Destination::Portal, settings.portal.as_ref().map(Portal::link)),
             (Destination::Postal, settings.postal.as_ref().map(Post::link)),
             (Destination::Payment, settings.payment.as_ref().map(|p| &p.link)),
+            (Destination::Tracking, settings.tracking.as_ref().map(|(link, _, _)| link)),
         ];
         for (destination, link) in links {
             if let Some(p) = link {

@@ -5,6 +5,7 @@
 //! gateway's adapters, so a mistake in one is not repeated in the other.
 
 pub mod dvcqg;
+pub mod emc;
 pub mod notify;
 pub mod paygov;
 pub mod postgres;

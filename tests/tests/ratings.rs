@@ -93,3 +93,32 @@ async fn a_months_ratings_and_the_digitized_dossiers_reach_the_portal() {
     let other = sim.record(&codes[1]).expect("the second dossier's record");
     assert!(other["TaiLieuNop"][0].get("DuocSoHoa").is_none_or(|f| f != "1"), "{other}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_status_change_reaches_the_national_monitoring_service() {
+    let emc = motcua_simulators::emc::EmcSim::start(1015).await;
+    let config = TestConfig::fast_retries()
+        .all_day()
+        .set("tracking.url", emc.url())
+        .set("tracking.site_id", 1015)
+        .set("tracking.province", "15");
+    let gw = Gateway::start(config);
+    let code = gw.submit_portal("EMC-1", "04606").await;
+    let now = || jiff::Timestamp::now().to_string();
+    event(&gw, &code, json!({ "event_id": "r", "type": "received", "at": now() })).await;
+    event(&gw, &code, json!({ "event_id": "p", "type": "processing", "at": now() })).await;
+    event(&gw, &code, json!({ "event_id": "k", "type": "result_ready", "at": now(), "result_documents": [{ "name": "Giấy khai sinh" }] }))
+        .await;
+    let statuses = eventually(20, "four tracking messages", || async {
+        let taken = emc.taken();
+        (taken.len() == 4)
+            .then(|| taken.iter().map(|m| m["Status"].as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>())
+    })
+    .await;
+    assert_eq!(statuses, ["1", "1", "2", "3"], "received twice (intake, desk), processing, result");
+    assert_eq!(emc.violations(), Vec::<String>::new());
+    let first = &emc.taken()[0];
+    assert_eq!((&first["MaHoSo"], &first["Level"], &first["FormsReception"]), (&json!(code), &json!("4"), &json!("1")));
+    assert_eq!(first["FormsPayments"], "2", "the sample's fee was paid before submission");
+    assert!(!gw.logs().contains("015090001234"), "the applicant's ID is never logged");
+}

@@ -64,6 +64,9 @@ pub struct ConfigFile {
     /// `[notify]`: citizens told of their dossiers by e-mail, SMS and Zalo.
     #[serde(default)]
     pub notify: Option<super::notify_file::NotifySection>,
+    /// `[tracking]`: the national monitoring service, when the province reports to it.
+    #[serde(default)]
+    pub tracking: Option<super::emc_file::TrackingSection>,
     /// `[audit]`: the sealed history's checkpoints (defaults when absent).
     #[serde(default)]
     pub audit: Option<super::audit_file::AuditSection>,

@@ -4,6 +4,7 @@
 
 pub mod audit_file;
 pub mod dvcqg_file;
+pub mod emc_file;
 pub mod file;
 mod network_file;
 pub mod notify_file;

@@ -12,7 +12,7 @@
 //! just a queued job at the next start.
 
 mod deliver;
-mod jobs;
+pub(crate) mod jobs;
 mod queue;
 mod retry;
 

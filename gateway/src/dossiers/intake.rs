@@ -470,6 +470,7 @@ fn accept(
     if settings.notify.is_some() {
         crate::notify::changed(tx, settings, &record, EventType::Intake, 1, now)?;
     }
+    crate::peers::emc::changed(tx, settings, &record, 1, true, now)?;
     tx.put_json(&idem_key, &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
     // The contract tells the portal of status changes only; the national portal is

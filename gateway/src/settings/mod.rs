@@ -302,6 +302,9 @@ pub struct Settings {
     pub audit: audit::AuditSettings,
     /// Citizens told of their dossiers, when configured.
     pub notify: Option<notify::NotifySettings>,
+    /// The national monitoring service, when configured: how it is reached, the
+    /// province's `SiteId` and code.
+    pub tracking: Option<(Link, i64, String)>,
 }
 
 impl Settings {
@@ -628,6 +631,21 @@ fn validate(
     });
 
     let notify = file.notify.as_ref().map(|n| notify::check(n, base, env, &mut problems));
+    let tracking = file.tracking.as_ref().map(|t| {
+        check_url("tracking.url", &t.url, &mut problems);
+        if t.province.trim().is_empty() {
+            problems.add("tracking.province", "the province's code is required");
+        }
+        let link = Link {
+            id: "emc".into(),
+            url: t.url.clone(),
+            ca_file: t.ca_file.as_ref().map(|f| resolve(base, f)),
+            timeout_secs: t.timeout_secs,
+            concurrency: t.concurrency,
+            max_answer_bytes: 64 * 1024,
+        };
+        (link, t.site_id, t.province.clone())
+    });
     let audit = audit::check(file.audit.as_ref(), base, &resolve(base, &g.data_dir), &mut problems);
 
     let (Some(signing), Some(calendar), true) = (signing, calendar, problems.is_empty()) else {
@@ -693,6 +711,7 @@ fn validate(
         payment,
         audit,
         notify,
+        tracking,
     })
 }
 

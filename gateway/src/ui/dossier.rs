@@ -75,6 +75,7 @@ fn job_words(kind: &JobKind) -> &'static str {
         JobKind::Letter { .. } => "Thư xin lỗi",
         JobKind::PaymentInit { .. } => "Mở giao dịch thanh toán trực tuyến",
         JobKind::Notify { .. } => "Thông báo cho người nộp",
+        JobKind::Tracking { .. } => "Báo cáo hệ thống giám sát",
     }
 }
 
@@ -115,6 +116,7 @@ fn deliveries(
         "notify:email".to_owned(),
         "notify:sms".to_owned(),
         "notify:zalo".to_owned(),
+        "tracking".to_owned(),
     ];
     let needle = code.as_str().as_bytes();
     for destination in destinations.iter().filter(|d| !d.ends_with(':')) {

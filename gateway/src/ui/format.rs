@@ -28,6 +28,7 @@ pub fn destination(network: &Network, name: &str) -> String {
         Some(id) => network.desk(id).map_or_else(|| id.to_owned(), |d| d.name.clone()),
         None if name == "portal" => "Cổng Dịch vụ công".to_owned(),
         None if name == "postal" => "Bưu điện".to_owned(),
+        None if name == "tracking" => "Hệ thống giám sát Một cửa quốc gia".to_owned(),
         None if name.starts_with("notify:") => {
             format!("Người nộp ({})", crate::notify::channel_words(name.trim_start_matches("notify:")))
         }

@@ -19,6 +19,8 @@ pub enum Destination {
     Payment,
     /// A channel that tells citizens: `email`, `sms`, `zalo`.
     Notify(String),
+    /// The national monitoring service (EMC).
+    Tracking,
 }
 
 impl Destination {
@@ -31,6 +33,7 @@ impl Destination {
             Destination::Postal => "postal".to_owned(),
             Destination::Payment => "payment".to_owned(),
             Destination::Notify(channel) => format!("notify:{channel}"),
+            Destination::Tracking => "tracking".to_owned(),
         }
     }
 
@@ -116,6 +119,11 @@ pub enum JobKind {
     PaymentInit {
         /// `MaThamChieu`.
         reference: String,
+    },
+    /// Tell the national monitoring service of the status of history entry `seq`.
+    Tracking {
+        /// The history entry.
+        seq: u32,
     },
     /// Tell the applicant of `event`, recorded in history entry `seq`.
     Notify {

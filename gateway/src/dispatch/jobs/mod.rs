@@ -45,6 +45,7 @@ pub async fn call(call: Call<'_>, job: &Job) -> (CallOutcome, Effect) {
         JobKind::CollectionOrder => collection::place(&call).await,
         JobKind::CancelOrder { number } => collection::cancel(&call, number).await,
         JobKind::PaymentInit { reference } => payment::open(&call, reference).await,
+        JobKind::Tracking { seq } => crate::peers::emc::send(&call, *seq).await,
         JobKind::Notify { event, seq } => {
             crate::notify::deliver(&call.core.settings(), &job.destination, call.record, *event, *seq).await
         }
