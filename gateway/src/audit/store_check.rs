@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::checkpoint::Checkpoint;
+use super::signed::Checkpoint;
 use super::verify::{Finding, Report, Verifier};
 use crate::dossiers::DossierRecord;
 use crate::store::{Key, Reads, StoreError, keys};

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
-use super::checkpoint::{Checkpoint, Leaves};
+use super::signed::{Checkpoint, Leaves};
 use super::{LinkKind, genesis, hex, link_hash, parse_hash};
 use crate::dossiers::DossierRecord;
 

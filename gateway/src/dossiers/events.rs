@@ -106,8 +106,8 @@ pub fn transition(
     let after = change.kind.apply(before)?;
     let Change { kind, actor, at, note, details } = change;
     let seq = record.record_event(kind, &actor, at, now, after, note, details);
-    crate::notify::changed(tx, settings, record, kind, seq, now)?;
-    crate::peers::emc::changed(tx, settings, record, seq, before != after, now)?;
+    crate::notify::changed(tx, settings, &record.dossier, &record.notify, kind, seq, now)?;
+    crate::peers::emc::changed(tx, settings, &record.dossier, seq, before != after, now)?;
     let promotion = record.portal.promotion;
     crate::peers::portal::changed(tx, settings, &record.dossier, seq, before != after, promotion, now)?;
     Ok(seq)

@@ -468,9 +468,9 @@ fn accept(
     record.receipt = Some(crate::forms::issue_receipt(&record.dossier, &record.fingerprint, settings, now));
     record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
     if settings.notify.is_some() {
-        crate::notify::changed(tx, settings, &record, EventType::Intake, 1, now)?;
+        crate::notify::changed(tx, settings, &record.dossier, &record.notify, EventType::Intake, 1, now)?;
     }
-    crate::peers::emc::changed(tx, settings, &record, 1, true, now)?;
+    crate::peers::emc::changed(tx, settings, &record.dossier, 1, true, now)?;
     tx.put_json(&idem_key, &IdempotencyEntry { code: code.clone() })?;
     outbox::enqueue(tx, Destination::Desk(desk.id.clone()), JobKind::Deliver, &code, now)?;
     // The contract tells the portal of status changes only; the national portal is

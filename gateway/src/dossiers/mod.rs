@@ -7,6 +7,7 @@ pub mod intake;
 pub mod payments;
 pub mod read;
 pub mod record;
+mod seal;
 pub mod upkeep;
 
 pub use record::DossierRecord;

@@ -28,7 +28,7 @@ impl DossierRecord {
         now: Timestamp,
         limit: usize,
     ) -> Result<(), StoreError> {
-        crate::audit::seal(tx, self, settings.audit.periods, now)?;
+        super::seal::seal(tx, self, settings.audit.periods, now)?;
         before_save(tx, settings, self, now)?;
         let bytes = crate::store::encode_compressed(self)?;
         if bytes.len() > limit {

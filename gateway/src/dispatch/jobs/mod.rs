@@ -6,10 +6,12 @@
 mod collection;
 mod desk;
 mod letter;
+mod notify;
 mod payment;
 mod portal_status;
 mod portal_sync;
 mod return_order;
+mod tracking;
 
 use motcua_adapters::outbound::CallOutcome;
 
@@ -45,9 +47,7 @@ pub async fn call(call: Call<'_>, job: &Job) -> (CallOutcome, Effect) {
         JobKind::CollectionOrder => collection::place(&call).await,
         JobKind::CancelOrder { number } => collection::cancel(&call, number).await,
         JobKind::PaymentInit { reference } => payment::open(&call, reference).await,
-        JobKind::Tracking { seq } => crate::peers::emc::send(&call, *seq).await,
-        JobKind::Notify { event, seq } => {
-            crate::notify::deliver(&call.core.settings(), &job.destination, call.record, *event, *seq).await
-        }
+        JobKind::Tracking { seq } => tracking::send(&call, *seq).await,
+        JobKind::Notify { event, seq } => notify::send(&call, &job.destination, *event, *seq).await,
     }
 }
