@@ -1,6 +1,7 @@
 //! Metrics in the Prometheus text format (prometheus-client): requests, intake,
 //! the store's group commits, the outbox per destination, deliveries, overdue
-//! dossiers and rate-limit refusals.
+//! dossiers, rate-limit refusals, and what the alert rules in `deploy/` watch (peers'
+//! rounds, open payments, the certificate's expiry).
 
 use std::sync::atomic::AtomicI64;
 
@@ -142,6 +143,16 @@ pub struct Metrics {
     pub audit_breaks: Counter,
     /// End of the newest checkpoint's period (seconds since the epoch).
     pub audit_checkpoint_end: Gauge<i64, AtomicI64>,
+    /// A checkpoint period and its settling time, in seconds.
+    pub audit_period: Gauge<i64, AtomicI64>,
+    /// The waybill pool's low-water mark (0 when codes do not come from the pool).
+    pub waybills_low_water: Gauge<i64, AtomicI64>,
+    /// When the served TLS certificate stops being valid (seconds since the epoch).
+    pub tls_not_after: Gauge<i64, AtomicI64>,
+    round_ok: Family<SourceLabels, Gauge>,
+    round_interval: Family<SourceLabels, Gauge>,
+    payments_open: Gauge<i64, AtomicI64>,
+    payments_past_life: Gauge<i64, AtomicI64>,
     aside: Family<SourceLabels, Gauge>,
     outbox_depth: Family<DestinationLabels, Gauge>,
     outbox_oldest: Family<DestinationLabels, Gauge>,
@@ -178,6 +189,13 @@ impl Metrics {
             audit_breaks: Counter::default(),
             ratings_syncs: Family::default(),
             audit_checkpoint_end: Gauge::default(),
+            tls_not_after: Gauge::default(),
+            audit_period: Gauge::default(),
+            waybills_low_water: Gauge::default(),
+            round_ok: Family::default(),
+            round_interval: Family::default(),
+            payments_open: Gauge::default(),
+            payments_past_life: Gauge::default(),
             password_checks: Counter::default(),
             aside: Family::default(),
             outbox_depth: Family::default(),
@@ -281,8 +299,39 @@ impl Metrics {
         );
         registry.register(
             "audit_checkpoint_end_seconds",
-            "End of the newest signed checkpoint's period, seconds since the epoch",
+            "End of the newest signed checkpoint's period (before the first: where it will start), seconds since the epoch",
             m.audit_checkpoint_end.clone(),
+        );
+        registry.register(
+            "audit_period_seconds",
+            "Length of a checkpoint period plus the wait before it is closed",
+            m.audit_period.clone(),
+        );
+        registry.register(
+            "waybills_low_water",
+            "Free codes below which the waybill pool wants a new batch (0: codes are not taken from a pool)",
+            m.waybills_low_water.clone(),
+        );
+        registry.register(
+            "tls_certificate_not_after_seconds",
+            "When the served TLS certificate expires, seconds since the epoch",
+            m.tls_not_after.clone(),
+        );
+        registry.register(
+            "peer_round_ok_seconds",
+            "When a peer's recurring round (pull, feed) last succeeded, or its task started if none has yet, per source",
+            m.round_ok.clone(),
+        );
+        registry.register(
+            "peer_round_interval_seconds",
+            "The configured wait between a peer's recurring rounds, per source",
+            m.round_interval.clone(),
+        );
+        registry.register("payments_open", "Online payments opened and not yet settled", m.payments_open.clone());
+        registry.register(
+            "payments_open_past_life",
+            "Open payments older than their life plus two query rounds: the platform is not settling them",
+            m.payments_past_life.clone(),
         );
         registry.register(
             "rate_limited_requests",
@@ -302,6 +351,20 @@ impl Metrics {
             self.dead_letters.get_or_create(&labels).set(s.dead as i64);
         }
         self.open_overdue.set(open_overdue);
+    }
+
+    /// Notes that a peer's round from `source` succeeded (or its task started) at
+    /// `at_secs`, with `interval` until the next.
+    pub fn round_ok(&self, source: crate::aside::Source, at_secs: i64, interval: std::time::Duration) {
+        let labels = SourceLabels { source: source.as_str().to_owned() };
+        self.round_ok.get_or_create(&labels).set(at_secs);
+        self.round_interval.get_or_create(&labels).set(i64::try_from(interval.as_secs()).unwrap_or(i64::MAX));
+    }
+
+    /// Sets the payment gauges read at scrape time.
+    pub fn set_payment_gauges(&self, open: usize, past_life: usize) {
+        self.payments_open.set(i64::try_from(open).unwrap_or(i64::MAX));
+        self.payments_past_life.set(i64::try_from(past_life).unwrap_or(i64::MAX));
     }
 
     /// Sets the gauges of the items set aside, per source.

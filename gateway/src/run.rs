@@ -104,6 +104,9 @@ pub async fn run(
     let (clock_tx, clock_rx) = tokio::sync::mpsc::unbounded_channel();
     let store_metrics = StoreMetrics::default();
     let metrics = Arc::new(crate::metrics::Metrics::new(&store_metrics));
+    if let Some(expires) = tls_files.as_ref().and_then(|(cert, _)| tls::not_after(cert)) {
+        metrics.tls_not_after.set(expires);
+    }
     let store = Store::open(&data_dir, &settings.boot.store, store_metrics, vec![notes_tx, clock_tx])?;
     if let Err(e) = settings.boot.record() {
         tracing::warn!(error = %e, "cannot record the restart-only settings for check-config");

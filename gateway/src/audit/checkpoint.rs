@@ -109,6 +109,10 @@ pub async fn round(core: &Core, key: &AuditKey) -> Result<usize, StoreError> {
         Some(c) => c.end,
         None => first_sealed_period(&core.store)?.unwrap_or_else(|| periods.start_of(core.clock.now())),
     };
+    // Before the first checkpoint the gauge shows where it will start, so that the alert
+    // on stalled checkpoints also covers a store that never made one.
+    core.metrics.audit_checkpoint_end.set(next);
+    core.metrics.audit_period.set(periods.length.saturating_add(periods.settle));
     while next + periods.length + periods.settle <= now && made < 1000 {
         let (checkpoint, breaks) = build(&core.store, key, periods, next, last.as_ref())?;
         core.metrics.audit_breaks.inc_by(breaks);

@@ -30,6 +30,24 @@ use load::{Kind, LoadResult, LoadSpec};
 use report::mib;
 pub use report::{cpu_seconds, dir_size, peak_memory_kib, report};
 
+/// Prints, every ten seconds until aborted, how many of `total` dossiers the preload has
+/// sent (those its `budget` no longer holds) and at what rate.
+async fn preload_progress(budget: Arc<AtomicU64>, total: u64) {
+    let started = std::time::Instant::now();
+    let mut every = tokio::time::interval(Duration::from_secs(10));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let sent = total.saturating_sub(budget.load(std::sync::atomic::Ordering::Relaxed));
+        let rate = sent as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let left = total.saturating_sub(sent) as f64 / rate.max(1e-9);
+        eprintln!(
+            "motcua bench: preloading: {sent} of {total} dossiers ({:.0} %), {rate:.0}/s, about {left:.0} s left",
+            sent as f64 * 100.0 / total.max(1) as f64
+        );
+    }
+}
+
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -244,8 +262,12 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         preload.duration = Duration::from_secs(24 * 3600);
         preload.warmup = Duration::ZERO;
         preload.run_id = format!("pre{}", preload.run_id);
-        preload.budget = Some(Arc::new(AtomicU64::new(options.preload)));
+        let budget = Arc::new(AtomicU64::new(options.preload));
+        preload.budget = Some(budget.clone());
+        // A million dossiers take minutes: say how far the preload is every ten seconds.
+        let progress = tokio::spawn(preload_progress(budget, options.preload));
         let loaded = load::run(preload).await;
+        progress.abort();
         eprintln!("motcua bench: preloaded {} dossiers at {:.0}/s", loaded.latencies_us.len(), loaded.throughput());
         if let Some((_, desk)) = &local_desk {
             while desk.accepted() < loaded.latencies_us.len() {

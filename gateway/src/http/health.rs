@@ -42,6 +42,9 @@ pub async fn metrics(State(app): State<Arc<App>>) -> Response {
     if let Ok(counts) = crate::aside::counts(&app.store) {
         app.metrics.set_aside_gauges(&counts);
     }
+    if let Ok((open, past_life)) = crate::peers::paygov::open_counts(app.core()) {
+        app.metrics.set_payment_gauges(open, past_life);
+    }
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], app.metrics.encode())
         .into_response()
 }

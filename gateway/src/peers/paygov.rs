@@ -17,6 +17,8 @@ use crate::store::{StoreError, keys};
 
 /// Open payments asked after per round, at most.
 const ASKED_PER_ROUND: usize = 200;
+/// Open payments whose age a scrape of the metrics looks at.
+const LOOKED_AT_PER_SCRAPE: usize = 1_000;
 
 /// The `INIT` of payment `reference` of `record`.
 fn init(
@@ -209,6 +211,33 @@ fn open_payments(core: &Core) -> Result<Vec<(String, DossierCode)>, StoreError> 
         }
     }
     Ok(out)
+}
+
+/// How many payments are open, and how many of those are older than their life plus two
+/// query rounds (the round should have settled or expired them): read at scrape time.
+/// Only the first [`LOOKED_AT_PER_SCRAPE`] open payments are loaded to tell their age.
+pub fn open_counts(core: &Core) -> Result<(usize, usize), StoreError> {
+    let settings = core.settings();
+    let Some(payment) = settings.payment.as_ref() else { return Ok((0, 0)) };
+    let prefix = keys::payments_open();
+    let open = core.store.count_prefix(&prefix)?;
+    let life = payment.expires_after.saturating_add(payment.query_every.saturating_mul(2));
+    let life = jiff::SignedDuration::try_from(life).unwrap_or(jiff::SignedDuration::MAX);
+    let now = core.clock.now();
+    let mut past_life = 0;
+    for entry in core.store.scan_prefix(&prefix).take(LOOKED_AT_PER_SCRAPE) {
+        let (key, value) = entry?;
+        let reference = key.after(&prefix);
+        let Some(code) = std::str::from_utf8(&value).ok() else { continue };
+        let Some(record): Option<DossierRecord> = core.store.get_json(&keys::dossier(code))? else { continue };
+        let stale = record.payments.iter().any(|p| {
+            p.reference.as_bytes() == reference
+                && p.state == PaymentState::Open
+                && now.duration_since(p.opened_at) > life
+        });
+        past_life += usize::from(stale);
+    }
+    Ok((open, past_life))
 }
 
 /// One round: asks after each open payment past its wait; one past its life expires.

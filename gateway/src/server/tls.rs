@@ -95,6 +95,13 @@ fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(certs)
 }
 
+/// When the first certificate of the chain in `cert` expires, seconds since the epoch.
+pub fn not_after(cert: &Path) -> Option<i64> {
+    let chain = load_certs(cert).ok()?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(chain.first()?).ok()?;
+    Some(parsed.validity().not_after.timestamp())
+}
+
 /// Builds the listener's TLS configuration.
 pub fn server_config(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Result<Arc<ServerConfig>, TlsError> {
     let chain = load_certs(cert)?;
@@ -156,6 +163,8 @@ mod tests {
         assert_eq!(std::fs::read(&again.cert).unwrap(), pem, "an existing certificate is kept");
         let config = server_config(&first.cert, &first.key, Some(&first.ca)).unwrap();
         assert_eq!(config.alpn_protocols, vec![b"h2".to_vec(), b"http/1.1".to_vec()]);
+        let expires = not_after(&first.cert).unwrap();
+        assert!(expires > jiff::Timestamp::now().as_second(), "the development certificate is valid now");
         let der = load_certs(&first.cert).unwrap().remove(0);
         let peer = PeerCertificate::from_der(&der).unwrap();
         assert!(peer.subject.contains("motcua development server"), "{}", peer.subject);

@@ -311,6 +311,8 @@ pub fn start(app: Core, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHan
 }
 
 async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
+    // The alert on a stalled pull counts from the task's start until a round succeeds.
+    let mut started = true;
     loop {
         let settings = app.settings();
         let dvcqg = settings.dvcqg();
@@ -318,8 +320,11 @@ async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
         let outbound = app.outbound();
         let wait = pull.map_or(std::time::Duration::from_secs(60), |p| p.interval);
         if let (Some(pull), Some(client)) = (pull, outbound.dvcqg_pull()) {
+            let mut every_unit_pulled = true;
             for unit in &pull.units {
-                match round(&app, client, pull, unit).await {
+                let outcome = round(&app, client, pull, unit).await;
+                every_unit_pulled &= outcome.is_ok();
+                match outcome {
                     Ok(r) if r.taken + r.set_aside + r.undated > 0 => {
                         tracing::info!(
                             unit,
@@ -337,6 +342,10 @@ async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
                     }
                 }
             }
+            if every_unit_pulled || started {
+                app.metrics.round_ok(crate::aside::Source::DvcqgPull, app.clock.now().as_second(), wait);
+            }
+            started = false;
         }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}

@@ -297,6 +297,8 @@ pub fn start(app: Core, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHan
 }
 
 async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
+    // The alert on a stalled feed counts from the task's start until a round succeeds.
+    let mut started = true;
     loop {
         let settings = app.settings();
         let vnpost = settings.vnpost();
@@ -305,6 +307,8 @@ async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
         if let (Some(vnpost), Some(client)) = (vnpost, outbound.vnpost()) {
             let free = crate::peers::vnpost::waybills::free(&app.store);
             app.metrics.waybills_free.set(i64::try_from(free).unwrap_or(i64::MAX));
+            let low_water = if vnpost.item_codes_from_pool { vnpost.pool_low_water } else { 0 };
+            app.metrics.waybills_low_water.set(i64::try_from(low_water).unwrap_or(i64::MAX));
             if vnpost.item_codes_from_pool && free < vnpost.pool_low_water {
                 tracing::warn!(
                     free,
@@ -312,7 +316,12 @@ async fn run(app: Core, mut shutdown: watch::Receiver<bool>) {
                     "the waybill pool is running low: import a new batch"
                 );
             }
-            if let Err(why) = round(&app, client, vnpost.page_size).await {
+            let outcome = round(&app, client, vnpost.page_size).await;
+            if outcome.is_ok() || started {
+                app.metrics.round_ok(crate::aside::Source::VnpostTracking, app.clock.now().as_second(), wait);
+            }
+            started = false;
+            if let Err(why) = outcome {
                 let cause = motcua_adapters::outbound::loggable_cause(&why).to_owned();
                 tracing::warn!(%cause, "the VNPost tracking feed could not be read; the cursor stays");
             }
