@@ -199,11 +199,11 @@ async fn settle(core: &Core, reference: String, how: Settlement) -> Result<Optio
         .await?
 }
 
-/// The open payments: reference and dossier.
-fn open_payments(core: &Core) -> Result<Vec<(String, DossierCode)>, StoreError> {
+/// The first `limit` open payments: reference and dossier.
+fn open_payments(core: &Core, limit: usize) -> Result<Vec<(String, DossierCode)>, StoreError> {
     let prefix = keys::payments_open();
     let mut out = Vec::new();
-    for entry in core.store.scan_prefix(&prefix).take(ASKED_PER_ROUND) {
+    for entry in core.store.scan_prefix(&prefix).take(limit) {
         let (key, value) = entry?;
         let reference = String::from_utf8_lossy(key.after(&prefix)).into_owned();
         if let Some(code) = String::from_utf8(value).ok().and_then(|c| c.parse().ok()) {
@@ -225,15 +225,10 @@ pub fn open_counts(core: &Core) -> Result<(usize, usize), StoreError> {
     let life = jiff::SignedDuration::try_from(life).unwrap_or(jiff::SignedDuration::MAX);
     let now = core.clock.now();
     let mut past_life = 0;
-    for entry in core.store.scan_prefix(&prefix).take(LOOKED_AT_PER_SCRAPE) {
-        let (key, value) = entry?;
-        let reference = key.after(&prefix);
-        let Some(code) = std::str::from_utf8(&value).ok() else { continue };
-        let Some(record): Option<DossierRecord> = core.store.get_json(&keys::dossier(code))? else { continue };
+    for (reference, code) in open_payments(core, LOOKED_AT_PER_SCRAPE)? {
+        let Some(record): Option<DossierRecord> = core.store.get_json(&keys::dossier(code.as_str()))? else { continue };
         let stale = record.payments.iter().any(|p| {
-            p.reference.as_bytes() == reference
-                && p.state == PaymentState::Open
-                && now.duration_since(p.opened_at) > life
+            p.reference == reference && p.state == PaymentState::Open && now.duration_since(p.opened_at) > life
         });
         past_life += usize::from(stale);
     }
@@ -246,7 +241,7 @@ pub async fn round(core: &Core) -> Result<usize, StoreError> {
     let outbound = core.outbound();
     let (Some(payment), Some(client)) = (settings.payment.as_ref(), outbound.paygov()) else { return Ok(0) };
     let now = core.clock.now();
-    let open = open_payments(core)?;
+    let open = open_payments(core, ASKED_PER_ROUND)?;
     let mut settled = 0;
     for (reference, code) in open {
         let Some(record): Option<DossierRecord> = core.store.get_json(&keys::dossier(code.as_str()))? else { continue };
