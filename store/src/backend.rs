@@ -57,6 +57,23 @@ pub trait Backend: Reads + 'static {
     /// unit, durable on return, and tells the other nodes `notes`.
     fn commit(&self, batch: &Overlay, notes: &[CommitNote]) -> Result<(), CommitError>;
 
+    /// Whether a commit splits into `apply` and `sync`, so that the writer runs the next
+    /// batch while the last is being made durable (one node, no cluster to exclude).
+    fn pipelines(&self) -> bool {
+        false
+    }
+
+    /// Applies `batch` as one atomic unit, visible to reads at once and durable only
+    /// after the next `sync` (pipelining backends).
+    fn apply(&self, batch: &Overlay) -> Result<(), CommitError> {
+        self.commit(batch, &[])
+    }
+
+    /// Makes everything applied so far durable (pipelining backends).
+    fn sync(&self) -> Result<(), CommitError> {
+        Ok(())
+    }
+
     /// False while the backend knows it cannot commit (no writable primary reachable).
     fn writable(&self) -> bool {
         true
@@ -175,6 +192,15 @@ impl Backend for SledBackend {
         if batch.is_empty() {
             return Ok(());
         }
+        self.apply(batch)?;
+        self.sync()
+    }
+
+    fn pipelines(&self) -> bool {
+        true
+    }
+
+    fn apply(&self, batch: &Overlay) -> Result<(), CommitError> {
         let mut sled_batch = sled::Batch::default();
         for (key, value) in batch {
             match value {
@@ -182,10 +208,16 @@ impl Backend for SledBackend {
                 None => sled_batch.remove(key.as_slice()),
             }
         }
+        self.db.apply_batch(sled_batch).map_err(|e| CommitError::Fatal(e.to_string()))
+    }
+
+    fn sync(&self) -> Result<(), CommitError> {
+        // sled's flush writes every batch applied before it was called; fdatasync then
+        // puts them on the disk.
         self.db
-            .apply_batch(sled_batch)
+            .flush()
+            .map(drop)
             .map_err(|e| e.to_string())
-            .and_then(|()| self.db.flush().map(drop).map_err(|e| e.to_string()))
             .and_then(|()| self.data_file.sync_data().map_err(|e| e.to_string()))
             .map_err(CommitError::Fatal)
     }

@@ -5,8 +5,10 @@
 //! Every write is a command run by one writer thread against the store and the
 //! batch so far; the writer takes all pending commands, applies them as one atomic
 //! sled batch, flushes sled and `fdatasync`s its data file, and only then answers
-//! every command of the batch. A flush or sync error is fail-stop: writes are
-//! refused from then on, `/readyz` fails and the process exits after draining.
+//! every command of the batch. On sled the flush and sync run on a thread of their
+//! own while the writer applies the next batch (`writer`). A flush or sync error is
+//! fail-stop: writes are refused from then on, `/readyz` fails and the process exits
+//! after draining.
 //! Everything lives in one sled tree whose keys start with a one-byte `Space`, so
 //! that one batch is one atomic unit.
 //!
@@ -157,6 +159,9 @@ pub struct Store {
 /// Marks a value stored as LZ4-compressed JSON (plain JSON starts with `{`, `[` or `"`).
 const COMPRESSED: u8 = 0x04;
 
+/// What a fresh dossier record's JSON takes, about.
+const RECORD_JSON_BYTES: usize = 8 * 1024;
+
 /// Encodes a stored value as JSON.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
@@ -165,7 +170,9 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 /// Encodes a large stored value as LZ4-compressed JSON: dossier records shrink to
 /// about a third, and sled copies and writes much less per change.
 pub fn encode_compressed<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    let json = encode(value)?;
+    // Room for a whole dossier record at once, rather than growing through doublings.
+    let mut json = Vec::with_capacity(RECORD_JSON_BYTES);
+    serde_json::to_writer(&mut json, value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
     let mut out = Vec::with_capacity(json.len() / 2 + 8);
     out.push(COMPRESSED);
     out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
@@ -220,10 +227,7 @@ impl Store {
             backend: backend.clone(),
             commands: rx,
             max_batch: config.max_batch,
-            health: health.clone(),
-            failed: failed_tx,
-            metrics,
-            subscribers,
+            durable: writer::Durable { health: health.clone(), failed: Arc::new(failed_tx), metrics, subscribers },
         };
         let handle = std::thread::Builder::new()
             .name("motcua-store-writer".into())
