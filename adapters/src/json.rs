@@ -57,6 +57,15 @@ pub fn pointer(path: &serde_path_to_error::Path) -> String {
 /// Deserializes `bytes` into `T`, checking depth first and refusing trailing data.
 pub fn from_slice<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, InboundError> {
     check_depth(bytes, max_depth)?;
+    // Most input is valid: it is read once without tracking the path, and only input
+    // that fails is read again to say where (reading is deterministic, so the second
+    // reading fails at the same place).
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    if let Ok(value) = T::deserialize(&mut de)
+        && de.end().is_ok()
+    {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let mut at = pointer(e.path());
