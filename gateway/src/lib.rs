@@ -19,6 +19,7 @@ pub(crate) mod core;
 pub mod deadlines;
 #[cfg(feature = "tools")]
 pub mod demo;
+pub(crate) mod digest;
 pub(crate) mod dispatch;
 pub mod dossiers;
 pub(crate) mod file_links;

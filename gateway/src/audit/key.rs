@@ -74,7 +74,7 @@ impl AuditKey {
 
     /// The public key, lower-case hex (64 digits).
     pub fn public_hex(&self) -> String {
-        self.pair.public_key().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+        crate::audit::hex(self.pair.public_key().as_ref())
     }
 }
 

@@ -105,14 +105,12 @@ pub fn genesis(code: &str) -> [u8; 32] {
 
 /// The hash of one link: its kind, its dossier and its stored JSON.
 pub fn link_hash<T: Serialize>(kind: LinkKind, code: &str, link: &T) -> Result<[u8; 32], StoreError> {
-    let json = serde_json::to_vec(link).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut c = Context::new(&SHA256);
-    c.update(b"motcua-chain-v1\0");
+    let mut c = crate::digest::Sha256Json::new(b"motcua-chain-v1\0");
     c.update(kind.tag());
     c.update(b"\0");
     c.update(code.as_bytes());
     c.update(b"\0");
-    c.update(&json);
+    c.json(link).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(to_array(c.finish().as_ref()))
 }
 

@@ -90,10 +90,11 @@ fn idempotency_key(submission: &Submission) -> Key {
 
 /// SHA-256 over the normalized submission: equal for "the same body" (docs/CONTRACT.md §0).
 pub fn fingerprint(intake: &Intake, applicant_commune: Option<&UnitCode>) -> String {
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(&serde_json::to_vec(intake).unwrap_or_default());
+    let mut ctx = crate::digest::Sha256Json::new(b"");
+    // An intake always serializes: its maps have string keys.
+    let _ = ctx.json(intake);
     ctx.update(applicant_commune.map(UnitCode::as_str).unwrap_or("").as_bytes());
-    ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::audit::hex(ctx.finish().as_ref())
 }
 
 /// Checks a submission against the configuration: a known procedure that allows its
@@ -133,7 +134,7 @@ pub async fn submit(
     if let Some(portal) = submission.portal.as_ref().filter(|p| !p.extra.is_empty()) {
         let extra = serde_json::to_vec(&portal.extra).unwrap_or_default();
         let digest = ring::digest::digest(&ring::digest::SHA256, &[fingerprint.as_bytes(), &extra].concat());
-        fingerprint = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        fingerprint = crate::audit::hex(digest.as_ref());
     }
     let mut claims = Vec::new();
     if !submission.contents.is_empty() {

@@ -105,5 +105,5 @@ impl IssuedDocument {
 
 fn digest(content: &Content) -> String {
     let bytes = serde_json::to_vec(content).unwrap_or_default();
-    ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::audit::hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref())
 }

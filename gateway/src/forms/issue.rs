@@ -160,10 +160,10 @@ pub fn issue_receipt(d: &Dossier, fingerprint: &str, settings: &Settings, at: Ti
         sha256: String::new(),
         prev: None,
     };
-    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    ctx.update(fingerprint.as_bytes());
-    ctx.update(&serde_json::to_vec(&facts).unwrap_or_default());
-    facts.sha256 = ctx.finish().as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let mut ctx = crate::digest::Sha256Json::new(fingerprint.as_bytes());
+    // The facts always serialize: they hold strings, numbers and times only.
+    let _ = ctx.json(&facts);
+    facts.sha256 = crate::audit::hex(ctx.finish().as_ref());
     facts
 }
 

@@ -76,10 +76,24 @@ pub async fn portal(
     };
     let (status, record) =
         split(&app, intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await?);
-    let mut response = (status, axum::Json(served(&record, &settings))).into_response();
+    let mut response = served_json(status, &served(&record, &settings));
     response.headers_mut().insert(header::LOCATION, location(&record));
     Ok(response)
 }
+
+/// A served dossier as the JSON answer, written at once into a buffer of its size.
+fn served_json(status: StatusCode, served: &crate::dossiers::Served<'_>) -> Response {
+    let mut body = Vec::with_capacity(SERVED_JSON_BYTES);
+    match serde_json::to_writer(&mut body, served) {
+        Ok(()) => {
+            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+        }
+        Err(_) => ApiError::internal().into_response(),
+    }
+}
+
+/// What a served dossier's JSON takes at intake, about.
+const SERVED_JSON_BYTES: usize = 8 * 1024;
 
 /// `POST /v1/postal/dossiers`.
 pub async fn postal(
