@@ -74,7 +74,7 @@ fn record(out: &mut impl Write, tag: u8, key: &[u8], value: &[u8]) -> io::Result
 }
 
 fn hex(bytes: &[u8]) -> String {
-    crate::audit::hex(bytes)
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Writes a snapshot of everything in `backend` and the blobs under `blobs` to `out`.

@@ -1,6 +1,7 @@
 //! SHA-256 over a value's JSON, written straight into the digest: the fingerprint of a
 //! submission and the hash of a sealed link are taken on the request path, where
 //! building the JSON first only to hash it cost an allocation and a copy each time.
+//! Digests are shown in lower-case hex (`hex`).
 
 use ring::digest::{Context, Digest, SHA256};
 use serde::Serialize;
@@ -41,6 +42,17 @@ impl std::io::Write for Sha256Json {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -74,7 +74,7 @@ impl AuditKey {
 
     /// The public key, lower-case hex (64 digits).
     pub fn public_hex(&self) -> String {
-        crate::audit::hex(self.pair.public_key().as_ref())
+        crate::digest::hex(self.pair.public_key().as_ref())
     }
 }
 

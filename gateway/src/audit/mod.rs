@@ -120,16 +120,7 @@ fn to_array(bytes: &[u8]) -> [u8; 32] {
     out
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
-}
+pub use crate::digest::hex;
 
 /// Parses 64 hex digits.
 pub fn parse_hash(text: &str) -> Option<[u8; 32]> {

@@ -55,7 +55,7 @@ struct AppliedEvent {
 
 fn fingerprint(event: &DeskEvent) -> String {
     let bytes = serde_json::to_vec(event).unwrap_or_default();
-    crate::audit::hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref())
+    crate::digest::hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref())
 }
 
 /// A change to record on a dossier: what happened, who did it, when, and what the

@@ -94,7 +94,7 @@ pub fn fingerprint(intake: &Intake, applicant_commune: Option<&UnitCode>) -> Str
     // An intake always serializes: its maps have string keys.
     let _ = ctx.json(intake);
     ctx.update(applicant_commune.map(UnitCode::as_str).unwrap_or("").as_bytes());
-    crate::audit::hex(ctx.finish().as_ref())
+    crate::digest::hex(ctx.finish().as_ref())
 }
 
 /// Checks a submission against the configuration: a known procedure that allows its
@@ -134,7 +134,7 @@ pub async fn submit(
     if let Some(portal) = submission.portal.as_ref().filter(|p| !p.extra.is_empty()) {
         let extra = serde_json::to_vec(&portal.extra).unwrap_or_default();
         let digest = ring::digest::digest(&ring::digest::SHA256, &[fingerprint.as_bytes(), &extra].concat());
-        fingerprint = crate::audit::hex(digest.as_ref());
+        fingerprint = crate::digest::hex(digest.as_ref());
     }
     let mut claims = Vec::new();
     if !submission.contents.is_empty() {

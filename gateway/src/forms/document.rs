@@ -105,5 +105,5 @@ impl IssuedDocument {
 
 fn digest(content: &Content) -> String {
     let bytes = serde_json::to_vec(content).unwrap_or_default();
-    crate::audit::hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref())
+    crate::digest::hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref())
 }

@@ -163,7 +163,7 @@ pub fn issue_receipt(d: &Dossier, fingerprint: &str, settings: &Settings, at: Ti
     let mut ctx = crate::digest::Sha256Json::new(fingerprint.as_bytes());
     // The facts always serialize: they hold strings, numbers and times only.
     let _ = ctx.json(&facts);
-    facts.sha256 = crate::audit::hex(ctx.finish().as_ref());
+    facts.sha256 = crate::digest::hex(ctx.finish().as_ref());
     facts
 }
 

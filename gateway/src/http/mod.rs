@@ -56,7 +56,7 @@ impl RequestIds {
     fn new() -> Self {
         let mut bytes = [0u8; 4];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
-        let prefix: String = crate::audit::hex(&bytes);
+        let prefix: String = crate::digest::hex(&bytes);
         Self { prefix: prefix.into(), next: Arc::default() }
     }
 }

@@ -144,7 +144,7 @@ impl PeerCertificate {
     /// Reads the subject and fingerprint of a DER certificate.
     pub fn from_der(der: &[u8]) -> Option<PeerCertificate> {
         let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-        let sha256 = crate::audit::hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref());
+        let sha256 = crate::digest::hex(ring::digest::digest(&ring::digest::SHA256, der).as_ref());
         Some(PeerCertificate { subject: cert.subject().to_string(), sha256 })
     }
 }

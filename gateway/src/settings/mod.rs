@@ -349,7 +349,7 @@ impl Settings {
             toml::from_str(text).map_err(|e| ConfigError::Parse { path: shown.clone(), message: e.to_string() })?;
         let base = path.parent().map(Path::to_owned).unwrap_or_default();
         let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-        let digest = crate::audit::hex(digest.as_ref());
+        let digest = crate::digest::hex(digest.as_ref());
         validate(file, &base, path, env, digest)
             .map_err(|problems| ConfigError::Invalid { path: shown, problems: problems.into_vec() })
     }

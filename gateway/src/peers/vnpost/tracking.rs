@@ -177,7 +177,7 @@ fn dossier_unit(tx: &Tx<'_>, order_number: &str) -> Result<Option<String>, Store
 fn unplaced_id(raw: &serde_json::Value) -> String {
     let bytes = serde_json::to_vec(raw).unwrap_or_default();
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
-    format!("unplaced-{}", crate::audit::hex(&digest.as_ref()[..12]))
+    format!("unplaced-{}", crate::digest::hex(&digest.as_ref()[..12]))
 }
 
 /// The cursor: the last event applied.
