@@ -19,6 +19,7 @@
 
 pub mod backend;
 mod blobs;
+mod codec;
 pub mod files;
 pub mod keys;
 pub mod outbox;
@@ -32,6 +33,7 @@ pub use section::{StoreBackend, StoreSection};
 
 pub use backend::{Backend, CommitError, Reads, SledBackend};
 pub use blobs::BlobStore;
+pub use codec::{decode, encode, encode_compressed};
 pub use tx::{Overlay, Tx};
 
 use std::{
@@ -154,42 +156,6 @@ pub struct Store {
     leading: watch::Receiver<bool>,
     /// Keeps a lone node's leadership channel open.
     _alone: Arc<watch::Sender<bool>>,
-}
-
-/// Marks a value stored as LZ4-compressed JSON (plain JSON starts with `{`, `[` or `"`).
-const COMPRESSED: u8 = 0x04;
-
-/// What a fresh dossier record's JSON takes, about.
-const RECORD_JSON_BYTES: usize = 8 * 1024;
-
-/// Encodes a stored value as JSON.
-pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
-}
-
-/// Encodes a large stored value as LZ4-compressed JSON: dossier records shrink to
-/// about a third, and sled copies and writes much less per change.
-pub fn encode_compressed<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    // Room for a whole dossier record at once, rather than growing through doublings.
-    let mut json = Vec::with_capacity(RECORD_JSON_BYTES);
-    serde_json::to_writer(&mut json, value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
-    let mut out = Vec::with_capacity(json.len() / 2 + 8);
-    out.push(COMPRESSED);
-    out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
-    Ok(out)
-}
-
-/// Decodes a stored value (plain or compressed JSON), naming the key if it is corrupt.
-pub fn decode<T: DeserializeOwned>(key: &Key, bytes: &[u8]) -> Result<T, StoreError> {
-    let corrupt =
-        |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("{:?}: {e}", String::from_utf8_lossy(key.full())));
-    match bytes.first() {
-        Some(&COMPRESSED) => {
-            let json = lz4_flex::decompress_size_prepended(&bytes[1..]).map_err(|e| corrupt(&e))?;
-            serde_json::from_slice(&json).map_err(|e| corrupt(&e))
-        }
-        _ => serde_json::from_slice(bytes).map_err(|e| corrupt(&e)),
-    }
 }
 
 impl Store {
