@@ -45,7 +45,7 @@ use std::{
 };
 
 use prometheus_client::metrics::{counter::Counter, histogram::Histogram};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch};
 
 pub use keys::{Key, Prefix, Range};
