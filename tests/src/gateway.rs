@@ -326,17 +326,21 @@ impl Gateway {
                 high = mid - 1;
             }
         }
-        // Compressed sizes do not grow one byte per character: look a little further.
+        // Compressed sizes do not grow one byte per character (nor always grow: the
+        // compressor switches between its block kinds), so the search above lands only
+        // near the best length: look on both sides of it.
         let mut best = low;
-        for n in low..(low + 512).min(padding.len()) {
+        for n in (low.saturating_sub(2048)..(low + 512).min(padding.len())).rev() {
             record.dossier.history[0].note = Some(padding[..n].to_owned());
-            if motcua_gateway::store::encode_compressed(&record).expect("encodes").len() <= limit {
+            let size = store::encode_compressed(&record).expect("encodes").len();
+            if size <= limit && limit - size < 64 {
                 best = n;
+                break;
             }
         }
         record.dossier.history[0].note = Some(padding[..best].to_owned());
         let bytes = store::encode_compressed(&record).expect("encodes");
-        assert!(limit - bytes.len() < 100, "{} bytes", bytes.len());
+        assert!(limit - bytes.len() < 64, "{} bytes", bytes.len());
         db.insert(key.full(), bytes).expect("the store writes");
         db.flush().expect("the store flushes");
     }
