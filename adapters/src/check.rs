@@ -1,7 +1,7 @@
 //! Field-by-field validation that collects every failure with its location, and
 //! the text rules every field follows (NFC, no control characters, bounded length).
 
-use std::str::FromStr;
+use std::{fmt::Display, str::FromStr};
 
 use motcua_schemas::{FieldError, text::nfc};
 
@@ -17,6 +17,10 @@ pub const MAX_DOCUMENTS: usize = 200;
 pub const MAX_FEES: usize = 50;
 
 /// Collects validation failures.
+///
+/// Its checks take the failure's location as anything that displays as a JSON
+/// pointer (`format_args!("{at}/Name")` as well as a `&str`), so that a location is
+/// written out only when something fails there, not for every valid field.
 #[derive(Debug, Default)]
 pub struct Checker {
     errors: Vec<FieldError>,
@@ -30,10 +34,10 @@ impl Checker {
 
     /// A required text field: NFC-normalized, trimmed, non-empty, at most `max`
     /// characters, without control characters (tabs and line breaks allowed).
-    pub fn text(&mut self, pointer: &str, value: &str, max: usize) -> String {
+    pub fn text(&mut self, pointer: impl Display, value: &str, max: usize) -> String {
         let text = nfc(value);
         if text.is_empty() {
-            self.fail(pointer, "must not be empty");
+            self.fail(pointer.to_string(), "must not be empty");
         } else {
             self.check_text(pointer, &text, max);
         }
@@ -41,7 +45,7 @@ impl Checker {
     }
 
     /// An optional text field: as `text`, with empty meaning absent.
-    pub fn opt_text(&mut self, pointer: &str, value: Option<&str>, max: usize) -> Option<String> {
+    pub fn opt_text(&mut self, pointer: impl Display, value: Option<&str>, max: usize) -> Option<String> {
         let text = nfc(value?);
         if text.is_empty() {
             return None;
@@ -50,16 +54,16 @@ impl Checker {
         Some(text)
     }
 
-    fn check_text(&mut self, pointer: &str, text: &str, max: usize) {
+    fn check_text(&mut self, pointer: impl Display, text: &str, max: usize) {
         if let Some(reason) = motcua_schemas::text::refused_in(text) {
-            self.fail(pointer, reason);
+            self.fail(pointer.to_string(), reason);
         } else if text.chars().count() > max {
-            self.fail(pointer, format!("longer than {max} characters"));
+            self.fail(pointer.to_string(), format!("longer than {max} characters"));
         }
     }
 
     /// Parses a validated identifier, recording its error.
-    pub fn parse<T>(&mut self, pointer: &str, value: &str) -> Option<T>
+    pub fn parse<T>(&mut self, pointer: impl Display, value: &str) -> Option<T>
     where
         T: FromStr,
         T::Err: std::fmt::Display,
@@ -67,7 +71,7 @@ impl Checker {
         match value.trim().parse() {
             Ok(v) => Some(v),
             Err(e) => {
-                self.fail(pointer, e.to_string());
+                self.fail(pointer.to_string(), e.to_string());
                 None
             }
         }

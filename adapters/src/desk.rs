@@ -177,7 +177,7 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
         }
         Some(EventType::SupplementRequested) => match &raw.items {
             Some(items) if !items.is_empty() && items.len() <= MAX_DOCUMENTS => Some(EventFields::Items(
-                items.iter().enumerate().map(|(i, item)| c.text(&format!("/items/{i}"), item, MAX_NAME)).collect(),
+                items.iter().enumerate().map(|(i, item)| c.text(format_args!("/items/{i}"), item, MAX_NAME)).collect(),
             )),
             _ => {
                 c.fail("/items", format!("list from 1 to {MAX_DOCUMENTS} missing items"));
@@ -212,7 +212,7 @@ pub fn parse_event(body: &[u8], max_depth: usize) -> Result<DeskEvent, InboundEr
                         c.fail(format!("{at}/sha256"), "must be a SHA-256 in hex");
                     }
                     Document {
-                        name: c.text(&format!("{at}/name"), &d.name, MAX_NAME),
+                        name: c.text(format_args!("{at}/name"), &d.name, MAX_NAME),
                         component: None,
                         url: d.url.clone(),
                         sha256: d.sha256.as_ref().map(|h| h.to_ascii_lowercase()),

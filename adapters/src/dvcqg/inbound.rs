@@ -98,10 +98,10 @@ pub fn parse_date(s: &str) -> Option<jiff::Timestamp> {
 }
 
 fn address(c: &mut Checker, at: &str, obj: &Map<String, Value>) -> Address {
-    let mut code = |key: &str| scalar(obj.get(key)).and_then(|s| c.parse::<UnitCode>(&format!("{at}/{key}"), &s));
+    let mut code = |key: &str| scalar(obj.get(key)).and_then(|s| c.parse::<UnitCode>(format_args!("{at}/{key}"), &s));
     let (province, district, commune) = (code("MaTinh"), code("MaHuyen"), code("MaXa"));
     let detail = scalar(obj.get("DiaChiChiTiet")).unwrap_or_default();
-    Address { detail: c.text(&format!("{at}/DiaChiChiTiet"), &detail, MAX_TEXT), province, district, commune }
+    Address { detail: c.text(format_args!("{at}/DiaChiChiTiet"), &detail, MAX_TEXT), province, district, commune }
 }
 
 fn identity(c: &mut Checker, obj: &Map<String, Value>) -> Option<(PersonalId, &'static str)> {
@@ -197,8 +197,9 @@ fn documents(
             continue;
         }
         let name =
-            c.text(&format!("{at}/TenTepDinhKem"), &scalar(doc.get("TenTepDinhKem")).unwrap_or_default(), MAX_NAME);
-        let component = c.opt_text(&format!("{at}/MaThanhPhanHoSo"), scalar(doc.get("MaThanhPhanHoSo")).as_deref(), 64);
+            c.text(format_args!("{at}/TenTepDinhKem"), &scalar(doc.get("TenTepDinhKem")).unwrap_or_default(), MAX_NAME);
+        let component =
+            c.opt_text(format_args!("{at}/MaThanhPhanHoSo"), scalar(doc.get("MaThanhPhanHoSo")).as_deref(), 64);
         let digitization = crate::check::digitization(c, &at, |name| scalar(doc.get(name)));
         if let Some(data) = scalar(doc.get("Base64")) {
             inline(c, &format!("{at}/Base64"), name, component, digitization, &data, documents);
@@ -238,7 +239,8 @@ fn fees(c: &mut Checker, obj: &Map<String, Value>) -> Vec<Fee> {
             c.fail(at, "must be an object");
             continue;
         };
-        let name = c.text(&format!("{at}/TenPhiLePhi"), &scalar(fee.get("TenPhiLePhi")).unwrap_or_default(), MAX_NAME);
+        let name =
+            c.text(format_args!("{at}/TenPhiLePhi"), &scalar(fee.get("TenPhiLePhi")).unwrap_or_default(), MAX_NAME);
         let amount = match scalar(fee.get("Gia")).map(|g| g.parse::<u64>()) {
             Some(Ok(n)) if n <= 1_000_000_000_000 => n,
             _ => {
@@ -275,7 +277,7 @@ pub fn normalize(
     };
     let procedure_name = c.opt_text("/TenTTHC", scalar(obj.get("TenTTHC")).as_deref(), MAX_TEXT).unwrap_or_default();
     let name = match first(obj, &["ChuHoSo", "HoTenNguoiNop", "TenThuongNhan"]) {
-        Some((key, name)) => c.text(&format!("/{key}"), &name, MAX_NAME),
+        Some((key, name)) => c.text(format_args!("/{key}"), &name, MAX_NAME),
         None => {
             c.fail("/ChuHoSo", "is required: the owner's name");
             String::new()
@@ -296,7 +298,7 @@ pub fn normalize(
         None => Some(ApplicantKind::Citizen),
     };
     let phone =
-        first(obj, &["SoDienThoai", "DienThoai"]).and_then(|(k, v)| c.parse::<PhoneNumber>(&format!("/{k}"), &v));
+        first(obj, &["SoDienThoai", "DienThoai"]).and_then(|(k, v)| c.parse::<PhoneNumber>(format_args!("/{k}"), &v));
     let email = c.opt_text("/Email", scalar(obj.get("Email")).as_deref(), 254);
     if email.as_ref().is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace)) {
         c.fail("/Email", "is not an e-mail address");

@@ -152,13 +152,13 @@ fn address(
     commune: Option<&str>,
 ) -> Address {
     let mut code = |key: &str, v: Option<&str>| {
-        v.filter(|s| !s.trim().is_empty()).and_then(|s| c.parse::<UnitCode>(&format!("{at}/{key}"), s))
+        v.filter(|s| !s.trim().is_empty()).and_then(|s| c.parse::<UnitCode>(format_args!("{at}/{key}"), s))
     };
     let (province, district, commune) = (code("MaTinh", province), code("MaHuyen", district), code("MaXa", commune));
-    Address { detail: c.text(&format!("{at}/ChiTiet"), detail, MAX_TEXT), province, district, commune }
+    Address { detail: c.text(format_args!("{at}/ChiTiet"), detail, MAX_TEXT), province, district, commune }
 }
 
-fn phone(c: &mut Checker, at: &str, value: Option<&str>) -> Option<PhoneNumber> {
+fn phone(c: &mut Checker, at: impl std::fmt::Display, value: Option<&str>) -> Option<PhoneNumber> {
     value.filter(|s| !s.trim().is_empty()).and_then(|s| c.parse(at, s))
 }
 
@@ -221,8 +221,8 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
     let mut contents = Vec::new();
     for (i, doc) in raw.TaiLieuNop.iter().enumerate().take(MAX_DOCUMENTS) {
         let at = format!("/TaiLieuNop/{i}");
-        let name = c.text(&format!("{at}/TenTepDinhKem"), &doc.TenTepDinhKem, MAX_NAME);
-        let component = c.opt_text(&format!("{at}/MaThanhPhanHoSo"), doc.MaThanhPhanHoSo.as_deref(), 64);
+        let name = c.text(format_args!("{at}/TenTepDinhKem"), &doc.TenTepDinhKem, MAX_NAME);
+        let component = c.opt_text(format_args!("{at}/MaThanhPhanHoSo"), doc.MaThanhPhanHoSo.as_deref(), 64);
         let url = doc.DuongDanTaiTepTin.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_owned);
         if let Some(u) = &url
             && (!(u.starts_with("https://") || u.starts_with("http://"))
@@ -279,14 +279,14 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
     let mut fees = Vec::new();
     for (i, fee) in raw.LePhi.iter().enumerate().take(MAX_FEES) {
         let at = format!("/LePhi/{i}");
-        let name = c.text(&format!("{at}/TenLePhi"), &fee.TenLePhi, MAX_NAME);
+        let name = c.text(format_args!("{at}/TenLePhi"), &fee.TenLePhi, MAX_NAME);
         if !(0..=1_000_000_000_000).contains(&fee.SoTien) {
             c.fail(format!("{at}/SoTien"), "must be between 0 and 1,000,000,000,000 đồng");
         }
         if raw.MucDo == 4 && !fee.DaThanhToan && fee.SoTien > 0 {
             c.fail(format!("{at}/DaThanhToan"), "a level-4 (toàn trình) dossier must have its fees paid");
         }
-        let transaction = c.opt_text(&format!("{at}/MaGiaoDich"), fee.MaGiaoDich.as_deref(), 128);
+        let transaction = c.opt_text(format_args!("{at}/MaGiaoDich"), fee.MaGiaoDich.as_deref(), 128);
         fees.push(Fee { name, amount: fee.SoTien.max(0) as u64, paid: fee.DaThanhToan, transaction });
     }
 
@@ -302,8 +302,8 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PortalIntake, Inbo
         (Some(a), _) => {
             let at = "/DiaChiNhanKetQua";
             let address = address(&mut c, at, &a.ChiTiet, a.MaTinh.as_deref(), a.MaHuyen.as_deref(), a.MaXa.as_deref());
-            let recipient = c.text(&format!("{at}/NguoiNhan"), &a.NguoiNhan, MAX_NAME);
-            let phone = phone(&mut c, &format!("{at}/SoDienThoai"), a.SoDienThoai.as_deref());
+            let recipient = c.text(format_args!("{at}/NguoiNhan"), &a.NguoiNhan, MAX_NAME);
+            let phone = phone(&mut c, format_args!("{at}/SoDienThoai"), a.SoDienThoai.as_deref());
             Some(ReturnAddress { address, recipient, phone })
         }
         (None, _) => None,

@@ -173,7 +173,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
 
     let procedure = required(&mut c, &root, "Procedure").and_then(|p| {
         let code = match p.attribute("code") {
-            Some(code) => c.parse(&format!("{}/@code", p.path), code),
+            Some(code) => c.parse(format_args!("{}/@code", p.path), code),
             None => {
                 c.fail(format!("{}/@code", p.path), "is required");
                 None
@@ -188,7 +188,7 @@ pub fn parse_dossier(body: &[u8], max_depth: usize) -> Result<PostalIntake, Inbo
     if let Some(docs) = root.child("Documents") {
         for doc in docs.children.iter().take(MAX_DOCUMENTS) {
             let name = c.text(&doc.path, &doc.text, MAX_NAME);
-            let component = c.opt_text(&format!("{}/@code", doc.path), doc.attribute("code"), 64);
+            let component = c.opt_text(format_args!("{}/@code", doc.path), doc.attribute("code"), 64);
             let pages = doc.attribute("pages").and_then(|p| match p.trim().parse::<u32>() {
                 Ok(n) if (1..=10_000).contains(&n) => Some(n),
                 _ => {
