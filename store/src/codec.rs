@@ -127,6 +127,15 @@ mod tests {
     }
 
     #[test]
+    fn the_record_dictionary_is_the_one_stored_values_were_made_with() {
+        // Records written with tag 0x05 decode only against these exact bytes: a new
+        // dictionary needs a new tag, never an edit of this one.
+        let digest = ring::digest::digest(&ring::digest::SHA256, RECORDS_1);
+        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "90a41d665808dd5b854c39c6a239ccacdb242cf4344d7a86fc45dc9487d1f6d0");
+    }
+
+    #[test]
     fn values_written_before_the_dictionary_are_still_read() {
         let value = serde_json::json!({"dossier": {"code": "000.00.15.H01-261201-0001"}});
         let json = encode(&value).unwrap();
