@@ -412,6 +412,25 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_field_inside_a_list_or_an_address_is_located_exactly() {
+        let body = with(|v| {
+            v["TaiLieuNop"][0]["TenTepDinhKem"] = " ".into();
+            v["TaiLieuNop"][0]["MaThanhPhanHoSo"] = "a\u{0}b".into();
+            v["LePhi"][0]["TenLePhi"] = "".into();
+            v["ChuHoSo"]["DiaChi"] = serde_json::json!({"ChiTiet": "Tổ 3", "MaTinh": "1x"});
+        });
+        assert_eq!(
+            invalid_pointers(&body),
+            [
+                "/ChuHoSo/DiaChi/MaTinh",
+                "/TaiLieuNop/0/TenTepDinhKem",
+                "/TaiLieuNop/0/MaThanhPhanHoSo",
+                "/LePhi/0/TenLePhi",
+            ]
+        );
+    }
+
+    #[test]
     fn every_invalid_field_is_reported_with_its_pointer() {
         let body = with(|v| {
             v["MucDo"] = 5.into();
