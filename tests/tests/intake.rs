@@ -166,6 +166,49 @@ async fn repeats_are_idempotent_and_conflicts_are_409() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_caller_preferring_return_minimal_gets_the_code_status_and_times_only() {
+    let gw = Gateway::start(TestConfig::sample());
+    let body = portal("DVC-E2E-MINIMAL");
+    let send = |prefer: &'static str| {
+        gw.http
+            .post(gw.url("/v1/portal/dossiers"))
+            .bearer_auth(token("portal-dev"))
+            .header("prefer", prefer)
+            .json(&body)
+            .send()
+    };
+    // Case, quoting, parameters and other preferences around it, as RFC 7240 allows.
+    let created = send("respond-async, Return = \"MINIMAL\"; foo=bar").await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers()["preference-applied"], "return=minimal");
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    let minimal: Value = created.json().await.unwrap();
+    let fields: Vec<&str> = minimal.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(fields, ["appointment_at", "code", "due_at", "status", "status_name"]);
+    let code = minimal["code"].as_str().unwrap();
+    assert_eq!(location, format!("/v1/dossiers/{code}"));
+
+    // The dossier itself is all there, and agrees with the short answer.
+    let stored: Value = get_dossier(&gw, code, "admin-dev").await.json().await.unwrap();
+    for field in ["status", "status_name", "due_at"] {
+        assert_eq!(stored[field], minimal[field], "{field}");
+    }
+    assert_eq!(stored["receipt"]["appointment_at"], minimal["appointment_at"]);
+    assert_eq!(stored["applicant"]["id_number"], "015090001234");
+
+    // A repeat answers minimally too; any other preference gets the whole dossier.
+    let repeat = send("return=minimal").await.unwrap();
+    assert_eq!(repeat.status(), StatusCode::OK);
+    assert_eq!(repeat.json::<Value>().await.unwrap(), minimal);
+    let whole = send("return=representation").await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert!(whole.headers().get("preference-applied").is_none());
+    let whole: Value = whole.json().await.unwrap();
+    assert_eq!(whole["receipt"]["code"], code);
+    assert_eq!(whole["applicant"]["id_number"], "015090001234");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn invalid_content_is_422_with_pointers_and_paths() {
     let gw = Gateway::start(TestConfig::sample());
     let mut body = portal("DVC-E2E-BAD");

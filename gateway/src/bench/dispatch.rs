@@ -62,6 +62,7 @@ pub async fn run_dispatch(options: &BenchOptions, count: u64) -> Result<Dispatch
         units: payload::PUSH_UNITS,
         budget: Some(Arc::new(AtomicU64::new(count))),
         rate: None,
+        prefer_minimal: options.prefer_minimal,
     };
     let intake = load::run(spec).await;
     let dossiers = intake.latencies_us.len();

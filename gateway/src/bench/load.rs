@@ -64,6 +64,8 @@ pub struct LoadSpec {
     pub budget: Option<Arc<AtomicU64>>,
     /// Requests per second in all (paced per worker); as fast as possible when absent.
     pub rate: Option<f64>,
+    /// Portal dossiers ask for `Prefer: return=minimal`.
+    pub prefer_minimal: bool,
 }
 
 /// What a load run measured.
@@ -169,12 +171,14 @@ fn request(spec: &LoadSpec, worker: usize, n: u64) -> Request<Full<Bytes>> {
         let id = format!("BENCH-{}-{worker}-{n}", spec.run_id);
         ("/v1/portal/dossiers", &spec.portal_token, "application/json", super::payload::portal(&id, n, spec.units))
     };
-    Request::post(path)
+    let mut request = Request::post(path)
         .header("host", "localhost")
         .header("authorization", format!("Bearer {token}"))
-        .header("content-type", content_type)
-        .body(Full::new(Bytes::from(body)))
-        .expect("a well-formed request")
+        .header("content-type", content_type);
+    if spec.prefer_minimal && !postal {
+        request = request.header("prefer", "return=minimal");
+    }
+    request.body(Full::new(Bytes::from(body))).expect("a well-formed request")
 }
 
 async fn worker(
@@ -297,6 +301,7 @@ pub async fn probe(
         units: &[],
         budget: None,
         rate: None,
+        prefer_minimal: false,
     };
     let Ok(mut sender) = connect(&spec).await else { return Vec::new() };
     let mut answers = Vec::new();

@@ -79,6 +79,8 @@ pub struct BenchOptions {
     pub warmup: Duration,
     /// Skip the ceiling measurement.
     pub no_ceiling: bool,
+    /// Portal dossiers ask for `Prefer: return=minimal`.
+    pub prefer_minimal: bool,
     /// Dossiers to take in before measuring (not measured).
     pub preload: u64,
     /// Requests per second in all, paced (as fast as possible when absent).
@@ -238,6 +240,7 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         units: if with_dispatch { payload::PUSH_UNITS } else { payload::PULL_UNITS },
         budget: None,
         rate: options.rate,
+        prefer_minimal: options.prefer_minimal,
     };
 
     let ceiling = if options.no_ceiling {

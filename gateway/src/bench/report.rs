@@ -50,8 +50,9 @@ pub fn report(options: &BenchOptions, ceiling: Option<&Measured>, gateway: &Meas
         "HTTP/1.1 keep-alive".into()
     };
     let mut out = format!(
-        "scenario: {:?}; {} requests in flight over {protocol}; {} s measured after {} s warm-up\n\n",
+        "scenario: {:?}{}; {} requests in flight over {protocol}; {} s measured after {} s warm-up\n\n",
         options.kind,
+        if options.prefer_minimal { " (Prefer: return=minimal)" } else { "" },
         options.concurrency,
         options.duration.as_secs(),
         options.warmup.as_secs()

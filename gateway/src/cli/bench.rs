@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// Skip measuring the ceiling.
     #[arg(long)]
     pub no_ceiling: bool,
+    /// Send portal dossiers with `Prefer: return=minimal` (docs/CONTRACT.md §3).
+    #[arg(long)]
+    pub prefer_minimal: bool,
     /// The configuration to benchmark.
     #[arg(long, default_value = super::DEFAULT_CONFIG)]
     pub config: PathBuf,
@@ -85,6 +88,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         duration: Duration::from_secs(args.duration),
         warmup: Duration::from_secs(args.warmup),
         no_ceiling: args.no_ceiling,
+        prefer_minimal: args.prefer_minimal,
         preload: args.preload,
         rate: args.rate,
         keep: args.keep,

@@ -76,15 +76,67 @@ pub async fn portal(
     };
     let (status, record) =
         split(&app, intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await?);
-    let mut response = served_json(status, &served(&record, &settings));
+    let mut response = if prefers_minimal(&headers) {
+        let mut minimal = json_response(status, &Accepted::of(&record));
+        minimal.headers_mut().insert(PREFERENCE_APPLIED, HeaderValue::from_static("return=minimal"));
+        minimal
+    } else {
+        json_response(status, &served(&record, &settings))
+    };
     response.headers_mut().insert(header::LOCATION, location(&record));
     Ok(response)
 }
 
-/// A served dossier as the JSON answer, written at once into a buffer of its size.
-fn served_json(status: StatusCode, served: &crate::dossiers::Served<'_>) -> Response {
+/// `Preference-Applied` (RFC 7240 §3).
+const PREFERENCE_APPLIED: header::HeaderName = header::HeaderName::from_static("preference-applied");
+
+/// Whether the caller asked for `return=minimal` in any `Prefer` field (RFC 7240 §2: a
+/// list of preferences, each a token with an optional, possibly quoted value and
+/// parameters after `;`; names and this value compare case-insensitively).
+fn prefers_minimal(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|preference| preference.split(';').next())
+        .filter_map(|preference| preference.split_once('='))
+        .any(|(name, value)| {
+            name.trim().eq_ignore_ascii_case("return") && value.trim().trim_matches('"').eq_ignore_ascii_case("minimal")
+        })
+}
+
+/// The answer to a caller that prefers `return=minimal`: what the dossier became, without
+/// serializing the whole of it (docs/CONTRACT.md §3).
+#[derive(serde::Serialize)]
+struct Accepted<'a> {
+    code: &'a str,
+    status: motcua_schemas::Status,
+    status_name: &'a str,
+    #[serde(with = "motcua_schemas::time::rfc3339")]
+    due_at: jiff::Timestamp,
+    #[serde(with = "motcua_schemas::time::rfc3339")]
+    appointment_at: jiff::Timestamp,
+}
+
+impl<'a> Accepted<'a> {
+    fn of(record: &'a DossierRecord) -> Self {
+        let dossier = &record.dossier;
+        let appointment_at = record.receipt.as_ref().map_or(dossier.appointment_at, |facts| facts.appointment_at);
+        Accepted {
+            code: dossier.code.as_str(),
+            status: dossier.status,
+            status_name: &dossier.status_name,
+            due_at: dossier.due_at,
+            appointment_at,
+        }
+    }
+}
+
+/// `answer` as the JSON body, written at once into a buffer of a served dossier's size.
+fn json_response(status: StatusCode, answer: &impl serde::Serialize) -> Response {
     let mut body = Vec::with_capacity(SERVED_JSON_BYTES);
-    match serde_json::to_writer(&mut body, served) {
+    match serde_json::to_writer(&mut body, answer) {
         Ok(()) => {
             (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
         }
