@@ -122,13 +122,12 @@ struct Accepted<'a> {
 impl<'a> Accepted<'a> {
     fn of(record: &'a DossierRecord) -> Self {
         let dossier = &record.dossier;
-        let appointment_at = record.receipt.as_ref().map_or(dossier.appointment_at, |facts| facts.appointment_at);
         Accepted {
             code: dossier.code.as_str(),
             status: dossier.status,
             status_name: &dossier.status_name,
             due_at: dossier.due_at,
-            appointment_at,
+            appointment_at: dossier.appointment_at,
         }
     }
 }
