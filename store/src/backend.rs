@@ -1,18 +1,16 @@
 //! The seam under the store: what the node's writer and readers need of the database
 //! that holds the bytes — point reads and ordered scans of what is committed, a batch
 //! that sees every node's commits and excludes theirs while it runs, one atomic
-//! multi-record commit that is durable when it returns, and its size. The dossier logic, the outbox and the backup see only this; sled is one
-//! backend behind it (docs/ARCHITECTURE.md §3).
+//! multi-record commit that is durable when it returns, and its size. The dossier logic,
+//! the outbox and the backup see only this; sled (`sled_backend`) and PostgreSQL are
+//! the backends behind it (docs/ARCHITECTURE.md §3).
 
-use std::{ops::Bound, path::Path};
+use std::ops::Bound;
 
 use super::{CommitNote, StoreError, tx::Overlay};
 
 /// A key and its value (full keys, the space byte first).
 pub type Entry = (Vec<u8>, Vec<u8>);
-
-/// Tries of a held sled lock, 50 ms apart.
-const LOCK_TRIES: u32 = 40;
 
 /// Entries in key order.
 pub type Entries<'a> = Box<dyn Iterator<Item = Result<Entry, StoreError>> + 'a>;
@@ -110,124 +108,4 @@ pub fn range<'a>(backend: &'a dyn Reads, from: &[u8], to: &[u8]) -> Entries<'a> 
             .scan_from(Bound::Included(from.to_vec()))
             .take_while(move |item| item.as_ref().map_or(true, |(k, _)| *k < to)),
     )
-}
-
-/// sled 0.34: one tree whose keys start with the space byte, so that one batch is
-/// one atomic unit. sled's own flush reaches the page cache only
-/// (`sync_file_range`); the commit `fdatasync`s its data file so that a returned
-/// commit is on the disk.
-pub struct SledBackend {
-    db: sled::Db,
-    data_file: std::fs::File,
-}
-
-impl From<sled::Error> for StoreError {
-    fn from(e: sled::Error) -> Self {
-        StoreError::Backend(e.to_string())
-    }
-}
-
-impl SledBackend {
-    /// Opens (or creates) the sled store in `dir`.
-    pub fn open(dir: &Path, cache_capacity_mb: u64, data_dir: &Path) -> Result<SledBackend, StoreError> {
-        // A store closed a moment ago may still be letting go of its file lock (sled
-        // releases it from a thread of its own), so a held lock is tried for a moment.
-        let mut tries = 0;
-        let db = loop {
-            let opened = sled::Config::new()
-                .path(dir)
-                .cache_capacity(cache_capacity_mb.saturating_mul(1024 * 1024))
-                .flush_every_ms(None)
-                .mode(sled::Mode::HighThroughput)
-                .open();
-            match opened {
-                Ok(db) => break db,
-                Err(sled::Error::Io(io))
-                    if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("acquire lock") =>
-                {
-                    tries += 1;
-                    if tries >= LOCK_TRIES {
-                        return Err(StoreError::InUse(data_dir.display().to_string()));
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                Err(other) => return Err(other.into()),
-            }
-        };
-        let data_file = std::fs::File::open(dir.join("db"))
-            .map_err(|e| StoreError::Backend(format!("cannot open sled's data file: {e}")))?;
-        Ok(SledBackend { db, data_file })
-    }
-}
-
-impl Reads for SledBackend {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.get(key)?.map(|v| v.to_vec()))
-    }
-
-    fn scan_from(&self, start: Bound<Vec<u8>>) -> Entries<'_> {
-        Box::new(
-            self.db
-                .range::<Vec<u8>, _>((start, Bound::Unbounded))
-                .map(|item| item.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(StoreError::from)),
-        )
-    }
-
-    fn count_prefix(&self, prefix: &[u8]) -> Result<usize, StoreError> {
-        let mut count = 0;
-        for key in self.db.scan_prefix(prefix).keys() {
-            key?;
-            count += 1;
-        }
-        Ok(count)
-    }
-}
-
-impl Backend for SledBackend {
-    fn writer_reads(&self) -> &dyn Reads {
-        self
-    }
-
-    fn commit(&self, batch: &Overlay, _notes: &[CommitNote]) -> Result<(), CommitError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        self.apply(batch)?;
-        self.sync()
-    }
-
-    fn pipelines(&self) -> bool {
-        true
-    }
-
-    fn apply(&self, batch: &Overlay) -> Result<(), CommitError> {
-        let mut sled_batch = sled::Batch::default();
-        for (key, value) in batch {
-            match value {
-                Some(value) => sled_batch.insert(key.as_slice(), value.as_slice()),
-                None => sled_batch.remove(key.as_slice()),
-            }
-        }
-        self.db.apply_batch(sled_batch).map_err(|e| CommitError::Fatal(e.to_string()))
-    }
-
-    fn sync(&self) -> Result<(), CommitError> {
-        // sled's flush writes every batch applied before it was called; fdatasync then
-        // puts them on the disk.
-        self.db
-            .flush()
-            .map(drop)
-            .map_err(|e| e.to_string())
-            .and_then(|()| self.data_file.sync_data().map_err(|e| e.to_string()))
-            .map_err(CommitError::Fatal)
-    }
-
-    fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
-    }
-
-    fn close(&self) {
-        let _ = self.db.flush();
-        let _ = self.data_file.sync_data();
-    }
 }

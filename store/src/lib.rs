@@ -10,7 +10,8 @@
 //! fail-stop: writes are refused from then on, `/readyz` fails and the process exits
 //! after draining.
 //! Everything lives in one sled tree whose keys start with a one-byte `Space`, so
-//! that one batch is one atomic unit.
+//! that one batch is one atomic unit; the dossier records themselves lie beside it in
+//! the value log (`values`), durable before the tree points to them.
 //!
 //! The crate also holds the transactional outbox (`outbox`: jobs written in the same
 //! batch as the change that causes them) and the rule that every file holding personal
@@ -26,14 +27,17 @@ pub mod outbox;
 pub mod postgres;
 pub mod rows;
 mod section;
+mod sled_backend;
 mod tx;
+mod values;
 mod writer;
 
 pub use section::{StoreBackend, StoreSection};
 
-pub use backend::{Backend, CommitError, Reads, SledBackend};
+pub use backend::{Backend, CommitError, Reads};
 pub use blobs::BlobStore;
 pub use codec::{decode, encode, encode_compressed};
+pub use sled_backend::SledBackend;
 pub use tx::{Overlay, Tx};
 
 use std::{
@@ -169,7 +173,11 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let dir = data_dir.join("store");
         let backend: Arc<dyn Backend> = match config.backend {
-            crate::StoreBackend::Sled => Arc::new(SledBackend::open(&dir, config.cache_capacity_mb, data_dir)?),
+            crate::StoreBackend::Sled => {
+                let sled = SledBackend::open(&dir, config.cache_capacity_mb, data_dir)?;
+                sled.start_compacting()?;
+                Arc::new(sled)
+            }
             crate::StoreBackend::Postgres => {
                 let url = config.url.as_deref().ok_or_else(|| StoreError::Backend("[store] url is required".into()))?;
                 let password = config.password_env.as_deref().and_then(|var| std::env::var(var).ok());

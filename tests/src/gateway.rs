@@ -309,7 +309,10 @@ impl Gateway {
     /// until it lies within 64 bytes of the largest record the store takes, as a
     /// record that grew through a long life might.
     pub fn fill_record_to_the_limit(&self, code: &str) {
-        use motcua_gateway::{dossiers::DossierRecord, store};
+        use motcua_gateway::{
+            dossiers::DossierRecord,
+            store::{self, Backend, Reads},
+        };
         let db = self.open_store();
         let key = store::keys::dossier(code);
         let bytes = db.get(key.full()).expect("the store reads").expect("the dossier is stored");
@@ -341,13 +344,15 @@ impl Gateway {
         record.dossier.history[0].note = Some(padding[..best].to_owned());
         let bytes = store::encode_compressed(&record).expect("encodes");
         assert!(limit - bytes.len() < 64, "{} bytes", bytes.len());
-        db.insert(key.full(), bytes).expect("the store writes");
-        db.flush().expect("the store flushes");
+        let batch = store::Overlay::from([(key.full().to_vec(), Some(bytes))]);
+        db.commit(&batch, &[]).expect("the store writes");
     }
 
-    /// Opens the store directly (only while the gateway is down).
-    pub fn open_store(&self) -> sled::Db {
-        sled::open(self.data_dir().join("store")).expect("the store opens")
+    /// Opens the store directly, through the same sled backend the gateway uses, whose
+    /// records lie in its value log (only while the gateway is down).
+    pub fn open_store(&self) -> motcua_gateway::store::SledBackend {
+        let data_dir = self.data_dir();
+        motcua_gateway::store::SledBackend::open(&data_dir.join("store"), 8, &data_dir).expect("the store opens")
     }
 }
 

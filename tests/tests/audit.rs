@@ -61,15 +61,14 @@ trait Backdoor {
     fn put(&mut self, key: &[u8], value: Vec<u8>);
 }
 
-struct SledDoor(sled::Db);
+struct SledDoor(store::SledBackend);
 
 impl Backdoor for SledDoor {
     fn get(&mut self, key: &[u8]) -> Vec<u8> {
-        self.0.get(key).unwrap().expect("the key is stored").to_vec()
+        store::Reads::get(&self.0, key).unwrap().expect("the key is stored")
     }
     fn put(&mut self, key: &[u8], value: Vec<u8>) {
-        self.0.insert(key, value).unwrap();
-        self.0.flush().unwrap();
+        store::Backend::commit(&self.0, &store::Overlay::from([(key.to_vec(), Some(value))]), &[]).unwrap();
     }
 }
 

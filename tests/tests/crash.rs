@@ -12,7 +12,7 @@ use std::{
 use motcua_gateway::{
     dossiers::DossierRecord,
     outbox::Job,
-    store::{Key, Prefix, decode, keys},
+    store::{Key, Prefix, SledBackend, backend, decode, keys},
 };
 use motcua_tests::{Gateway, TestConfig, samples::portal, tokens::token};
 use reqwest::StatusCode;
@@ -20,11 +20,8 @@ use serde_json::Value;
 
 const CLIENTS: usize = 8;
 
-fn entries(db: &sled::Db, prefix: &Prefix) -> Vec<(Key, Vec<u8>)> {
-    db.scan_prefix(prefix.full())
-        .map(|item| item.unwrap())
-        .map(|(k, v)| (Key::from_full(k.to_vec()), v.to_vec()))
-        .collect()
+fn entries(db: &SledBackend, prefix: &Prefix) -> Vec<(Key, Vec<u8>)> {
+    backend::scan_prefix(db, prefix.full()).map(|item| item.unwrap()).map(|(k, v)| (Key::from_full(k), v)).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
