@@ -37,6 +37,11 @@ const MOVE_AT_ONCE: usize = 256;
 /// Times a read follows a record whose segment was compacted away meanwhile.
 const READ_TRIES: usize = 4;
 
+/// Where the tree keeps what each value log segment still holds: the backend's own
+/// bookkeeping, in the meta space, never read or listed as part of the store's contents
+/// (so a backup or a migration does not carry it into another store's segments).
+const USAGE_KEY: &[u8] = b"m\0value log usage";
+
 /// sled and the value log, shared with the compactor.
 struct Inner {
     db: sled::Db,
@@ -108,11 +113,15 @@ impl SledBackend {
             .map_err(|e| StoreError::Backend(format!("cannot open sled's data file: {e}")))?;
         let values = ValueLog::open(&data_dir.join("values"), segment_bytes)
             .map_err(|e| StoreError::Backend(format!("cannot open the value log: {e}")))?;
-        // What each segment still holds is counted once, from the pointers in the tree.
-        for item in db.scan_prefix(super::keys::dossiers().full()) {
-            let (key, raw) = item?;
-            if let Some(at) = Pointer::of(&key, &raw) {
-                values.count_live(key.len(), at);
+        // What each segment still holds was kept in the tree with the last batch that
+        // changed it; a store without that record has its pointers counted once.
+        let kept = db.get(USAGE_KEY)?;
+        if !kept.is_some_and(|record| values.restore_usage(&record)) {
+            for item in db.scan_prefix(super::keys::dossiers().full()) {
+                let (key, raw) = item?;
+                if let Some(at) = Pointer::of(&key, &raw) {
+                    values.count_live(key.len(), at);
+                }
             }
         }
         let inner = Inner { db, data_file, values, applying: Mutex::new(()), broken: AtomicBool::new(false) };
@@ -222,6 +231,7 @@ impl Inner {
             batch.insert(entry.key.as_slice(), &at.encode()[..]);
             self.values.release(entry.key.len(), entry.at);
         }
+        batch.insert(USAGE_KEY, self.values.usage_record());
         self.db.apply_batch(batch).map_err(fatal)
     }
 
@@ -239,12 +249,17 @@ impl Inner {
         let mut pointers =
             if separate.is_empty() { Vec::new() } else { self.values.append(&separate).map_err(fatal)? }.into_iter();
         let mut sled_batch = sled::Batch::default();
+        let mut records_changed = !separate.is_empty();
         for (key, value) in batch {
+            if key.as_slice() == USAGE_KEY {
+                continue;
+            }
             if super::keys::is_dossier(key)
                 && let Some(old) = self.db.get(key).map_err(fatal)?
                 && let Some(at) = Pointer::of(key, &old)
             {
                 self.values.release(key.len(), at);
+                records_changed = true;
             }
             match value {
                 Some(value) if values::separated(key, value) => {
@@ -254,6 +269,9 @@ impl Inner {
                 Some(value) => sled_batch.insert(key.as_slice(), value.as_slice()),
                 None => sled_batch.remove(key.as_slice()),
             }
+        }
+        if records_changed {
+            sled_batch.insert(USAGE_KEY, self.values.usage_record());
         }
         self.db.apply_batch(sled_batch).map_err(fatal)
     }
@@ -289,6 +307,9 @@ fn compact_loop(inner: &Inner, stopped: &mpsc::Receiver<()>) {
 
 impl Reads for SledBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if key == USAGE_KEY {
+            return Ok(None);
+        }
         match self.inner.db.get(key)? {
             Some(raw) => self.inner.resolve(key, raw),
             None => Ok(None),
@@ -296,7 +317,12 @@ impl Reads for SledBackend {
     }
 
     fn scan_from(&self, start: Bound<Vec<u8>>) -> Entries<'_> {
-        Box::new(self.inner.db.range::<Vec<u8>, _>((start, Bound::Unbounded)).filter_map(|item| {
+        let contents = self
+            .inner
+            .db
+            .range::<Vec<u8>, _>((start, Bound::Unbounded))
+            .filter(|item| !matches!(item, Ok((key, _)) if key.as_ref() == USAGE_KEY));
+        Box::new(contents.filter_map(|item| {
             let resolved = item.map_err(StoreError::from).and_then(|(key, raw)| {
                 let value = self.inner.resolve(&key, raw)?;
                 Ok(value.map(|value| (key.to_vec(), value)))
@@ -308,8 +334,9 @@ impl Reads for SledBackend {
     fn count_prefix(&self, prefix: &[u8]) -> Result<usize, StoreError> {
         let mut count = 0;
         for key in self.inner.db.scan_prefix(prefix).keys() {
-            key?;
-            count += 1;
+            if key?.as_ref() != USAGE_KEY {
+                count += 1;
+            }
         }
         Ok(count)
     }
@@ -439,6 +466,20 @@ mod tests {
         db.compact_now().unwrap();
         assert_eq!(db.compact_now().unwrap(), 0);
         assert!(latest(&db).iter().all(|round| *round == 30));
+        // What each segment holds is read back on open as the batches kept it, the same
+        // as counting every pointer again; the record is not part of the contents.
+        let live = |db: &SledBackend| {
+            let record = db.inner.values.usage_record();
+            record.chunks_exact(12).filter(|c| c[4..] != [0u8; 8]).map(<[u8]>::to_vec).collect::<Vec<_>>()
+        };
+        let kept = live(&db);
+        assert!(!kept.is_empty());
+        assert_eq!(db.get(USAGE_KEY).unwrap(), None);
+        assert!(crate::backend::scan_prefix(&db, b"m").next().is_none(), "nothing listed in the meta space");
+        db.inner.db.remove(USAGE_KEY).unwrap();
+        drop(db);
+        let db = SledBackend::open_with_segments(&store, 8, dir.path(), segment_bytes).unwrap();
+        assert_eq!(live(&db), kept, "counted from the pointers");
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! given the batch, with a 17-byte pointer in each record's place
 //! (docs/ARCHITECTURE.md §3). sled 0.34 copies a whole leaf on every insert and writes
 //! changed pages to its log, so a tree of pointers costs it a fraction of what a tree
-//! of records does. A segment whose records were mostly replaced is compacted by the
-//! sled backend: what is still pointed at is appended again, and the segment goes once
-//! the new pointers are durable.
+//! of records does. A segment a third of whose bytes are replaced records is compacted
+//! by the sled backend: what is still pointed at is appended again, and the segment goes
+//! once the new pointers are durable.
 
 use std::{
     collections::BTreeMap,
@@ -176,6 +176,38 @@ impl ValueLog {
         }
     }
 
+    /// What each segment still holds, as the tree keeps it beside every batch that
+    /// changes it (segment u32 and live bytes u64, little-endian, per segment), so that
+    /// an open reads one value rather than every pointer.
+    pub(crate) fn usage_record(&self) -> Vec<u8> {
+        let usage = lock(&self.usage);
+        let mut out = Vec::with_capacity(usage.len() * 12);
+        for (id, u) in usage.iter() {
+            out.extend_from_slice(&id.to_le_bytes());
+            out.extend_from_slice(&u.live.to_le_bytes());
+        }
+        out
+    }
+
+    /// Takes the live bytes of each segment from a record `usage_record` wrote; false
+    /// (and nothing taken) if it is malformed. Segments it does not name hold nothing
+    /// the tree points to.
+    pub(crate) fn restore_usage(&self, record: &[u8]) -> bool {
+        if !record.len().is_multiple_of(12) {
+            return false;
+        }
+        let mut usage = lock(&self.usage);
+        for item in record.chunks_exact(12) {
+            let id = u32::from_le_bytes([item[0], item[1], item[2], item[3]]);
+            let mut live = [0u8; 8];
+            live.copy_from_slice(&item[4..]);
+            if let Some(u) = usage.get_mut(&id) {
+                u.live = u64::from_le_bytes(live);
+            }
+        }
+        true
+    }
+
     /// A pointer was replaced or removed in sled's tree: its entry is dead.
     pub(crate) fn release(&self, key_len: usize, at: Pointer) {
         if let Some(usage) = lock(&self.usage).get_mut(&at.segment) {
@@ -265,13 +297,16 @@ impl ValueLog {
         Ok(bytes)
     }
 
-    /// Closed segments at least half of whose bytes are dead, the emptiest first.
+    /// Closed segments at least a third of whose bytes are dead, the emptiest first. A
+    /// record written twice (taken in, then forwarded) leaves its segment about half
+    /// dead, a little less, as the second version is the longer; at a third the log
+    /// stays within one and a half times what is live.
     pub(crate) fn worth_compacting(&self) -> Vec<u32> {
         let head = lock(&self.head).id;
         let usage = lock(&self.usage);
         let mut found: Vec<(u32, u64, u64)> = usage
             .iter()
-            .filter(|(id, u)| **id != head && u.live.saturating_mul(2) <= u.written)
+            .filter(|(id, u)| **id != head && u.live.saturating_mul(3) <= u.written.saturating_mul(2))
             .map(|(id, u)| (*id, u.live, u.written.max(1)))
             .collect();
         // live / written ascending, compared without division.
