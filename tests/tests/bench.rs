@@ -34,6 +34,12 @@ fn intake_into_a_preloaded_store_is_measured_against_the_ceiling_without_errors(
     for part in ["ratio to ceiling:", "killed (SIGKILL) and started again", "group commits/s", "peak memory (VmHWM)"] {
         assert!(report.contains(part), "{part:?} missing from:\n{report}");
     }
+    // The pages are timed as a logged-in operator sees them, each answered 200.
+    let pages = report.lines().find(|l| l.starts_with("pages over those")).unwrap_or_else(|| panic!("{report}"));
+    for page in ["/ui", "/ui/qua-han", "/ui/so-theo-doi", "/ui/hang-doi"] {
+        assert!(pages.contains(&format!(" {page} median ")), "{page} missing from {pages}");
+    }
+    assert_eq!(pages.matches("(200);").count(), 4, "{pages}");
 }
 
 #[test]

@@ -114,13 +114,46 @@ impl LoadResult {
 type Sender1 = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 type Sender2 = hyper::client::conn::http2::SendRequest<Full<Bytes>>;
 
-enum Sender {
+impl LoadSpec {
+    /// One connection for requests one at a time, carrying no load of its own.
+    fn probing(addr: SocketAddr, tls: Arc<rustls::ClientConfig>) -> LoadSpec {
+        LoadSpec {
+            addr,
+            tls,
+            http2: false,
+            concurrency: 1,
+            streams_per_connection: 1,
+            duration: Duration::ZERO,
+            warmup: Duration::ZERO,
+            kind: Kind::Portal,
+            portal_token: String::new(),
+            postal_token: String::new(),
+            run_id: String::new(),
+            postal_serials: Arc::default(),
+            units: &[],
+            budget: None,
+            rate: None,
+            prefer_minimal: false,
+        }
+    }
+}
+
+/// A connection's request sender.
+pub(super) enum Sender {
     H1(Sender1),
     H2(Sender2),
 }
 
 impl Sender {
     async fn send(&mut self, request: Request<Full<Bytes>>) -> Result<(u16, Bytes), hyper::Error> {
+        self.send_keeping_headers(request).await.map(|(status, _, body)| (status, body))
+    }
+
+    /// Sends `request`; its answer's status, headers and body.
+    pub(super) async fn send_keeping_headers(
+        &mut self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<(u16, hyper::HeaderMap, Bytes), hyper::Error> {
         let response = match self {
             Sender::H1(s) => {
                 s.ready().await?;
@@ -132,9 +165,15 @@ impl Sender {
             }
         };
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let body = response.into_body().collect().await?.to_bytes();
-        Ok((status, body))
+        Ok((status, headers, body))
     }
+}
+
+/// One HTTPS connection to `addr` (HTTP/1.1), for requests one at a time.
+pub(super) async fn connect_one(addr: SocketAddr, tls: Arc<rustls::ClientConfig>) -> Result<Sender, String> {
+    connect(&LoadSpec::probing(addr, tls)).await
 }
 
 async fn connect(spec: &LoadSpec) -> Result<Sender, String> {
@@ -285,25 +324,7 @@ pub async fn probe(
     path: &str,
     times: usize,
 ) -> Vec<(u16, Bytes, Duration)> {
-    let spec = LoadSpec {
-        addr,
-        tls,
-        http2: false,
-        concurrency: 1,
-        streams_per_connection: 1,
-        duration: Duration::ZERO,
-        warmup: Duration::ZERO,
-        kind: Kind::Portal,
-        portal_token: String::new(),
-        postal_token: String::new(),
-        run_id: String::new(),
-        postal_serials: Arc::default(),
-        units: &[],
-        budget: None,
-        rate: None,
-        prefer_minimal: false,
-    };
-    let Ok(mut sender) = connect(&spec).await else { return Vec::new() };
+    let Ok(mut sender) = connect_one(addr, tls).await else { return Vec::new() };
     let mut answers = Vec::new();
     for _ in 0..times {
         let Ok(request) = Request::get(path)

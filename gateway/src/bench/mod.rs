@@ -8,6 +8,7 @@ pub mod ceiling;
 pub mod desk;
 mod dispatch;
 pub mod load;
+mod pages;
 pub mod payload;
 mod report;
 
@@ -193,6 +194,9 @@ fn metric(text: &str, name: &str) -> f64 {
         .sum()
 }
 
+/// Timed fetches of each web page after a run.
+const PAGE_FETCHES: usize = 5;
+
 /// Runs the benchmark and returns the ceiling (if measured) and gateway figures.
 pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, String), BenchError> {
     let workdir = tempfile_dir()?;
@@ -349,8 +353,13 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         .and_then(|(_, body, _)| serde_json::from_slice::<serde_json::Value>(body).ok())
         .and_then(|v| v["received"].as_u64())
         .unwrap_or(0);
+    // The peak of intake and statistics first; the pages, which read across the whole
+    // store, have a figure of their own.
     let peak = peak_memory_kib(gateway.0.id());
-    let size = dir_size(&data_dir.join("store"));
+    let pages = pages::time_pages(gateway_addr, tls.clone(), PAGE_FETCHES).await;
+    let pages_peak = peak_memory_kib(gateway.0.id());
+    // sled's tree and the value log beside it that holds the records.
+    let size = dir_size(&data_dir.join("store")) + dir_size(&data_dir.join("values"));
     drop(gateway);
     drop(others);
     let mut notes = preload_note;
@@ -380,6 +389,19 @@ pub async fn run(options: &BenchOptions) -> Result<(Option<Measured>, Measured, 
         times.last().copied().unwrap_or(0.0),
         times.len(),
     );
+    match pages {
+        Ok(pages) => {
+            notes.push_str(&format!("\npages over those {stored} dossiers ({PAGE_FETCHES} fetches each):"));
+            for page in pages {
+                notes.push_str(&format!(
+                    " {} median {:.2} ms, max {:.2} ms ({});",
+                    page.path, page.median_ms, page.max_ms, page.status
+                ));
+            }
+            notes.push_str(&format!(" peak memory with them {} MiB", mib(pages_peak)));
+        }
+        Err(why) => notes.push_str(&format!("\npages not timed: {why}")),
+    }
     if let (true, Some((_, desk))) = (with_dispatch, &local_desk) {
         notes.push_str(&format!(
             "\ndispatch during intake: outbox depth at the start {:.0}, sampled each second {:?}, at the end {:.0}; the local desk accepted {} dossiers",
