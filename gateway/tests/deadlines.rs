@@ -288,43 +288,8 @@ async fn a_scripted_month_adds_up_number_by_number() {
 /// life might.
 async fn fill_to_the_limit(w: &World, code: &DossierCode) {
     let mut record = w.record(code);
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut noise = |n: usize| -> String {
-        (0..n)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[(seed % 62) as usize])
-            })
-            .collect()
-    };
+    let bytes = motcua_gateway::dossiers::record::pad_to_the_limit(&mut record).unwrap();
     let limit = motcua_gateway::dossiers::record::MAX_RECORD_BYTES;
-    let (mut low, mut high) = (0usize, 2 * limit);
-    let padding = noise(2 * limit);
-    while low < high {
-        let mid = (low + high).div_ceil(2);
-        record.dossier.history[0].note = Some(padding[..mid].to_owned());
-        if motcua_gateway::store::encode_compressed(&record).unwrap().len() <= limit {
-            low = mid;
-        } else {
-            high = mid - 1;
-        }
-    }
-    // Compressed sizes do not grow one byte per character (nor always grow: the
-    // compressor switches between its block kinds), so the search above lands only
-    // near the best length: look on both sides of it.
-    let mut best = low;
-    for n in (low.saturating_sub(2048)..(low + 512).min(padding.len())).rev() {
-        record.dossier.history[0].note = Some(padding[..n].to_owned());
-        let size = motcua_gateway::store::encode_compressed(&record).unwrap().len();
-        if size <= limit && limit - size < 64 {
-            best = n;
-            break;
-        }
-    }
-    record.dossier.history[0].note = Some(padding[..best].to_owned());
-    let bytes = motcua_gateway::store::encode_compressed(&record).unwrap();
     assert!(limit - bytes.len() < 64, "{} bytes", bytes.len());
     let key = keys::dossier(code.as_str());
     w.store

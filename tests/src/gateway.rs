@@ -317,32 +317,8 @@ impl Gateway {
         let key = store::keys::dossier(code);
         let bytes = db.get(key.full()).expect("the store reads").expect("the dossier is stored");
         let mut record: DossierRecord = store::decode(&key, &bytes).expect("a record");
+        let bytes = motcua_gateway::dossiers::record::pad_to_the_limit(&mut record).expect("encodes");
         let limit = motcua_gateway::dossiers::record::MAX_RECORD_BYTES;
-        let padding = crate::samples::noise(2 * limit);
-        let (mut low, mut high) = (0usize, padding.len());
-        while low < high {
-            let mid = (low + high).div_ceil(2);
-            record.dossier.history[0].note = Some(padding[..mid].to_owned());
-            if store::encode_compressed(&record).expect("encodes").len() <= limit {
-                low = mid;
-            } else {
-                high = mid - 1;
-            }
-        }
-        // Compressed sizes do not grow one byte per character (nor always grow: the
-        // compressor switches between its block kinds), so the search above lands only
-        // near the best length: look on both sides of it.
-        let mut best = low;
-        for n in (low.saturating_sub(2048)..(low + 512).min(padding.len())).rev() {
-            record.dossier.history[0].note = Some(padding[..n].to_owned());
-            let size = store::encode_compressed(&record).expect("encodes").len();
-            if size <= limit && limit - size < 64 {
-                best = n;
-                break;
-            }
-        }
-        record.dossier.history[0].note = Some(padding[..best].to_owned());
-        let bytes = store::encode_compressed(&record).expect("encodes");
         assert!(limit - bytes.len() < 64, "{} bytes", bytes.len());
         let batch = store::Overlay::from([(key.full().to_vec(), Some(bytes))]);
         db.commit(&batch, &[]).expect("the store writes");

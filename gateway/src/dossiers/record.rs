@@ -291,9 +291,54 @@ impl DossierRecord {
     }
 }
 
-/// Largest stored record: sled syncs only its main file, never its blob files, so
-/// records stay well below the size at which sled would move them into blobs.
+/// Largest stored record: a record read, rewritten or moved by the value log's
+/// compactor costs a bounded amount, and records of stores written before the value log,
+/// which sit in sled's tree, stay well below the size at which sled would move them
+/// into its blob files, which it never syncs.
 pub const MAX_RECORD_BYTES: usize = 60 * 1024;
+
+/// Pads `record`'s first history note with incompressible text until its stored
+/// encoding lies within 64 bytes of `MAX_RECORD_BYTES`, as a record that grew through
+/// a long life might, and returns that encoding (tests of the limit).
+#[doc(hidden)]
+pub fn pad_to_the_limit(record: &mut DossierRecord) -> Result<Vec<u8>, StoreError> {
+    let limit = MAX_RECORD_BYTES;
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let padding: String = (0..2 * limit)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[(seed % 62) as usize])
+        })
+        .collect();
+    let size_with = |record: &mut DossierRecord, n: usize| -> Result<usize, StoreError> {
+        record.dossier.history[0].note = Some(padding[..n].to_owned());
+        Ok(crate::store::encode_compressed(record)?.len())
+    };
+    let (mut low, mut high) = (0usize, padding.len());
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        if size_with(record, mid)? <= limit {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    // Compressed sizes do not grow one byte per character (nor always grow: the
+    // compressor switches between its block kinds), so the search above lands only
+    // near the best length: look on both sides of it.
+    let mut best = low;
+    for n in (low.saturating_sub(2048)..(low + 512).min(padding.len())).rev() {
+        let size = size_with(record, n)?;
+        if size <= limit && limit - size < 64 {
+            best = n;
+            break;
+        }
+    }
+    size_with(record, best)?;
+    crate::store::encode_compressed(record)
+}
 
 /// Largest record accepted at intake: the other 20 KiB are the room a dossier's
 /// history needs to grow through its life (a hundred events and more) without a
