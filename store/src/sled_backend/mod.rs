@@ -45,8 +45,9 @@ struct Inner {
     db: sled::Db,
     data_file: File,
     values: ValueLog,
-    /// Held while a batch or the compactor appends to the log and applies to sled, so
-    /// that a record the compactor moves is never one a batch has just replaced.
+    /// Held while a batch appends to the log and applies to sled, and while the
+    /// compactor re-points what it copied, so that a record the compactor moves is never
+    /// one a batch has just replaced.
     applying: Mutex<()>,
     /// Set when the compactor could not make its work durable: the next batch fails,
     /// and the store stops taking writes as after any failed sync.
@@ -144,7 +145,7 @@ impl SledBackend {
     pub fn compact_now(&self) -> Result<usize, StoreError> {
         let segments = self.inner.values.worth_compacting();
         for &segment in &segments {
-            self.inner.compact(segment).map_err(|e| StoreError::Backend(e.to_string()))?;
+            self.inner.compact(segment, drop).map_err(|e| StoreError::Backend(e.to_string()))?;
         }
         Ok(segments.len())
     }

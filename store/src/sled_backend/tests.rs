@@ -136,3 +136,37 @@ fn a_torn_tail_is_ignored_and_a_damaged_record_is_an_error_naming_its_key() {
     let error = db.get(key.full()).unwrap_err();
     assert!(error.to_string().contains("segment is missing"), "{error}");
 }
+
+#[test]
+fn a_record_replaced_while_the_compactor_copies_it_keeps_the_batchs_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let db = SledBackend::open(&store, 8, dir.path()).unwrap();
+    let writes: Vec<_> =
+        (1..=5).map(|n| (keys::dossier(&code(n)).full().to_vec(), Some(record(&code(n), 1)))).collect();
+    commit(&db, &writes);
+    let entries: Vec<_> = db.inner.values.entries(1).unwrap().map(Result::unwrap).collect();
+    let copies = db.inner.copy_live(&entries).unwrap();
+    assert_eq!(copies.len(), 5);
+    // A batch replaces the first record between the copy and the re-pointing.
+    let first = keys::dossier(&code(1));
+    let newer = record(&code(1), 2);
+    commit(&db, &[(first.full().to_vec(), Some(newer.clone()))]);
+    let batch_pointer = raw(&db, first.full());
+    db.inner.repoint(&copies).unwrap();
+    assert_eq!(raw(&db, first.full()), batch_pointer, "the batch's pointer stays");
+    assert_eq!(db.get(first.full()).unwrap(), Some(newer));
+    for ((key, value), (entry, copy)) in writes[1..].iter().zip(&copies[1..]) {
+        assert_eq!(db.get(key).unwrap().as_ref(), value.as_ref());
+        assert_eq!(Pointer::of(key, &raw(&db, key)), Some(*copy), "re-pointed at its copy");
+        assert_ne!(entry.at, *copy);
+    }
+    // What the segments hold after it is what counting the pointers gives.
+    let kept = db.inner.values.usage_record();
+    db.inner.db.remove(USAGE_KEY).unwrap();
+    db.inner.db.flush().unwrap();
+    drop(db);
+    let db = SledBackend::open(&store, 8, dir.path()).unwrap();
+    let recount = db.inner.values.usage_record();
+    assert_eq!(recount[..kept.len()], kept[..], "usage {kept:?} against a recount {recount:?}");
+}
