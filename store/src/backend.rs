@@ -20,6 +20,12 @@ pub trait Reads: Send + Sync {
     /// The committed value of `key`.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// The committed values of `keys`, in their order (at once where a read is a round
+    /// trip).
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|key| self.get(key)).collect()
+    }
+
     /// Committed entries from `start` on, in key order (the caller stops reading).
     fn scan_from(&self, start: Bound<Vec<u8>>) -> Entries<'_>;
 
@@ -50,6 +56,12 @@ pub trait Backend: Reads + 'static {
 
     /// The reads a batch's commands see, between `begin` and `commit`.
     fn writer_reads(&self) -> &dyn Reads;
+
+    /// Whether the keys a batch's commands say they will read are worth fetching at
+    /// once before they run (a read is a round trip to the database).
+    fn reads_ahead(&self) -> bool {
+        false
+    }
 
     /// Applies every write of `batch` (a value, or `None` for a removal) as one atomic
     /// unit, durable on return, and tells the other nodes `notes`.

@@ -139,8 +139,14 @@ type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 type WriteFn = Box<dyn FnOnce(&mut Tx<'_>) -> Completion + Send>;
 type ExclusiveFn = Box<dyn FnOnce(&dyn backend::Reads) + Send>;
 
+/// A command for the writer, with the keys it says it will read.
+struct Write {
+    run: WriteFn,
+    reads: Vec<Key>,
+}
+
 enum Command {
-    Write(WriteFn),
+    Write(Write),
     /// Runs between batches with nothing else writing (consistent exports).
     Exclusive(ExclusiveFn),
     /// Commits what came before, then ends the writer.
@@ -239,6 +245,18 @@ impl Store {
         R: Send + 'static,
         E: Send + 'static,
     {
+        self.write_reading(Vec::new(), f).await
+    }
+
+    /// As `write`, naming keys `f` will read. Where a read is a round trip to the
+    /// database, the writer fetches the keys of a whole batch at once before its
+    /// commands run, rather than one by one inside them.
+    pub async fn write_reading<R, E, F>(&self, reads: Vec<Key>, f: F) -> Result<Result<R, E>, StoreError>
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: Send + 'static,
+    {
         if self.health.failed() {
             return Err(StoreError::Unavailable);
         }
@@ -263,7 +281,7 @@ impl Store {
                 }
             }
         });
-        self.commands.send(Command::Write(run)).await.map_err(|_| StoreError::Unavailable)?;
+        self.commands.send(Command::Write(Write { run, reads })).await.map_err(|_| StoreError::Unavailable)?;
         answer.await.map_err(|_| StoreError::Unavailable)?
     }
 

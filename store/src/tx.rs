@@ -14,9 +14,16 @@ pub type Entries = Vec<(Key, Vec<u8>)>;
 /// Pending writes: key → value, or `None` for a removal.
 pub type Overlay = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// What the store held, at the start of the batch, of the keys its commands said they
+/// would read (`Store::write_reading`).
+pub(super) type ReadAhead = std::collections::HashMap<Vec<u8>, Option<Vec<u8>>>;
+
 /// The view one command gets inside the writer.
 pub struct Tx<'a> {
     pub(super) tree: &'a dyn super::backend::Reads,
+    /// Read at the batch's start, after `begin`, so no other node has changed them since;
+    /// the batch's own writes are looked up first.
+    pub(super) read_ahead: &'a ReadAhead,
     pub(super) batch: &'a mut Overlay,
     pub(super) local: Overlay,
     pub(super) notes: Vec<CommitNote>,
@@ -26,7 +33,7 @@ impl Tx<'_> {
     /// The current value of `key`.
     pub fn get(&self, key: &Key) -> Result<Option<Vec<u8>>, StoreError> {
         let full = key.full();
-        if let Some(v) = self.local.get(full).or_else(|| self.batch.get(full)) {
+        if let Some(v) = self.local.get(full).or_else(|| self.batch.get(full)).or_else(|| self.read_ahead.get(full)) {
             return Ok(v.clone());
         }
         self.tree.get(full)
@@ -161,7 +168,9 @@ mod tests {
         let mut batch = Overlay::new();
         batch.insert(key("a2").full().to_vec(), None);
         batch.insert(key("a4").full().to_vec(), Some(b"batch".to_vec()));
-        let mut tx = Tx { tree: &db, batch: &mut batch, local: Overlay::new(), notes: Vec::new() };
+        let read_ahead = ReadAhead::new();
+        let mut tx =
+            Tx { tree: &db, read_ahead: &read_ahead, batch: &mut batch, local: Overlay::new(), notes: Vec::new() };
         tx.put(&key("a3"), b"local".to_vec());
         tx.remove(&key("a5"));
         tx.put(&key("a6"), b"new".to_vec());
@@ -183,5 +192,30 @@ mod tests {
             paged.extend(page);
         }
         assert_eq!(paged, all);
+    }
+
+    #[test]
+    fn what_was_read_ahead_is_read_after_the_batch_and_before_the_store() {
+        use crate::keys;
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::super::SledBackend::open(&dir.path().join("store"), 16, dir.path()).unwrap();
+        let key = |k: &str| keys::job(k, 1);
+        let committed: Overlay =
+            ["a1", "a2", "a3"].iter().map(|k| (key(k).full().to_vec(), Some(b"tree".to_vec()))).collect();
+        super::super::Backend::commit(&db, &committed, &[]).unwrap();
+        let read_ahead: ReadAhead = [("a1", Some(b"ahead".to_vec())), ("a2", Some(b"ahead".to_vec())), ("a4", None)]
+            .into_iter()
+            .map(|(k, v)| (key(k).full().to_vec(), v))
+            .collect();
+        let mut batch = Overlay::new();
+        batch.insert(key("a2").full().to_vec(), None);
+        let mut tx =
+            Tx { tree: &db, read_ahead: &read_ahead, batch: &mut batch, local: Overlay::new(), notes: Vec::new() };
+        tx.put(&key("a4"), b"local".to_vec());
+        let read = |tx: &Tx<'_>, k: &str| tx.get(&key(k)).unwrap();
+        assert_eq!(read(&tx, "a1"), Some(b"ahead".to_vec()), "read ahead rather than asking the store again");
+        assert_eq!(read(&tx, "a2"), None, "the batch's removal comes first");
+        assert_eq!(read(&tx, "a3"), Some(b"tree".to_vec()), "a key not read ahead is read from the store");
+        assert_eq!(read(&tx, "a4"), Some(b"local".to_vec()), "the command's own write comes first");
     }
 }

@@ -8,6 +8,7 @@
 //! (docs/ARCHITECTURE.md §3).
 
 use std::{
+    collections::BTreeSet,
     panic::{AssertUnwindSafe, catch_unwind},
     sync::{Arc, atomic::Ordering, mpsc as std_mpsc},
     time::Instant,
@@ -16,7 +17,9 @@ use std::{
 use tokio::sync::{mpsc, watch};
 
 use super::{
-    Command, CommitNote, Completion, StoreError, StoreHealth, StoreMetrics, Tx, backend::CommitError, tx::Overlay,
+    Command, CommitNote, Completion, StoreError, StoreHealth, StoreMetrics, Tx, Write,
+    backend::{CommitError, Reads},
+    tx::{Overlay, ReadAhead},
 };
 
 /// Batches applied but not yet durable that the writer may run ahead of the syncer.
@@ -95,7 +98,7 @@ impl Writer {
             let mut stop = false;
             for command in pending {
                 match command {
-                    Command::Write(run) => writes.push(run),
+                    Command::Write(write) => writes.push(write),
                     Command::Exclusive(run) => {
                         // Commit what came before so the exclusive step sees it; the
                         // step runs as an empty batch, so no node commits meanwhile.
@@ -114,7 +117,7 @@ impl Writer {
         wait_durable(syncer);
     }
 
-    fn commit_batch(&mut self, writes: Vec<super::WriteFn>, syncer: Option<&std_mpsc::SyncSender<ToSyncer>>) {
+    fn commit_batch(&mut self, writes: Vec<Write>, syncer: Option<&std_mpsc::SyncSender<ToSyncer>>) {
         if writes.is_empty() {
             return;
         }
@@ -135,12 +138,14 @@ impl Writer {
         }
         let backend = self.backend.clone();
         let tree = backend.writer_reads();
+        let read_ahead = if backend.reads_ahead() { read_ahead(tree, &writes) } else { ReadAhead::new() };
         let mut batch = Overlay::new();
         let mut notes = Vec::new();
         let mut completions: Vec<Completion> = Vec::with_capacity(writes.len());
         let commands = writes.len();
-        for run in writes {
-            let mut tx = Tx { tree, batch: &mut batch, local: Overlay::new(), notes: Vec::new() };
+        for Write { run, .. } in writes {
+            let mut tx =
+                Tx { tree, read_ahead: &read_ahead, batch: &mut batch, local: Overlay::new(), notes: Vec::new() };
             match catch_unwind(AssertUnwindSafe(|| run(&mut tx))) {
                 Ok(completion) => {
                     let (local, mut own_notes) = (std::mem::take(&mut tx.local), std::mem::take(&mut tx.notes));
@@ -177,7 +182,7 @@ impl Writer {
     }
 
     /// Answers commands that were not run because no batch could be started.
-    fn refuse(&mut self, writes: Vec<super::WriteFn>, e: CommitError) {
+    fn refuse(&mut self, writes: Vec<Write>, e: CommitError) {
         if let CommitError::Fatal(_) = e {
             self.durable.fail(&e);
         } else {
@@ -208,6 +213,23 @@ impl Writer {
             self.durable.metrics.sync_seconds.observe(started.elapsed().as_secs_f64());
         }
         self.durable.outcome(outcome)
+    }
+}
+
+/// Fetches at once what a batch's commands said they would read. A failure leaves each
+/// command to read for itself, and to meet the error there.
+fn read_ahead(tree: &dyn Reads, writes: &[Write]) -> ReadAhead {
+    let keys: BTreeSet<&[u8]> = writes.iter().flat_map(|w| w.reads.iter().map(|key| key.full())).collect();
+    if keys.is_empty() {
+        return ReadAhead::new();
+    }
+    let keys: Vec<&[u8]> = keys.into_iter().collect();
+    match tree.get_many(&keys) {
+        Ok(values) => keys.into_iter().map(<[u8]>::to_vec).zip(values).collect(),
+        Err(e) => {
+            tracing::debug!(error = %e, "a batch's reads could not be fetched at once; its commands read them one by one");
+            ReadAhead::new()
+        }
     }
 }
 

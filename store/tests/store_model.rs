@@ -104,7 +104,9 @@ async fn write<R: Send + 'static>(
     store: &Store,
     f: impl FnOnce(&mut motcua_store::Tx<'_>) -> Result<R, StoreError> + Send + 'static,
 ) -> R {
-    store.write(f).await.unwrap().unwrap()
+    // Every command names the job sequence as a key it reads: on PostgreSQL the writer
+    // fetches it before the batch runs, and a stale value would repeat a job's id.
+    store.write_reading(vec![keys::job_seq()], f).await.unwrap().unwrap()
 }
 
 /// The store's outbox and dead letters, as the model keeps them.

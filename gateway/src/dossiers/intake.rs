@@ -161,7 +161,10 @@ pub async fn submit(
         .map_err(|e| IntakeError::Blob(std::io::Error::other(e)))?
         .map_err(IntakeError::Blob)?;
     }
-    let outcome = store.write(move |tx| accept(tx, &settings, &submission, fingerprint, clock.now())).await;
+    // Whether it was given before is the one read every submission makes.
+    let reads = vec![idempotency_key(&submission)];
+    let outcome =
+        store.write_reading(reads, move |tx| accept(tx, &settings, &submission, fingerprint, clock.now())).await;
     // A refused dossier leaves no attachment behind.
     store.blobs().settle(claims, matches!(outcome, Ok(Ok(_))));
     outcome?

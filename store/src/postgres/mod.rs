@@ -146,6 +146,10 @@ impl Reads for WriterSession {
         self.with(|s| s.get(key))
     }
 
+    fn get_many(&self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.with(|s| s.get_many(keys))
+    }
+
     fn scan_from(&self, start: Bound<Vec<u8>>) -> Entries<'_> {
         Box::new(Pages { source: self, next: Some(start), page: Vec::new().into_iter() })
     }
@@ -293,6 +297,10 @@ impl Backend for PostgresBackend {
 
     fn writer_reads(&self) -> &dyn Reads {
         &self.writer
+    }
+
+    fn reads_ahead(&self) -> bool {
+        true
     }
 
     fn commit(&self, batch: &Overlay, notes: &[CommitNote]) -> Result<(), CommitError> {

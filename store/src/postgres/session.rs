@@ -89,6 +89,7 @@ struct Statements {
     from_included: postgres::Statement,
     from_excluded: postgres::Statement,
     count_range: postgres::Statement,
+    get_many: postgres::Statement,
 }
 
 impl Session {
@@ -189,6 +190,7 @@ impl Session {
                 from_included: c.prepare("SELECT k, v FROM motcua_kv WHERE k >= $1 ORDER BY k LIMIT $2")?,
                 from_excluded: c.prepare("SELECT k, v FROM motcua_kv WHERE k > $1 ORDER BY k LIMIT $2")?,
                 count_range: c.prepare("SELECT count(*) FROM motcua_kv WHERE k >= $1 AND k < $2")?,
+                get_many: c.prepare("SELECT k, v FROM motcua_kv WHERE k = ANY($1)")?,
             })
         })?;
         self.statements = Some(prepared.clone());
@@ -200,6 +202,15 @@ impl Session {
         let statements = self.statements()?;
         let row = self.run(|c| c.query_opt(&statements.get, &[&key]))?;
         Ok(row.map(|r| r.get(0)))
+    }
+
+    /// The committed values of `keys`, in one round trip.
+    pub(super) fn get_many(&mut self, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let statements = self.statements()?;
+        let rows = self.run(|c| c.query(&statements.get_many, &[&keys]))?;
+        let mut found: std::collections::HashMap<Vec<u8>, Vec<u8>> =
+            rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        Ok(keys.iter().map(|k| found.remove(*k)).collect())
     }
 
     /// A page of entries from `start` on.
