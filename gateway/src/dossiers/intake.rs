@@ -164,7 +164,7 @@ pub async fn submit(
     // Whether it was given before is the one read every submission makes.
     let reads = vec![idempotency_key(&submission)];
     let outcome =
-        store.write_reading(reads, move |tx| accept(tx, &settings, &submission, fingerprint, clock.now())).await;
+        store.write_reading(reads, move |tx| accept(tx, &settings, submission, fingerprint, clock.now())).await;
     // A refused dossier leaves no attachment behind.
     store.blobs().settle(claims, matches!(outcome, Ok(Ok(_))));
     outcome?
@@ -301,14 +301,16 @@ fn issue_code(tx: &mut Tx<'_>, agency: &AgencyCode, date: jiff::civil::Date) -> 
     }
 }
 
+/// Runs in the writer, so the submission is moved into the new record rather than
+/// copied.
 fn accept(
     tx: &mut Tx<'_>,
     settings: &Settings,
-    s: &Submission,
+    s: Submission,
     fingerprint: String,
     now: Timestamp,
 ) -> Result<IntakeOutcome, IntakeError> {
-    let idem_key = idempotency_key(s);
+    let idem_key = idempotency_key(&s);
     if let Some(entry) = tx.get_json::<IdempotencyEntry>(&idem_key)? {
         let record = DossierRecord::load(tx, &entry.code)?
             .ok_or_else(|| StoreError::Corrupt(format!("idempotency key of missing dossier {}", entry.code)))?;
@@ -321,7 +323,7 @@ fn accept(
             Ok(IntakeOutcome::Repeated(Box::new(record)))
         } else if s.portal.is_some() && record.portal.origin_code.is_some() {
             if s.updates {
-                update_from_portal(tx, settings, record, s, fingerprint, now)
+                update_from_portal(tx, settings, record, &s, fingerprint, now)
                     .map(|r| IntakeOutcome::Updated(Box::new(r)))
             } else {
                 // The portal creating again a dossier it already gave: a duplicate.
@@ -400,20 +402,24 @@ fn accept(
             prev: None,
         });
     }
+    let notify_consent =
+        intake.notify_consent || settings.notify.as_ref().is_some_and(|n| n.presumed_consent.contains(&intake.channel));
+    let collect_from_home = intake.collect_from_home;
+    let Submission { intake, client_id, portal, inbound_item, .. } = s;
     let dossier = Dossier {
         code: code.clone(),
         channel: intake.channel,
         level: intake.level,
-        external_ref: intake.external_ref.clone(),
-        procedure: intake.procedure.clone(),
-        applicant: intake.applicant.clone(),
+        external_ref: intake.external_ref,
+        procedure: intake.procedure,
+        applicant: intake.applicant,
         requested_unit: intake.requested_unit.to_string(),
         target_unit: route.target.clone(),
         desk: desk.id.clone(),
-        documents: intake.documents.clone(),
-        fees: intake.fees.clone(),
+        documents: intake.documents,
+        fees: intake.fees,
         return_method: intake.return_method,
-        return_address: intake.return_address.clone(),
+        return_address: intake.return_address,
         submitted_at: intake.submitted_at,
         received_at: now,
         due_at: deadline.due_at,
@@ -422,28 +428,24 @@ fn accept(
         status_name: Status::NewlyRegistered.name().to_owned(),
         overdue: false,
         history,
-        postal: PostalInfo { inbound_item: s.inbound_item.clone(), ..PostalInfo::default() },
+        postal: PostalInfo { inbound_item, ..PostalInfo::default() },
         rating: None,
     };
     let mut record = DossierRecord {
         dossier,
         deadline,
-        submitted_by: s.client_id.clone(),
+        submitted_by: client_id,
         fingerprint,
         compliance: Default::default(),
         receipt: None,
         documents: Vec::new(),
-        portal: s.portal.clone().unwrap_or_default(),
+        portal: portal.unwrap_or_default(),
         payments: Vec::new(),
-        notify: crate::notify::Consent {
-            given: intake.notify_consent
-                || settings.notify.as_ref().is_some_and(|n| n.presumed_consent.contains(&intake.channel)),
-            stopped_at: None,
-        },
+        notify: crate::notify::Consent { given: notify_consent, stopped_at: None },
         chain: None,
         saved: None,
     };
-    if intake.collect_from_home {
+    if collect_from_home {
         match crate::peers::post::order(tx, settings, &mut record.dossier, OrderKind::Collection, 0, now)? {
             Some(number) => {
                 let text = format!("Người nộp đề nghị thu gom hồ sơ tại nhà: đã đặt Bưu điện ({number})");
