@@ -51,17 +51,21 @@ impl Inner {
         for entry in self.values.entries(segment).map_err(fatal)? {
             moving.push(entry.map_err(fatal)?);
             if moving.len() == MOVE_AT_ONCE {
-                let copies = self.copy_live(&moving)?;
-                self.repoint(&copies)?;
+                self.move_live(&moving)?;
                 moving.clear();
                 pause(started.elapsed());
                 started = Instant::now();
             }
         }
-        let copies = self.copy_live(&moving)?;
-        self.repoint(&copies)?;
+        self.move_live(&moving)?;
         self.sync()?;
         self.values.remove(segment).map_err(fatal)
+    }
+
+    /// Copies what of `entries` is live and points the tree at the copies.
+    fn move_live(&self, entries: &[Entry]) -> Result<(), CommitError> {
+        let copies = self.copy_live(entries)?;
+        self.repoint(&copies)
     }
 
     /// Whether the tree points at `entry` now.
