@@ -55,23 +55,34 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 /// made), and sled, which copies a whole leaf on every change, copies and writes that
 /// much less.
 pub fn encode_compressed<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    Ok(compress_json(&encode_record_json(value)?))
+}
+
+/// The JSON of a large stored value, to be given to [`compress_json`] (a caller that
+/// also reads the JSON itself encodes it once this way).
+pub fn encode_record_json<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     // Room for a whole dossier record at once, rather than growing through doublings.
     let mut json = Vec::with_capacity(RECORD_JSON_BYTES);
     serde_json::to_writer(&mut json, value).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))?;
+    Ok(json)
+}
+
+/// The stored form of a large value's JSON, as [`encode_compressed`] makes it.
+pub fn compress_json(json: &[u8]) -> Vec<u8> {
     let compressed = COMPRESSOR.with_borrow_mut(|compressor| {
         let compressor = compressor.as_mut()?;
         let mut out = vec![0u8; 1 + zstd::zstd_safe::compress_bound(json.len())];
         out[0] = ZSTD_RECORDS_1;
-        let written = compressor.compress_to_buffer(&json, &mut out[1..]).ok()?;
+        let written = compressor.compress_to_buffer(json, &mut out[1..]).ok()?;
         out.truncate(1 + written);
         Some(out)
     });
-    Ok(compressed.unwrap_or_else(|| {
+    compressed.unwrap_or_else(|| {
         let mut out = Vec::with_capacity(json.len() / 2 + 8);
         out.push(LZ4_JSON);
-        out.extend_from_slice(&lz4_flex::compress_prepend_size(&json));
+        out.extend_from_slice(&lz4_flex::compress_prepend_size(json));
         out
-    }))
+    })
 }
 
 /// Decodes a stored value (plain or compressed JSON), naming the key if it is corrupt.

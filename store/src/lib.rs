@@ -36,7 +36,7 @@ pub use section::{StoreBackend, StoreSection};
 
 pub use backend::{Backend, CommitError, Reads};
 pub use blobs::BlobStore;
-pub use codec::{decode, encode, encode_compressed};
+pub use codec::{compress_json, decode, encode, encode_compressed, encode_record_json};
 pub use sled_backend::SledBackend;
 pub use tx::{Overlay, Tx};
 

@@ -11,6 +11,7 @@ use motcua_schemas::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::json::DossierJson;
 use super::record::DossierRecord;
 use crate::catalogue::Procedure;
 use crate::clock::Clock;
@@ -64,8 +65,8 @@ pub enum IntakeError {
 /// What became of an accepted submission.
 #[derive(Debug, Clone)]
 pub enum IntakeOutcome {
-    /// A new dossier (201).
-    Created(Box<DossierRecord>),
+    /// A new dossier (201), with its JSON as written when it could be kept.
+    Created(Box<DossierRecord>, Option<DossierJson>),
     /// The same submission again: the dossier it created (200).
     Repeated(Box<DossierRecord>),
     /// A new version of a dossier from the national portal, taken as an update.
@@ -472,7 +473,7 @@ fn accept(
     }
     // The receipt is issued now, from what was registered now, and never changes.
     record.receipt = Some(crate::forms::issue_receipt(&record.dossier, &record.fingerprint, settings, now));
-    record.save_within(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
+    let json = record.save_keeping_json(tx, settings, now, super::record::MAX_INTAKE_RECORD_BYTES)?;
     if settings.notify.is_some() {
         crate::notify::changed(tx, settings, &record.dossier, &record.notify, EventType::Intake, 1, now)?;
     }
@@ -482,5 +483,5 @@ fn accept(
     // The contract tells the portal of status changes only; the national portal is
     // sent the new record at once.
     crate::peers::portal::changed(tx, settings, &record.dossier, 1, false, record.portal.promotion, now)?;
-    Ok(IntakeOutcome::Created(Box::new(record)))
+    Ok(IntakeOutcome::Created(Box::new(record), json))
 }

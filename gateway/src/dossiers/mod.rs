@@ -4,6 +4,7 @@
 pub mod effects;
 pub mod events;
 pub mod intake;
+pub mod json;
 pub mod payments;
 pub mod read;
 pub mod record;

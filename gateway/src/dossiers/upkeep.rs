@@ -7,6 +7,7 @@
 use jiff::Timestamp;
 use motcua_schemas::{Status, time::to_vn};
 
+use super::json::DossierJson;
 use super::record::{DossierRecord, MAX_RECORD_BYTES, MarkKind, ScheduledMark, Summary};
 use crate::settings::Settings;
 use crate::stats;
@@ -28,14 +29,37 @@ impl DossierRecord {
         now: Timestamp,
         limit: usize,
     ) -> Result<(), StoreError> {
+        self.write_within(tx, settings, now, limit).map(drop)
+    }
+
+    /// As `save_within`, keeping the JSON the record was written with, so that the
+    /// dossier can be answered without being serialized again.
+    pub fn save_keeping_json(
+        &mut self,
+        tx: &mut Tx<'_>,
+        settings: &Settings,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Option<DossierJson>, StoreError> {
+        self.write_within(tx, settings, now, limit).map(DossierJson::within)
+    }
+
+    fn write_within(
+        &mut self,
+        tx: &mut Tx<'_>,
+        settings: &Settings,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<u8>, StoreError> {
         super::seal::seal(tx, self, settings.audit.periods, now)?;
         before_save(tx, settings, self, now)?;
-        let bytes = crate::store::encode_compressed(self)?;
+        let json = crate::store::encode_record_json(self)?;
+        let bytes = crate::store::compress_json(&json);
         if bytes.len() > limit {
             return Err(StoreError::TooLarge { bytes: bytes.len(), limit });
         }
         tx.put(&keys::dossier(self.dossier.code.as_str()), bytes);
-        Ok(())
+        Ok(json)
     }
 }
 

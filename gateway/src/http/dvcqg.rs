@@ -74,7 +74,7 @@ async fn take(
     let labels = IntakeLabels { channel: "dvcqg".to_owned(), outcome: portal_intake::label(&outcome).to_owned() };
     app.metrics.intake.get_or_create(&labels).inc();
     let (record, error_code, message) = match outcome {
-        IntakeOutcome::Created(r) => (r, 0, "Tiếp nhận hồ sơ thành công"),
+        IntakeOutcome::Created(r, _) => (r, 0, "Tiếp nhận hồ sơ thành công"),
         IntakeOutcome::Repeated(r) if !updating => (r, 1, "Hồ sơ đã được tiếp nhận trước đó, không cập nhật"),
         IntakeOutcome::Repeated(r) | IntakeOutcome::Updated(r) => (r, 0, "Cập nhật hồ sơ thành công"),
     };

@@ -21,6 +21,7 @@ use crate::app::App;
 use crate::dossiers::{
     DossierRecord,
     intake::{self, IntakeOutcome, Submission},
+    json::{DossierJson, served_bytes},
     served,
 };
 use crate::metrics::IntakeLabels;
@@ -30,15 +31,15 @@ fn location(record: &DossierRecord) -> HeaderValue {
         .unwrap_or(HeaderValue::from_static("/v1/dossiers"))
 }
 
-fn split(app: &App, outcome: IntakeOutcome) -> (StatusCode, Box<DossierRecord>) {
-    let (status, record, label) = match outcome {
-        IntakeOutcome::Created(record) => (StatusCode::CREATED, record, "created"),
-        IntakeOutcome::Repeated(record) => (StatusCode::OK, record, "repeated"),
-        IntakeOutcome::Updated(record) => (StatusCode::OK, record, "updated"),
+fn split(app: &App, outcome: IntakeOutcome) -> (StatusCode, Box<DossierRecord>, Option<DossierJson>) {
+    let (status, record, json, label) = match outcome {
+        IntakeOutcome::Created(record, json) => (StatusCode::CREATED, record, json, "created"),
+        IntakeOutcome::Repeated(record) => (StatusCode::OK, record, None, "repeated"),
+        IntakeOutcome::Updated(record) => (StatusCode::OK, record, None, "updated"),
     };
     let labels = IntakeLabels { channel: record.dossier.channel.as_str().to_owned(), outcome: label.to_owned() };
     app.metrics.intake.get_or_create(&labels).inc();
-    (status, record)
+    (status, record, json)
 }
 
 /// An XML answer to the postal partner.
@@ -74,14 +75,19 @@ pub async fn portal(
         portal: None,
         updates: false,
     };
-    let (status, record) =
+    let (status, record, json) =
         split(&app, intake::submit(&app.store, settings.clone(), app.clock.clone(), submission).await?);
     let mut response = if prefers_minimal(&headers) {
         let mut minimal = json_response(status, &Accepted::of(&record));
         minimal.headers_mut().insert(PREFERENCE_APPLIED, HeaderValue::from_static("return=minimal"));
         minimal
     } else {
-        json_response(status, &served(&record, &settings))
+        let served = served(&record, &settings);
+        // The dossier's JSON as the writer encoded it, rather than serialized again.
+        match json.as_ref().and_then(DossierJson::dossier).and_then(|d| served_bytes(d, &served.receipt, None)) {
+            Some(body) => json_body(status, body),
+            None => json_response(status, &served),
+        }
     };
     response.headers_mut().insert(header::LOCATION, location(&record));
     Ok(response)
@@ -136,11 +142,14 @@ impl<'a> Accepted<'a> {
 fn json_response(status: StatusCode, answer: &impl serde::Serialize) -> Response {
     let mut body = Vec::with_capacity(SERVED_JSON_BYTES);
     match serde_json::to_writer(&mut body, answer) {
-        Ok(()) => {
-            (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
-        }
+        Ok(()) => json_body(status, body),
         Err(_) => ApiError::internal().into_response(),
     }
+}
+
+/// `body`, JSON already written, as the answer.
+fn json_body(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// What a served dossier's JSON takes at intake, about.
@@ -166,7 +175,7 @@ pub async fn postal(
         portal: None,
         updates: false,
     };
-    let (status, record) = split(&app, intake::submit(&app.store, settings, app.clock.clone(), submission).await?);
+    let (status, record, _) = split(&app, intake::submit(&app.store, settings, app.clock.clone(), submission).await?);
     let xml =
         postal::outbound::intake_reply(&record.dossier.code, record.dossier.status, record.dossier.appointment_at);
     let mut response = xml_reply(status, xml);

@@ -71,6 +71,15 @@ impl World {
 
     /// Submits a portal dossier for `procedure` addressed to 04585 (xã Trạm Tấu's desk).
     pub async fn submit(&mut self, procedure: &str) -> DossierCode {
+        match self.submit_edited(procedure, |_| {}).await {
+            IntakeOutcome::Created(r, _) => r.dossier.code,
+            IntakeOutcome::Repeated(_) | IntakeOutcome::Updated(_) => panic!("a new dossier"),
+        }
+    }
+
+    /// As `submit`, with the portal's body changed by `edit` first, and what intake made
+    /// of it.
+    pub async fn submit_edited(&mut self, procedure: &str, edit: impl FnOnce(&mut serde_json::Value)) -> IntakeOutcome {
         self.next += 1;
         let mut body: serde_json::Value =
             serde_json::from_str(include_str!("../../../schemas/samples/portal-dossier.json")).unwrap();
@@ -78,6 +87,7 @@ impl World {
         body["MaTTHC"] = procedure.into();
         // Submitted on the portal at the world's time, not in its future.
         body["NgayNopHoSo"] = motcua_schemas::time::format_portal(self.clock.now()).into();
+        edit(&mut body);
         let parsed = motcua_adapters::portal::parse_dossier(&serde_json::to_vec(&body).unwrap(), 32).unwrap();
         let submission = Submission {
             intake: parsed.intake,
@@ -89,10 +99,7 @@ impl World {
             updates: false,
         };
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
-        match intake::submit(&self.store, self.settings.clone(), clock, submission).await.unwrap() {
-            IntakeOutcome::Created(r) => r.dossier.code,
-            IntakeOutcome::Repeated(_) | IntakeOutcome::Updated(_) => panic!("a new dossier"),
-        }
+        intake::submit(&self.store, self.settings.clone(), clock, submission).await.unwrap()
     }
 
     pub async fn event(&mut self, code: &DossierCode, kind: EventType, fields: EventFields) -> DossierRecord {

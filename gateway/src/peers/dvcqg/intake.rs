@@ -69,7 +69,7 @@ pub async fn take(
 /// The outcome's name in the intake metric.
 pub fn label(outcome: &IntakeOutcome) -> &'static str {
     match outcome {
-        IntakeOutcome::Created(_) => "created",
+        IntakeOutcome::Created(..) => "created",
         IntakeOutcome::Repeated(_) => "repeated",
         IntakeOutcome::Updated(_) => "updated",
     }
