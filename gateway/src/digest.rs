@@ -1,25 +1,43 @@
 //! SHA-256 over a value's JSON, written straight into the digest: the fingerprint of a
 //! submission and the hash of a sealed link are taken on the request path, where
 //! building the JSON first only to hash it cost an allocation and a copy each time.
-//! Digests are shown in lower-case hex (`hex`).
+//! serde_json writes a value in many small pieces (a quote, a key, a comma), and each
+//! update of the digest has a cost of its own, so the pieces are gathered in a small
+//! buffer first. Digests are shown in lower-case hex (`hex`).
 
 use ring::digest::{Context, Digest, SHA256};
 use serde::Serialize;
 
+/// Bytes gathered before they are given to the digest.
+const GATHER: usize = 1024;
+
 /// A SHA-256 context that JSON can be written into.
-pub struct Sha256Json(Context);
+pub struct Sha256Json {
+    context: Context,
+    gathered: [u8; GATHER],
+    len: usize,
+}
 
 impl Sha256Json {
     /// A context that starts with `prefix`.
     pub fn new(prefix: &[u8]) -> Sha256Json {
-        let mut context = Context::new(&SHA256);
+        let mut context = Sha256Json { context: Context::new(&SHA256), gathered: [0; GATHER], len: 0 };
         context.update(prefix);
-        Sha256Json(context)
+        context
     }
 
     /// Adds raw bytes.
     pub fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
+        if self.len + bytes.len() > GATHER {
+            self.context.update(&self.gathered[..self.len]);
+            self.len = 0;
+        }
+        if bytes.len() >= GATHER {
+            self.context.update(bytes);
+        } else {
+            self.gathered[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        }
     }
 
     /// Adds `value` as `serde_json::to_vec` would write it.
@@ -28,14 +46,15 @@ impl Sha256Json {
     }
 
     /// The digest.
-    pub fn finish(self) -> Digest {
-        self.0.finish()
+    pub fn finish(mut self) -> Digest {
+        self.context.update(&self.gathered[..self.len]);
+        self.context.finish()
     }
 }
 
 impl std::io::Write for Sha256Json {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
+        self.update(bytes);
         Ok(bytes.len())
     }
 
@@ -66,5 +85,18 @@ mod tests {
         written.json(&value).unwrap();
         let built = ring::digest::digest(&SHA256, &[&b"prefix\0"[..], &serde_json::to_vec(&value).unwrap()].concat());
         assert_eq!(written.finish().as_ref(), built.as_ref());
+    }
+
+    #[test]
+    fn pieces_of_every_size_around_the_gathering_buffer_give_the_digest_of_the_whole() {
+        let bytes: Vec<u8> = (0..5 * GATHER).map(|i| (i * 7 % 251) as u8).collect();
+        for piece in [1, 3, GATHER - 1, GATHER, GATHER + 1, 2 * GATHER + 5] {
+            let mut gathered = Sha256Json::new(b"p");
+            for chunk in bytes.chunks(piece) {
+                gathered.update(chunk);
+            }
+            let whole = ring::digest::digest(&SHA256, &[&b"p"[..], &bytes].concat());
+            assert_eq!(gathered.finish().as_ref(), whole.as_ref(), "pieces of {piece}");
+        }
     }
 }
