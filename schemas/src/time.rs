@@ -56,6 +56,41 @@ pub fn format_rfc3339(ts: Timestamp) -> String {
     ts.display_with_offset(VN).to_string()
 }
 
+/// Calls `f` with `format_rfc3339(ts)`, written on the stack: a record holds a score of
+/// times, each serialized on the request path.
+pub fn with_rfc3339<R>(ts: Timestamp, f: impl FnOnce(&str) -> R) -> R {
+    use std::fmt::Write;
+    let mut text = StackText { bytes: [0; STACK_TEXT], len: 0 };
+    match write!(text, "{}", ts.display_with_offset(VN)) {
+        Ok(()) => f(text.as_str()),
+        Err(_) => f(&format_rfc3339(ts)),
+    }
+}
+
+/// Room for the longest time jiff writes (`-009999-01-01T00:00:00.000000001+07:00`).
+const STACK_TEXT: usize = 64;
+
+struct StackText {
+    bytes: [u8; STACK_TEXT],
+    len: usize,
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        // Only whole `str`s are ever copied in.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len.checked_add(s.len()).filter(|&end| end <= STACK_TEXT).ok_or(std::fmt::Error)?;
+        self.bytes[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Parses an RFC 3339 time; an offset is required.
 pub fn parse_rfc3339(s: &str) -> Result<Timestamp, jiff::Error> {
     s.parse()
@@ -88,7 +123,7 @@ pub mod rfc3339 {
 
     /// Serializes as `2026-11-25T09:30:00+07:00`.
     pub fn serialize<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::format_rfc3339(*ts))
+        super::with_rfc3339(*ts, |text| s.serialize_str(text))
     }
 
     /// Deserializes any RFC 3339 time with an offset.
@@ -105,7 +140,7 @@ pub mod rfc3339 {
         /// Serializes `None` as `null`.
         pub fn serialize<S: Serializer>(ts: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
             match ts {
-                Some(ts) => s.serialize_str(&super::super::format_rfc3339(*ts)),
+                Some(ts) => super::super::with_rfc3339(*ts, |text| s.serialize_str(text)),
                 None => s.serialize_none(),
             }
         }
@@ -128,6 +163,14 @@ mod tests {
         assert_eq!(format_rfc3339(ts), "2026-11-25T09:30:00+07:00");
         assert_eq!(format_portal(ts), "20261125093000");
         assert_eq!(parse_portal("20261125093000").unwrap(), ts);
+    }
+
+    #[test]
+    fn a_time_written_on_the_stack_is_the_one_formatted_at_every_extreme() {
+        let fraction = parse_rfc3339("2026-11-25T02:30:00.000000001Z").unwrap();
+        for ts in [Timestamp::MIN, Timestamp::MAX, Timestamp::UNIX_EPOCH, fraction] {
+            with_rfc3339(ts, |text| assert_eq!(text, format_rfc3339(ts)));
+        }
     }
 
     #[test]
