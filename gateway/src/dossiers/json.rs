@@ -34,35 +34,38 @@ impl DossierJson {
 
 /// The length of the JSON object `json` starts with, written compactly as serde_json
 /// writes it: inside a string every `"` is escaped, so braces are counted outside
-/// strings only.
+/// strings only. memchr jumps from one byte that matters to the next.
 fn object_len(json: &[u8]) -> Option<usize> {
     if json.first() != Some(&b'{') {
         return None;
     }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for (i, &byte) in json.iter().enumerate() {
-        if in_string {
-            match byte {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
+    let (mut depth, mut at) = (1usize, 1usize);
+    loop {
+        let found = at + memchr::memchr3(b'"', b'{', b'}', json.get(at..)?)?;
+        at = found + 1;
+        match json[found] {
+            b'"' => at = string_end(json, at)?,
             b'{' => depth += 1,
-            b'}' => {
-                depth = depth.checked_sub(1)?;
+            _ => {
+                depth -= 1;
                 if depth == 0 {
-                    return Some(i + 1);
+                    return Some(at);
                 }
             }
-            _ => {}
         }
     }
-    None
+}
+
+/// Where the string whose content starts at `at` ends, past its closing quote.
+fn string_end(json: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        let found = at + memchr::memchr2(b'"', b'\\', json.get(at..)?)?;
+        if json[found] == b'"' {
+            return Some(found + 1);
+        }
+        // An escape: the byte after the backslash is never the string's end.
+        at = found + 2;
+    }
 }
 
 /// The JSON of a served dossier (`super::Served`) from the dossier's own JSON: its
@@ -103,11 +106,31 @@ mod tests {
 
     #[test]
     fn json_that_is_not_a_record_with_its_dossier_first_is_refused() {
-        for json in [&b"{\"deadline\":{}}"[..], b"{\"dossier\":[]}", b"{\"dossier\":{\"a\":\"}", b"{\"dossier\":{", b""]
-        {
+        for json in [
+            &b"{\"deadline\":{}}"[..],
+            b"{\"dossier\":[]}",
+            b"{\"dossier\":{\"a\":\"}",
+            b"{\"dossier\":{",
+            b"{\"dossier\":{\"a\":\"\\",
+            b"",
+        ] {
             let found = DossierJson::within(json.to_vec());
             assert!(found.and_then(|f| f.dossier().map(<[u8]>::to_vec)).is_none(), "{}", String::from_utf8_lossy(json));
         }
         assert!(object_len(b"}").is_none());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_texts_in_any_nesting_are_stepped_over(texts in proptest::collection::vec(".*", 1..6), deep in 0usize..4) {
+            let mut dossier = serde_json::json!({ "code": texts[0], "all": texts });
+            for depth in 0..deep {
+                dossier = serde_json::json!({ "in": dossier, "depth": depth, "text": texts.last() });
+            }
+            let record = serde_json::json!({ "dossier": dossier, "fingerprint": texts.last() });
+            let found = DossierJson::within(serde_json::to_vec(&record).unwrap()).unwrap();
+            let expected = serde_json::to_vec(&dossier).unwrap();
+            proptest::prop_assert_eq!(found.dossier().unwrap(), expected.as_slice());
+        }
     }
 }
