@@ -29,7 +29,7 @@ impl DossierRecord {
         now: Timestamp,
         limit: usize,
     ) -> Result<(), StoreError> {
-        self.write_within(tx, settings, now, limit).map(drop)
+        self.save_keeping_json(tx, settings, now, limit).map(drop)
     }
 
     /// As `save_within`, keeping the JSON the record was written with, so that the
@@ -41,16 +41,6 @@ impl DossierRecord {
         now: Timestamp,
         limit: usize,
     ) -> Result<Option<DossierJson>, StoreError> {
-        self.write_within(tx, settings, now, limit).map(DossierJson::within)
-    }
-
-    fn write_within(
-        &mut self,
-        tx: &mut Tx<'_>,
-        settings: &Settings,
-        now: Timestamp,
-        limit: usize,
-    ) -> Result<Vec<u8>, StoreError> {
         super::seal::seal(tx, self, settings.audit.periods, now)?;
         before_save(tx, settings, self, now)?;
         let json = crate::store::encode_record_json(self)?;
@@ -59,7 +49,7 @@ impl DossierRecord {
             return Err(StoreError::TooLarge { bytes: bytes.len(), limit });
         }
         tx.put(&keys::dossier(self.dossier.code.as_str()), bytes);
-        Ok(json)
+        Ok(DossierJson::within(json))
     }
 }
 
